@@ -1,0 +1,58 @@
+import type { Bundle, PlanDefinition } from '@medplum/fhirtypes';
+import { matches, ResourceIndex } from './bundle.js';
+import { codeText, daysFrom, patientName, refText } from './format.js';
+
+export interface DueRow {
+  patientId: string;
+  patient: string;
+  birthDate?: string;
+  protocol: string;
+  activity: string;
+  due: string;
+  dueIn: number;
+  performer: string;
+}
+
+/** The protocol a CarePlan instantiates: canonicals may carry a `|version`. */
+export const protocolOf = (canonical: string, protocols: PlanDefinition[]) => protocols.find((p) => canonical.split('|')[0] === p.url);
+
+/**
+ * The activities of protocol care plans (CarePlan.instantiatesCanonical) due within `days` days:
+ * those whose scheduled start falls between today and then, or that started and are not over.
+ */
+export function dueActivities(bundle: Bundle | undefined, protocols: PlanDefinition[], today: Date, days = 30): DueRow[] {
+  const index = new ResourceIndex(bundle);
+  const rows: DueRow[] = [];
+  for (const plan of matches(bundle, 'CarePlan')) {
+    const protocol = plan.instantiatesCanonical?.map((c) => protocolOf(c, protocols)).find(Boolean);
+    if (!protocol) continue;
+    const patient = index.get('Patient', plan.subject);
+    for (const a of plan.activity ?? []) {
+      const d = a.detail;
+      const due = d?.scheduledPeriod?.start ?? d?.scheduledString;
+      if (!d || !due || !['not-started', 'scheduled', 'in-progress'].includes(d.status)) continue;
+      const dueIn = daysFrom(today, due);
+      const stillOpen = d.scheduledPeriod?.end ? daysFrom(today, d.scheduledPeriod.end) >= 0 : dueIn >= 0;
+      if (dueIn > days || !stillOpen) continue;
+      rows.push({
+        patientId: plan.subject?.reference?.split('/')[1] ?? '',
+        patient: patient ? patientName(patient.name) : refText(plan.subject),
+        birthDate: patient?.birthDate,
+        protocol: protocol.title ?? protocol.name ?? '',
+        activity: d.description ?? codeText(d.code),
+        due: due.slice(0, 10),
+        dueIn,
+        performer: d.performer?.map(refText).join(', ') ?? '',
+      });
+    }
+  }
+  return rows.sort((a, b) => a.due.localeCompare(b.due) || a.patient.localeCompare(b.patient));
+}
+
+/** CSV as French spreadsheets open it: `;` separated, quoted, with a BOM for the accents. */
+export function toCsv(rows: DueRow[]): string {
+  const cell = (v: string | number | undefined) => `"${String(v ?? '').replace(/"/g, '""')}"`;
+  const header = ['Patient', 'Date de naissance', 'Protocole', 'Activité', 'Échéance', 'Jours restants', 'Réalisée par'];
+  const lines = rows.map((r) => [r.patient, r.birthDate, r.protocol, r.activity, r.due, r.dueIn, r.performer].map(cell).join(';'));
+  return `\uFEFF${[header.map(cell).join(';'), ...lines].join('\r\n')}\r\n`;
+}

@@ -1,0 +1,52 @@
+import type { CodeableConcept, ContactPoint, HumanName, Reference } from '@medplum/fhirtypes';
+
+/** "Dr Claire Morvan" from FHIR names: the usual or official one, else the first. */
+export function personName(names: HumanName[] | undefined): string {
+  const n = names?.find((x) => x.use === 'usual') ?? names?.find((x) => x.use === 'official') ?? names?.[0];
+  if (!n) return '';
+  return [n.prefix?.join(' '), n.given?.join(' '), n.family].filter(Boolean).join(' ') || n.text || '';
+}
+
+/** A patient's name as the French record writes it: family name first, in capitals. */
+export function patientName(names: HumanName[] | undefined): string {
+  const n = names?.find((x) => x.use === 'official') ?? names?.[0];
+  if (!n) return 'Patient sans nom';
+  return [n.family?.toUpperCase(), n.given?.join(' ')].filter(Boolean).join(' ') || n.text || 'Patient sans nom';
+}
+
+export const codeText = (c: CodeableConcept | undefined) => c?.text ?? c?.coding?.find((x) => x.display)?.display ?? c?.coding?.[0]?.code ?? '';
+
+export const refText = (r: Reference | undefined) => r?.display ?? r?.reference ?? '';
+
+const DATE = new Intl.DateTimeFormat('fr-FR', { day: '2-digit', month: '2-digit', year: 'numeric', timeZone: 'UTC' });
+const DATE_TIME = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'short', timeStyle: 'short', timeZone: 'Europe/Paris' });
+
+/** 2026-03-04 as 04/03/2026; a dateTime with its hour (Paris time). */
+export function frenchDate(value: string | undefined): string {
+  if (!value) return '';
+  if (/^\d{4}$/.test(value) || /^\d{4}-\d{2}$/.test(value)) return value.split('-').reverse().join('/');
+  const d = new Date(value);
+  if (Number.isNaN(d.getTime())) return value;
+  return value.length > 10 ? DATE_TIME.format(d) : DATE.format(d);
+}
+
+/** Whole days from `today` to `value` (negative: in the past). */
+export function daysFrom(today: Date, value: string): number {
+  const day = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate());
+  const d = new Date(value.slice(0, 10));
+  return Math.round((d.getTime() - day) / 86_400_000);
+}
+
+/** Age in whole years on `today`. */
+export function age(birthDate: string | undefined, today: Date): number | undefined {
+  if (!birthDate || birthDate.length < 10) return undefined;
+  const [y, m, d] = birthDate.split('-').map(Number);
+  let years = today.getUTCFullYear() - y;
+  if (today.getUTCMonth() + 1 < m || (today.getUTCMonth() + 1 === m && today.getUTCDate() < d)) years--;
+  return years;
+}
+
+/** YYYY-MM-DD of the day `days` after `today` (UTC). */
+export const isoDay = (today: Date, days = 0) => new Date(today.getTime() + days * 86_400_000).toISOString().slice(0, 10);
+
+export const contact = (telecom: ContactPoint[] | undefined, system: ContactPoint['system']) => telecom?.find((t) => t.system === system)?.value;

@@ -1,0 +1,149 @@
+import type { Bundle, CarePlan, CareTeam, Goal, Patient, PlanDefinition, Resource, Task } from '@medplum/fhirtypes';
+import { describe, expect, it } from 'vitest';
+import { buildDemo } from '../../../seed/demo/index.js';
+import { batchAnswers, ResourceIndex, saveTransaction } from './bundle.js';
+import { meetingTransaction } from './concertation.js';
+import { directorySearches, localSuggestions } from './directory.js';
+import { dueActivities, toCsv } from './followup.js';
+import { frenchDate, patientName } from './format.js';
+import { stayRows } from './hospital.js';
+import { casesByMonth } from './indicators.js';
+import { careTeamMembers, identity, withMember, withMemberEnded } from './patient.js';
+import { ppcsForm, ppcsTransaction } from './ppcs.js';
+import { accessRows } from './record.js';
+import { taskRows } from './tasks.js';
+
+const TODAY = new Date('2026-03-10T00:00:00Z');
+/** The demo pôle dated around TODAY: the same data the app shows. */
+const demo = buildDemo(TODAY);
+const byId = <T extends Resource>(type: T['resourceType'], id: string) => demo.find((r) => r.resourceType === type && r.id === id) as T;
+const searchset = (matches: Resource[], includes: Resource[] = []): Bundle => ({
+  resourceType: 'Bundle',
+  type: 'searchset',
+  entry: [...matches.map((resource) => ({ resource, search: { mode: 'match' as const } })), ...includes.map((resource) => ({ resource, search: { mode: 'include' as const } }))],
+});
+const patients = demo.filter((r): r is Patient => r.resourceType === 'Patient');
+
+describe('the app’s mapping of FHIR data', () => {
+  it('orders tasks overdue first, then by due date, and names their patient', () => {
+    const tasks: Task[] = [
+      { resourceType: 'Task', id: 'later', status: 'requested', intent: 'order', description: 'b', for: { reference: 'Patient/pat-0001' }, restriction: { period: { end: '2026-03-20T18:00:00Z' } } },
+      { resourceType: 'Task', id: 'none', status: 'requested', intent: 'order', description: 'c' },
+      { resourceType: 'Task', id: 'late', status: 'in-progress', intent: 'order', description: 'a', restriction: { period: { end: '2026-03-01T18:00:00Z' } } },
+      { resourceType: 'Task', id: 'done-late', status: 'completed', intent: 'order', description: 'd', restriction: { period: { end: '2026-02-01T18:00:00Z' } } },
+    ];
+    const rows = taskRows(searchset(tasks, [byId('Patient', 'pat-0001')]), TODAY);
+    expect(rows.map((r) => [r.id, r.overdue, r.dueIn])).toEqual([
+      ['late', true, -9],
+      ['done-late', false, -37],
+      ['later', false, 10],
+      ['none', false, undefined],
+    ]);
+    expect(rows[2].patient).toEqual({ id: 'pat-0001', name: patientName(byId<Patient>('Patient', 'pat-0001').name) });
+  });
+
+  it('flags the discharges that have no post-discharge follow-up task', () => {
+    const discharges = demo.filter((r) => r.resourceType === 'Encounter' && r.id?.endsWith('-sejour-sortie'));
+    const tasks = demo.filter((r) => r.resourceType === 'Task' && r.id?.endsWith('-suivi-sortie'));
+    const rows = stayRows(searchset(discharges, tasks));
+    expect(rows).toHaveLength(discharges.length);
+    expect(rows.filter((r) => !r.followUp).length).toBe(discharges.length - tasks.length);
+    expect(rows.filter((r) => !r.followUp).length).toBeGreaterThan(0);
+    expect(rows.every((r) => r.service && r.reason)).toBe(true);
+  });
+
+  it('reads the identity status and the INS of the banner', () => {
+    const validated = patients.find((p) => p.identifier)!;
+    const provisional = patients.find((p) => !p.identifier)!;
+    expect(identity(validated, TODAY)).toMatchObject({ status: 'Identité validée', statusCode: 'VALI', ins: { kind: 'INS-NIR de démonstration' } });
+    expect(identity(provisional, TODAY)).toMatchObject({ status: 'Identité provisoire', statusCode: 'PROV' });
+    expect(identity(provisional, TODAY).ins).toBeUndefined();
+  });
+
+  it('resolves the cercle de soins members to people, roles, structures and contacts; ends and adds members', () => {
+    const team = demo.find((r): r is CareTeam => r.resourceType === 'CareTeam' && (r.participant?.length ?? 0) >= 3)!;
+    const refs = team.participant!.map((p) => p.member!.reference!);
+    const roles = demo.filter((r) => refs.includes(`PractitionerRole/${r.id}`));
+    const people = demo.filter((r) => r.resourceType === 'Practitioner' || r.resourceType === 'Organization');
+    const members = careTeamMembers(team, new ResourceIndex(searchset([team], [...roles, ...people])), '2026-03-10');
+    const gp = members.find((m) => m.roles === 'Médecin traitant')!;
+    expect(gp.name).toMatch(/^Dr /);
+    expect(gp.phone).toMatch(/^02 99/);
+    expect(gp.email).toMatch(/@val-de-lys\.mssante\.fr$/);
+    const ended = withMemberEnded(team, gp.index, '2026-03-10');
+    expect(ended.participant![gp.index].period).toEqual({ start: team.participant![gp.index].period!.start, end: '2026-03-10' });
+    const added = withMember(team, { reference: 'PractitionerRole/x' }, [{ text: 'Professionnel' }], '2026-03-10');
+    expect(added.participant).toHaveLength(team.participant!.length + 1);
+    expect(team.participant).toHaveLength(members.length);
+  });
+
+  it('revises a PPCS in one transaction, If-Match the versions read, new goals created with it', () => {
+    const plan = { ...demo.find((r): r is CarePlan => r.resourceType === 'CarePlan' && r.id!.startsWith('ppcs-'))!, meta: { versionId: '3' } };
+    const goals = plan.goal!.map((g) => ({ ...byId<Goal>('Goal', g.reference!.slice(5)), meta: { versionId: '1' } }));
+    const form = ppcsForm(plan, goals, '2026-03-10', 'x');
+    expect(form.goals.map((g) => g.text)).toEqual(goals.map((g) => g.description.text));
+    form.goals[0].achievement = 'achieved';
+    form.goals.push({ text: 'Nouvel objectif', achievement: 'in-progress' });
+    form.activities.push({ description: 'Appel', status: 'not-started' });
+    const tx = ppcsTransaction(form, { patient: plan.subject as never, plan, goals, labels: new Map() });
+    const requests = tx.entry!.map((e) => `${e.request!.method} ${e.request!.url} ${e.request!.ifMatch ?? ''}`.trim());
+    expect(requests).toEqual([`PUT Goal/${goals[0].id} W/"1"`, 'POST Goal', `PUT CarePlan/${plan.id} W/"3"`]);
+    const written = tx.entry!.at(-1)!.resource as CarePlan;
+    expect(written.goal!.at(-1)!.reference).toBe(tx.entry![1].fullUrl);
+    expect(written.activity).toHaveLength(plan.activity!.length + 1);
+  });
+
+  it('creates a PPCS, a task, a meeting with its cases as transactions', () => {
+    const form = ppcsForm(undefined, [], '2026-03-10', 'DUPONT Jean');
+    expect(form).toMatchObject({ title: 'PPCS — DUPONT Jean', status: 'draft' });
+    expect(ppcsTransaction(form, { patient: { reference: 'Patient/p' }, goals: [], labels: new Map() }).entry![0].request).toEqual({ method: 'POST', url: 'CarePlan' });
+    const task: Task = { resourceType: 'Task', id: 't', meta: { versionId: '2' }, status: 'requested', intent: 'order' };
+    expect(saveTransaction(task).entry![0].request).toEqual({ method: 'PUT', url: 'Task/t', ifMatch: 'W/"2"' });
+    const meeting = meetingTransaction({ start: '2026-03-01T12:30:00Z', end: '2026-03-01T14:00:00Z', description: 'c', attendees: [], cases: [{ patient: { reference: 'Patient/p' }, note: 'n', flag: task }] });
+    expect(meeting.entry!.map((e) => e.request!.method + ' ' + e.request!.url)).toEqual(['POST Appointment', 'POST Encounter', 'PUT Task/t']);
+    expect((meeting.entry![1].resource as { appointment: { reference: string }[] }).appointment[0].reference).toBe(meeting.entry![0].fullUrl);
+    expect((meeting.entry![2].resource as Task).status).toBe('completed');
+  });
+
+  it('lists the protocol activities due within 30 days and exports them as CSV', () => {
+    const protocols = demo.filter((r): r is PlanDefinition => r.resourceType === 'PlanDefinition');
+    const plans = demo.filter((r): r is CarePlan => r.resourceType === 'CarePlan' && !!r.instantiatesCanonical);
+    const rows = dueActivities(searchset(plans, patients), protocols, TODAY);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r) => r.dueIn <= 30 && r.protocol.startsWith('Protocole') && r.patient)).toBe(true);
+    const csv = toCsv(rows.slice(0, 1));
+    expect(csv.startsWith('\uFEFF"Patient";')).toBe(true);
+    expect(csv.split('\r\n')[1]).toContain(`"${rows[0].patient}"`);
+  });
+
+  it('builds the directory searches from what was typed', () => {
+    expect(directorySearches({ name: 'Morvan', commune: '', identifier: '' }).roles).toContain('practitioner.name=Morvan');
+    expect(directorySearches({ name: '', commune: '', identifier: '10001000111' })).toEqual({
+      roles: expect.stringContaining(`practitioner.identifier=${encodeURIComponent('https://rpps.esante.gouv.fr|10001000111')}`),
+    });
+    expect(directorySearches({ name: '', commune: '', identifier: '350009039' })).toEqual({ structures: expect.stringContaining('identifier=') });
+    const spec = directorySearches({ name: '', commune: '', identifier: '', speciality: { system: 'https://mos.esante.gouv.fr/NOS/TRE_R38-SpecialiteOrdinale/FHIR/TRE-R38-SpecialiteOrdinale', code: 'SM54' } });
+    expect(spec.roles).toContain('specialty=');
+    expect(spec.structures).toBeUndefined();
+    const roles = searchset(demo.filter((r) => r.resourceType === 'PractitionerRole'));
+    expect(localSuggestions(roles, 'generale').map((c) => c.display)).toEqual(['Médecine générale']);
+  });
+
+  it('counts concertation cases per month and distinct patients; names who accessed a record', () => {
+    const cases = demo.filter((r) => r.resourceType === 'Encounter' && r.id?.includes('-cas-'));
+    const { months, patients: distinct } = casesByMonth(searchset(cases));
+    expect(months.reduce((a, b) => a + b)).toBe(cases.length);
+    expect(distinct).toBeLessThanOrEqual(cases.length);
+    const audit = searchset(
+      [{ resourceType: 'AuditEvent', type: { code: 'rest' }, subtype: [{ code: 'read' }], recorded: '2026-03-09T10:00:00Z', agent: [{ requestor: true, who: { reference: 'PractitionerRole/r' } }], source: { observer: {} } }],
+      [{ resourceType: 'PractitionerRole', id: 'r', practitioner: { display: 'Aurélie Le Gall' }, organization: { display: 'MSP' } }],
+    );
+    expect(accessRows(audit)).toEqual([{ when: '2026-03-09T10:00:00Z', who: 'Aurélie Le Gall, MSP', action: 'Consultation', outcome: 'Réussi' }]);
+    expect(frenchDate('2026-03-09')).toBe('09/03/2026');
+  });
+
+  it('tells failed batch entries from search results', () => {
+    const reply: Bundle = { resourceType: 'Bundle', type: 'batch-response', entry: [{ response: { status: '200 OK' }, resource: searchset([]) }, { response: { status: '403 Forbidden' } }] };
+    expect(batchAnswers(reply).map((a) => a.ok || a.status)).toEqual([true, 403]);
+  });
+});

@@ -1,0 +1,84 @@
+/**
+ * The coordination app's speed as a coordinator sees it: time to first useful paint of the
+ * worklist and of a patient's record (median of 10 loads, the app already logged in, its files
+ * in the browser cache), unthrottled and on an emulated 4G link, and the FHIR requests each view
+ * makes. The server runs here on PGlite with the demo pôle. Prints a Markdown table.
+ *
+ *   node --import tsx bench/app-paint.ts
+ */
+import { chromium, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { loadConfig } from '../server/config.js';
+import { createLogger } from '../server/logger.js';
+import { startServer } from '../server/main.js';
+import { freePort } from '../tests/harness.js';
+
+const RUNS = 10;
+// Lighthouse's "slow 4G": 150 ms round trip, 1.6 Mbit/s down, 750 kbit/s up.
+const FOUR_G = { offline: false, latency: 150, downloadThroughput: (1.6 * 1024 * 1024) / 8, uploadThroughput: (750 * 1024) / 8 };
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main() {
+  await build({ configFile: 'app/vite.config.ts', logLevel: 'warn' });
+  const port = await freePort();
+  const config = { ...loadConfig({}), port, baseUrl: `http://127.0.0.1:${port}`, dataDir: 'memory://', seed: 'demo' as const, logLevel: 'silent' };
+  const server = await startServer(config, createLogger('silent'));
+  const login = server.demoLogins?.find((l) => l.username === 'aurelie');
+  if (!login) throw new Error('no demo login');
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${config.baseUrl}/app/`);
+    await page.getByRole('button', { name: 'Travailler sur tout le pôle' }).click();
+    await page.getByLabel('Identifiant').fill(login.username);
+    await page.getByLabel('Mot de passe').fill(login.password);
+    await page.getByRole('button', { name: 'Se connecter' }).click();
+    await page.locator('input[name=role]').first().check();
+    await page.getByRole('button', { name: 'Autoriser' }).click();
+    await page.waitForSelector('body[data-ready]');
+    // A PPCS patient: the fullest record of the demo.
+    const patient = (await page.locator('a[href^="#/patient/"]').first().getAttribute('href')) ?? '';
+    const cdp = await page.context().newCDPSession(page);
+    const lines = ['| view | link | first useful paint, median of 10 (ms) | FHIR requests (HTTP) |', '| --- | --- | ---: | ---: |'];
+    for (const [name, hash, mark] of [
+      ['worklist', '#/travail', 'maillage:travail'],
+      ['patient record', patient, 'maillage:patient'],
+    ] as const) {
+      for (const [link, conditions] of [
+        ['loopback', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 }],
+        ['emulated 4G', FOUR_G],
+      ] as const) {
+        await cdp.send('Network.emulateNetworkConditions', conditions);
+        const times: number[] = [];
+        let requests = 0;
+        for (let i = 0; i < RUNS; i++) {
+          const r = await load(page, `${config.baseUrl}/app/${hash}`, mark);
+          times.push(r.ms);
+          requests = r.requests;
+        }
+        lines.push(`| ${name} | ${link} | ${Math.round(median(times))} | ${requests} |`);
+      }
+    }
+    console.log(lines.join('\n'));
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+/** One load of the app on `url` (same tab: the SMART session stays in sessionStorage): ms to the view's mark, and FHIR requests made. */
+async function load(page: Page, url: string, mark: string): Promise<{ ms: number; requests: number }> {
+  await page.goto('about:blank');
+  let requests = 0;
+  const count = (r: { url(): string }) => void (r.url().includes('/fhir') && requests++);
+  page.on('request', count);
+  await page.goto(url);
+  await page.waitForFunction((m) => performance.getEntriesByName(m).length > 0, mark);
+  const ms = await page.evaluate((m) => performance.getEntriesByName(m)[0].startTime, mark);
+  await page.waitForLoadState('networkidle');
+  page.off('request', count);
+  return { ms, requests };
+}
+
+await main();

@@ -1,0 +1,125 @@
+import type { AuditEvent, AuditEventAgent, AuditEventEntity, Coding, Provenance, Reference } from '@medplum/fhirtypes';
+import { MAILLAGE_CANONICAL } from '../fhir/maillage.js';
+import type { Access } from './tokens.js';
+
+/** The system of our OAuth client ids, for the client as a Device (by identifier: no Device resource is kept). */
+export const CLIENT_SYSTEM = `${MAILLAGE_CANONICAL}/oauth-client`;
+/** AuditEvent.subtype of a break-glass declaration; `purposeOfUse` BTG marks the accesses under one. */
+export const BREAK_GLASS: Coding = { system: `${MAILLAGE_CANONICAL}/CodeSystem/audit`, code: 'break-glass', display: 'Accès en urgence (bris de glace)' };
+const BTG: Coding = { system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'BTG', display: 'break the glass' };
+
+const ACTIONS: Record<string, AuditEvent['action']> = { create: 'C', read: 'R', vread: 'R', update: 'U', patch: 'U', delete: 'D', 'history-instance': 'R', 'history-type': 'R', 'history-system': 'R', 'search-type': 'R', 'search-system': 'R', operation: 'E' };
+
+/** What one interaction did, as the audit trail records it. */
+export interface AccessRecord {
+  access: Access;
+  /** The restful-interaction code (read, search-type, create, …) or `operation`. */
+  interaction: string;
+  /** The operation's name, for `operation`. */
+  operation?: string;
+  /** Versions read or written, `Type/id/_history/v`, or just `Type/id`. */
+  resources: string[];
+  /** Ids of the patients whose data was touched. */
+  patients: string[];
+  /** The query of a search, as sent. */
+  query?: string;
+  started: Date;
+  /** HTTP status of the outcome. */
+  status: number;
+  diagnostics?: string;
+  /** The reason of the break-glass access in force for a patient touched, if any. */
+  breakGlass?: string;
+  address?: string;
+}
+
+/** The agent of the user (the role they act in, with their Practitioner as altId) or of the system client. */
+function agents(a: Access, address: string | undefined, purposeOfUse: Coding[] | undefined): AuditEventAgent[] {
+  const client: AuditEventAgent = {
+    type: { coding: [{ system: 'http://dicom.nema.org/resources/ontology/DCM', code: '110150', display: 'Application' }] },
+    who: { type: 'Device' as const, identifier: { system: CLIENT_SYSTEM, value: a.clientId }, display: a.clientId },
+    requestor: !a.role,
+    ...(address ? { network: { address, type: '2' as const } } : {}),
+  };
+  if (!a.role) return [{ ...client, ...(purposeOfUse ? { purposeOfUse: [{ coding: purposeOfUse }] } : {}) }];
+  const practitioner = /Practitioner\/[^/]+$/.exec(a.fhirUser ?? '')?.[0];
+  const user: AuditEventAgent = {
+    type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP', display: 'information recipient' }] },
+    who: { reference: `PractitionerRole/${a.role}` },
+    ...(practitioner ? { altId: practitioner } : {}),
+    requestor: true,
+    ...(purposeOfUse ? { purposeOfUse: [{ coding: purposeOfUse }] } : {}),
+  };
+  return [user, client];
+}
+
+const entity = (what: Reference, code: string, display: string, role?: Coding): AuditEventEntity => ({
+  what,
+  type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code, display },
+  ...(role ? { role } : {}),
+});
+
+/** The AuditEvent of one access (ANS TDE style: type rest, restful-interaction subtype, who, client, what, patient, when, outcome). */
+export function auditEvent(r: AccessRecord, baseUrl: string): AuditEvent {
+  const recorded = new Date();
+  const outcome = r.status < 400 ? '0' : r.status < 500 ? '4' : '8';
+  const subtype: Coding =
+    r.interaction === 'operation'
+      ? { system: 'http://hl7.org/fhir/restful-interaction', code: 'operation', display: r.operation }
+      : { system: 'http://hl7.org/fhir/restful-interaction', code: r.interaction };
+  const entities: AuditEventEntity[] = [
+    ...r.patients.map((id) => entity({ reference: `Patient/${id}` }, '1', 'Person', { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' })),
+    ...r.resources.map((ref) => entity({ reference: ref }, '2', 'System Object')),
+    ...(r.query !== undefined ? [{ ...entity({ display: 'query' }, '2', 'System Object'), query: Buffer.from(r.query).toString('base64') }] : []),
+  ];
+  return {
+    resourceType: 'AuditEvent',
+    type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'RESTful Operation' },
+    subtype: [subtype],
+    action: ACTIONS[r.interaction] ?? 'E',
+    period: { start: r.started.toISOString(), end: recorded.toISOString() },
+    recorded: recorded.toISOString(),
+    outcome,
+    ...(r.diagnostics ? { outcomeDesc: r.diagnostics } : {}),
+    ...(r.breakGlass ? { purposeOfEvent: [{ coding: [BTG], text: r.breakGlass }] } : {}),
+    agent: agents(r.access, r.address, r.breakGlass ? [BTG] : undefined),
+    source: {
+      site: baseUrl,
+      observer: { display: 'Maillage' },
+      type: [{ system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '4', display: 'Application Server' }],
+    },
+    ...(entities.length ? { entity: entities } : {}),
+  };
+}
+
+/** The AuditEvent of a break-glass declaration: who, for which patient, why, until when. */
+export function breakGlassEvent(a: Access, patient: string, reason: string, until: Date, baseUrl: string, address?: string): AuditEvent {
+  const now = new Date().toISOString();
+  return {
+    resourceType: 'AuditEvent',
+    type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'RESTful Operation' },
+    subtype: [BREAK_GLASS],
+    action: 'E',
+    period: { start: now, end: until.toISOString() },
+    recorded: now,
+    outcome: '0',
+    purposeOfEvent: [{ coding: [BTG], text: reason }],
+    agent: agents(a, address, [BTG]),
+    source: { site: baseUrl, observer: { display: 'Maillage' } },
+    entity: [entity({ reference: `Patient/${patient}` }, '1', 'Person', { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' })],
+  };
+}
+
+/** The Provenance of a written version: authored by the role the user acts in (or the system client), through the client as a device. */
+export function provenance(a: Access, target: string): Provenance {
+  const device = { type: 'Device' as const, identifier: { system: CLIENT_SYSTEM, value: a.clientId }, display: a.clientId };
+  const agentType = (code: string, display: string) => ({ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type', code, display }] });
+  return {
+    resourceType: 'Provenance',
+    target: [{ reference: target }],
+    recorded: new Date().toISOString(),
+    agent: [
+      ...(a.role ? [{ type: agentType('author', 'Author'), who: { reference: `PractitionerRole/${a.role}` } }] : []),
+      { type: agentType(a.role ? 'device' : 'author', a.role ? 'Device' : 'Author'), who: device },
+    ],
+  };
+}

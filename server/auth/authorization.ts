@@ -1,0 +1,87 @@
+import type { ClientRegistry } from './clients.js';
+import type { LaunchService } from './launch.js';
+import { parseResourceScope, scopesWithin, splitScope } from './scopes.js';
+import type { LaunchContext } from './tokens.js';
+
+/** A checked authorization request, kept in the login session until the user has decided. */
+export interface AuthorizationRequest {
+  clientId: string;
+  clientName: string;
+  redirectUri: string;
+  state: string;
+  /** The scopes that may be granted: those asked that the client and the launch allow. */
+  scope: string;
+  codeChallenge: string;
+  nonce?: string;
+  /** The context of an EHR launch. */
+  launch?: LaunchContext;
+  /** A standalone launch asking for a patient: the user picks one. */
+  pickPatient: boolean;
+}
+
+/**
+ * Why an authorization request is refused. Until client and redirect URI are known good, the
+ * user is told on a page (`redirect` false): redirecting to an unchecked URI would make us an
+ * open redirector. Afterwards the error goes back to the app.
+ */
+export class AuthorizationError extends Error {
+  constructor(
+    readonly error: string,
+    readonly description: string,
+    readonly redirect: boolean,
+  ) {
+    super(description);
+  }
+}
+
+const VERIFIER_CHALLENGE_RE = /^[A-Za-z0-9_-]{43}$/;
+
+/** Checks a request to /auth/authorize (RFC 6749 §4.1.1, PKCE, SMART App Launch 2.2). */
+export async function checkAuthorizationRequest(
+  p: Record<string, string | undefined>,
+  deps: { clients: ClientRegistry; launches: LaunchService; fhirBase: string },
+): Promise<AuthorizationRequest> {
+  const client = p.client_id ? await deps.clients.find(p.client_id) : undefined;
+  if (!client) throw new AuthorizationError('invalid_request', 'Application inconnue (client_id).', false);
+  if (!p.redirect_uri || !client.redirectUris.includes(p.redirect_uri)) {
+    throw new AuthorizationError('invalid_request', "L'adresse de retour (redirect_uri) n'est pas celle enregistrée pour cette application.", false);
+  }
+  const refuse = (error: string, description: string) => new AuthorizationError(error, description, true);
+  if (p.response_type !== 'code') throw refuse('unsupported_response_type', 'response_type must be code');
+  if (!client.grantTypes.includes('authorization_code')) throw refuse('unauthorized_client', 'This client may not use authorization_code');
+  if (!p.state) throw refuse('invalid_request', 'state is required');
+  if (stripSlash(p.aud) !== deps.fhirBase) throw refuse('invalid_request', `aud must be this server's FHIR base, ${deps.fhirBase}`);
+  if (p.code_challenge_method !== 'S256' || !VERIFIER_CHALLENGE_RE.test(p.code_challenge ?? '')) {
+    throw refuse('invalid_request', 'PKCE is required: code_challenge with code_challenge_method S256');
+  }
+  let launch: LaunchContext | undefined;
+  if (p.launch !== undefined) {
+    launch = await deps.launches.use(p.launch, client.id);
+    if (!launch) throw refuse('invalid_request', 'Unknown, expired or already used launch');
+  }
+  const requested = splitScope(p.scope);
+  const pickPatient = !launch?.patient && requested.includes('launch/patient');
+  const patientInContext = !!launch?.patient || pickPatient;
+  const scope = scopesWithin(requested, splitScope(client.scope)).filter((s) => {
+    const resource = parseResourceScope(s);
+    if (resource) return resource.context === 'user' || (resource.context === 'patient' && patientInContext);
+    if (s === 'launch') return !!launch;
+    if (s === 'launch/patient') return patientInContext;
+    if (s === 'launch/encounter') return !!launch?.encounter;
+    return true;
+  });
+  if (!scope.length) throw refuse('invalid_scope', 'None of the requested scopes can be granted to this client');
+  return {
+    clientId: client.id,
+    clientName: client.name,
+    redirectUri: p.redirect_uri,
+    state: p.state,
+    scope: scope.join(' '),
+    codeChallenge: p.code_challenge as string,
+    ...(p.nonce ? { nonce: p.nonce } : {}),
+    ...(launch ? { launch } : {}),
+    pickPatient,
+  };
+}
+
+const stripSlash = (s: string | undefined) => s?.replace(/\/+$/, '');

@@ -1,0 +1,233 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DATABASES, useServer } from '../../tests/harness.js';
+import { APP_REDIRECT, authorizeByPassword, call, operatorToken, OPERATOR, postForm, registerApp } from '../../tests/smart.js';
+
+/**
+ * The équipe-de-soins rules through real tokens: actors × interactions. The pôle: an MSP holding
+ * its patients' records, a cabinet, a pharmacy; four patients:
+ * - P1: team managed by the MSP, `member` active, `former` left last year;
+ * - P2: team managed by the cabinet, `other` member;
+ * - P3: team managed by the MSP, `member` and `other`, a consent denying `other` (nested deny);
+ * - P4: team managed by the MSP, `member` médecin traitant and `other`, global opposition.
+ * Each patient has one Observation (code x) and one Encounter.
+ */
+const ORGS = ['msp', 'cabinet', 'pharmacie'];
+const ACTORS = { member: 'cabinet', former: 'cabinet', other: 'pharmacie', coordinator: 'msp' } as const;
+type Actor = keyof typeof ACTORS | 'system';
+const P = ['p1', 'p2', 'p3', 'p4'];
+/** Whom each actor may see. */
+const SEES: Record<Actor, string[]> = {
+  member: ['p1', 'p3', 'p4'],
+  former: [],
+  other: ['p2'],
+  coordinator: ['p1', 'p3'],
+  system: ['p1', 'p3', 'p4'], // acts for the cabinet: its roles' patients
+};
+const PASSWORD = 'a long test passphrase';
+const APP = 'coordination-app';
+const SYSTEM = { id: 'lgc-cabinet', secret: 'lgc-cabinet-secret-for-tests-only' };
+const CODE = 'http://loinc.org|x-eds';
+
+const team = (patient: string, org: string, members: [string, Record<string, unknown>?][]) => ({
+  resourceType: 'CareTeam',
+  id: `cds-${patient}`,
+  status: 'active',
+  subject: { reference: `Patient/${patient}` },
+  managingOrganization: [{ reference: `Organization/${org}` }],
+  participant: members.map(([role, extra]) => ({ member: { reference: `PractitionerRole/role-${role}` }, period: { start: '2020-01-01' }, ...extra })),
+});
+const PCP = { role: [{ coding: [{ system: 'https://mos.esante.gouv.fr/NOS/TRE_R259-HL7ParticipationFunction/FHIR/TRE-R259-HL7ParticipationFunction', code: 'PCP' }] }] };
+
+describe.each(DATABASES)('équipe de soins on %s', (kind) => {
+  const t = useServer(kind, {
+    auth: true,
+    ...OPERATOR,
+    accessRules: { recordHolders: ['msp'], clientOrganizations: { [SYSTEM.id]: 'cabinet' }, breakGlassMinutes: 60 },
+  });
+  const origin = () => t.server.url;
+  const fhir = (path: string) => `${origin()}/fhir/${path}`;
+  const tokens = {} as Record<Actor | 'operator', string>;
+  const as = (who: Actor | 'operator', method: string, path: string, body?: unknown) => call(method, fhir(path), tokens[who], body);
+
+  beforeAll(async () => {
+    tokens.operator = await operatorToken(origin());
+    const put = async (r: Record<string, any>) => {
+      const res = await as('operator', 'PUT', `${r.resourceType}/${r.id}`, r);
+      if (res.status >= 300) throw new Error(`${r.resourceType}/${r.id}: ${JSON.stringify(res.body)}`);
+    };
+    for (const org of ORGS) await put({ resourceType: 'Organization', id: org, name: org });
+    for (const [actor, org] of Object.entries(ACTORS)) {
+      await put({ resourceType: 'Practitioner', id: `pr-${actor}`, name: [{ family: actor }] });
+      await put({ resourceType: 'PractitionerRole', id: `role-${actor}`, active: true, practitioner: { reference: `Practitioner/pr-${actor}` }, organization: { reference: `Organization/${org}` } });
+      const user = await as('operator', 'POST', '../auth/admin/users', { practitioner: `Practitioner/pr-${actor}`, username: actor, password: PASSWORD });
+      if (user.status !== 201) throw new Error(JSON.stringify(user.body));
+    }
+    for (const id of P) {
+      await put({ resourceType: 'Patient', id, name: [{ family: `Famille-${id}` }] });
+      await put({ resourceType: 'Observation', id: `obs-${id}`, status: 'final', code: { coding: [{ system: 'http://loinc.org', code: 'x-eds' }] }, subject: { reference: `Patient/${id}` } });
+      await put({ resourceType: 'Encounter', id: `enc-${id}`, status: 'finished', class: { code: 'AMB' }, subject: { reference: `Patient/${id}` } });
+    }
+    await put(team('p1', 'msp', [['member'], ['former', { period: { start: '2020-01-01', end: '2025-01-31' } }]]));
+    await put(team('p2', 'cabinet', [['other']]));
+    await put(team('p3', 'msp', [['member'], ['other']]));
+    await put(team('p4', 'msp', [['member', PCP], ['other']]));
+    const consent = (id: string, provision: unknown) => ({ resourceType: 'Consent', id, status: 'active', scope: { text: 'privacy' }, category: [{ text: 'opposition' }], policyRule: { text: 'opposition' }, patient: { reference: `Patient/${id.split('-')[1]}` }, provision });
+    await put(consent('consent-p3', { type: 'permit', provision: [{ type: 'deny', actor: [{ role: { text: 'recipient' }, reference: { reference: 'PractitionerRole/role-other' } }] }] }));
+    await put(consent('consent-p4', { type: 'deny' }));
+
+    await registerApp(origin(), {
+      client_id: APP,
+      token_endpoint_auth_method: 'none',
+      redirect_uris: [APP_REDIRECT],
+      grant_types: ['authorization_code'],
+      scope: 'openid fhirUser user/*.cruds',
+    });
+    for (const actor of Object.keys(ACTORS) as (keyof typeof ACTORS)[]) {
+      const { callback, verifier } = await authorizeByPassword(origin(), { clientId: APP, scope: 'openid fhirUser user/*.cruds', username: actor, password: PASSWORD, role: `role-${actor}` });
+      const res = await postForm(`${origin()}/auth/token`, { grant_type: 'authorization_code', code: callback.searchParams.get('code') as string, code_verifier: verifier, redirect_uri: APP_REDIRECT, client_id: APP });
+      tokens[actor] = res.body.access_token;
+    }
+    await registerApp(origin(), { client_id: SYSTEM.id, grant_types: ['client_credentials'], scope: 'system/*.cruds' }).then(async (c) => {
+      const res = await postForm(`${origin()}/auth/token`, { grant_type: 'client_credentials', client_id: SYSTEM.id, client_secret: c.client_secret });
+      tokens.system = res.body.access_token;
+    });
+  });
+
+  const ids = (reply: any, mode = 'match') => (reply.body.entry ?? []).filter((e: any) => e.search?.mode === mode).map((e: any) => e.resource.id).sort();
+
+  describe.each(Object.keys(SEES) as Actor[])('%s', (actor) => {
+    const sees = SEES[actor];
+    it('reads, vreads and gets the history of exactly their patients’ data, and the directory', async () => {
+      for (const id of P) {
+        const allowed = sees.includes(id) ? 200 : 403;
+        expect((await as(actor, 'GET', `Patient/${id}`)).status, `Patient/${id}`).toBe(allowed);
+        expect((await as(actor, 'GET', `Observation/obs-${id}`)).status).toBe(allowed);
+        expect((await as(actor, 'GET', `Observation/obs-${id}/_history/1`)).status).toBe(allowed);
+        expect((await as(actor, 'GET', `Encounter/enc-${id}/_history`)).status).toBe(allowed);
+      }
+      expect((await as(actor, 'GET', 'Organization/msp')).status).toBe(200);
+      const directory = await as(actor, 'GET', 'PractitionerRole?_include=PractitionerRole:practitioner&_count=100');
+      expect(directory.status).toBe(200);
+      expect(ids(directory).length).toBe(Object.keys(ACTORS).length);
+      expect((await as(actor, 'GET', 'Observation/obs-nobody')).status).toBe(404);
+      const history = await as(actor, 'GET', 'Observation/_history?_count=100');
+      expect(history.body.entry.map((e: any) => e.resource.id).sort()).toEqual(sees.map((id) => `obs-${id}`));
+    });
+
+    it('searches, counts, chains, _has and includes without a leak', async () => {
+      const observations = sees.map((id) => `obs-${id}`);
+      const count = await as(actor, 'GET', `Observation?code=${CODE}&_summary=count`);
+      expect(count.body.total).toBe(sees.length);
+      const accurate = await as(actor, 'GET', `Observation?_total=accurate&_count=1`);
+      expect(accurate.body.total).toBe(sees.length);
+      const withPatients = await as(actor, 'GET', `Observation?code=${CODE}&_include=Observation:subject`);
+      expect(ids(withPatients)).toEqual(observations);
+      expect(ids(withPatients, 'include')).toEqual(sees);
+      // Organizations are open: their reverse include of encounters is not.
+      const chained = await as(actor, 'GET', `Observation?subject:Patient.name=Famille&_total=accurate`);
+      expect(chained.body.total).toBe(sees.length);
+      const has = await as(actor, 'GET', `Patient?_has:Observation:subject:code=${CODE}`);
+      expect(ids(has)).toEqual(sees);
+      const rev = await as(actor, 'GET', `Patient?_revinclude=Encounter:subject&_revinclude=Observation:subject`);
+      expect(ids(rev)).toEqual(sees);
+      expect(ids(rev, 'include').length).toBe(2 * sees.length);
+      const system = await as(actor, 'GET', `?_type=Patient,Observation,Organization&_total=accurate&_count=100`);
+      expect(system.body.total).toBe(2 * sees.length + ORGS.length);
+      const compartment = await as(actor, 'GET', `Patient/p1/Encounter`);
+      expect(ids(compartment)).toEqual(sees.includes('p1') ? ['enc-p1'] : []);
+    });
+
+    it('transaction and batch entries, writes and operations follow the same rules', async () => {
+      const flag = (patient: string) => ({ resourceType: 'Flag', status: 'active', code: { text: 'note' }, subject: { reference: `Patient/${patient}` } });
+      const batch = await as(actor, 'POST', '', {
+        resourceType: 'Bundle',
+        type: 'batch',
+        entry: P.flatMap((id) => [
+          { request: { method: 'GET', url: `Patient/${id}` } },
+          { request: { method: 'POST', url: 'Flag' }, resource: flag(id) },
+        ]),
+      });
+      expect(batch.body.entry.map((e: any) => e.response.status.slice(0, 3))).toEqual(P.flatMap((id) => (sees.includes(id) ? ['200', '201'] : ['403', '403'])));
+      for (const id of P) {
+        const tx = await as(actor, 'POST', '', { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'POST', url: 'Flag' }, resource: flag(id) }, { request: { method: 'GET', url: `Patient/${id}` } }] });
+        expect(tx.status).toBe(sees.includes(id) ? 200 : 403);
+        // Conditional writes match only what the caller sees: here, a new resource or nothing.
+        const conditional = await as(actor, 'PUT', `Encounter?subject=Patient/${id}&status=finished`, { resourceType: 'Encounter', status: 'finished', class: { code: 'AMB' }, subject: { reference: `Patient/${id}` } });
+        expect(conditional.status).toBe(sees.includes(id) ? 200 : 403);
+      }
+      expect((await as(actor, 'POST', 'AuditEvent', { resourceType: 'AuditEvent' })).status).toBe(405);
+      expect((await as(actor, 'POST', '$reindex')).status).toBe(403);
+    });
+  });
+
+  it('an outsider cannot join a team on their own, nor move a team to another patient', async () => {
+    const own = team('p2', 'cabinet', [['former']]);
+    expect((await as('former', 'POST', 'CareTeam', { ...own, id: undefined })).status).toBe(403);
+    expect((await as('former', 'PUT', 'CareTeam/cds-p2', own)).status).toBe(403);
+    expect((await as('member', 'PATCH', 'CareTeam/cds-p1', [{ op: 'replace', path: '/subject/reference', value: 'Patient/p2' }])).status).toBe(403);
+    expect((await as('former', 'GET', 'Patient/p2')).status).toBe(403);
+  });
+
+  it('the coordinator records an opposition, which wins at once, and withdraws it', async () => {
+    const opposition = { resourceType: 'Consent', id: 'consent-p1', status: 'active', scope: { text: 'privacy' }, category: [{ text: 'opposition' }], policyRule: { text: 'opposition' }, patient: { reference: 'Patient/p1' }, provision: { type: 'deny' } };
+    expect((await as('coordinator', 'PUT', 'Consent/consent-p1', opposition)).status).toBe(201);
+    expect((await as('coordinator', 'GET', 'Observation/obs-p1')).status).toBe(403);
+    expect((await as('member', 'GET', 'Observation/obs-p1')).status).toBe(403);
+    // The consent itself stays with the team, so that it can be withdrawn.
+    expect((await as('coordinator', 'GET', 'Consent/consent-p1')).status).toBe(200);
+    expect((await as('coordinator', 'PUT', 'Consent/consent-p1', { ...opposition, status: 'inactive' })).status).toBe(200);
+    expect((await as('coordinator', 'GET', 'Observation/obs-p1')).status).toBe(200);
+  });
+
+  it('break-glass: a reason, then a time-limited access, traced and listed for review', async () => {
+    expect((await as('other', 'POST', 'Patient/p3/$break-glass', { resourceType: 'Parameters', parameter: [] })).status).toBe(400);
+    expect((await as('system', 'POST', 'Patient/p3/$break-glass', { resourceType: 'Parameters', parameter: [{ name: 'reason', valueString: 'x' }] })).status).toBe(403);
+    expect((await as('other', 'GET', 'Observation/obs-p3')).status).toBe(403);
+    const glass = await as('other', 'POST', 'Patient/p3/$break-glass', { resourceType: 'Parameters', parameter: [{ name: 'reason', valueString: 'Chute à domicile, appel du SAMU' }] });
+    expect(glass.status).toBe(200);
+    const until = Date.parse(glass.body.parameter[0].valueInstant);
+    expect(until - Date.now()).toBeGreaterThan(59 * 60_000);
+    expect(until - Date.now()).toBeLessThanOrEqual(60 * 60_000);
+    expect((await as('other', 'GET', 'Observation/obs-p3')).status).toBe(200);
+    expect((await as('other', 'GET', 'Observation/obs-p1')).status).toBe(403);
+    const review = await as('operator', 'GET', 'AuditEvent?subtype=https://fhir.maillage.fr/CodeSystem/audit|break-glass');
+    expect(review.body.entry.map((e: any) => [e.resource.agent[0].who.reference, e.resource.entity[0].what.reference, e.resource.purposeOfEvent[0].text])).toEqual([
+      ['PractitionerRole/role-other', 'Patient/p3', 'Chute à domicile, appel du SAMU'],
+    ]);
+    const under = await as('operator', 'GET', 'AuditEvent?agent=PractitionerRole/role-other&patient=Patient/p3&outcome=0&_count=100');
+    expect(under.body.entry.some((e: any) => e.resource.purposeOfEvent?.[0].coding[0].code === 'BTG' && e.resource.subtype[0].code === 'read')).toBe(true);
+  });
+
+  it('audit: N mixed requests give exactly the expected AuditEvents, which cannot be changed', async () => {
+    const trail = async (query: string) => (await as('operator', 'GET', `AuditEvent?agent=PractitionerRole/role-member&_total=accurate&_count=0&${query}`)).body.total;
+    const [before, failedBefore] = [await trail(''), await trail('outcome=4')];
+    const flag = (patient: string) => ({ resourceType: 'Flag', status: 'active', code: { text: 'audit' }, subject: { reference: `Patient/${patient}` } });
+    const statuses = [
+      (await as('member', 'GET', 'Patient/p1')).status,
+      (await as('member', 'GET', 'Patient/p2')).status,
+      (await as('member', 'GET', `Observation?code=${CODE}`)).status,
+      (await as('member', 'GET', 'Organization/msp')).status, // the directory: not traced
+      (await as('member', 'PUT', 'Flag/audit-flag', { ...flag('p1'), id: 'audit-flag' })).status,
+      (await as('member', 'POST', '', { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'POST', url: 'Flag' }, resource: flag('p1') }, { request: { method: 'GET', url: 'Patient/p3' } }] })).status,
+      (await as('member', 'POST', '', { resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: 'Patient/p2' } }, { request: { method: 'GET', url: 'Organization/msp' } }] })).status,
+      (await as('member', 'POST', 'AuditEvent', { resourceType: 'AuditEvent' })).status,
+    ];
+    expect(statuses).toEqual([200, 403, 200, 200, 201, 200, 200, 405]);
+    expect((await trail('')) - before).toBe(8);
+    expect((await trail('outcome=4')) - failedBefore).toBe(3);
+    const denied = await as('operator', 'GET', 'AuditEvent?patient=Patient/p2&agent=PractitionerRole/role-member&outcome=4&_count=1');
+    const event = denied.body.entry[0].resource;
+    expect(event).toMatchObject({
+      type: { code: 'rest' },
+      subtype: [{ code: 'read' }],
+      action: 'R',
+      outcome: '4',
+      agent: [{ who: { reference: 'PractitionerRole/role-member' }, altId: 'Practitioner/pr-member', requestor: true }, { who: { identifier: { value: APP } } }],
+      entity: [{ what: { reference: 'Patient/p2' } }],
+    });
+    const provenance = await as('operator', 'GET', 'Provenance?target=Flag/audit-flag');
+    expect(provenance.body.entry.map((e: any) => e.resource.agent.map((a: any) => a.who.reference ?? a.who.identifier.value))).toEqual([['PractitionerRole/role-member', APP]]);
+    expect((await as('operator', 'PUT', `AuditEvent/${event.id}`, event)).status).toBe(405);
+    expect((await as('operator', 'DELETE', `AuditEvent/${event.id}`)).status).toBe(405);
+  });
+});

@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+import { Presets, SingleBar } from 'cli-progress';
+import { Command } from 'commander';
+import type { Logger } from 'pino';
+import { addTerminologyCommands } from './cli-terminology.js';
+import { addUserCommands } from './cli-user.js';
+import { addPackageCommands } from './cli-packages.js';
+import { loadConfig, type Config } from './config.js';
+import { createLogger } from './logger.js';
+import { openDatabase, startServer } from './main.js';
+import { buildDemo, startOfDay } from '../seed/demo/index.js';
+import { formatDemoCredentials } from '../seed/demo/users.js';
+import { streamTerritory } from '../seed/stream.js';
+import type { Database } from './store/db.js';
+import { loadResources } from '../seed/load.js';
+import { reindex } from './search/reindex.js';
+import { migrate } from './store/migrate.js';
+import { VERSION } from './version.js';
+
+const program = new Command('maillage').version(VERSION).description('Maillage FHIR R4 server');
+
+program
+  .command('serve')
+  .description('serve the FHIR API (what npm start runs)')
+  .action(async () => {
+    const config = loadConfig();
+    const logger = createLogger(config.logLevel);
+    const running = await startServer(config, logger);
+    if (running.demoLogins) console.log(formatDemoCredentials(running.demoLogins));
+    const shutdown = (signal: string) => {
+      logger.info({ signal }, 'shutting down: finishing in-flight requests');
+      // A request that never ends must not keep the process alive forever.
+      setTimeout(() => process.exit(1), 15_000).unref();
+      void running.close().then(() => process.exit(0));
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+
+program
+  .command('migrate')
+  .description('create or upgrade the database schema, then exit')
+  .action(() =>
+    withDatabase(async (_db, _config, _logger, applied) => {
+      console.log(applied.length ? `Applied migrations ${applied.join(', ')}` : 'Schema is up to date');
+    }),
+  );
+
+program
+  .command('seed')
+  .description('load the demo pôle (--demo), or a generated territory of N patients (--patients N)')
+  .option('--demo', 'the demo pôle de santé of the Val-de-Lys (again: its resources get a new version dated today)')
+  .option('--patients <n>', 'a synthetic territory with this many patients and their pathways', (v) => Number(v))
+  .option('--seed <n>', 'seed number of the generator: the same seed gives the same data', (v) => Number(v), 1)
+  .action(async (opts: { demo?: boolean; patients?: number; seed: number }) => {
+    if (!opts.demo && !opts.patients) throw new Error('Say what to load: --demo or --patients N');
+    if (opts.patients !== undefined && !(Number.isInteger(opts.patients) && opts.patients > 0)) throw new Error('--patients takes a positive integer');
+    await withDatabase(async (db, config, logger) => {
+      if (opts.demo) {
+        const resources = buildDemo();
+        const started = Date.now();
+        await loadResources(db, config.baseUrl, logger, resources);
+        console.log(`Loaded ${resources.length} resources of the demo pôle in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      }
+      if (opts.patients) {
+        const bar = new SingleBar({ format: 'patients {bar} {value}/{total} | {percentage}% | ETA {eta_formatted}' }, Presets.shades_classic);
+        bar.start(opts.patients, 0);
+        const result = await streamTerritory(db, config.baseUrl, logger, { patients: opts.patients, seed: opts.seed, today: startOfDay(new Date()) }, (n) =>
+          bar.update(n),
+        );
+        bar.stop();
+        console.log(
+          `Loaded ${result.resources} resources (${result.patients} patients) in ${result.seconds.toFixed(1)} s: ${Math.round(result.resources / result.seconds)} resources/s`,
+        );
+      }
+    });
+  });
+
+program
+  .command('reindex')
+  .description('rebuild the search index with the SearchParameters in force, with progress')
+  .option('--type <type>', 'only resources of this type')
+  .action((opts: { type?: string }) =>
+    withDatabase(async (db, config) => {
+      const count = await reindex(db, `${config.baseUrl}/fhir`, opts.type, ({ done, total }) => {
+        process.stderr.write(`\rreindexed ${done}/${total} (${Math.round((100 * done) / Math.max(total, 1))}%)`);
+      });
+      process.stderr.write('\n');
+      console.log(`Reindexed ${count} resources`);
+    }),
+  );
+
+/** Opens the configured database with an up-to-date schema for a command, and closes it after. */
+async function withDatabase(fn: (db: Database, config: Config, logger: Logger, applied: number[]) => Promise<void>): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const db = await openDatabase(config);
+  try {
+    await fn(db, config, logger, await migrate(db));
+  } finally {
+    await db.close();
+  }
+}
+
+addUserCommands(program);
+addTerminologyCommands(program);
+addPackageCommands(program);
+
+program.parseAsync().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import type { AccessRules } from './auth/principal.js';
+
+/** Settings from the environment, with the defaults of DESIGN.md. Read once at start. */
+export interface Config {
+  port: number;
+  host: string;
+  baseUrl: string;
+  databaseUrl?: string;
+  databasePoolSize: number;
+  dataDir: string;
+  seed: 'demo' | 'none';
+  /** `nos`: install the NOS code systems and value sets of terminology/ at start, where absent or older. */
+  terminology: 'nos' | 'none';
+  auth: boolean;
+  bootstrapClientId?: string;
+  bootstrapClientSecret?: string;
+  /** A JSON file of OAuth client registrations. */
+  clientsFile?: string;
+  /** Whether users may log in with a local password (development, the demo). */
+  passwordLogin: boolean;
+  /** Failed password logins allowed per address and username in 15 minutes. */
+  loginRateLimit: number;
+  /** Age in days after which the token signing key is replaced (the old one verifies a while longer). */
+  keyRotationDays: number;
+  /** The external OpenID Connect provider users log in with (Pro Santé Connect in production). */
+  oidc?: OidcProviderConfig;
+  logLevel: string;
+  maxBodySize: string;
+  /** The équipe-de-soins rules' configuration: record holders, system clients' organisations, break-glass duration. */
+  accessRules: AccessRules;
+  /** The organisation the bootstrap client acts for: `*` (the default), the whole pôle, as the operator's backend. */
+  bootstrapClientOrganization: string;
+  /** Whether INS on the test and demo OIDs are accepted (a test or demo configuration, never production). */
+  testIdentities: boolean;
+}
+
+export interface OidcProviderConfig {
+  issuer: string;
+  /** The discovery document's name under `issuer/.well-known/` (PSC: wallet-openid-configuration). */
+  discovery: string;
+  clientId: string;
+  clientSecret: string;
+  scope: string;
+  acrValues?: string;
+  /** The name on the login button. */
+  name: string;
+}
+
+function oidcConfig(env: NodeJS.ProcessEnv): OidcProviderConfig | undefined {
+  if (!env.OIDC_ISSUER) return undefined;
+  return {
+    issuer: env.OIDC_ISSUER.replace(/\/+$/, ''),
+    discovery: env.OIDC_DISCOVERY ?? 'openid-configuration',
+    clientId: env.OIDC_CLIENT_ID ?? '',
+    clientSecret: env.OIDC_CLIENT_SECRET ?? '',
+    scope: env.OIDC_SCOPE ?? 'openid scope_all',
+    acrValues: env.OIDC_ACR_VALUES ?? 'eidas1',
+    name: env.OIDC_NAME ?? 'Pro Santé Connect',
+  };
+}
+
+/** `a=b,c=d` as an object. */
+const pairs = (s: string | undefined) => Object.fromEntries((s ?? '').split(',').filter(Boolean).map((p) => p.split('=').map((x) => x.trim())));
+const list = (s: string | undefined) => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+
+/**
+ * ACCESS_RULES_FILE (`{"recordHolders": ["msp-…"], "clientOrganizations": {"lgc-…": "msp-…"}}`),
+ * then RECORD_HOLDERS and CLIENT_ORGANIZATIONS over it. With the demo and nothing configured,
+ * the demo's MSP holds its patients' records.
+ */
+function accessRules(env: NodeJS.ProcessEnv, demo: boolean): AccessRules {
+  const file = env.ACCESS_RULES_FILE ? (JSON.parse(readFileSync(env.ACCESS_RULES_FILE, 'utf8')) as Partial<AccessRules>) : {};
+  const holders = env.RECORD_HOLDERS !== undefined ? list(env.RECORD_HOLDERS) : file.recordHolders;
+  const clients: Record<string, string> = { ...file.clientOrganizations, ...pairs(env.CLIENT_ORGANIZATIONS) };
+  return {
+    recordHolders: holders ?? (demo ? ['msp-val-de-lys'] : []),
+    clientOrganizations: clients,
+    breakGlassMinutes: Number(env.BREAK_GLASS_MINUTES ?? 120),
+  };
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = Number(env.PORT ?? 8080);
+  const demo = env.SEED !== 'none';
+  return {
+    port,
+    host: env.HOST ?? '127.0.0.1',
+    baseUrl: (env.BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    databaseUrl: env.DATABASE_URL || undefined,
+    databasePoolSize: Number(env.DATABASE_POOL_SIZE ?? 10),
+    dataDir: env.DATA_DIR ?? './data',
+    seed: demo ? 'demo' : 'none',
+    terminology: env.TERMINOLOGY === 'none' ? 'none' : 'nos',
+    auth: env.AUTH !== 'off',
+    bootstrapClientId: env.BOOTSTRAP_CLIENT_ID || undefined,
+    bootstrapClientSecret: env.BOOTSTRAP_CLIENT_SECRET || undefined,
+    clientsFile: env.CLIENTS_FILE || undefined,
+    passwordLogin: env.PASSWORD_LOGIN !== 'off',
+    loginRateLimit: Number(env.LOGIN_RATE_LIMIT ?? 10),
+    keyRotationDays: Number(env.KEY_ROTATION_DAYS ?? 90),
+    oidc: oidcConfig(env),
+    logLevel: env.LOG_LEVEL ?? 'info',
+    maxBodySize: env.MAX_BODY_SIZE ?? '64mb',
+    accessRules: accessRules(env, demo),
+    bootstrapClientOrganization: env.BOOTSTRAP_CLIENT_ORGANIZATION || '*',
+    testIdentities: env.INS_TEST_IDENTITIES ? env.INS_TEST_IDENTITIES === 'on' : demo,
+  };
+}
+
+/** The équipe-de-soins rules in force: the configured ones, and the bootstrap client's organisation. */
+export function accessRulesOf(config: Config): AccessRules {
+  const { accessRules: rules, bootstrapClientId: id } = config;
+  return id ? { ...rules, clientOrganizations: { ...rules.clientOrganizations, [id]: config.bootstrapClientOrganization } } : rules;
+}

@@ -1,0 +1,20 @@
+/** FHIR id: 1 to 64 of A-Z a-z 0-9 - . (R4 datatypes.html#id). */
+export const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
+const LOCAL_REF_RE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/([A-Za-z0-9\-.]{1,64}))?$/;
+
+export interface ParsedReference {
+  type: string;
+  id: string;
+  version?: string;
+}
+
+/**
+ * Parses a literal reference: `Type/id`, `Type/id/_history/v`, or the same under `baseUrl`
+ * (our own absolute URL). Anything else (another server, urn:, #contained) gives undefined.
+ */
+export function parseLocalReference(reference: string, baseUrl?: string): ParsedReference | undefined {
+  let ref = reference;
+  if (baseUrl && ref.startsWith(baseUrl + '/')) ref = ref.slice(baseUrl.length + 1);
+  const m = LOCAL_REF_RE.exec(ref);
+  return m ? { type: m[1], id: m[2], ...(m[3] ? { version: m[3] } : {}) } : undefined;
+}

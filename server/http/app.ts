@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import express from 'express';
+import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import type { AuthServer } from '../auth/service.js';
+import { accessRulesOf, type Config } from '../config.js';
+import { fail } from '../fhir/outcome.js';
+import type { AuditSink } from '../interactions/context.js';
+import type { Database } from '../store/db.js';
+import { LATEST_VERSION, schemaVersion } from '../store/migrate.js';
+import { adminRouter } from './auth-admin.js';
+import { authRouter, requireToken, smartConfiguration } from './auth.js';
+import { authorizeRouter } from './authorize.js';
+import { coordinationAppRouter } from './coordination-app.js';
+import { corsPolicy } from './cors.js';
+import { errorHandler } from './errors.js';
+import { fhirRouter } from './fhir.js';
+
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  logger: Logger;
+  /** Absent when AUTH=off. */
+  auth?: AuthServer;
+  /** Where accesses are traced; absent when AUTH=off. */
+  audit?: AuditSink;
+}
+
+export function createApp({ config, db, logger, auth, audit }: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      // pino-http binds the request to a child logger on every request, whatever the level: a few
+      // fields keep that cheap (bench/RESULTS.md), and keep tokens and cookies out of the logs.
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url,
+          remoteAddress: req.remoteAddress,
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      const version = await schemaVersion(db);
+      const ready = version === LATEST_VERSION;
+      res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'migrations pending', schemaVersion: version });
+    } catch {
+      res.status(503).json({ status: 'database unreachable' });
+    }
+  });
+
+  if (auth) {
+    const lookup = { db, baseUrl: auth.fhirBase, authEnabled: true, rules: accessRulesOf(config) };
+    app.use(corsPolicy(auth.clients));
+    app.use('/auth', authRouter(auth));
+    app.use('/auth', adminRouter({ auth, lookup }));
+    app.use('/auth', authorizeRouter({ auth, lookup, passwordLogin: config.passwordLogin, loginAttempts: config.loginRateLimit }));
+    app.get('/fhir/.well-known/smart-configuration', (_req, res) => {
+      res.json(smartConfiguration(auth));
+    });
+    // The CapabilityStatement stays public, as SMART asks; everything else under /fhir needs a token.
+    app.use('/fhir', (req, res, next) => (req.path === '/metadata' && req.method === 'GET' ? next() : requireToken(auth.tokens)(req, res, next)));
+  }
+  app.use('/app', coordinationAppRouter());
+  const fhir = { db, baseUrl: `${config.baseUrl}/fhir`, authEnabled: !!auth, rules: accessRulesOf(config), testIdentities: config.testIdentities, audit };
+  app.use('/fhir', fhirRouter(fhir, config.maxBodySize));
+  app.use((req) => {
+    throw fail(404, 'not-found', `Nothing at ${req.path}`);
+  });
+  app.use(errorHandler);
+  return app;
+}

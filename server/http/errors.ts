@@ -1,0 +1,41 @@
+import type { ErrorRequestHandler, Response } from 'express';
+import type { OperationOutcome } from '@medplum/fhirtypes';
+import { FhirError, outcome } from '../fhir/outcome.js';
+
+export function sendOutcome(res: Response, status: number, body: OperationOutcome): void {
+  res.status(status).setHeader('Content-Type', 'application/fhir+json; charset=utf-8');
+  res.end(JSON.stringify(body));
+}
+
+/** Body-parser errors carry an HTTP status and a type; everything else unexpected is a 500. */
+interface HttpError {
+  status?: number;
+  type?: string;
+}
+
+/**
+ * The last middleware: every error becomes an OperationOutcome. Expected faults keep their
+ * status; anything else is logged with its stack and answered 500 without internals.
+ */
+export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
+  void _next;
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  if (err instanceof FhirError) {
+    sendOutcome(res, err.status, err.outcome);
+    return;
+  }
+  const httpErr = err as HttpError;
+  if (httpErr.type === 'entity.too.large') {
+    sendOutcome(res, 413, outcome('error', 'too-costly', 'The request body is larger than this server accepts'));
+    return;
+  }
+  if (httpErr.status && httpErr.status >= 400 && httpErr.status < 500) {
+    sendOutcome(res, httpErr.status, outcome('error', 'invalid', (err as Error).message));
+    return;
+  }
+  req.log.error({ err }, 'unexpected error');
+  sendOutcome(res, 500, outcome('fatal', 'exception', `Internal error (request ${String(req.id)})`));
+};

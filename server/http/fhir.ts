@@ -1,0 +1,58 @@
+import express, { type Request, type Response } from 'express';
+import { badRequest } from '../fhir/outcome.js';
+import type { Context, FhirRequest } from '../interactions/context.js';
+import { applyPrefer, parsePrefer } from '../interactions/prefer.js';
+import { dispatch } from '../interactions/router.js';
+import { mediaType, negotiate, parseBody } from './content.js';
+import { sendFhir } from './respond.js';
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw badRequest(`Malformed URL segment: ${segment}`);
+  }
+}
+
+/** Turns an HTTP request under /fhir into a FhirRequest. */
+function toFhirRequest(req: Request, query: URLSearchParams): FhirRequest {
+  const path = req.path
+    .split('/')
+    .filter((s) => s !== '')
+    .map(decodeSegment);
+  const header = (name: string) => req.get(name) ?? undefined;
+  const contentType = mediaType(header('content-type'));
+  const hasBody = Buffer.isBuffer(req.body) && req.body.length > 0;
+  return {
+    method: req.method as FhirRequest['method'],
+    path,
+    query,
+    ifMatch: header('if-match'),
+    ifNoneMatch: header('if-none-match'),
+    ifModifiedSince: header('if-modified-since'),
+    ifNoneExist: header('if-none-exist'),
+    prefer: parsePrefer(header('prefer')),
+    contentType,
+    body: hasBody ? parseBody(contentType, req.body as Buffer) : undefined,
+  };
+}
+
+/** The /fhir endpoint: content negotiation, then the interaction router. */
+export function fhirRouter(ctx: Omit<Context, 'log' | 'access'>, maxBodySize: string): express.Router {
+  const router = express.Router();
+  router.use(express.raw({ type: () => true, limit: maxBodySize }));
+  router.use(async (req: Request, res: Response) => {
+    const query = new URLSearchParams(req.originalUrl.split('?')[1] ?? '');
+    const contentType = negotiate(query.get('_format'), req.get('accept'));
+    if (!METHODS.has(req.method)) {
+      res.status(405).end();
+      return;
+    }
+    const fhirReq = toFhirRequest(req, query);
+    const fhirRes = applyPrefer(fhirReq, await dispatch({ ...ctx, log: req.log, access: res.locals.access }, fhirReq));
+    sendFhir(res, fhirRes, { contentType, pretty: query.get('_pretty') === 'true', head: req.method === 'HEAD' });
+  });
+  return router;
+}

@@ -1,0 +1,228 @@
+import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import { LINK_TYPES } from '../auth/care-links.js';
+import { NO_RULES, visibilityFor } from '../auth/principal.js';
+import { restrictionsFor, unrestricted, type Restriction } from '../auth/restrictions.js';
+import { fail, FhirError } from '../fhir/outcome.js';
+import { compartmentParams } from '../search/compartments.js';
+import { executeSearch } from '../search/execute.js';
+import { parseSearch } from '../search/parse.js';
+import { withActors, type Visibility } from '../search/visibility.js';
+import type { Queryable } from '../store/db.js';
+import { readCurrent, type StoredVersion } from '../store/resources.js';
+import { linkPatient, openToLinks } from './care-access.js';
+import { reader, type Context, type FhirRequest, type FhirResponse } from './context.js';
+import { operationOf, type Route } from './router.js';
+import { search } from './search.js';
+
+interface Params {
+  type: string;
+  id: string;
+  /** The type searched in a compartment (`Patient/[id]/[target]`). */
+  target?: string;
+}
+
+const forbidden = (msg: string) => fail(403, 'forbidden', msg);
+
+/** Whether resources of `type` are a patient's data (the patient compartment), which the équipe-de-soins rules govern. */
+export const isPatientData = (type: string) => type === 'Patient' || !!compartmentParams('Patient', type);
+
+/**
+ * Whom the équipe-de-soins rules see in the caller: null when none apply (AUTH=off, the server's
+ * own work, a system client of the whole pôle). Derived from the token each time: an interaction
+ * cannot forget it. The principal's actors are looked up (and kept a few seconds).
+ */
+export function visibilityOf(ctx: Context): Promise<Visibility | null> {
+  return withActors(reader(ctx), ctx.access ? visibilityFor(ctx.access, ctx.rules ?? NO_RULES) : null, ctx.db);
+}
+
+/**
+ * Runs a route within what the access token allows, then the équipe-de-soins rules: the one place
+ * that decides access.
+ *
+ * Scopes: a scope confined to a patient or to a `?param=value` filter is enforced by the search
+ * engine itself: its criteria are added to searches, and a resource read, written or included
+ * must match them. What cannot be confined this way (history of a type, conditional writes,
+ * system-wide interactions) needs a scope without restriction.
+ *
+ * Équipe de soins: searches, includes, chains, counts and histories see only what the caller may
+ * (visible() in search/sql.ts). A resource read or changed by id must be visible before; a
+ * resource written must be visible after, in the write's transaction, so that a write leaving
+ * the caller's reach is rolled back. A CareTeam or Consent may only be written for a patient the
+ * caller could already see (or one nobody is linked to yet): no one joins a team on their own.
+ */
+export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: Params): Promise<FhirResponse> {
+  const access = ctx.access;
+  if (!access || !route.permission) return route.handle(ctx, req, p as never);
+  const type = p.target || p.type || undefined;
+  const rs = restrictionsFor(access, type, route.permission);
+  const denied = () => forbidden(`The access token's scopes do not allow ${req.method} on /${req.path.join('/')}`);
+  if (!rs.length) throw denied();
+  const visibility = type && !isPatientData(type) ? null : await visibilityOf(ctx);
+  const operation = operationOf(route);
+  if (operation) {
+    // Operations over every patient's data are for system clients of the whole pôle; one on a
+    // patient's resource, for whoever may see it.
+    if (!type && visibility) throw forbidden(`${operation} is for a system client acting for the whole pôle`);
+    // Break-glass is the way to a patient outside one's équipe: it checks its own conditions.
+    if (type && p.id && visibility && operation !== '$break-glass') {
+      if (!(await visibleIds(reader(ctx), type, [p.id], [{}], ctx.baseUrl, visibility)).has(p.id)) {
+        throw forbidden(`${type}/${p.id} is outside your équipe de soins`);
+      }
+    }
+    return route.handle(ctx, req, p as never);
+  }
+  const shape = route.pattern.join('/');
+  const instance = shape.startsWith(':type/:id');
+  const write = route.permission === 'c' || route.permission === 'u' || route.permission === 'd';
+  if (unrestricted(rs) && !(visibility && (instance || write))) return withVisibleIncludes(ctx, await route.handle(ctx, req, p as never));
+  if (!unrestricted(rs)) {
+    if (type && route.permission === 's' && (shape === ':type' || shape === ':type/_search')) {
+      return withVisibleIncludes(ctx, await restrictedSearch(ctx, req, type, rs));
+    }
+    if (type && p.target && route.permission === 's') {
+      return withVisibleIncludes(ctx, await restrictedSearch(ctx, req, type, rs, { type: p.type, id: p.id }));
+    }
+    if (!type || !(instance || (route.permission === 'c' && shape === ':type'))) {
+      throw forbidden(`${req.method} on /${req.path.join('/')} needs a scope without patient or filter restriction`);
+    }
+  }
+  const checkType = type as string;
+  const run = async (q: Queryable, inner: Context) => {
+    let current: StoredVersion | undefined;
+    if (instance && !(await visibleIds(q, checkType, [p.id], rs, ctx.baseUrl, visibility)).has(p.id)) {
+      current = await readCurrent(q, checkType, p.id);
+      // What does not exist (or no more) may be told; what exists outside the caller's reach may not be touched.
+      if (current && !current.deleted) throw visibility ? forbidden(`${checkType}/${p.id} is outside your équipe de soins`) : denied();
+      if (route.permission === 'r' || route.permission === 'd') return route.handle(inner, req, p as never);
+    } else if (instance && write && LINK_TYPES.has(checkType)) {
+      current = await readCurrent(q, checkType, p.id);
+    }
+    if (visibility && write && route.permission !== 'd') await checkLinkWrite(q, visibility, checkType, req.body, current?.content);
+    const res = await route.handle(inner, req, p as never);
+    if (write && route.permission !== 'd') {
+      const written = writtenId(res, ctx.baseUrl, checkType);
+      // A new patient is nobody's yet: its creator links it to a team next.
+      const created = checkType === 'Patient' && res.status === 201;
+      if (!written || !(await visibleIds(q, checkType, [written], rs, ctx.baseUrl, created ? null : visibility)).has(written)) {
+        throw forbidden(`You may not write this ${checkType}: ${visibility ? 'it would be outside your équipe de soins' : 'outside your scopes'}`);
+      }
+      if (visibility && current?.content && route.method === 'PATCH') await checkLinkWrite(q, visibility, checkType, res.resource, current.content);
+    }
+    return res;
+  };
+  if (!write) return withVisibleIncludes(ctx, await run(reader(ctx), ctx));
+  if (ctx.tx) return run(ctx.tx, ctx);
+  return ctx.db.transaction((tx) => run(tx, { ...ctx, tx }));
+}
+
+/**
+ * A CareTeam or Consent names a patient the caller could already see (or one nobody is linked to
+ * yet), and a change keeps the patient it had.
+ */
+async function checkLinkWrite(q: Queryable, v: Visibility, type: string, body: unknown, before: string | null | undefined): Promise<void> {
+  const patient = linkPatient(type, body as Resource);
+  if (patient === undefined) return;
+  const previous = before ? linkPatient(type, JSON.parse(before) as Resource) : undefined;
+  if (previous !== undefined && previous !== patient) throw forbidden(`A ${type} keeps its patient`);
+  if (!(await openToLinks(q, v, patient))) throw forbidden(`Patient/${patient} is outside your équipe de soins`);
+}
+
+/**
+ * A search confined to the restriction: the filter's criteria added, in the patient's compartment.
+ * A compartment search the client asked for must be that patient's.
+ */
+async function restrictedSearch(
+  ctx: Context,
+  req: FhirRequest,
+  type: string,
+  rs: Restriction[],
+  asked?: { type: string; id: string },
+): Promise<FhirResponse> {
+  const r = mergeRestrictions(rs);
+  if (!r) throw forbidden(`Scopes with different filters on ${type} cannot be searched together: search with one of them at a time`);
+  if (asked && r.patient && (asked.type !== 'Patient' || asked.id !== r.patient)) {
+    throw forbidden(`The access token is confined to Patient/${r.patient}`);
+  }
+  // The scope's criteria must all apply: lenient search would ignore an unknown one.
+  if (r.filter) checkFilter(type, r.filter);
+  const query = new URLSearchParams(req.query);
+  if (r.filter) for (const [k, v] of new URLSearchParams(r.filter)) query.append(k, v);
+  if (r.patient && type === 'Patient') query.append('_id', r.patient);
+  else if (r.patient && !compartmentParams('Patient', type)) throw forbidden(`${type} is not in the patient compartment`);
+  const compartment = r.patient && type !== 'Patient' ? { type: 'Patient', id: r.patient } : asked;
+  return search(ctx, { ...req, query }, type, compartment);
+}
+
+function checkFilter(type: string, filter: string): void {
+  try {
+    parseSearch([type], new URLSearchParams(filter), true);
+  } catch (err) {
+    if (err instanceof FhirError && err.status === 400) throw forbidden(`The scope filter ?${filter} cannot be applied to ${type}`);
+    throw err;
+  }
+}
+
+/**
+ * The alternatives as one restriction, when the search engine can apply their union: the same
+ * patient and either no filter or one parameter whose values are ORed. Undefined otherwise.
+ */
+function mergeRestrictions(rs: Restriction[]): Restriction | undefined {
+  if (new Set(rs.map((r) => r.patient)).size > 1) return undefined;
+  const patient = rs[0].patient;
+  if (rs.some((r) => !r.filter)) return { patient };
+  const filters = rs.map((r) => [...new URLSearchParams(r.filter)]);
+  if (filters.some((f) => f.length !== 1 || f[0][0] !== filters[0][0][0])) return undefined;
+  const merged = new URLSearchParams([[filters[0][0][0], filters.map((f) => f[0][1]).join(',')]]);
+  return { patient, filter: merged.toString() };
+}
+
+/** The ids among `ids` that some alternative reaches, for whom `visibility` says: a search on `_id` with its criteria. */
+async function visibleIds(
+  q: Queryable,
+  type: string,
+  ids: string[],
+  rs: Restriction[],
+  baseUrl: string,
+  visibility: Visibility | null,
+): Promise<Set<string>> {
+  const seen = new Set<string>();
+  for (const r of rs) {
+    const query = new URLSearchParams([['_id', ids.join(',')], ['_count', String(ids.length)], ['_total', 'none']]);
+    if (r.filter) for (const [k, v] of new URLSearchParams(r.filter)) query.append(k, v);
+    if (r.patient && type === 'Patient') query.append('_id', r.patient);
+    else if (r.patient && !compartmentParams('Patient', type)) continue;
+    try {
+      const parsed = parseSearch([type], query, true, r.patient && type !== 'Patient' ? { type: 'Patient', id: r.patient } : undefined);
+      for (const m of (await executeSearch(q, parsed, baseUrl, visibility)).matches) seen.add(m.id);
+    } catch (err) {
+      // A filter the engine cannot apply grants nothing.
+      if (!(err instanceof FhirError) || err.status !== 400) throw err;
+    }
+  }
+  return seen;
+}
+
+/** Drops the _include/_revinclude entries of a search the token's scopes may not read (the équipe-de-soins rules filtered them in SQL). */
+async function withVisibleIncludes(ctx: Context, res: FhirResponse): Promise<FhirResponse> {
+  const bundle = res.resource as Bundle | undefined;
+  const included = bundle?.type === 'searchset' ? (bundle.entry ?? []).filter((e) => e.search?.mode === 'include') : [];
+  if (!ctx.access || !included.length) return res;
+  const byType = new Map<string, BundleEntry[]>();
+  for (const e of included) byType.set(e.resource?.resourceType as string, [...(byType.get(e.resource?.resourceType as string) ?? []), e]);
+  const hidden = new Set<BundleEntry>();
+  for (const [type, entries] of byType) {
+    const rs = restrictionsFor(ctx.access, type, 'r');
+    if (unrestricted(rs)) continue;
+    const ids = entries.map((e) => e.resource?.id as string);
+    const visible = rs.length ? await visibleIds(reader(ctx), type, ids, rs, ctx.baseUrl, null) : new Set<string>();
+    for (const e of entries) if (!visible.has(e.resource?.id as string)) hidden.add(e);
+  }
+  if (!hidden.size) return res;
+  return { ...res, resource: { ...(bundle as Bundle), entry: bundle?.entry?.filter((e) => !hidden.has(e)) } };
+}
+
+/** The id of the resource a write answered with (from its Location). */
+function writtenId(res: FhirResponse, baseUrl: string, type: string): string | undefined {
+  const prefix = `${baseUrl}/${type}/`;
+  return res.location?.startsWith(prefix) ? res.location.slice(prefix.length).split('/')[0] : undefined;
+}

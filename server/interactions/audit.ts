@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { Logger } from 'pino';
+import { auditEvent, provenance, type AccessRecord } from '../auth/audit-event.js';
+import { breakGlassActor } from '../auth/principal.js';
+import { FhirError } from '../fhir/outcome.js';
+import type { Database, Queryable } from '../store/db.js';
+import { isPatientData } from './access.js';
+import { activeBreakGlass } from './break-glass.js';
+import { inTransaction, type AuditSink, type Context, type FhirRequest, type FhirResponse } from './context.js';
+import { operationOf, type Route } from './router.js';
+import { persist } from './write.js';
+
+/** Queued AuditEvents are stored after this long, or as soon as this many wait. */
+const FLUSH_MS = 20;
+const FLUSH_COUNT = 200;
+
+/**
+ * The AuditEvents of accesses that wrote nothing, stored in batches (one transaction for many),
+ * off the request's path. A write's AuditEvent goes in the write's own transaction instead.
+ */
+export class AuditLog implements AuditSink {
+  private pending: Resource[] = [];
+  private timer?: NodeJS.Timeout;
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly ctx: { db: Database; baseUrl: string; log: Logger }) {}
+
+  queue(event: Resource): void {
+    this.pending.push(event);
+    if (this.pending.length >= FLUSH_COUNT) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+  }
+
+  flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.pending;
+    this.pending = [];
+    this.writing = this.writing.then(async () => {
+      if (!batch.length) return;
+      try {
+        await this.ctx.db.transaction(async (tx) => {
+          for (const event of batch) await store(this.ctx, tx, event);
+        });
+      } catch (err) {
+        this.ctx.log.error({ err, events: batch.length }, 'AuditEvents could not be stored');
+      }
+    });
+    return this.writing;
+  }
+}
+
+/** Stores an AuditEvent or Provenance as a new resource (never through the API, which refuses AuditEvent writes). */
+function store(ctx: { baseUrl: string }, tx: Queryable, resource: Resource): Promise<unknown> {
+  return persist(ctx, tx, undefined, { type: resource.resourceType, id: randomUUID() }, resource, 'POST');
+}
+
+const WRITES = new Set(['c', 'u', 'd']);
+
+/**
+ * Runs an interaction and traces it: an AuditEvent for every access to patient data (patient
+ * compartment types, Patient, system-wide interactions and operations), allowed or refused. A
+ * write's AuditEvent and Provenance are stored in its transaction; a refusal's, whatever becomes
+ * of any transaction, soon after.
+ */
+export async function traced(ctx: Context, req: FhirRequest, route: Route, p: { type: string; id: string; target?: string }, run: (ctx: Context) => Promise<FhirResponse>): Promise<FhirResponse> {
+  const access = ctx.access;
+  const audit = ctx.audit;
+  const type = p.target || p.type || undefined;
+  if (!access || !audit || !route.permission || route.selfAudited || (type && !isPatientData(type))) return run(ctx);
+  const started = new Date();
+  // Whoever reads the trail sees it up to their own request.
+  if (type === 'AuditEvent') await audit.flush();
+  const operation = operationOf(route);
+  const interaction = operation ? 'operation' : ((Array.isArray(route.interaction) ? route.interaction[0] : route.interaction) ?? interactionOf(route));
+  const record = (res: FhirResponse | undefined, err?: unknown): AccessRecord => ({
+    access,
+    interaction,
+    ...(operation ? { operation } : {}),
+    resources: touched(ctx, p, res),
+    patients: patientsOf(ctx, p, res),
+    ...(route.permission === 's' ? { query: req.query.toString() } : {}),
+    started,
+    status: res?.status ?? (err instanceof FhirError ? err.status : 500),
+    ...(err instanceof FhirError ? { diagnostics: err.message } : {}),
+  });
+  const event = async (q: Queryable, r: AccessRecord) => {
+    const actor = breakGlassActor(access);
+    const reason = actor && r.patients.length ? await activeBreakGlass(q, actor, r.patients) : undefined;
+    return auditEvent({ ...r, ...(reason ? { breakGlass: reason } : {}) }, ctx.baseUrl);
+  };
+  try {
+    if (WRITES.has(route.permission) && !operation) {
+      return await inTransaction(ctx, async (tx) => {
+        const res = await run({ ...ctx, tx });
+        const r = record(res);
+        await store(ctx, tx, await event(tx, r));
+        for (const target of r.resources) await store(ctx, tx, provenance(access, target));
+        return res;
+      });
+    }
+    const res = await run(ctx);
+    const e = await event(ctx.tx ?? ctx.db, record(res));
+    if (ctx.tx) await store(ctx, ctx.tx, e);
+    else audit.queue(e);
+    return res;
+  } catch (err) {
+    audit.queue(await event(ctx.db, record(undefined, err)).catch(() => auditEvent(record(undefined, err), ctx.baseUrl)));
+    throw err;
+  }
+}
+
+function interactionOf(route: Route): string {
+  const shape = route.pattern.join('/');
+  if (route.permission === 's') return shape.startsWith(':type') ? 'search-type' : 'search-system';
+  return { c: 'create', u: 'update', d: 'delete', r: 'read' }[route.permission as string] ?? 'operation';
+}
+
+/** The versions an interaction read or wrote by id. */
+function touched(ctx: Context, p: { type: string; id: string; target?: string }, res: FhirResponse | undefined): string[] {
+  if (res?.location?.startsWith(`${ctx.baseUrl}/`)) return [res.location.slice(ctx.baseUrl.length + 1)];
+  if (p.id && !p.target && res?.version !== undefined) return [`${p.type}/${p.id}/_history/${res.version}`];
+  return [];
+}
+
+/** Every patient whose data went out (or would have: the one named in the URL of a refused request). */
+function patientsOf(ctx: Context, p: { type: string; id: string }, res: FhirResponse | undefined): string[] {
+  const found = new Set<string>();
+  if (p.type === 'Patient' && p.id) found.add(p.id);
+  const body = res?.raw !== undefined ? (JSON.parse(res.raw) as Resource) : res?.resource;
+  if (body?.resourceType === 'Bundle') for (const e of (body as Bundle).entry ?? []) collectPatients(e.resource, ctx.baseUrl, found);
+  else collectPatients(body, ctx.baseUrl, found);
+  return [...found];
+}
+
+/** The ids of Patient resources, and of the patients referenced anywhere in a resource. */
+function collectPatients(node: unknown, baseUrl: string, into: Set<string>): void {
+  if (Array.isArray(node)) {
+    for (const n of node) collectPatients(n, baseUrl, into);
+    return;
+  }
+  if (!node || typeof node !== 'object') return;
+  const o = node as Record<string, unknown>;
+  if (o.resourceType === 'Patient' && typeof o.id === 'string') into.add(o.id);
+  if (o.resourceType === 'OperationOutcome') return;
+  for (const [k, v] of Object.entries(o)) {
+    if (k === 'reference' && typeof v === 'string') {
+      const ref = v.startsWith(`${baseUrl}/`) ? v.slice(baseUrl.length + 1) : v;
+      const m = /^Patient\/([A-Za-z0-9\-.]{1,64})(?:\/|$)/.exec(ref);
+      if (m) into.add(m[1]);
+    } else if (typeof v === 'object') collectPatients(v, baseUrl, into);
+  }
+}

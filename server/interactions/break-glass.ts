@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import type { Parameters } from '@medplum/fhirtypes';
+import { breakGlassEvent } from '../auth/audit-event.js';
+import { breakGlassActor, NO_RULES } from '../auth/principal.js';
+import { badRequest, fail, notFound } from '../fhir/outcome.js';
+import type { Queryable } from '../store/db.js';
+import { readCurrent } from '../store/resources.js';
+import { inTransaction, type Context, type FhirRequest, type FhirResponse } from './context.js';
+import { persist } from './write.js';
+
+/** The reason of a break-glass access of `actor` in force for one of `patients`, if any. */
+export async function activeBreakGlass(q: Queryable, actor: string, patients: string[]): Promise<string | undefined> {
+  const rows = await q.query<{ reason: string }>(
+    `SELECT reason FROM break_glass WHERE actor = $1 AND patient = ANY($2::text[]) AND until > now() ORDER BY started DESC LIMIT 1`,
+    [actor, patients],
+  );
+  return rows[0]?.reason;
+}
+
+/**
+ * POST Patient/[id]/$break-glass with a `reason` (Parameters, valueString): an emergency access
+ * to one patient's data for the user's role, outside the équipe de soins and whatever the
+ * patient's oppositions, for BREAK_GLASS_MINUTES. It is traced at once (AuditEvent subtype
+ * break-glass, listed for review with `AuditEvent?subtype=…|break-glass`), and so is every access
+ * made under it (purposeOfEvent BTG with the reason).
+ */
+export async function breakGlass(ctx: Context, req: FhirRequest, patient: string): Promise<FhirResponse> {
+  const access = ctx.access;
+  const actor = access && breakGlassActor(access);
+  if (!access || !actor) throw fail(403, 'forbidden', 'Break-glass access is for a professional acting in a PractitionerRole');
+  const params = req.body as Parameters | undefined;
+  const reason = params?.resourceType === 'Parameters' ? params.parameter?.find((x) => x.name === 'reason')?.valueString?.trim() : undefined;
+  if (!reason) throw badRequest('A break-glass access needs a reason: Parameters with parameter reason (valueString)');
+  const minutes = (ctx.rules ?? NO_RULES).breakGlassMinutes;
+  if (minutes <= 0) throw fail(403, 'forbidden', 'Break-glass access is not enabled on this server');
+  return inTransaction(ctx, async (tx) => {
+    const current = await readCurrent(tx, 'Patient', patient);
+    if (!current || current.deleted) throw notFound(`Patient/${patient} is not known`);
+    const until = new Date(Date.now() + minutes * 60_000);
+    await tx.query(`INSERT INTO break_glass (id, actor, patient, reason, started, until) VALUES ($1, $2, $3, $4, now(), $5)`, [
+      randomUUID(),
+      actor,
+      patient,
+      reason,
+      until,
+    ]);
+    await persist(ctx, tx, undefined, { type: 'AuditEvent', id: randomUUID() }, breakGlassEvent(access, patient, reason, until, ctx.baseUrl), 'POST');
+    const result: Parameters = { resourceType: 'Parameters', parameter: [{ name: 'until', valueInstant: until.toISOString() }] };
+    return { status: 200, resource: result };
+  });
+}

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { client, DATABASES, useServer } from '../../tests/harness.js';
+
+describe.each(DATABASES)('capabilities on %s', (kind) => {
+  const t = useServer(kind);
+
+  it('describes an R4 server with every resource type', async () => {
+    const res = await t.api.get('metadata');
+    expect(res.status).toBe(200);
+    expect(res.body.resourceType).toBe('CapabilityStatement');
+    expect(res.body.fhirVersion).toBe('4.0.1');
+    expect(res.body.implementation.url).toBe(t.server.base);
+    const types = res.body.rest[0].resource.map((r: { type: string }) => r.type);
+    expect(types).toContain('CarePlan');
+    expect(types).toContain('PractitionerRole');
+    expect(types.length).toBeGreaterThanOrEqual(145);
+  });
+
+  it('advertises only what works: every listed interaction answers on a CarePlan', async () => {
+    const meta = await t.api.get('metadata');
+    const carePlan = meta.body.rest[0].resource.find((r: { type: string }) => r.type === 'CarePlan');
+    const api = client(t.server.base);
+    const body = { resourceType: 'CarePlan', id: 'cap-1', status: 'active', intent: 'plan', subject: { reference: 'Patient/p' } };
+    const checks: Record<string, () => Promise<number>> = {
+      create: async () => (await api.post('CarePlan', body)).status,
+      update: async () => (await api.put('CarePlan/cap-1', body)).status,
+      read: async () => (await api.get('CarePlan/cap-1')).status,
+      vread: async () => (await api.get('CarePlan/cap-1/_history/1')).status,
+      patch: async () => (await api.patch('CarePlan/cap-1', [{ op: 'add', path: '/title', value: 't' }])).status,
+      'history-instance': async () => (await api.get('CarePlan/cap-1/_history')).status,
+      'history-type': async () => (await api.get('CarePlan/_history')).status,
+      'search-type': async () => (await api.get('CarePlan?_id=cap-1')).status,
+      delete: async () => (await api.delete('CarePlan/cap-1')).status,
+    };
+    const listed = carePlan.interaction.map((i: { code: string }) => i.code);
+    expect(listed.sort()).toEqual(Object.keys(checks).sort());
+    for (const code of Object.keys(checks)) expect(await checks[code](), code).toBeLessThan(300);
+    for (const { name } of carePlan.searchParam as { name: string }[]) {
+      const res = await api.get(`CarePlan?${name}:missing=true&_count=1`, { prefer: 'handling=strict' });
+      expect(res.status, `search parameter ${name}`).toBe(200);
+    }
+    const system = meta.body.rest[0].interaction.map((i: { code: string }) => i.code);
+    expect(system).toEqual(expect.arrayContaining(['history-system', 'search-system']));
+    expect((await api.get('_history')).status).toBe(200);
+  });
+});

@@ -1,0 +1,64 @@
+import type { CapabilityStatement, CapabilityStatementRestResource, CapabilityStatementRestSecurity } from '@medplum/fhirtypes';
+import { isSupportedParam } from '../search/parse.js';
+import { searchParamsOf } from '../search/parameters.js';
+import { resourceTypes } from '../validation/registry.js';
+import { supportedProfiles } from '../validation/supported.js';
+import { VERSION } from '../version.js';
+import type { Context, FhirResponse } from './context.js';
+import { PATCH_FORMATS } from './patch.js';
+import type { Route } from './router.js';
+
+const started = new Date().toISOString();
+
+/** GET /metadata: built from the router's interactions and the search registry, never by hand. */
+export function capabilities(ctx: Context, routes: Route[]): FhirResponse {
+  const codes = (system: boolean) =>
+    [...new Set(routes.filter((r) => r.interaction && r.pattern.includes(':type') !== system).flatMap((r) => r.interaction ?? []))].map(
+      (code) => ({ code }),
+    );
+  const profiles = supportedProfiles(ctx.db);
+  const resource = resourceTypes().map((type) => ({
+    type: type as CapabilityStatementRestResource['type'],
+    profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
+    ...(profiles.get(type) ? { supportedProfile: profiles.get(type) } : {}),
+    interaction: codes(false) as CapabilityStatementRestResource['interaction'],
+    versioning: 'versioned-update',
+    readHistory: true,
+    updateCreate: true,
+    conditionalCreate: true,
+    conditionalRead: 'full-support',
+    conditionalUpdate: true,
+    conditionalDelete: 'single',
+    searchParam: [...searchParamsOf(type).values()]
+      .filter(isSupportedParam)
+      .map((sp) => ({ name: sp.code, definition: sp.url, type: sp.type })),
+  })) satisfies CapabilityStatementRestResource[];
+  const statement: CapabilityStatement = {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: started,
+    publisher: 'Maillage',
+    kind: 'instance',
+    software: { name: 'Maillage', version: VERSION },
+    implementation: { description: 'Maillage FHIR R4 server', url: ctx.baseUrl },
+    fhirVersion: '4.0.1',
+    format: ['application/fhir+json', 'application/json'],
+    patchFormat: PATCH_FORMATS,
+    rest: [{ mode: 'server', ...(ctx.authEnabled ? { security: security(ctx.baseUrl) } : {}), resource, interaction: codes(true) as never }],
+  };
+  return { status: 200, resource: statement };
+}
+
+/** SMART on FHIR security, with the oauth-uris extension pointing at our authorization server. */
+function security(baseUrl: string): CapabilityStatementRestSecurity {
+  const origin = baseUrl.replace(/\/fhir$/, '');
+  return {
+    service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
+    extension: [
+      {
+        url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
+        extension: ['authorize', 'token', 'introspect', 'revoke'].map((url) => ({ url, valueUri: `${origin}/auth/${url}` })),
+      },
+    ],
+  };
+}

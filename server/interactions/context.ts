@@ -1,0 +1,75 @@
+import type { Resource } from '@medplum/fhirtypes';
+import type { Logger } from 'pino';
+import type { AccessRules } from '../auth/principal.js';
+import type { Access } from '../auth/tokens.js';
+import type { Database, Queryable } from '../store/db.js';
+
+/** What every interaction runs with: the database, and the transaction a Bundle may have open. */
+export interface Context {
+  db: Database;
+  /** Set while a transaction Bundle runs: every interaction then joins it instead of opening one. */
+  tx?: Queryable;
+  /** The FHIR base URL, e.g. http://localhost:8080/fhir */
+  baseUrl: string;
+  log: Logger;
+  /** Whether tokens are required (AUTH=on); /metadata then advertises the OAuth endpoints. */
+  authEnabled: boolean;
+  /** What the caller's access token allows; absent only when the server runs with AUTH=off. */
+  access?: Access;
+  /** The équipe-de-soins rules' configuration (none configured: no record holder, no system client's patient). */
+  rules?: AccessRules;
+  /** Where accesses are traced (AUTH=on). */
+  audit?: AuditSink;
+  /** Whether INS on the test and demo OIDs are accepted (a test or demo configuration). */
+  testIdentities?: boolean;
+}
+
+/** Takes the AuditEvents of accesses that wrote nothing, to store them soon after (see interactions/audit.ts). */
+export interface AuditSink {
+  queue(event: Resource): void;
+  /** Stores what is queued; resolves once it is. */
+  flush(): Promise<void>;
+}
+
+export interface Prefer {
+  return?: 'minimal' | 'representation' | 'OperationOutcome';
+  handling?: 'strict' | 'lenient';
+}
+
+/** A FHIR interaction request, whether it came over HTTP or as a Bundle entry. */
+export interface FhirRequest {
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Path segments under the base, decoded: ['Patient', '123', '_history', '2'] */
+  path: string[];
+  query: URLSearchParams;
+  ifMatch?: string;
+  ifNoneMatch?: string;
+  ifModifiedSince?: string;
+  ifNoneExist?: string;
+  /** The id a created resource gets: set by a transaction, which rewrites references to it beforehand. */
+  assignedId?: string;
+  prefer: Prefer;
+  contentType?: string;
+  body?: unknown;
+}
+
+export interface FhirResponse {
+  status: number;
+  /** The body: a resource, a Bundle or an OperationOutcome. */
+  resource?: Resource;
+  /** The body already serialised (a stored resource read as is); wins over `resource`. */
+  raw?: string;
+  version?: number;
+  lastUpdated?: Date;
+  location?: string;
+}
+
+/** Runs fn in the Bundle's transaction when there is one, else in a new database transaction. */
+export function inTransaction<T>(ctx: Context, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  return ctx.tx ? fn(ctx.tx) : ctx.db.transaction(fn);
+}
+
+/** The connection to read with: the Bundle's transaction (to see its own writes) or the pool. */
+export function reader(ctx: Context): Queryable {
+  return ctx.tx ?? ctx.db;
+}

@@ -1,0 +1,136 @@
+import type { Permission } from '../auth/scopes.js';
+import { ID_RE } from '../fhir/ids.js';
+import { badRequest, fail, notFound } from '../fhir/outcome.js';
+import { isResourceType } from '../validation/registry.js';
+import { guarded } from './access.js';
+import { traced } from './audit.js';
+import { breakGlass } from './break-glass.js';
+import { processBundle } from './bundle.js';
+import { capabilities } from './capabilities.js';
+import type { Context, FhirRequest, FhirResponse } from './context.js';
+import { create } from './create.js';
+import { conditionalRemove, remove } from './delete.js';
+import { history } from './history.js';
+import { conditionalPatch, patch } from './patch.js';
+import { read } from './read.js';
+import { TERMINOLOGY_ROUTES } from '../operations/routes.js';
+import { reindexOperation } from './reindex.js';
+import { loadPackageOperation } from '../operations/load-package.js';
+import { validateOperation } from '../operations/validate.js';
+import { search } from './search.js';
+import { conditionalUpdate, update } from './update.js';
+import { vread } from './vread.js';
+
+interface PathParams {
+  type: string;
+  id: string;
+  vid: string;
+  /** The resource type searched in a compartment: Patient/[id]/[target] */
+  target: string;
+}
+
+export interface Route {
+  method: FhirRequest['method'];
+  /** Literal segments, or :type, :id, :vid, :target */
+  pattern: string[];
+  /** The CapabilityStatement interaction code(s) this route implements, if any. */
+  interaction?: string | string[];
+  /** The SMART scope permission the route needs (c r u d s); none for public ones like metadata. */
+  permission?: Permission;
+  /** The route writes its own AuditEvent. */
+  selfAudited?: boolean;
+  handle: (ctx: Context, req: FhirRequest, p: PathParams) => Promise<FhirResponse> | FhirResponse;
+}
+
+/** The `$name` of the operation a route runs, if it runs one. */
+export const operationOf = (route: Route): string | undefined => route.pattern.find((s) => s.startsWith('$'));
+
+/** Every FHIR interaction the server answers; /metadata is derived from this table. */
+export const ROUTES: Route[] = [
+  { method: 'GET', pattern: ['metadata'], handle: (ctx) => capabilities(ctx, ROUTES) },
+  // Before [:type] and [:type, :id], which would take $reindex for a type or an id.
+  { method: 'POST', pattern: ['$reindex'], permission: 'u', handle: (ctx) => reindexOperation(ctx) },
+  { method: 'POST', pattern: [':type', '$reindex'], permission: 'u', handle: (ctx, _req, p) => reindexOperation(ctx, p.type) },
+  {
+    method: 'POST',
+    pattern: [':type', ':id', '$break-glass'],
+    permission: 'r',
+    selfAudited: true,
+    handle: (ctx, req, p) => {
+      if (p.type !== 'Patient') throw notFound('$break-glass is an operation on Patient/[id]');
+      return breakGlass(ctx, req, p.id);
+    },
+  },
+  ...TERMINOLOGY_ROUTES,
+  { method: 'POST', pattern: ['$load-package'], permission: 'c', handle: (ctx, req) => loadPackageOperation(ctx, req) },
+  { method: 'POST', pattern: [':type', '$validate'], permission: 'r', handle: (ctx, req, p) => validateOperation(ctx, req, p.type) },
+  { method: 'POST', pattern: [':type', ':id', '$validate'], permission: 'r', handle: (ctx, req, p) => validateOperation(ctx, req, p.type, p.id) },
+  { method: 'GET', pattern: [':type', ':id', '$validate'], permission: 'r', handle: (ctx, req, p) => validateOperation(ctx, req, p.type, p.id) },
+  { method: 'GET', pattern: ['_history'], interaction: 'history-system', permission: 's', handle: (ctx, req) => history(ctx, req) },
+  { method: 'GET', pattern: [], interaction: 'search-system', permission: 's', handle: (ctx, req) => search(ctx, req) },
+  // Each entry is checked against the scopes as it is dispatched.
+  { method: 'POST', pattern: [], interaction: ['transaction', 'batch'], handle: (ctx, req) => processBundle(ctx, req, dispatch) },
+  { method: 'POST', pattern: ['_search'], permission: 's', handle: (ctx, req) => search(ctx, req) },
+  { method: 'GET', pattern: [':type', '_history'], interaction: 'history-type', permission: 's', handle: (ctx, req, p) => history(ctx, req, p.type) },
+  { method: 'POST', pattern: [':type', '_search'], permission: 's', handle: (ctx, req, p) => search(ctx, req, p.type) },
+  { method: 'GET', pattern: [':type'], interaction: 'search-type', permission: 's', handle: (ctx, req, p) => search(ctx, req, p.type) },
+  { method: 'POST', pattern: [':type'], interaction: 'create', permission: 'c', handle: (ctx, req, p) => create(ctx, req, p.type) },
+  { method: 'PUT', pattern: [':type'], permission: 'u', handle: (ctx, req, p) => conditionalUpdate(ctx, req, p.type) },
+  { method: 'PATCH', pattern: [':type'], permission: 'u', handle: (ctx, req, p) => conditionalPatch(ctx, req, p.type) },
+  { method: 'DELETE', pattern: [':type'], permission: 'd', handle: (ctx, req, p) => conditionalRemove(ctx, req, p.type) },
+  {
+    method: 'GET',
+    pattern: [':type', ':id', '_history', ':vid'],
+    interaction: 'vread', permission: 'r',
+    handle: (ctx, _req, p) => vread(ctx, p.type, p.id, p.vid),
+  },
+  {
+    method: 'GET',
+    pattern: [':type', ':id', '_history'],
+    interaction: 'history-instance', permission: 'r',
+    handle: (ctx, req, p) => history(ctx, req, p.type, p.id),
+  },
+  { method: 'GET', pattern: [':type', ':id'], interaction: 'read', permission: 'r', handle: (ctx, req, p) => read(ctx, req, p.type, p.id) },
+  { method: 'PUT', pattern: [':type', ':id'], interaction: 'update', permission: 'u', handle: (ctx, req, p) => update(ctx, req, p.type, p.id) },
+  { method: 'PATCH', pattern: [':type', ':id'], interaction: 'patch', permission: 'u', handle: (ctx, req, p) => patch(ctx, req, p.type, p.id) },
+  { method: 'DELETE', pattern: [':type', ':id'], interaction: 'delete', permission: 'd', handle: (ctx, req, p) => remove(ctx, req, p.type, p.id) },
+  // Last, so that literal third segments (_history, $operations) are matched first.
+  { method: 'GET', pattern: [':type', ':id', ':target'], permission: 's', handle: (ctx, req, p) => search(ctx, req, p.target, { type: p.type, id: p.id }) },
+];
+
+function matchPath(pattern: string[], path: string[]): PathParams | undefined {
+  if (pattern.length !== path.length) return undefined;
+  const params: PathParams = { type: '', id: '', vid: '', target: '' };
+  for (let i = 0; i < pattern.length; i++) {
+    const seg = pattern[i];
+    if (seg.startsWith(':')) params[seg.slice(1) as keyof PathParams] = path[i];
+    else if (seg !== path[i]) return undefined;
+  }
+  return params;
+}
+
+/** Finds the route of a request and runs it. HEAD is answered as GET (the HTTP layer drops the body). */
+export async function dispatch(ctx: Context, req: FhirRequest): Promise<FhirResponse> {
+  const method = req.method === 'HEAD' ? 'GET' : req.method;
+  let pathMatched = false;
+  for (const route of ROUTES) {
+    const params = matchPath(route.pattern, req.path);
+    if (!params) continue;
+    if (params.type && !isResourceType(params.type)) {
+      // A literal route (metadata, _history) never reaches here: their patterns have no :type.
+      throw notFound(`Unknown resource type: ${params.type}`);
+    }
+    if (params.id && !ID_RE.test(params.id)) throw badRequest(`Invalid resource id: ${params.id}`);
+    pathMatched = true;
+    if (route.method !== method) continue;
+    return traced(ctx, req, route, params, (inner) => {
+      // An attempt on the trail is itself traced.
+      if (params.type === 'AuditEvent' && !operationOf(route) && ['c', 'u', 'd'].includes(route.permission ?? '')) {
+        throw fail(405, 'not-supported', 'AuditEvents are written by the server only, and never changed or deleted');
+      }
+      return guarded(inner, req, route, params);
+    });
+  }
+  if (pathMatched) throw fail(405, 'not-supported', `${req.method} is not allowed on /${req.path.join('/')}`);
+  throw notFound(`No FHIR endpoint at /${req.path.join('/')}`);
+}

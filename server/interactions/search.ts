@@ -1,0 +1,63 @@
+import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import { notFound, outcome } from '../fhir/outcome.js';
+import { project } from '../fhir/projection.js';
+import { executeSearch } from '../search/execute.js';
+import { syncSearchParameters } from '../search/loaded-params.js';
+import { parseSearch } from '../search/parse.js';
+import type { StoredVersion } from '../store/resources.js';
+import { isResourceType } from '../validation/registry.js';
+import { visibilityOf } from './access.js';
+import { link } from './bundle-links.js';
+import { reader, type Context, type FhirRequest, type FhirResponse } from './context.js';
+
+/**
+ * GET [type]?…, POST [type]/_search (form body), system search GET [base]?…, and compartment
+ * search GET Patient/[id]/[type]?… . The self link lists only the parameters applied; ignored
+ * ones are reported in an OperationOutcome entry (lenient handling) or refused with 400
+ * (Prefer: handling=strict).
+ */
+export async function search(
+  ctx: Context,
+  req: FhirRequest,
+  type?: string,
+  compartment?: { type: string; id: string },
+): Promise<FhirResponse> {
+  if (type && !isResourceType(type)) throw notFound(`Unknown resource type: ${type}`);
+  const query = new URLSearchParams(req.query);
+  if (req.method === 'POST' && typeof req.body === 'string') {
+    for (const [k, v] of new URLSearchParams(req.body)) query.append(k, v);
+  }
+  const q = reader(ctx);
+  await syncSearchParameters(q);
+  const parsed = parseSearch(type ? [type] : [], query, req.prefer.handling === 'strict', compartment);
+  const result = await executeSearch(q, parsed, ctx.baseUrl, await visibilityOf(ctx));
+
+  const path = compartment ? `${compartment.type}/${compartment.id}/${type}` : type;
+  const url = path ? `${ctx.baseUrl}/${path}` : ctx.baseUrl;
+  const links = [link('self', url, parsed.applied)];
+  if (result.next) links.push(link('next', url, [...parsed.applied, ['_cursor', result.next]]));
+  if (result.previous) links.push(link('previous', url, [...parsed.applied, ['_cursor', result.previous]]));
+  const entry = (row: StoredVersion, mode: 'match' | 'include'): BundleEntry => {
+    const resource = JSON.parse(row.content as string) as Resource;
+    return {
+      fullUrl: `${ctx.baseUrl}/${row.type}/${row.id}`,
+      resource: project(resource, parsed) ?? resource,
+      search: { mode },
+    };
+  };
+  const entries = [...result.matches.map((m) => entry(m, 'match')), ...result.included.map((m) => entry(m, 'include'))];
+  if (parsed.ignored.length) {
+    entries.push({
+      resource: outcome('warning', 'not-supported', `Ignored search parameters: ${parsed.ignored.join('; ')}`),
+      search: { mode: 'outcome' },
+    });
+  }
+  const bundle: Bundle = {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    ...(result.total !== undefined ? { total: result.total } : {}),
+    link: links,
+    entry: entries,
+  };
+  return { status: 200, resource: bundle };
+}

@@ -1,0 +1,82 @@
+import type { Patient, Resource } from '@medplum/fhirtypes';
+import { careLinks } from '../auth/care-links.js';
+import { badRequest } from '../fhir/outcome.js';
+import { extractIndex } from '../search/extract.js';
+import { searchParametersChanged, syncSearchParametersOnce } from '../search/loaded-params.js';
+import type { Queryable } from '../store/db.js';
+import { terminologyWritten } from '../terminology/api.js';
+import { writeVersion, type NewVersion, type StoredVersion } from '../store/resources.js';
+import { checkIdentity } from '../validation/identity.js';
+import { validateBase } from '../validation/validate.js';
+import type { Context, FhirResponse } from './context.js';
+
+/** Checks a request body is a resource of the expected type, valid against its base definition. */
+export function checkResourceBody(type: string, body: unknown): Resource {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw badRequest('The body must be a FHIR resource (a JSON object)');
+  }
+  const resourceType = (body as { resourceType?: unknown }).resourceType;
+  if (resourceType !== type) {
+    throw badRequest(`The body's resourceType (${String(resourceType)}) does not match the URL (${type})`, ['resourceType']);
+  }
+  validateBase(body as Resource);
+  return body as Resource;
+}
+
+/**
+ * Writes the next version of a resource (or its tombstone when `resource` is null): server-managed
+ * meta (versionId, lastUpdated), history, search index and care links, inside the caller's
+ * transaction. A Patient's identity is checked here, whichever interaction writes it.
+ * `previous` must have been read FOR UPDATE in that transaction.
+ */
+export async function persist(
+  ctx: Pick<Context, 'baseUrl' | 'testIdentities'>,
+  tx: Queryable,
+  previous: StoredVersion | undefined,
+  target: { type: string; id: string },
+  resource: Resource | null,
+  method: NewVersion['method'],
+): Promise<{ stored: StoredVersion; resource?: Resource }> {
+  const version = (previous?.version ?? 0) + 1;
+  // lastUpdated strictly increases along a resource's versions, even within one millisecond.
+  const lastUpdated = new Date(Math.max(Date.now(), previous ? previous.lastUpdated.getTime() + 1 : 0));
+  let stored: Resource | undefined;
+  if (resource) {
+    const { resourceType, id: _ignored, meta, ...rest } = resource;
+    stored = {
+      resourceType,
+      id: target.id,
+      meta: { ...meta, versionId: String(version), lastUpdated: lastUpdated.toISOString() },
+      ...rest,
+    } as Resource;
+  }
+  if (stored?.resourceType === 'Patient') checkIdentity(stored as Patient, !!ctx.testIdentities);
+  // Index with every SearchParameter in force, including those another process just loaded.
+  if (stored) await syncSearchParametersOnce(tx);
+  const row = await writeVersion(
+    tx,
+    previous,
+    { type: target.type, id: target.id, version, lastUpdated, method, content: stored ? JSON.stringify(stored) : null },
+    stored ? extractIndex(stored, ctx.baseUrl) : null,
+    careLinks(stored ?? null, target.type, ctx.baseUrl),
+  );
+  if (target.type === 'SearchParameter') searchParametersChanged(tx);
+  if (target.type === 'CodeSystem' || target.type === 'ValueSet') terminologyWritten();
+  return { stored: row, resource: stored };
+}
+
+/** The response to a successful write: Location of the new version, ETag, Last-Modified, body. */
+export function writeResponse(
+  ctx: Context,
+  status: number,
+  written: { stored: StoredVersion; resource?: Resource },
+): FhirResponse {
+  const { type, id, version, lastUpdated } = written.stored;
+  return {
+    status,
+    resource: written.resource,
+    version,
+    lastUpdated,
+    location: `${ctx.baseUrl}/${type}/${id}/_history/${version}`,
+  };
+}

@@ -1,0 +1,82 @@
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { createAuthServer, type AuthServer } from './auth/service.js';
+import { seedDemoIfEmpty } from '../seed/load.js';
+import { resetDemoUsers, type DemoCredential } from '../seed/demo/users.js';
+import { UserService } from './auth/users.js';
+import type { Config } from './config.js';
+import { createApp } from './http/app.js';
+import { AuditLog } from './interactions/audit.js';
+import { createLogger } from './logger.js';
+import { openPglite, openPostgres, type Database } from './store/db.js';
+import { migrate } from './store/migrate.js';
+import { loadProfiles } from './packages/profiles.js';
+import { installBundledTerminology } from './operations/terminology-install.js';
+import { loadBaseDefinitions } from './validation/registry.js';
+
+export async function openDatabase(config: Config): Promise<Database> {
+  if (config.databaseUrl) return openPostgres(config.databaseUrl, config.databasePoolSize);
+  if (!config.dataDir.startsWith('memory://')) mkdirSync(config.dataDir, { recursive: true });
+  return openPglite(config.dataDir);
+}
+
+export interface RunningServer {
+  url: string;
+  server: Server;
+  db: Database;
+  logger: Logger;
+  /** The demo users' logins, when this start loaded the demo pôle with authorization on: to show once. */
+  demoLogins?: DemoCredential[];
+  /** Stops accepting connections, lets in-flight requests finish, then closes the database. */
+  close(): Promise<void>;
+}
+
+export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+  if (!config.auth) {
+    logger.warn('AUTH=off: the FHIR API is open to anyone who can reach it. Use this for local development only.');
+  }
+  loadBaseDefinitions();
+  const db = await openDatabase(config);
+  const applied = await migrate(db);
+  if (applied.length) logger.info({ applied }, 'database migrated');
+  let demoLogins: DemoCredential[] | undefined;
+  if (config.seed === 'demo') {
+    const started = Date.now();
+    const seeded = await seedDemoIfEmpty(db, config.baseUrl, logger);
+    if (seeded) logger.info({ resources: seeded, ms: Date.now() - started }, 'loaded the demo pôle de santé (Val-de-Lys)');
+    if (seeded && config.auth) demoLogins = await resetDemoUsers(new UserService(db));
+  }
+  // After the demo, which loads only into an empty database.
+  if (config.terminology === 'nos') await installBundledTerminology(db, config.baseUrl, logger);
+
+  await loadProfiles(db, config.baseUrl, logger);
+  const auth: AuthServer | undefined = config.auth ? await createAuthServer(config, db, logger) : undefined;
+  const audit = config.auth ? new AuditLog({ db, baseUrl: `${config.baseUrl}/fhir`, log: logger }) : undefined;
+  const app = createApp({ config, db, logger, auth, audit });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+    s.on('error', reject);
+  });
+  // Longer than the idle timeout of the usual load balancers (60 s), so that the server never closes
+  // a kept-alive connection just as a client or proxy sends a request on it.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  logger.info({ url, database: db.kind }, 'Maillage FHIR server listening');
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      auth?.stop();
+      await audit?.flush();
+      await db.close();
+    })());
+  return { url, server, db, logger, close, ...(demoLogins ? { demoLogins } : {}) };
+}

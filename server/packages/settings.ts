@@ -1,0 +1,29 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PackageSources } from './sources.js';
+
+/**
+ * Where packages and profiles come from (environment, read when used):
+ * - FHIR_PACKAGES: the local packages folder (`<id>#<version>/package/`), default ~/.fhir/packages;
+ * - FHIR_PACKAGE_REGISTRY: a FHIR package registry, default https://packages.fhir.org; `off` for none;
+ * - PROFILE_ENFORCEMENT: the enforcement file, default profiles/enforcement.json.
+ */
+export function packageSources(env: NodeJS.ProcessEnv = process.env): PackageSources {
+  const registry = env.FHIR_PACKAGE_REGISTRY ?? 'https://packages.fhir.org';
+  return {
+    folder: env.FHIR_PACKAGES || join(homedir(), '.fhir', 'packages'),
+    registry: registry === 'off' || registry === '' ? undefined : registry,
+  };
+}
+
+/** Maillage's own profiles: a FHIR package folder, loaded at every start. */
+export const PROFILES_DIR = [2, 3]
+  .map((up) => join(dirname(fileURLToPath(import.meta.url)), ...Array<string>(up).fill('..'), 'profiles'))
+  // From server/packages/ (tsx) or dist/server/packages/ (the build).
+  .find((dir) => existsSync(join(dir, 'package', 'package.json'))) as string;
+
+export function enforcementFile(env: NodeJS.ProcessEnv = process.env): string {
+  return env.PROFILE_ENFORCEMENT || join(PROFILES_DIR, 'enforcement.json');
+}

@@ -1,0 +1,158 @@
+import { badRequest } from '../fhir/outcome.js';
+import type { Queryable } from '../store/db.js';
+import type { StoredVersion } from '../store/resources.js';
+import type { SearchRequest } from './parse.js';
+import { includes } from './include.js';
+import { compiler, matchSql, sortKeySql, storedColumns } from './sql.js';
+import { withTerminologyCodes } from './terminology.js';
+import type { Visibility } from './visibility.js';
+
+export interface SearchResult {
+  matches: StoredVersion[];
+  /** Resources added by _include and _revinclude. */
+  included: StoredVersion[];
+  total?: number;
+  /** Cursors of the next and previous pages, when there are such pages. */
+  next?: string;
+  previous?: string;
+}
+
+/** A page position: the sort values and row id of the row it is after (next) or before (previous). */
+interface Cursor {
+  d: 'next' | 'previous';
+  v: (string | null)[];
+  rid: number;
+}
+
+type Row = StoredVersion & Record<`s${number}`, unknown>;
+
+/**
+ * Runs a search: one page of matches in the order of `_sort` (then by row id, which makes the
+ * order total), read ahead by one row to know whether another page exists. Pages are found by
+ * keyset (the sort values of the last row seen), so a reader who pages to the end sees no row
+ * twice and misses none of those that stayed in place, however the data changes meanwhile.
+ * `visibility` is whom the search runs for (null: no équipe-de-soins rule applies).
+ */
+export async function executeSearch(q: Queryable, req: SearchRequest, baseUrl: string, visibility: Visibility | null): Promise<SearchResult> {
+  const c = compiler(baseUrl, visibility, narrow(req) ? 'probe' : 'set');
+  const where = matchSql(c, req.types, await withTerminologyCodes(q, req.filters), 'r');
+  const whereValues = [...c.p.values];
+  if (req.count === 0) return { matches: [], included: [], total: await total(q, req, where, whereValues) };
+
+  const keys = req.sort.map((k) => ({ ...sortKeySql(k, 'r', c.p), desc: k.desc }));
+  const cursor = req.cursor !== undefined ? decodeCursor(req.cursor, keys.length) : undefined;
+  const backwards = cursor?.d === 'previous';
+  const select = ['r.rid', ...keys.map((k, i) => `${k.expr} AS s${i}`)].join(', ');
+  // Reading backwards flips every direction; the page is put back in order afterwards.
+  const order = (from: string) =>
+    [
+      ...keys.map((k, i) => `${from}s${i} ${k.desc !== backwards ? 'DESC' : 'ASC'} NULLS ${backwards ? 'FIRST' : 'LAST'}`),
+      `${from}rid ${backwards ? 'DESC' : 'ASC'}`,
+    ].join(', ');
+  const seek = cursor ? `WHERE ${seekSql(keys, cursor, (v) => c.p.add(v))}` : '';
+  // The page is chosen on row ids and sort values alone (index-only where the plan allows), and
+  // only its rows are then read from the resource table.
+  const pageSql = `SELECT * FROM (SELECT ${select} FROM resource r WHERE ${where}) m ${seek} ORDER BY ${order('')} LIMIT ${req.count + 1}`;
+  const columns = [storedColumns('r'), ...keys.map((_, i) => `page.s${i}`)].join(', ');
+  const rows = await q.query<Row>(
+    `SELECT ${columns} FROM (${pageSql}) page JOIN resource r ON r.rid = page.rid ORDER BY ${order('page.')}`,
+    c.p.values,
+  );
+  const more = rows.length > req.count;
+  const page = more ? rows.slice(0, req.count) : rows;
+  if (backwards) page.reverse();
+  const position = (d: Cursor['d'], row: Row) =>
+    encodeCursor({ d, rid: row.rid, v: keys.map((_, i) => sortValue(row[`s${i}`])) });
+  const first = page[0];
+  const last = page[page.length - 1];
+  const result: SearchResult = {
+    matches: page.map(stored),
+    included: await includes(q, req.include, page, visibility),
+    next: last && (backwards || more) ? position('next', last) : undefined,
+    previous: first && (backwards ? more : !!cursor) ? position('previous', first) : undefined,
+  };
+  // A first page that holds every match gives the total without counting.
+  if (!cursor && !more && req.total !== 'none') result.total = page.length;
+  else result.total = await total(q, req, where, whereValues);
+  return result;
+}
+
+/** A search that names its resources or its patient: few rows to check against the access rules. */
+function narrow(req: SearchRequest): boolean {
+  return req.filters.some(
+    (f) =>
+      f.kind === 'compartment' ||
+      (f.kind === 'param' && !f.modifier && (f.param.code === '_id' || (f.param.type === 'reference' && f.values.every((v) => /^Patient\/[^,]+$/.test(v))))),
+  );
+}
+
+function stored(row: Row): StoredVersion {
+  const { rid, type, id, version, lastUpdated, deleted, content } = row;
+  return { rid, type, id, version, lastUpdated, deleted, content };
+}
+
+/** Beyond this many matches, a search that did not ask for `_total` gets none. */
+const TOTAL_BOUND = 1000;
+
+async function total(q: Queryable, req: SearchRequest, where: string, values: unknown[]): Promise<number | undefined> {
+  if (req.total === 'none') return undefined;
+  if (req.total === 'bounded') {
+    const sql = `SELECT count(*)::int AS n FROM (SELECT 1 FROM resource r WHERE ${where} LIMIT ${TOTAL_BOUND + 1}) bounded`;
+    const n = (await q.query<{ n: number }>(sql, values))[0].n;
+    return n <= TOTAL_BOUND ? n : undefined;
+  }
+  const countSql = `SELECT count(*)::int AS n FROM resource r WHERE ${where}`;
+  if (req.total === 'estimate') {
+    // The planner's row estimate: free, and good enough to size a result.
+    const [plan] = await q.query<{ 'QUERY PLAN': [{ Plan: { Plans?: [{ 'Plan Rows': number }] } }] }>(`EXPLAIN (FORMAT JSON) ${countSql}`, values);
+    const rows = plan['QUERY PLAN'][0].Plan.Plans?.[0]['Plan Rows'];
+    if (rows !== undefined) return Math.round(rows);
+  }
+  return (await q.query<{ n: number }>(countSql, values))[0].n;
+}
+
+/**
+ * Rows strictly after the cursor in the page order (before it, reading backwards), nulls last:
+ * lexicographic over the sort keys, then the row id.
+ */
+function seekSql(keys: { cast: string; desc: boolean }[], cursor: Cursor, add: (v: unknown) => string): string {
+  const backwards = cursor.d === 'previous';
+  const terms: string[] = [];
+  const equal: string[] = [];
+  keys.forEach((k, i) => {
+    const col = `s${i}`;
+    const v = cursor.v[i];
+    const value = v === null ? undefined : `${add(v)}::${k.cast}`;
+    const greater = k.desc === backwards; // whether "after" means a greater value
+    let beyond: string | undefined;
+    if (!backwards) beyond = value ? `(${col} ${greater ? '>' : '<'} ${value} OR ${col} IS NULL)` : undefined;
+    else beyond = value ? `${col} ${greater ? '>' : '<'} ${value}` : `${col} IS NOT NULL`;
+    if (beyond) terms.push([...equal, beyond].join(' AND '));
+    equal.push(value ? `${col} = ${value}` : `${col} IS NULL`);
+  });
+  terms.push([...equal, `rid ${backwards ? '<' : '>'} ${add(cursor.rid)}`].join(' AND '));
+  return terms.map((t) => `(${t})`).join(' OR ');
+}
+
+function sortValue(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  return v instanceof Date ? v.toISOString() : String(v);
+}
+
+const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString('base64url');
+
+function decodeCursor(text: string, keys: number): Cursor {
+  try {
+    const c = JSON.parse(Buffer.from(text, 'base64url').toString()) as Cursor;
+    const valid =
+      (c.d === 'next' || c.d === 'previous') &&
+      Number.isSafeInteger(c.rid) &&
+      Array.isArray(c.v) &&
+      c.v.length === keys &&
+      c.v.every((v) => v === null || typeof v === 'string');
+    if (valid) return c;
+  } catch {
+    // reported below
+  }
+  throw badRequest('Invalid _cursor: page links are only valid with the parameters they came with');
+}

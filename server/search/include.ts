@@ -1,0 +1,55 @@
+import type { Queryable } from '../store/db.js';
+import type { StoredVersion } from '../store/resources.js';
+import type { Include } from './parse.js';
+import { SqlParams, storedColumns, visible } from './sql.js';
+import type { Visibility } from './visibility.js';
+
+/** Bounds on what includes add to one page: rounds of :iterate, and resources. */
+const MAX_ROUNDS = 4;
+const MAX_INCLUDED = 1000;
+
+/**
+ * The resources `_include` and `_revinclude` add to a page: first from the matches, then, for
+ * the `:iterate` ones, from what the previous round added. Each resource appears once.
+ */
+export async function includes(q: Queryable, specs: Include[], matches: StoredVersion[], visibility: Visibility | null): Promise<StoredVersion[]> {
+  const seen = new Set(matches.map((m) => m.rid));
+  const out: StoredVersion[] = [];
+  let sources = matches;
+  for (let round = 0; round < MAX_ROUNDS && sources.length && out.length < MAX_INCLUDED; round++) {
+    const found: StoredVersion[] = [];
+    for (const spec of specs) {
+      if (round > 0 && !spec.iterate) continue;
+      for (const row of await includeRows(q, spec, sources, visibility)) {
+        if (seen.has(row.rid)) continue;
+        seen.add(row.rid);
+        found.push(row);
+      }
+    }
+    out.push(...found);
+    sources = found;
+  }
+  return out.slice(0, MAX_INCLUDED);
+}
+
+async function includeRows(q: Queryable, spec: Include, sources: StoredVersion[], visibility: Visibility | null): Promise<StoredVersion[]> {
+  const p = new SqlParams();
+  const refs = [spec.type ? `x.type = ${p.add(spec.type)}` : 'true'];
+  if (spec.param) refs.push(`x.param = ${p.add(spec.param)}`);
+  if (spec.target) refs.push(`x.target_type = ${p.add(spec.target)}`);
+  // The resources the references start from (forward) or point to (reverse), of the type named.
+  const sourceType = spec.reverse ? spec.target : spec.type;
+  const from = sources.filter((s) => !sourceType || s.type === sourceType);
+  if (!from.length) return [];
+  let sql: string;
+  if (spec.reverse) {
+    const pairs = `SELECT * FROM unnest(${p.add(from.map((s) => s.type))}::text[], ${p.add(from.map((s) => s.id))}::text[])`;
+    sql = `t.rid IN (SELECT x.rid FROM sp_reference x WHERE ${refs.join(' AND ')} AND (x.target_type, x.target_id) IN (${pairs}))`;
+  } else {
+    sql = `(t.type, t.id) IN (SELECT x.target_type, x.target_id FROM sp_reference x WHERE x.rid = ANY(${p.add(from.map((s) => s.rid))}::bigint[]) AND ${refs.join(' AND ')})`;
+  }
+  // What a reverse include finds is of its source type; a forward one, of its target type if named.
+  const found = spec.reverse ? spec.type : spec.target;
+  const types = found ? [found] : [];
+  return q.query<StoredVersion>(`SELECT ${storedColumns('t')} FROM resource t WHERE ${visible('t', types, p, visibility)} AND ${sql} LIMIT ${MAX_INCLUDED}`, p.values);
+}

@@ -1,0 +1,248 @@
+import { badRequest, FhirError } from '../fhir/outcome.js';
+import { isResourceType, resourceTypes } from '../validation/registry.js';
+import { compartmentParams } from './compartments.js';
+import { FULL_TEXT_PARAMS, RESOURCE_COLUMN_PARAMS, searchParam, type SearchParam } from './parameters.js';
+import { checkFilter } from './sql.js';
+import { splitValues } from './values.js';
+
+/**
+ * One criterion of a search; the criteria of a request are ANDed.
+ * - param: a parameter on the resources searched, its values ORed; `codes` are what the values of
+ *   a terminology modifier (`:in`, `:not-in`, `:above`, `:below`) stand for, found when the search
+ *   runs (a code without system matches in any system);
+ * - chain: a reference parameter whose targets must match `next` (`subject:Patient.name=…`);
+ * - has: resources of `type` whose reference `param` points here must match `next` (`_has:…`);
+ * - compartment: the resource is in the compartment of `target` (`Patient/[id]/CarePlan`).
+ */
+export type Filter =
+  | { kind: 'param'; param: SearchParam; modifier?: string; values: string[]; codes?: { system?: string; code: string }[] }
+  | { kind: 'chain'; param: SearchParam; targets: string[]; next: Filter }
+  | { kind: 'has'; type: string; param: SearchParam; next: Filter }
+  | { kind: 'compartment'; params: string[]; target: { type: string; id: string } };
+
+/** `_include` (forward) or `_revinclude` (reverse): `type:param[:target]`; param undefined is `*`. */
+export interface Include {
+  reverse: boolean;
+  iterate: boolean;
+  type?: string;
+  param?: string;
+  target?: string;
+}
+
+export interface SortKey {
+  param: SearchParam;
+  desc: boolean;
+}
+
+export type Summary = 'true' | 'text' | 'data' | 'count' | 'false';
+
+export interface SearchRequest {
+  types: string[];
+  filters: Filter[];
+  sort: SortKey[];
+  include: Include[];
+  summary?: Summary;
+  elements?: string[];
+  count: number;
+  /** Opaque paging position from a `next` or `previous` link. */
+  cursor?: string;
+  /** `bounded`, the default: exact up to TOTAL_BOUND matches, left out beyond (counting is a scan). */
+  total: 'none' | 'estimate' | 'accurate' | 'bounded';
+  /** Parameters applied, as [name, value], for the self link. */
+  applied: [string, string][];
+  /** Parameters the server did not understand and ignored (lenient handling). */
+  ignored: string[];
+}
+
+export const DEFAULT_COUNT = 20;
+export const MAX_COUNT = 1000;
+
+/** Result and format parameters handled apart from the criteria. */
+const CONTROL = new Set(['_count', '_cursor', '_total', '_format', '_pretty', '_sort', '_summary', '_elements']);
+const INCLUDES = new Set(['_include', '_revinclude', '_include:iterate', '_revinclude:iterate', '_include:recurse', '_revinclude:recurse']);
+const MODIFIERS: Record<string, string[]> = {
+  string: ['exact', 'contains', 'missing'],
+  token: ['missing', 'not', 'text', 'of-type', 'in', 'not-in', 'above', 'below'],
+  date: ['missing'],
+  number: ['missing'],
+  quantity: ['missing'],
+  uri: ['missing', 'below', 'above'],
+  reference: ['missing', 'identifier'],
+  composite: [],
+};
+const SUMMARIES = new Set(['true', 'text', 'data', 'count', 'false']);
+
+/** A parameter this server does not know or cannot apply: ignored, or 400 under strict handling. */
+class Unsupported extends Error {}
+
+/**
+ * Reads a search request (`types` empty for a system search; `compartment` for
+ * `Patient/[id]/[type]`). Unknown or malformed parameters are errors under `strict` handling,
+ * else ignored and reported.
+ */
+export function parseSearch(
+  types: string[],
+  query: URLSearchParams,
+  strict: boolean,
+  compartment?: { type: string; id: string },
+): SearchRequest {
+  const req: SearchRequest = { types, filters: [], sort: [], include: [], count: DEFAULT_COUNT, total: 'bounded', applied: [], ignored: [] };
+  const skip = (name: string, why: string) => {
+    if (strict) throw badRequest(`Unknown or unsupported search parameter ${name}: ${why}`);
+    req.ignored.push(`${name} (${why})`);
+  };
+  if (query.has('_type')) {
+    const listed = query.getAll('_type').flatMap((v) => v.split(','));
+    for (const t of listed) if (!isResourceType(t)) throw badRequest(`Unknown resource type in _type: ${t}`);
+    req.types = types.length ? types.filter((t) => listed.includes(t)) : listed;
+    req.applied.push(['_type', listed.join(',')]);
+  }
+  if (compartment) req.filters.push(compartmentFilter(req.types, compartment));
+  for (const [name, value] of query) {
+    if (name === '_type') continue;
+    const criterion = !CONTROL.has(name) && !INCLUDES.has(name);
+    try {
+      if (!criterion) readControl(req, name, value);
+      else req.filters.push(parseFilter(req.types, name, splitValues(value)));
+      if (name !== '_cursor' && name !== '_format' && name !== '_pretty') req.applied.push([name, value]);
+    } catch (err) {
+      if (err instanceof Unsupported) skip(name, err.message);
+      // A malformed criterion is ignored like an unknown one; malformed result parameters are errors.
+      else if (criterion && err instanceof FhirError && err.status === 400 && !strict) req.ignored.push(`${name}=${value} (${err.message})`);
+      else throw err;
+    }
+  }
+  if (req.summary === 'count') {
+    req.count = 0;
+    req.total = 'accurate';
+  }
+  return req;
+}
+
+/** A parameter name with its modifier, chain and _has parts, on the given types. */
+function parseFilter(types: string[], name: string, values: string[]): Filter {
+  if (name.startsWith('_has:')) {
+    const [, type, code, ...rest] = name.split(':');
+    if (!type || !code || !rest.length) throw badRequest(`_has takes _has:Type:reference:parameter: ${name}`);
+    if (!isResourceType(type)) throw new Unsupported(`unknown resource type ${type}`);
+    const param = searchParam(type, code);
+    if (param?.type !== 'reference') throw new Unsupported(`${type}.${code} is not a reference parameter`);
+    return { kind: 'has', type, param, next: parseFilter([type], rest.join(':'), values) };
+  }
+  const dot = name.indexOf('.');
+  const head = dot > 0 ? name.slice(0, dot) : name;
+  const [code, modifier, ...extra] = head.split(':');
+  if (extra.length) throw new Unsupported('more than one modifier');
+  const param = commonParam(types, code);
+  if (dot > 0) {
+    if (param.type !== 'reference') throw new Unsupported(`${code} is not a reference parameter and cannot be chained`);
+    const tail = name.slice(dot + 1);
+    const nextCode = tail.split(/[:.]/)[0];
+    const targets = referenceTargets(param, modifier).filter((t) => nextCode.startsWith('_has') || searchParam(t, nextCode));
+    if (!targets.length) throw new Unsupported(`no target of ${code} has a parameter ${nextCode}`);
+    return { kind: 'chain', param, targets, next: parseFilter(targets, tail, values) };
+  }
+  const supported = MODIFIERS[param.type as string];
+  if (!supported || !(param.atom || RESOURCE_COLUMN_PARAMS.has(param.code) || FULL_TEXT_PARAMS.has(param.code))) {
+    throw new Unsupported(`${param.type} parameters are not supported`);
+  }
+  const typeModifier = param.type === 'reference' && modifier !== undefined && isResourceType(modifier);
+  if (modifier !== undefined && !supported.includes(modifier) && !typeModifier) {
+    throw new Unsupported(`modifier :${modifier} is not supported on ${param.type} parameters`);
+  }
+  if (typeModifier) referenceTargets(param, modifier);
+  const filter: Filter = { kind: 'param', param, modifier, values };
+  checkFilter(filter);
+  return filter;
+}
+
+/**
+ * The parameter a code names on every type searched; it must have the same type on each (as
+ * `name` on Patient and Practitioner, two definitions that are searched alike).
+ */
+function commonParam(types: string[], code: string): SearchParam {
+  const params = (types.length ? types : resourceTypes()).map((t) => searchParam(t, code));
+  const param = params[0];
+  if (!param || params.some((p) => !p || p.type !== param.type)) {
+    throw new Unsupported(types.length === 1 ? `not defined for ${types[0]}` : 'not common to the types searched');
+  }
+  return param;
+}
+
+/** The types a reference parameter may point to, narrowed by a `:[type]` modifier. */
+function referenceTargets(param: SearchParam, modifier: string | undefined): string[] {
+  if (modifier === undefined) return param.target.length ? param.target : [...resourceTypes()];
+  if (!isResourceType(modifier) || (param.target.length && !param.target.includes(modifier))) {
+    throw new Unsupported(`${modifier} is not a target type of ${param.code}`);
+  }
+  return [modifier];
+}
+
+function compartmentFilter(types: string[], target: { type: string; id: string }): Filter {
+  const params = compartmentParams(target.type, types[0]);
+  if (types.length !== 1 || !params) throw badRequest(`${types.join(',')} is not in the ${target.type} compartment`);
+  return { kind: 'compartment', params, target };
+}
+
+function parseInclude(name: string, value: string): Include {
+  const reverse = name.startsWith('_revinclude');
+  const iterate = name.endsWith(':iterate') || name.endsWith(':recurse');
+  if (value === '*') return { reverse, iterate };
+  const [type, code, target, ...extra] = value.split(':');
+  if (!code || extra.length) throw badRequest(`${name} takes Type:parameter[:targetType]: ${value}`);
+  if (!isResourceType(type)) throw new Unsupported(`unknown resource type ${type}`);
+  if (code === '*') return { reverse, iterate, type };
+  if (searchParam(type, code)?.type !== 'reference') throw new Unsupported(`${type}.${code} is not a reference parameter`);
+  if (target !== undefined && !isResourceType(target)) throw new Unsupported(`unknown resource type ${target}`);
+  return { reverse, iterate, type, param: code, target };
+}
+
+function readControl(req: SearchRequest, name: string, value: string): void {
+  if (INCLUDES.has(name)) {
+    req.include.push(...value.split(',').map((v) => parseInclude(name, v)));
+    return;
+  }
+  switch (name) {
+    case '_count': {
+      const n = Number(value);
+      if (!/^\d+$/.test(value)) throw badRequest(`_count must be a non-negative integer: ${value}`);
+      req.count = Math.min(n, MAX_COUNT);
+      break;
+    }
+    case '_cursor':
+      req.cursor = value;
+      break;
+    case '_total':
+      if (value !== 'none' && value !== 'estimate' && value !== 'accurate') throw badRequest(`_total must be none, estimate or accurate`);
+      req.total = value;
+      break;
+    case '_sort':
+      req.sort = value.split(',').map((key) => {
+        const desc = key.startsWith('-');
+        const param = commonParam(req.types, desc ? key.slice(1) : key);
+        if (param.type === 'composite' || param.type === 'special' || FULL_TEXT_PARAMS.has(param.code)) {
+          throw new Unsupported(`cannot sort on ${param.type} parameter ${param.code}`);
+        }
+        return { param, desc };
+      });
+      break;
+    case '_summary':
+      if (!SUMMARIES.has(value)) throw badRequest(`_summary must be true, text, data, count or false: ${value}`);
+      req.summary = value as Summary;
+      break;
+    case '_elements':
+      req.elements = value.split(',').map((e) => e.trim()).filter(Boolean);
+      break;
+    default:
+      break; // _format and _pretty are the HTTP layer's
+  }
+}
+
+/** Whether this engine can search on the parameter (what /metadata advertises). */
+export function isSupportedParam(param: SearchParam): boolean {
+  return (
+    RESOURCE_COLUMN_PARAMS.has(param.code) ||
+    FULL_TEXT_PARAMS.has(param.code) ||
+    (!!param.atom && param.type in MODIFIERS && (param.type !== 'composite' || !!param.components))
+  );
+}

@@ -1,0 +1,76 @@
+import pg from 'pg';
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+
+/** Anything that runs SQL: the pool, or one connection inside a transaction. */
+export interface Queryable {
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+}
+
+export interface Database extends Queryable {
+  readonly kind: 'postgres' | 'pglite';
+  /** Runs fn in one database transaction; committed if fn resolves, rolled back if it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+const INT8 = 20;
+// Resource row ids are bigserial; they stay far below 2^53, so plain numbers are safe.
+pg.types.setTypeParser(INT8, (v) => Number(v));
+
+/** Errors that mean "another writer got there first": the whole transaction is retried. */
+const RETRYABLE = new Set(['40001', '40P01', '23505']);
+const MAX_ATTEMPTS = 8;
+
+export function openPostgres(url: string, poolSize: number): Database {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  return {
+    kind: 'postgres',
+    async query(sql, params) {
+      return (await pool.query(sql, params as unknown[])).rows;
+    },
+    async transaction(fn) {
+      for (let attempt = 1; ; attempt++) {
+        const client = await pool.connect();
+        try {
+          await client.query('BEGIN');
+          const tx: Queryable = { query: async (sql, params) => (await client.query(sql, params as unknown[])).rows };
+          const result = await fn(tx);
+          await client.query('COMMIT');
+          return result;
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          const code = (err as { code?: string }).code;
+          if (code && RETRYABLE.has(code) && attempt < MAX_ATTEMPTS) {
+            await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+            continue;
+          }
+          throw err;
+        } finally {
+          client.release();
+        }
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+export async function openPglite(dataDir: string): Promise<Database> {
+  const db = await PGlite.create(dataDir, {
+    extensions: { pg_trgm },
+    parsers: { [INT8]: (v: string) => Number(v) },
+  });
+  // PGlite is one connection: every query and transaction is already serialised by the library.
+  return {
+    kind: 'pglite',
+    async query(sql, params) {
+      return (await db.query(sql, params as unknown[])).rows as never[];
+    },
+    transaction(fn) {
+      return db.transaction((tx) => fn({ query: async (sql, params) => (await tx.query(sql, params as unknown[])).rows as never[] }));
+    },
+    close: () => db.close(),
+  };
+}

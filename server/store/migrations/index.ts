@@ -1,0 +1,18 @@
+import * as initial from './001-initial.js';
+import * as auth from './002-auth.js';
+import * as search from './003-search.js';
+import * as oauth from './004-oauth.js';
+import * as searchPlans from './005-search-plans.js';
+import * as access from './006-access.js';
+import * as accessChecks from './007-access-checks.js';
+
+/** Every schema version, in order. A migration is never edited once released: add a new one. */
+export const migrations: { version: number; name: string; statements: string[] }[] = [
+  { version: 1, name: 'initial', statements: initial.statements },
+  { version: 2, name: 'auth', statements: auth.statements },
+  { version: 3, name: 'search', statements: search.statements },
+  { version: 4, name: 'oauth', statements: oauth.statements },
+  { version: 5, name: 'search-plans', statements: searchPlans.statements },
+  { version: 6, name: 'access', statements: access.statements },
+  { version: 7, name: 'access-checks', statements: accessChecks.statements },
+];

@@ -1,0 +1,150 @@
+import { careLinkCtes, type CareLink } from './care-links.js';
+import type { Queryable } from './db.js';
+import { indexCtes, type IndexRows } from './search-index.js';
+
+/** One version of a resource as stored: content is the JSON text, null for a delete. */
+export interface StoredVersion {
+  rid: number;
+  type: string;
+  id: string;
+  version: number;
+  lastUpdated: Date;
+  deleted: boolean;
+  content: string | null;
+}
+
+export interface HistoryEntry extends StoredVersion {
+  method: string;
+}
+
+const CURRENT = 'SELECT rid, type, id, version, last_updated AS "lastUpdated", deleted, content FROM resource';
+
+/** The current version (or tombstone); `forUpdate` locks the row until the transaction ends. */
+export async function readCurrent(q: Queryable, type: string, id: string, forUpdate = false): Promise<StoredVersion | undefined> {
+  const rows = await q.query<StoredVersion>(`${CURRENT} WHERE type = $1 AND id = $2${forUpdate ? ' FOR UPDATE' : ''}`, [type, id]);
+  return rows[0];
+}
+
+export async function readCurrentByRids(q: Queryable, rids: number[]): Promise<StoredVersion[]> {
+  if (!rids.length) return [];
+  return q.query<StoredVersion>(`${CURRENT} WHERE rid = ANY($1::bigint[])`, [rids]);
+}
+
+export async function readVersion(q: Queryable, type: string, id: string, version: number): Promise<HistoryEntry | undefined> {
+  const rows = await q.query<HistoryEntry>(
+    `SELECT v.rid, v.type, v.id, v.version, v.last_updated AS "lastUpdated", v.content IS NULL AS deleted, v.content, v.method
+       FROM resource r JOIN resource_version v ON v.rid = r.rid
+      WHERE r.type = $1 AND r.id = $2 AND v.version = $3`,
+    [type, id, version],
+  );
+  return rows[0];
+}
+
+export interface NewVersion {
+  type: string;
+  id: string;
+  version: number;
+  lastUpdated: Date;
+  method: 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  content: string | null;
+}
+
+/**
+ * Writes a version in one statement: the current row (inserted for a new resource, else updated
+ * from `previous`, which the caller read FOR UPDATE), its history row, its search index rows and,
+ * for the types that state them, its care links.
+ */
+export async function writeVersion(
+  q: Queryable,
+  previous: StoredVersion | undefined,
+  v: NewVersion,
+  index: IndexRows | null,
+  links?: CareLink[],
+): Promise<StoredVersion> {
+  const deleted = v.content === null;
+  const params: unknown[] = [v.type, v.id, v.version, v.lastUpdated, deleted, v.content, v.method];
+  let sql: string;
+  if (previous) {
+    params.push(previous.rid);
+    const parts = [
+      `u AS (UPDATE resource SET version = $3, last_updated = $4, deleted = $5, content = $6 WHERE rid = $8)`,
+      `v AS (INSERT INTO resource_version (rid, version, type, id, last_updated, method, content) VALUES ($8, $3, $1, $2, $4, $7, $6))`,
+      ...indexCtes('$8::bigint', '$1', index, params, true),
+      ...careLinkCtes('$8::bigint', links, params, true),
+    ];
+    sql = `WITH ${parts.join(',\n')} SELECT $8::bigint AS rid`;
+  } else {
+    const parts = [
+      `r AS (INSERT INTO resource (type, id, version, last_updated, deleted, content) VALUES ($1, $2, $3, $4, $5, $6) RETURNING rid)`,
+      `v AS (INSERT INTO resource_version (rid, version, type, id, last_updated, method, content) SELECT rid, $3, $1, $2, $4, $7, $6 FROM r)`,
+      ...indexCtes('(SELECT rid FROM r)', '$1', index, params, false),
+      ...careLinkCtes('(SELECT rid FROM r)', links, params, false),
+    ];
+    sql = `WITH ${parts.join(',\n')} SELECT rid FROM r`;
+  }
+  const [{ rid }] = await q.query<{ rid: number }>(sql, params);
+  return { rid, type: v.type, id: v.id, version: v.version, lastUpdated: v.lastUpdated, deleted, content: v.content };
+}
+
+export interface HistoryQuery {
+  type?: string;
+  id?: string;
+  /** Only versions written at or after this instant. */
+  since?: Date;
+  /** Only versions current at some point within [low, high]. */
+  at?: { low: Date; high: Date };
+  /** Upper bound fixed by the first page, so later pages never shift as new versions arrive. */
+  before: Date;
+  count: number;
+  offset: number;
+  /** A condition on the version's current row (`resource <alias>`) that it must meet to be listed; `add` binds a value. */
+  visible?: (alias: string, add: (value: unknown) => string) => string;
+}
+
+/**
+ * History newest first. The total is counted for an instance only: counting a whole type's or
+ * the system's history would cost a scan on every page.
+ */
+export async function readHistory(q: Queryable, h: HistoryQuery): Promise<{ entries: HistoryEntry[]; total?: number }> {
+  const where = ['v.last_updated <= $1'];
+  const params: unknown[] = [h.before];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (h.id) {
+    params.push(h.type, h.id);
+    where.push(`v.rid = (SELECT rid FROM resource WHERE type = $${params.length - 1} AND id = $${params.length})`);
+  } else if (h.type) {
+    add('v.type = ?', h.type);
+  }
+  if (h.since) add('v.last_updated >= ?', h.since);
+  if (h.at) {
+    add('v.last_updated <= ?', h.at.high);
+    // ...and not superseded before the period starts
+    add(
+      `NOT EXISTS (SELECT 1 FROM resource_version n
+                    WHERE n.rid = v.rid AND n.version > v.version AND n.last_updated < ?)`,
+      h.at.low,
+    );
+  }
+  if (h.visible) {
+    const bind = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    where.push(`EXISTS (SELECT 1 FROM resource cur WHERE cur.rid = v.rid AND ${h.visible('cur', bind)})`);
+  }
+  const filter = where.join(' AND ');
+  const total = h.id
+    ? (await q.query<{ total: number }>(`SELECT count(*)::int AS total FROM resource_version v WHERE ${filter}`, params))[0].total
+    : undefined;
+  const entries = await q.query<HistoryEntry>(
+    `SELECT v.rid, v.type, v.id, v.version, v.last_updated AS "lastUpdated", v.content IS NULL AS deleted, v.content, v.method
+       FROM resource_version v WHERE ${filter}
+      ORDER BY v.last_updated DESC, v.rid DESC, v.version DESC
+      LIMIT ${Math.max(0, h.count)} OFFSET ${Math.max(0, h.offset)}`,
+    params,
+  );
+  return { entries, total };
+}

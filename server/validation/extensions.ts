@@ -1,0 +1,48 @@
+import type { Resource, StructureDefinition } from '@medplum/fhirtypes';
+import type { Registry } from './canonicals.js';
+import { walkValue, type ProfileFindings } from './profile.js';
+import { structureDefinition } from './structures.js';
+
+/**
+ * Every extension of a resource checked against its definition, found by URL in the registry
+ * (contained resources and nested elements included). An unknown extension is a warning, a
+ * modifier one too (the R4 examples use some of example.org): the policy's profiles can close them.
+ * The parts of a complex extension (relative URLs) are checked by the extension's own definition.
+ */
+export function walkExtensions(registry: Registry, resource: Resource, findings: ProfileFindings): void {
+  const visit = (value: unknown, path: string): void => {
+    if (Array.isArray(value)) {
+      value.forEach((v, i) => visit(v, `${path}[${i}]`));
+      return;
+    }
+    if (value === null || typeof value !== 'object') return;
+    for (const [key, content] of Object.entries(value)) {
+      const at = key.startsWith('_') ? `${path}.${key.slice(1)}` : `${path}.${key}`;
+      if ((key === 'extension' || key === 'modifierExtension') && Array.isArray(content)) {
+        content.forEach((ext, i) => check(ext, `${at}[${i}]`, key === 'modifierExtension'));
+      } else {
+        visit(content, at);
+      }
+    }
+  };
+  const check = (ext: { url?: unknown }, path: string, modifier: boolean): void => {
+    if (typeof ext?.url !== 'string' || !/^(https?|urn):/.test(ext.url)) return;
+    const sd = structureDefinition(registry, ext.url, findings.substitutions);
+    if (!sd) {
+      findings.issues.push({
+        severity: 'warning',
+        code: 'extension',
+        details: { text: `The ${modifier ? 'modifier extension' : 'extension'} ${ext.url} is not known: it is kept unchecked` },
+        expression: [path],
+      });
+      visit(ext, path);
+      return;
+    }
+    if (sd.type !== 'Extension') {
+      findings.issues.push({ severity: 'error', code: 'extension', details: { text: `${ext.url} is not an extension definition` }, expression: [path] });
+      return;
+    }
+    walkValue(registry, resource, sd as StructureDefinition, ext, path, findings);
+  };
+  visit(resource, resource.resourceType);
+}

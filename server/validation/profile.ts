@@ -1,0 +1,191 @@
+import { evalFhirPathTyped, toTypedValue, type TypedValue } from '@medplum/core';
+import type { ElementDefinition, OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
+import type { Registry } from './canonicals.js';
+import { valueSetCodes } from './codes.js';
+import { childFor, deepEqual, elementTree, matchesPattern, type ElementNode } from './element-tree.js';
+import { matchingSlice } from './slicing.js';
+import { structureDefinition, type Substitution } from './structures.js';
+
+/** A reference whose target must conform to a profile: checked against the store afterwards. */
+export interface ReferenceCheck {
+  path: string;
+  reference: string;
+  targetProfiles: string[];
+}
+
+/** What a profile walk finds. */
+export interface ProfileFindings {
+  issues: OperationOutcomeIssue[];
+  references: ReferenceCheck[];
+  substitutions: Substitution[];
+}
+
+const BASE = 'http://hl7.org/fhir/StructureDefinition/';
+
+/**
+ * Validates a resource against a profile's snapshot: cardinalities, types, fixed and pattern
+ * values, slices (by value, pattern, type, profile, exists), bindings of the profile (through
+ * the registry's value sets), the profile's invariants, the profiles its elements' types name
+ * (extensions, datatype profiles, contained resources), and collects reference targets to check.
+ * What the base definition says is @medplum/core's and validateBase's to check.
+ */
+export function walkProfile(registry: Registry, resource: Resource, sd: StructureDefinition, findings: ProfileFindings): void {
+  new Walker(registry, resource, findings).node(elementTree(sd), resource, resource.resourceType, resource.resourceType);
+}
+
+/** Validates one value (an extension, a datatype) against a profile's snapshot. */
+export function walkValue(registry: Registry, resource: Resource, sd: StructureDefinition, value: unknown, path: string, findings: ProfileFindings): void {
+  new Walker(registry, resource, findings).node(elementTree(sd), value, path, sd.type as string);
+}
+
+class Walker {
+  /** Profiles being applied at a path, so that recursive definitions end. */
+  private readonly active = new Set<string>();
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly resource: Resource,
+    private readonly findings: ProfileFindings,
+  ) {}
+
+  private issue(severity: OperationOutcomeIssue['severity'], code: OperationOutcomeIssue['code'], path: string, text: string): void {
+    this.findings.issues.push({ severity, code, details: { text }, expression: [path] });
+  }
+
+  /** One value against an element (and what its types' profiles say). */
+  node(node: ElementNode, value: unknown, path: string, type: string | undefined): void {
+    const ed = node.ed;
+    if (node.expected) {
+      const ok = node.expected.kind === 'fixed' ? deepEqual(value, node.expected.value) : matchesPattern(value, node.expected.value);
+      if (!ok) this.issue('error', 'value', path, `The value must ${node.expected.kind === 'fixed' ? 'be' : 'match'} ${JSON.stringify(node.expected.value)} (${ed.id})`);
+    }
+    this.binding(ed, value, path, type);
+    this.constraints(ed, value, path, type);
+    this.typeProfiles(ed, value, path, type);
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) this.children(node, value as Record<string, unknown>, path);
+  }
+
+  private children(node: ElementNode, object: Record<string, unknown>, path: string): void {
+    const found = new Map<ElementNode, { value: unknown; path: string; type?: string; extensionsOnly?: boolean }[]>();
+    for (const [key, content] of Object.entries(object)) {
+      // A primitive may be there by its extensions alone (`_valueString` without `valueString`).
+      const primitiveOnly = key.startsWith('_') && !(key.slice(1) in object);
+      if ((key.startsWith('_') && !primitiveOnly) || key === 'resourceType') continue;
+      const name = primitiveOnly ? key.slice(1) : key;
+      const match = childFor(node, name);
+      if (!match) continue;
+      const items = Array.isArray(content) ? content : [content];
+      const list = found.get(match.child) ?? [];
+      items.forEach((value, i) =>
+        list.push({ value, path: Array.isArray(content) ? `${path}.${name}[${i}]` : `${path}.${name}`, type: match.type, extensionsOnly: primitiveOnly }),
+      );
+      found.set(match.child, list);
+    }
+    for (const child of node.children) {
+      const items = found.get(child) ?? [];
+      this.cardinality(child.ed, items.length, `${path}.${child.name.replace('[x]', '')}`, child.ed.id as string);
+      for (const item of items) {
+        if (item.extensionsOnly) continue;
+        if (item.type && child.ed.type?.length && !child.ed.type.some((t) => t.code === item.type)) {
+          this.issue('error', 'structure', item.path, `The type ${item.type} is not allowed here by the profile (${child.ed.id})`);
+          continue;
+        }
+        this.node(child, item.value, item.path, item.type ?? child.ed.type?.[0]?.code);
+      }
+      if (child.slices.length) this.slices(child, items, `${path}.${child.name}`);
+    }
+  }
+
+  private slices(sliced: ElementNode, items: { value: unknown; path: string; type?: string }[], path: string): void {
+    const counts = new Map<ElementNode, number>(sliced.slices.map((s) => [s, 0]));
+    const closed = sliced.ed.slicing?.rules === 'closed';
+    for (const item of items) {
+      const slice = matchingSlice(this.registry, sliced, item.value, item.type);
+      if (!slice) {
+        if (closed) this.issue('error', 'structure', item.path, `The value matches none of the slices of ${sliced.ed.id}, which is closed`);
+        continue;
+      }
+      counts.set(slice, (counts.get(slice) ?? 0) + 1);
+      this.node(slice, item.value, item.path, item.type ?? slice.ed.type?.[0]?.code);
+    }
+    for (const [slice, count] of counts) this.cardinality(slice.ed, count, path, slice.ed.id as string, slice.ed.sliceName);
+  }
+
+  private cardinality(ed: ElementDefinition, count: number, path: string, id: string, sliceName?: string): void {
+    const min = ed.min ?? 0;
+    const max = ed.max === '*' || ed.max === undefined ? Infinity : Number(ed.max);
+    if (count >= min && count <= max) return;
+    const what = sliceName ? `the slice '${sliceName}' (${id})` : id;
+    const expected = `${min}..${max === Infinity ? '*' : max}`;
+    this.issue('error', count < min ? 'required' : 'structure', path, `${count} value(s) for ${what}, the profile allows ${expected}`);
+  }
+
+  private binding(ed: ElementDefinition, value: unknown, path: string, type: string | undefined): void {
+    const binding = ed.binding;
+    if (!binding?.valueSet || (binding.strength !== 'required' && binding.strength !== 'extensible')) return;
+    const codes = valueSetCodes(this.registry, binding.valueSet);
+    if (!codes) return;
+    let ok: boolean;
+    if (typeof value === 'string') ok = codes.codes.has(value);
+    else if (type === 'CodeableConcept') {
+      const codings = Array.isArray((value as { coding?: unknown })?.coding) ? ((value as { coding: { system?: string; code?: string }[] }).coding) : [];
+      if (!codings.length) return;
+      ok = codings.some((c) => codes.codings.has(`${c.system}|${c.code}`));
+    } else if (type === 'Coding' || type === 'Quantity') {
+      const c = value as { system?: string; code?: string };
+      if (c?.code === undefined) return;
+      ok = codes.codings.has(`${c.system}|${c.code}`);
+    } else return;
+    if (ok) return;
+    const severity = binding.strength === 'required' ? 'error' : 'warning';
+    this.issue(severity, 'code-invalid', path, `The code is not in the ${binding.strength} value set ${binding.valueSet} (${ed.id})`);
+  }
+
+  /** The profile's own invariants: those of the base specification are validateBase's. */
+  private constraints(ed: ElementDefinition, value: unknown, path: string, type: string | undefined): void {
+    for (const c of ed.constraint ?? []) {
+      if (!c.expression || c.source?.startsWith(BASE) || (!c.source && /^[a-z]{2,5}-\d+$/.test(c.key as string))) continue;
+      const context: TypedValue = path === this.resource.resourceType ? toTypedValue(this.resource) : { type: type ?? 'Element', value };
+      let result: TypedValue[];
+      try {
+        result = evalFhirPathTyped(c.expression, [context], { '%resource': toTypedValue(this.resource), '%rootResource': toTypedValue(this.resource) });
+      } catch (err) {
+        this.issue('warning', 'invariant', path, `The invariant ${c.key} could not be evaluated: ${(err as Error).message}`);
+        continue;
+      }
+      if (result.length === 0 || (result.length === 1 && result[0].value === true)) continue;
+      const severity = c.severity === 'warning' ? 'warning' : 'error';
+      this.issue(severity, 'invariant', path, `${c.key}: ${c.human ?? c.expression}`);
+    }
+  }
+
+  /** The profiles an element's type names, and reference target profiles to check afterwards. */
+  private typeProfiles(ed: ElementDefinition, value: unknown, path: string, type: string | undefined): void {
+    for (const t of ed.type ?? []) {
+      if (type && t.code !== type && t.code !== 'Resource') continue;
+      if (t.code === 'Reference' && t.targetProfile?.some((p) => !p.startsWith(BASE))) {
+        const reference = (value as { reference?: unknown })?.reference;
+        if (typeof reference === 'string') this.findings.references.push({ path, reference, targetProfiles: t.targetProfile });
+      }
+      // An extension slice is checked by URL in the walk of extensions.
+      if (t.code === 'Extension') continue;
+      for (const profile of t.profile ?? []) this.applyProfile(profile, value, path);
+    }
+  }
+
+  private applyProfile(canonical: string, value: unknown, path: string): void {
+    const key = `${canonical} ${path}`;
+    if (this.active.has(key)) return;
+    const sd = structureDefinition(this.registry, canonical, this.findings.substitutions);
+    if (!sd) {
+      this.issue('warning', 'not-found', path, `The profile ${canonical} is not known: the value is not checked against it`);
+      return;
+    }
+    this.active.add(key);
+    try {
+      this.node(elementTree(sd), value, path, sd.type as string);
+    } finally {
+      this.active.delete(key);
+    }
+  }
+}

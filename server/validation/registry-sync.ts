@@ -1,0 +1,63 @@
+import type { Resource } from '@medplum/fhirtypes';
+import type { Database, Queryable } from '../store/db.js';
+import { readChangedRows, readContents } from '../store/conformance-rows.js';
+import { CANONICAL_TYPES, Registry } from './canonicals.js';
+import { forgetExpansions } from './codes.js';
+
+/**
+ * The registry of each database, kept up to date with the conformance resources any server
+ * process writes to it: a query for the rows changed since the last look, at most once a second
+ * (at once after this process wrote one), reading the content of those that changed only.
+ */
+interface State {
+  registry: Registry;
+  /** Latest last_updated seen; rows are read again from a while before it (late commits). */
+  watermark: number;
+  checkedAt: number;
+  /** This process wrote conformance resources: look again before the next validation. */
+  dirty: boolean;
+}
+
+const states = new WeakMap<Database, State>();
+/** How far back each look reads: a transaction commits after its rows' last_updated were set. */
+const LOOKBACK_MS = 10 * 60_000;
+const INTERVAL_MS = 1000;
+
+export function registryOf(db: Database): Registry {
+  return state(db).registry;
+}
+
+function state(db: Database): State {
+  let s = states.get(db);
+  if (!s) states.set(db, (s = { registry: new Registry(), watermark: 0, checkedAt: 0, dirty: true }));
+  return s;
+}
+
+/** A conformance resource was written through `db`: the registry looks again before its next use. */
+export function conformanceWritten(db: Database): void {
+  state(db).dirty = true;
+}
+
+export function isConformanceType(type: string): boolean {
+  return (CANONICAL_TYPES as readonly string[]).includes(type);
+}
+
+/** Brings the registry of `db` up to date, reading through `q` (the caller's transaction, if any). */
+export async function syncRegistry(db: Database, q: Queryable = db): Promise<Registry> {
+  const s = state(db);
+  const now = Date.now();
+  if (!s.dirty && now - s.checkedAt < INTERVAL_MS) return s.registry;
+  s.checkedAt = now;
+  s.dirty = false;
+  const rows = await readChangedRows(q, CANONICAL_TYPES, new Date(s.watermark - LOOKBACK_MS));
+  const changed = rows.filter((r) => s.registry.heldVersion(`${r.type}/${r.id}`) !== (r.deleted ? undefined : String(r.version)));
+  for (const r of changed) if (r.deleted) s.registry.release(`${r.type}/${r.id}`);
+  const contents = await readContents(q, changed.filter((r) => !r.deleted));
+  for (const { type, id, content } of contents) {
+    const resource = JSON.parse(content) as Resource;
+    s.registry.hold(`${type}/${id}`, resource.meta?.versionId ?? '', resource);
+  }
+  if (changed.length) forgetExpansions(s.registry);
+  for (const r of rows) s.watermark = Math.max(s.watermark, r.lastUpdated.getTime());
+  return s.registry;
+}

@@ -1,0 +1,219 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COORDINATION_APP_CLIENT_ID } from '../server/fhir/maillage.js';
+import { useServer } from './harness.js';
+import { call, operatorToken, OPERATOR } from './smart.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Screenshots of each view, for people to look at (git-ignored). */
+const SHOTS = 'test-results/app';
+
+/**
+ * The coordinators' SMART app end to end: the server with the demo pôle and its demo users, the
+ * app built as `npm run build` builds it, headless Chromium clicking as a coordinator would.
+ */
+describe('the coordination app at /app/ in Chromium', () => {
+  const t = useServer('pglite', { auth: true, seed: 'demo', ...OPERATOR });
+  let browser: Browser;
+  let page: Page;
+  let token: string;
+  const login = () => {
+    const aurelie = t.server.demoLogins?.find((l) => l.username === 'aurelie');
+    if (!aurelie) throw new Error('the demo users were not created');
+    return aurelie;
+  };
+
+  beforeAll(async () => {
+    await build({ configFile: 'app/vite.config.ts', logLevel: 'warn' });
+    mkdirSync(SHOTS, { recursive: true });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true, locale: 'fr-FR' });
+    token = await operatorToken(t.server.url);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  /** Our login and consent pages, as a person fills them. */
+  async function signIn(p: Page) {
+    await p.waitForURL(`${t.server.url}/auth/login`);
+    await p.getByLabel('Identifiant').fill(login().username);
+    await p.getByLabel('Mot de passe').fill(login().password);
+    await p.getByRole('button', { name: 'Se connecter' }).click();
+    await p.waitForURL(`${t.server.url}/auth/consent`);
+    await p.getByLabel(/Activité de coordination.*Maison de santé pluriprofessionnelle du Val-de-Lys/).check();
+    await p.getByRole('button', { name: 'Autoriser' }).click();
+  }
+
+  /** Opens a view and waits until it shows its data; saves its screenshot. */
+  async function open(view: string, shot: string) {
+    await page.evaluate('delete document.body.dataset.ready');
+    await page.goto(`${t.server.url}/app/#/${view}`);
+    await page.waitForSelector('body[data-ready]');
+    await page.screenshot({ path: `${SHOTS}/${shot}.png`, fullPage: true });
+  }
+
+  const fhir = async (path: string) => (await call('GET', `${t.server.base}/${path}`, token)).body;
+
+  it('standalone launch pôle-wide: the coordinator logs in and gets the worklist, overdue tasks first', async () => {
+    await page.goto(`${t.server.url}/app/`);
+    await page.getByRole('button', { name: 'Travailler sur tout le pôle' }).click();
+    await signIn(page);
+    await page.waitForURL(`${t.server.url}/app/**`);
+    await page.waitForSelector('body[data-ready="travail"]');
+    await expect(page.getByRole('heading', { name: 'Ma liste de travail' }).isVisible()).resolves.toBe(true);
+    expect(await page.textContent('header')).toContain('Aurélie Le Gall');
+    const firstDue = await page.locator('table').first().locator('tbody tr').first().textContent();
+    expect(firstDue).toMatch(/retard de \d+ j/);
+    expect(await page.getByRole('button', { name: 'Prendre en charge' }).count()).toBeGreaterThan(0);
+    await page.screenshot({ path: `${SHOTS}/1-liste-de-travail.png`, fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: `${SHOTS}/1-liste-de-travail-telephone.png` });
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('hospital pathways: in hospital now, planned admissions, discharges without follow-up flagged', async () => {
+    await open('hopital', '2-parcours-hospitaliers');
+    for (const h of ['Hospitalisés en ce moment', 'Admissions programmées (14 jours)', 'Sorties des 7 derniers jours']) {
+      expect(await page.getByRole('heading', { name: h }).isVisible()).toBe(true);
+    }
+    const flagged = await page.getByText('Sans suivi').count();
+    expect(flagged).toBeGreaterThan(0);
+    await page.getByRole('button', { name: 'Créer la tâche de suivi' }).first().click();
+    await expect.poll(() => page.getByText('Sans suivi').count()).toBe(flagged - 1);
+  });
+
+  it('protocol follow-up lists the activities due in 30 days and exports them as CSV', async () => {
+    await open('suivi', '3-suivi-des-protocoles');
+    const rows = await page.locator('table tbody tr').count();
+    expect(rows).toBeGreaterThan(0);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: /Exporter en CSV/ }).click()]);
+    const csv = readFileSync(await download.path(), 'utf8');
+    expect(csv.split('\r\n')[0]).toBe('\uFEFF"Patient";"Date de naissance";"Protocole";"Activité";"Échéance";"Jours restants";"Réalisée par"');
+    expect(csv).toContain('diabète de type 2');
+  });
+
+  it('concertations: records a meeting with a flagged situation, which leaves the waiting list', async () => {
+    await open('concertations', '4-concertations');
+    const waiting = Number(/(\d+) situation/.exec((await page.textContent('main')) ?? '')?.[1]);
+    expect(waiting).toBeGreaterThan(0);
+    await page.getByRole('button', { name: 'Enregistrer une réunion de concertation' }).click();
+    await page.locator('fieldset input[type=checkbox]').first().check();
+    await page.getByLabel(/^Conclusion pour/).fill('Renforcer le passage infirmier ; revoir dans un mois');
+    await page.getByRole('button', { name: 'Enregistrer la réunion' }).click();
+    await expect.poll(async () => (await page.textContent('main')) ?? '').toContain(`${waiting - 1} situation(s) signalée(s)`);
+    expect(await page.textContent('main')).toContain('Renforcer le passage infirmier');
+  });
+
+  it('directory: type-ahead on profession or specialty, then the professionals found', async () => {
+    await open('annuaire', '5-annuaire');
+    await page.getByRole('combobox', { name: 'Profession ou spécialité' }).fill('infirm');
+    await page.getByRole('option', { name: /Infirmier/ }).first().click();
+    await page.getByRole('button', { name: 'Rechercher' }).last().click();
+    await page.getByRole('cell', { name: 'Élodie Guérin' }).waitFor();
+    await page.screenshot({ path: `${SHOTS}/5-annuaire.png`, fullPage: true });
+    await page.getByRole('combobox', { name: 'Profession ou spécialité' }).fill('');
+    const hospital = await fhir('Organization/ch-lysmont-ej');
+    const finess = hospital.identifier.find((i: { system: string }) => i.system === 'https://finess.esante.gouv.fr').value;
+    await page.getByLabel('Identifiant').fill(finess);
+    await page.getByRole('button', { name: 'Rechercher' }).last().click();
+    await page.getByRole('cell', { name: 'Centre hospitalier de Lysmont', exact: true }).waitFor();
+    expect(await page.locator('tbody tr').count()).toBe(1);
+  });
+
+  it('indicators: the ACI counts of the year', async () => {
+    await open('indicateurs', '6-indicateurs');
+    const active = await fhir('CarePlan?category=https://fhir.maillage.fr/CodeSystem/coordination|ppcs&status=active&_summary=count');
+    expect(await page.locator('.figures div', { hasText: 'PPCS actifs' }).locator('dd').textContent()).toBe(String(active.total));
+    expect(await page.locator('figure svg').count()).toBe(2);
+  });
+
+  let patientId: string;
+  it('patient record: identity banner with INS status, cercle de soins, PPCS, encounters, tasks, access log', async () => {
+    const plans = await fhir('CarePlan?category=https://fhir.maillage.fr/CodeSystem/coordination|ppcs&status=active&_count=1');
+    patientId = plans.entry[0].resource.subject.reference.split('/')[1];
+    await open(`patient/${patientId}`, '7-dossier-patient');
+    expect(await page.textContent('.banner')).toMatch(/Identité (validée|provisoire)/);
+    for (const h of ['Cercle de soins', 'Plan personnalisé de coordination en santé (PPCS)', 'Parcours : ville et hôpital', 'Tâches']) {
+      expect(await page.getByRole('heading', { name: h, exact: true }).isVisible()).toBe(true);
+    }
+    expect(await page.getByRole('cell', { name: 'Médecin traitant', exact: true }).count()).toBeGreaterThan(0);
+    await page.getByRole('heading', { name: /Journal des accès/ }).waitFor();
+    await page.locator('section[aria-labelledby=h-acces] :is(table, .state)').waitFor();
+  });
+
+  it('revises the PPCS: one more action, written as a new version', async () => {
+    const before = await fhir(`CarePlan/ppcs-${patientId}`);
+    await page.getByRole('link', { name: 'Réviser le PPCS' }).click();
+    await page.getByRole('button', { name: 'Ajouter une action' }).click();
+    const n = before.activity.length + 1;
+    await page.getByLabel(`Action ${n}`, { exact: true }).fill('Appel téléphonique de suivi');
+    await page.screenshot({ path: `${SHOTS}/8-revision-ppcs.png`, fullPage: true });
+    await page.getByRole('button', { name: 'Enregistrer la révision' }).click();
+    await page.waitForSelector('body[data-ready="patient"]');
+    await page.getByRole('cell', { name: 'Appel téléphonique de suivi' }).waitFor();
+    const after = await fhir(`CarePlan/ppcs-${patientId}`);
+    expect(Number(after.meta.versionId)).toBe(Number(before.meta.versionId) + 1);
+    expect(after.activity).toHaveLength(n);
+  });
+
+  it('adds a member to the cercle de soins, found in the directory', async () => {
+    await page.getByRole('link', { name: 'Ajouter un membre au cercle de soins' }).click();
+    await page.getByLabel('Nom du professionnel').fill('Salaün');
+    await page.getByRole('button', { name: 'Rechercher dans l’annuaire' }).click();
+    await page.getByLabel(/Patrick Salaün/).check();
+    await page.screenshot({ path: `${SHOTS}/9-ajout-membre.png`, fullPage: true });
+    await page.getByRole('button', { name: 'Ajouter au cercle de soins' }).click();
+    await page.waitForSelector('body[data-ready="patient"]');
+    await page.getByRole('cell', { name: 'Dr Patrick Salaün', exact: true }).waitFor();
+    const team = await fhir(`CareTeam/cds-${patientId}`);
+    expect(team.participant.at(-1).member.reference).toBe('PractitionerRole/role-patrick-salaun-ch-lysmont-cardiologie');
+  });
+
+  it('a concurrent revision of the PPCS is refused and shown, never overwritten', async () => {
+    await page.getByRole('link', { name: 'Réviser le PPCS' }).click();
+    await page.getByLabel('Titre').fill('PPCS révisé dans l’application');
+    // Meanwhile someone else revises the same plan.
+    const current = await fhir(`CarePlan/ppcs-${patientId}`);
+    const theirs = await call('PUT', `${t.server.base}/CarePlan/${current.id}`, token, { ...current, title: 'PPCS révisé ailleurs' });
+    expect(theirs.status).toBe(200);
+    await page.getByRole('button', { name: 'Enregistrer la révision' }).click();
+    const alert = page.getByRole('alert').filter({ hasText: 'Modification concurrente' });
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('PPCS révisé ailleurs');
+    await page.screenshot({ path: `${SHOTS}/10-modification-concurrente.png`, fullPage: true });
+    expect((await fhir(`CarePlan/${current.id}`)).title).toBe('PPCS révisé ailleurs');
+    expect(await page.getByLabel('Titre').inputValue()).toBe('PPCS révisé dans l’application');
+  });
+
+  it('standalone launch with the patient picker opens on the chosen patient', async () => {
+    const p = await browser.newPage({ locale: 'fr-FR' });
+    await p.goto(`${t.server.url}/app/launch`);
+    await p.getByRole('button', { name: 'Ouvrir le dossier d’un patient' }).click();
+    await signIn(p);
+    await p.waitForURL(`${t.server.url}/auth/patient`);
+    const patient = await fhir(`Patient/${patientId}`);
+    await p.getByLabel('Nom du patient').fill(patient.name[0].family);
+    await p.getByRole('button', { name: 'Rechercher' }).click();
+    await p.locator(`input[value="${patientId}"]`).check();
+    await p.getByRole('button', { name: 'Choisir ce patient' }).click();
+    await p.waitForSelector('body[data-ready="patient"]');
+    expect(await p.textContent('.banner h1')).toContain(patient.name[0].family);
+    await p.close();
+  });
+
+  it('EHR launch: practice software mints the launch, the app opens on its patient', async () => {
+    const minted = await call('POST', `${t.server.url}/auth/launch`, token, { patient: patientId, client_id: COORDINATION_APP_CLIENT_ID });
+    expect(minted.status).toBe(201);
+    const p = await browser.newPage({ locale: 'fr-FR' });
+    await p.goto(`${t.server.url}/app/launch?${new URLSearchParams({ iss: t.server.base, launch: minted.body.launch })}`);
+    await signIn(p);
+    await p.waitForSelector('body[data-ready="patient"]');
+    expect(p.url()).toContain(`#/patient/${patientId}`);
+    expect(await p.getByRole('link', { name: 'Dossier du patient' }).getAttribute('aria-current')).toBe('page');
+    await p.screenshot({ path: `${SHOTS}/11-lancement-ehr.png`, fullPage: true });
+    await p.close();
+  });
+});

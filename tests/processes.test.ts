@@ -1,0 +1,113 @@
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NOS } from '../server/terminology/fixtures.js';
+import { client, freshPostgresDatabase, spawnServer, type ServerProcess } from './harness.js';
+
+const carePlan = (id: string, title: string) => ({
+  resourceType: 'CarePlan',
+  id,
+  status: 'active',
+  intent: 'plan',
+  subject: { reference: 'Patient/p' },
+  title,
+});
+
+describe.runIf(process.env.TEST_DATABASE_URL)('two server processes on one PostgreSQL', () => {
+  let servers: ServerProcess[] = [];
+  let drop: () => Promise<void>;
+
+  beforeAll(async () => {
+    const database = await freshPostgresDatabase();
+    drop = database.drop;
+    // Both start at once on an empty database: the migration lock must let exactly one migrate, and
+    // the terminology's exactly one install it.
+    servers = await Promise.all([0, 1].map(() => spawnServer({ DATABASE_URL: database.url, TERMINOLOGY: 'nos' })));
+  });
+  afterAll(async () => {
+    for (const s of servers) s.child.kill('SIGTERM');
+    await Promise.all(servers.map((s) => s.exited));
+    await drop?.();
+  });
+
+  it('never serves stale data: a write through one is read at once through the other', async () => {
+    const [a, b] = servers.map((s) => client(`${s.url}/fhir`));
+    for (let i = 1; i <= 5; i++) {
+      const writer = i % 2 ? a : b;
+      const reader = i % 2 ? b : a;
+      await writer.put('CarePlan/shared', carePlan('shared', `v${i}`));
+      const read = await reader.get('CarePlan/shared');
+      expect(read.body.title).toBe(`v${i}`);
+      expect(read.headers.get('etag')).toBe(`W/"${i}"`);
+      expect((await reader.get('CarePlan?_id=shared')).body.entry[0].resource.title).toBe(`v${i}`);
+    }
+    await a.delete('CarePlan/shared');
+    expect((await b.get('CarePlan/shared')).status).toBe(410);
+  });
+
+  it('lets exactly one of concurrent If-Match updates through both processes win', async () => {
+    const [a, b] = servers.map((s) => client(`${s.url}/fhir`));
+    const created = await a.put('CarePlan/raced', carePlan('raced', 'start'));
+    const version = created.headers.get('etag') as string;
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).put('CarePlan/raced', carePlan('raced', `w${i}`), { 'if-match': version })),
+    );
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 412)).toHaveLength(11);
+    expect((await b.get('CarePlan/raced/_history')).body.total).toBe(2);
+  });
+
+  it('creates one resource for concurrent conditional creates through both processes', async () => {
+    const [a, b] = servers.map((s) => client(`${s.url}/fhir`));
+    // A local identifier (IPP): an INS is accepted only on a validated identity.
+    const ipp = 'urn:oid:1.2.250.1.999.1.1';
+    const body = { resourceType: 'Patient', identifier: [{ system: ipp, value: 'IPP-277057' }] };
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).post('Patient', body, { 'if-none-exist': `identifier=${ipp}|IPP-277057` })),
+    );
+    expect(results.filter((r) => r.status === 201)).toHaveLength(1);
+    expect((await a.get(`Patient?identifier=${ipp}|IPP-277057`)).body.total).toBe(1);
+  });
+
+  it('installs the NOS terminology once, and expands a value set changed through the other within a second or two', async () => {
+    const [a, b] = servers.map((s) => client(`${s.url}/fhir`));
+    const J79 = NOS('JDV_J79-CiviliteExercice-RASS');
+    expect((await b.get('ValueSet/JDV-J79-CiviliteExercice-RASS/_history')).body.total).toBe(1);
+    const codes = async () => (await b.get(`ValueSet/$expand?url=${encodeURIComponent(J79)}`)).body.expansion.contains.map((c: { code: string }) => c.code);
+    expect(await codes()).toEqual(['DR', 'MC', 'MG', 'PC', 'PG', 'PR']);
+    const vs = (await a.get('ValueSet/JDV-J79-CiviliteExercice-RASS')).body;
+    const system = NOS('TRE_R11-CiviliteExercice');
+    const newer = { ...vs, version: '20990101120000', compose: { include: [{ system, concept: [{ code: 'DR' }, { code: 'PR' }] }] } };
+    expect((await a.put('ValueSet/JDV-J79-CiviliteExercice-RASS', newer)).status).toBe(200);
+    const started = Date.now();
+    while ((await codes()).length !== 2 && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 100));
+    expect(await codes()).toEqual(['DR', 'PR']);
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('finishes an in-flight request after SIGTERM, then exits 0', async () => {
+    const server = await spawnServer({ DATA_DIR: 'memory://' });
+    const body = JSON.stringify({ resourceType: 'Patient', name: [{ family: 'Garnier' }] });
+    const response = new Promise<number>((resolve, reject) => {
+      const req = request(
+        `${server.url}/fhir/Patient`,
+        { method: 'POST', headers: { 'content-type': 'application/fhir+json', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode as number));
+        },
+      );
+      req.on('error', reject);
+      // Half the body now, the rest after the signal: the request is in flight when SIGTERM arrives.
+      req.write(body.slice(0, 10));
+      setTimeout(() => {
+        server.child.kill('SIGTERM');
+        setTimeout(() => req.end(body.slice(10)), 300);
+      }, 200);
+    });
+    expect(await response).toBe(201);
+    expect(await server.exited).toBe(0);
+    await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+  });
+});

@@ -1,0 +1,198 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Config } from '../server/config.js';
+
+/** The operator's backend client: system/*.cruds and the admin API. */
+export const OPERATOR = { bootstrapClientId: 'ops', bootstrapClientSecret: 'a-test-secret-not-for-production' } satisfies Partial<Config>;
+
+export const APP_REDIRECT = 'http://127.0.0.1:9/app/callback';
+export const IDNPS = 'urn:oid:1.2.250.1.71.4.2.1';
+
+const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+
+/** POSTs a form to an OAuth endpoint; JSON back (or nothing). */
+export async function postForm(url: string, form: Record<string, string>, headers: Record<string, string> = {}) {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(form) });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : {}) as Record<string, any> };
+}
+
+export async function operatorToken(origin: string, scope = 'system/*.cruds admin'): Promise<string> {
+  const res = await postForm(`${origin}/auth/token`, { grant_type: 'client_credentials', scope }, { authorization: basic(OPERATOR.bootstrapClientId, OPERATOR.bootstrapClientSecret) });
+  if (res.status !== 200) throw new Error(`operator token: ${JSON.stringify(res.body)}`);
+  return res.body.access_token as string;
+}
+
+/** A JSON call with a bearer token. */
+export async function call(method: string, url: string, token: string, body?: unknown) {
+  const res = await fetch(url, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) as any };
+}
+
+export function pkce(): { verifier: string; challenge: string } {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+}
+
+/**
+ * A small practice in the database: a pôle (Organization), a médecin with an IDNPS and two roles
+ * (two structures), a user account for them, and two patients. Returns their ids.
+ */
+export async function seedPractice(origin: string, suffix = randomBytes(4).toString('hex')) {
+  const token = await operatorToken(origin);
+  const put = async (resource: Record<string, any>) => {
+    const res = await call('PUT', `${origin}/fhir/${resource.resourceType}/${resource.id}`, token, resource);
+    if (res.status >= 300) throw new Error(`seed ${resource.resourceType}: ${JSON.stringify(res.body)}`);
+  };
+  const ids = {
+    org: `msp-${suffix}`,
+    org2: `ssiad-${suffix}`,
+    practitioner: `dr-${suffix}`,
+    role: `role-msp-${suffix}`,
+    role2: `role-ssiad-${suffix}`,
+    patient: `pat-a-${suffix}`,
+    patient2: `pat-b-${suffix}`,
+    encounter: `enc-${suffix}`,
+    idnps: `8${String(Math.floor(Math.random() * 1e11)).padStart(11, '0')}`,
+    username: `medecin-${suffix}`,
+    password: 'correct horse battery staple',
+  };
+  await put({ resourceType: 'Organization', id: ids.org, name: 'MSP des Tilleuls' });
+  await put({ resourceType: 'Organization', id: ids.org2, name: 'SSIAD du Val' });
+  await put({
+    resourceType: 'Practitioner',
+    id: ids.practitioner,
+    identifier: [{ system: IDNPS, value: ids.idnps }],
+    name: [{ family: 'Martin', given: ['Claire'], prefix: ['Dr'] }],
+  });
+  for (const [role, org, display] of [
+    [ids.role, ids.org, 'Médecin généraliste'],
+    [ids.role2, ids.org2, 'Médecin coordonnateur'],
+  ]) {
+    await put({
+      resourceType: 'PractitionerRole',
+      id: role,
+      active: true,
+      practitioner: { reference: `Practitioner/${ids.practitioner}` },
+      organization: { reference: `Organization/${org}` },
+      code: [{ text: display }],
+    });
+  }
+  await put({ resourceType: 'Patient', id: ids.patient, name: [{ family: `Durand${suffix}`, given: ['Jeanne'] }], birthDate: '1940-02-03' });
+  await put({ resourceType: 'Patient', id: ids.patient2, name: [{ family: `Petit${suffix}`, given: ['Louis'] }], birthDate: '1951-07-14' });
+  // The doctor, in both roles, is in each patient's cercle de soins (the équipe-de-soins rules).
+  for (const patient of [ids.patient, ids.patient2]) {
+    await put({
+      resourceType: 'CareTeam',
+      id: `cds-${patient}`,
+      status: 'active',
+      subject: { reference: `Patient/${patient}` },
+      participant: [ids.role, ids.role2].map((role) => ({ member: { reference: `PractitionerRole/${role}` }, period: { start: '2020-01-01' } })),
+    });
+  }
+  await put({ resourceType: 'Encounter', id: ids.encounter, status: 'in-progress', class: { code: 'AMB' }, subject: { reference: `Patient/${ids.patient}` } });
+  const user = await call('POST', `${origin}/auth/admin/users`, token, { practitioner: `Practitioner/${ids.practitioner}`, username: ids.username, password: ids.password });
+  if (user.status !== 201) throw new Error(`enrol: ${JSON.stringify(user.body)}`);
+  return ids;
+}
+
+/** Registers an app through the admin API; returns its registration (with a secret for confidential ones). */
+export async function registerApp(origin: string, registration: Record<string, unknown>) {
+  const res = await call('POST', `${origin}/auth/admin/clients`, await operatorToken(origin), registration);
+  if (res.status !== 201) throw new Error(`register: ${JSON.stringify(res.body)}`);
+  return res.body as Record<string, any>;
+}
+
+/**
+ * A browser without a browser: walks the authorization pages by HTTP, keeping each origin's
+ * cookies (ours, and the identity provider's).
+ */
+export class PageWalker {
+  private readonly cookies = new Map<string, Map<string, string>>();
+
+  constructor(private readonly origin: string) {}
+
+  async go(url: string, form?: Record<string, string>): Promise<{ status: number; location?: string; html: string; url: URL }> {
+    const target = new URL(url, `${this.origin}/auth/`);
+    const jar = this.cookies.get(target.origin) ?? new Map<string, string>();
+    this.cookies.set(target.origin, jar);
+    const res = await fetch(target, {
+      method: form ? 'POST' : 'GET',
+      redirect: 'manual',
+      headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '), ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+      body: form ? new URLSearchParams(form) : undefined,
+    });
+    for (const set of res.headers.getSetCookie()) {
+      const [pair] = set.split(';');
+      const eq = pair.indexOf('=');
+      jar.set(pair.slice(0, eq), pair.slice(eq + 1));
+    }
+    const location = res.headers.get('location') ?? undefined;
+    return { status: res.status, location: location && new URL(location, target).href, html: await res.text(), url: target };
+  }
+
+  /** Follows redirects from `url` until a page answers, or the next hop is on `stopAt`'s origin and path. */
+  async follow(url: string, stopAt?: string): Promise<{ status: number; location?: string; html: string; url: URL }> {
+    let step = await this.go(url);
+    for (let hops = 0; step.location && hops < 10; hops++) {
+      if (stopAt && step.location.startsWith(stopAt)) return step;
+      step = await this.go(step.location);
+    }
+    return step;
+  }
+
+  /** The CSRF token of the last page. */
+  static csrf(html: string): string {
+    return /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+  }
+}
+
+export interface LoginOptions {
+  clientId: string;
+  scope: string;
+  username: string;
+  password: string;
+  role: string;
+  patient?: string;
+  launch?: string;
+  redirectUri?: string;
+  aud?: string;
+  nonce?: string;
+}
+
+/** The whole authorization by password, as a user would click it; the app's callback URL at the end. */
+export async function authorizeByPassword(origin: string, o: LoginOptions): Promise<{ callback: URL; verifier: string; state: string }> {
+  const { verifier, challenge } = pkce();
+  const state = randomBytes(16).toString('base64url');
+  const params = new URLSearchParams({
+    response_type: 'code',
+    client_id: o.clientId,
+    redirect_uri: o.redirectUri ?? APP_REDIRECT,
+    scope: o.scope,
+    state,
+    aud: o.aud ?? `${origin}/fhir`,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    ...(o.launch ? { launch: o.launch } : {}),
+    ...(o.nonce ? { nonce: o.nonce } : {}),
+  });
+  const walker = new PageWalker(origin);
+  let step = await walker.go(`authorize?${params}`);
+  if (step.status !== 303) throw new Error(`authorize: ${step.status} ${step.html.slice(0, 300)}`);
+  if (!step.location?.endsWith('/auth/login')) return { callback: new URL(step.location as string), verifier, state };
+  const login = await walker.go('login');
+  step = await walker.go('login', { csrf: PageWalker.csrf(login.html), username: o.username, password: o.password });
+  if (step.status !== 303) throw new Error(`login: ${step.status}`);
+  const consent = await walker.go('consent');
+  step = await walker.go('consent', { csrf: PageWalker.csrf(consent.html), role: o.role, decision: 'allow' });
+  if (step.location?.endsWith('/auth/patient')) {
+    const picker = await walker.go('patient');
+    step = await walker.go('patient', { csrf: PageWalker.csrf(picker.html), patient: o.patient ?? '' });
+  }
+  if (step.status !== 303 || !step.location) throw new Error(`consent: ${step.status} ${step.html.slice(0, 300)}`);
+  return { callback: new URL(step.location), verifier, state };
+}
