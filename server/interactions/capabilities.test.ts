@@ -43,4 +43,32 @@ describe.each(DATABASES)('capabilities on %s', (kind) => {
     expect(system).toEqual(expect.arrayContaining(['history-system', 'search-system']));
     expect((await api.get('_history')).status).toBe(200);
   });
+
+  it('lists the operations where they are defined, and each one answers there', async () => {
+    const meta = await t.api.get('metadata');
+    const names = (ops?: { name: string; definition: string }[]) => (ops ?? []).map((o) => o.name).sort();
+    const of = (type: string) => meta.body.rest[0].resource.find((r: { type: string }) => r.type === type).operation;
+    expect(names(of('ValueSet'))).toEqual(['expand', 'reindex', 'validate', 'validate-code']);
+    expect(names(of('CodeSystem'))).toEqual(['lookup', 'reindex', 'subsumes', 'validate', 'validate-code']);
+    expect(names(of('Patient'))).toEqual(['break-glass', 'reindex', 'validate']);
+    expect(names(meta.body.rest[0].operation)).toEqual(['load-package', 'reindex']);
+    expect(of('ValueSet').find((o: { name: string }) => o.name === 'expand').definition).toBe('http://hl7.org/fhir/OperationDefinition/ValueSet-expand');
+    const api = client(t.server.base);
+    const system = { resourceType: 'CodeSystem', id: 'cap-cs', url: 'urn:maillage:cap', status: 'active', content: 'complete', concept: [{ code: 'a', concept: [{ code: 'b' }] }] };
+    expect((await api.put('CodeSystem/cap-cs', system)).status).toBeLessThan(300);
+    const valueSet = { resourceType: 'ValueSet', id: 'cap-vs', url: 'urn:maillage:cap-vs', status: 'active', compose: { include: [{ system: 'urn:maillage:cap' }] } };
+    expect((await api.put('ValueSet/cap-vs', valueSet)).status).toBeLessThan(300);
+    const answers: [string, string, unknown?][] = [
+      ['GET', 'ValueSet/cap-vs/$expand'],
+      ['GET', 'ValueSet/cap-vs/$validate-code?system=urn:maillage:cap&code=a'],
+      ['GET', 'CodeSystem/$lookup?system=urn:maillage:cap&code=b'],
+      ['GET', 'CodeSystem/$subsumes?system=urn:maillage:cap&codeA=a&codeB=b'],
+      ['GET', 'CodeSystem/cap-cs/$validate-code?code=a'],
+      ['POST', 'Patient/$validate', { resourceType: 'Patient' }],
+    ];
+    for (const [method, path, body] of answers) {
+      const res = method === 'GET' ? await api.get(path) : await api.post(path, body);
+      expect(res.status, path).toBe(200);
+    }
+  });
 });

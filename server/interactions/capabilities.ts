@@ -6,7 +6,7 @@ import { supportedProfiles } from '../validation/supported.js';
 import { VERSION } from '../version.js';
 import type { Context, FhirResponse } from './context.js';
 import { PATCH_FORMATS } from './patch.js';
-import type { Route } from './router.js';
+import { operationOf, type Route } from './router.js';
 
 const started = new Date().toISOString();
 
@@ -16,6 +16,14 @@ export function capabilities(ctx: Context, routes: Route[]): FhirResponse {
     [...new Set(routes.filter((r) => r.interaction && r.pattern.includes(':type') !== system).flatMap((r) => r.interaction ?? []))].map(
       (code) => ({ code }),
     );
+  const operations = (type?: string) => {
+    const names = routes.flatMap((r) => {
+      const name = operationOf(r);
+      const onType = r.pattern.includes(':type');
+      return name && (type ? onType && (!r.types || r.types.includes(type)) : !onType) ? [name] : [];
+    });
+    return [...new Set(names)].map((name) => ({ name: name.slice(1), definition: operationDefinition(name, type) }));
+  };
   const profiles = supportedProfiles(ctx.db);
   const resource = resourceTypes().map((type) => ({
     type: type as CapabilityStatementRestResource['type'],
@@ -32,6 +40,7 @@ export function capabilities(ctx: Context, routes: Route[]): FhirResponse {
     searchParam: [...searchParamsOf(type).values()]
       .filter(isSupportedParam)
       .map((sp) => ({ name: sp.code, definition: sp.url, type: sp.type })),
+    operation: operations(type),
   })) satisfies CapabilityStatementRestResource[];
   const statement: CapabilityStatement = {
     resourceType: 'CapabilityStatement',
@@ -44,7 +53,7 @@ export function capabilities(ctx: Context, routes: Route[]): FhirResponse {
     fhirVersion: '4.0.1',
     format: ['application/fhir+json', 'application/json'],
     patchFormat: PATCH_FORMATS,
-    rest: [{ mode: 'server', ...(ctx.authEnabled ? { security: security(ctx.baseUrl) } : {}), resource, interaction: codes(true) as never }],
+    rest: [{ mode: 'server', ...(ctx.authEnabled ? { security: security(ctx.baseUrl) } : {}), resource, interaction: codes(true) as never, operation: operations() }],
   };
   return { status: 200, resource: statement };
 }
@@ -61,4 +70,14 @@ function security(baseUrl: string): CapabilityStatementRestSecurity {
       },
     ],
   };
+}
+
+/** The operations of the FHIR specification we implement, by name: their OperationDefinitions are HL7's. */
+const SPEC_OPERATIONS = new Set(['$expand', '$validate-code', '$lookup', '$subsumes']);
+
+/** The canonical of the OperationDefinition of `$name` (on `type`): HL7's for the specification's, ours otherwise. */
+function operationDefinition(name: string, type?: string): string {
+  if (name === '$validate') return 'http://hl7.org/fhir/OperationDefinition/Resource-validate';
+  if (SPEC_OPERATIONS.has(name)) return `http://hl7.org/fhir/OperationDefinition/${type}-${name.slice(1)}`;
+  return `https://fhir.maillage.fr/OperationDefinition/${name.slice(1)}`;
 }

@@ -35,6 +35,8 @@ export interface Route {
   pattern: string[];
   /** The CapabilityStatement interaction code(s) this route implements, if any. */
   interaction?: string | string[];
+  /** For an operation on [type]: the types it is defined on (every type when absent), as /metadata lists them. */
+  types?: string[];
   /** The SMART scope permission the route needs (c r u d s); none for public ones like metadata. */
   permission?: Permission;
   /** The route writes its own AuditEvent. */
@@ -54,6 +56,7 @@ export const ROUTES: Route[] = [
   {
     method: 'POST',
     pattern: [':type', ':id', '$break-glass'],
+    types: ['Patient'],
     permission: 'r',
     selfAudited: true,
     handle: (ctx, req, p) => {
