@@ -10,6 +10,9 @@
  *                         INSERT resource_version; 201 with the body
  *   PUT  /fhir/:type/:id  JSON.parse, then in one transaction: SELECT ... FOR UPDATE, UPDATE
  *                         resource (or INSERT when new), INSERT resource_version; 200/201 with the body
+ *   POST /fhir            a transaction Bundle of new resources (PUT entries): JSON.parse, meta, then
+ *                         in one transaction one multi-row INSERT into resource and one into
+ *                         resource_version; 200 with a transaction-response of statuses and locations
  */
 import { randomUUID } from 'node:crypto';
 import express, { type Response } from 'express';
@@ -105,6 +108,41 @@ app.put('/fhir/:type/:id', express.text({ type: () => true, limit: '64mb' }), as
   const { type, id } = req.params;
   const w = await write(type, id, JSON.parse(req.body as string) as Record<string, unknown>, 'PUT');
   send(res, w.status, type, id, w.version, w.lastUpdated, w.content);
+});
+
+/** The rows of a transaction of creations, as bare as they come: one INSERT per table of every row at once. */
+app.post('/fhir', express.text({ type: () => true, limit: '64mb' }), async (req, res) => {
+  const bundle = JSON.parse(req.body as string) as { entry: { resource: Record<string, unknown> & { resourceType: string; id: string } }[] };
+  const lastUpdated = new Date();
+  const rows = bundle.entry.map(({ resource }) => ({
+    type: resource.resourceType,
+    id: resource.id,
+    content: JSON.stringify({ ...resource, meta: { versionId: '1', lastUpdated: lastUpdated.toISOString() } }),
+  }));
+  const [types, ids, contents] = [rows.map((r) => r.type), rows.map((r) => r.id), rows.map((r) => r.content)];
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(
+      `WITH inserted AS (
+         INSERT INTO resource (type, id, version, last_updated, deleted, content)
+         SELECT t, i, 1, $4, false, c FROM unnest($1::text[], $2::text[], $3::text[]) AS u (t, i, c) RETURNING rid, type, id, content)
+       INSERT INTO resource_version (rid, version, type, id, last_updated, method, content)
+       SELECT rid, 1, type, id, $4, 'PUT', content FROM inserted`,
+      [types, ids, contents, lastUpdated],
+    );
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK');
+    throw err;
+  } finally {
+    client.release();
+  }
+  res.status(200).type('application/fhir+json').json({
+    resourceType: 'Bundle',
+    type: 'transaction-response',
+    entry: rows.map((r) => ({ response: { status: '201 Created', location: `${r.type}/${r.id}/_history/1`, lastModified: lastUpdated.toISOString() } })),
+  });
 });
 
 const port = Number(process.env.PORT ?? 8081);

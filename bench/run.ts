@@ -46,10 +46,11 @@ interface Options {
   record: boolean;
 }
 
-/** Every scenario file, by name; the order is that of the file names. */
+/** Every scenario of the files of bench/scenarios (one or a list per file), in the order of the file names. */
 async function allScenarios(): Promise<Scenario[]> {
   const files = readdirSync(path('./scenarios/')).filter((f) => f.endsWith('.ts')).sort();
-  return Promise.all(files.map(async (f) => ((await import(`./scenarios/${f}`)) as { default: Scenario }).default));
+  const modules = await Promise.all(files.map(async (f) => ((await import(`./scenarios/${f}`)) as { default: Scenario | Scenario[] }).default));
+  return modules.flat();
 }
 
 function startMaillage(url: string, logLevel: string, secured?: Record<string, string>): Promise<BenchProcess> {
@@ -59,7 +60,8 @@ function startMaillage(url: string, logLevel: string, secured?: Record<string, s
     name: secured ? 'Maillage, AUTH on' : 'Maillage',
     args: [path('../dist/server/cli.js'), 'serve'],
     port,
-    env: { DATABASE_URL: url, SEED: 'none', LOG_LEVEL: logLevel, HOST: '127.0.0.1', BASE_URL: `http://127.0.0.1:${port}`, ...auth },
+    // The generated patients carry INS on the test OID (seed/identifiers.ts), which the transactions resend.
+    env: { DATABASE_URL: url, SEED: 'none', INS_TEST_IDENTITIES: 'on', LOG_LEVEL: logLevel, HOST: '127.0.0.1', BASE_URL: `http://127.0.0.1:${port}`, ...auth },
     ready: '/readyz',
     logFile: `${WORK}maillage${secured ? '-secured' : ''}.log`,
   });
@@ -146,11 +148,11 @@ async function main(names: string[], opts: Options): Promise<void> {
   const rssReady = rss(maillage.pid);
   try {
     for (const scenario of scenarios) {
-      const requests = await scenario.prepare({ db: pool, size });
+      const requests = await scenario.prepare({ db: pool, size, seed });
       // The server's PostgreSQL backends: every connection to the run database but the harness's own.
       const backends = async () =>
         (await pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name <> 'bench'`)).rows.map((r) => r.pid);
-      const secured = scenario.secured ? await startMaillage(runUrl, opts.logLevel, await scenario.secured({ db: pool, size })) : undefined;
+      const secured = scenario.secured ? await startMaillage(runUrl, opts.logLevel, await scenario.secured({ db: pool, size, seed })) : undefined;
       const token = secured ? await benchToken(secured.url) : undefined;
       const requestsOf = (target: BenchProcess) =>
         target === secured ? requests.map((r) => ({ ...r, headers: { ...r.headers, authorization: `Bearer ${token}` } })) : requests;
@@ -158,11 +160,12 @@ async function main(names: string[], opts: Options): Promise<void> {
       // On a shared machine the load drifts: alternating the servers round by round, and keeping
       // each one's median round, compares them under like conditions.
       const rounds = new Map(targets.map((t) => [t, [] as { figures: Figures; loadAvg: number; dbSize: number }[]]));
+      const scenarioLoad = { ...load, connections: scenario.connections ?? load.connections };
       for (let round = 1; round <= Number(opts.rounds); round++) {
         for (const target of targets) {
           const loadAvg = loadAverage();
           console.log(`${scenario.name} on ${target.name}, round ${round}: ${load.warmup} s warm-up, ${load.duration} s measured (load average ${loadAvg})`);
-          const figures = await measure(target.url, target.pid, backends, requestsOf(target), load);
+          const figures = await measure(target.url, target.pid, backends, requestsOf(target), scenarioLoad);
           rounds.get(target)?.push({ figures, loadAvg, dbSize: await databaseSize(RUN_DATABASE) });
           console.log(`  ${summary(figures)}`);
         }
@@ -174,12 +177,13 @@ async function main(names: string[], opts: Options): Promise<void> {
         recordRow({
           scenario: scenario.name,
           title: scenario.title,
+          entries: scenario.entries,
           target: target === ceiling ? 'ceiling' : target === secured ? 'secured' : 'maillage',
           logLevel: opts.logLevel,
           size,
           date: new Date().toISOString(),
           loadAverage: median.loadAvg,
-          load,
+          load: scenarioLoad,
           figures: median.figures,
           roundThroughputs: measured.map((m) => m.figures.throughput),
           dbSize: median.dbSize,
@@ -201,7 +205,7 @@ async function main(names: string[], opts: Options): Promise<void> {
 await new Command('bench')
   .description('Measure Maillage on PostgreSQL (and the ceiling beside it); writes bench/RESULTS.md')
   .argument('[scenarios...]', 'scenario names to run (default: every file in bench/scenarios)')
-  .option('--patients <n>', 'patients of the generated territory (about 7.7 resources each: 13,000 make 100,000)', '13000')
+  .option('--patients <n>', 'patients of the generated territory (about 10 resources each: 10,000 make 100,000)', '10000')
   .option('--seed <n>', 'seed of the generated data set', '42')
   .option('--connections <n>', 'concurrent connections of autocannon', '20')
   .option('--duration <s>', 'seconds measured, per scenario and server', '20')

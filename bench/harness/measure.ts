@@ -31,6 +31,8 @@ export interface Figures {
 }
 
 const RSS_INTERVAL_MS = 250;
+/** Seconds before autocannon counts a request as failed: a transaction of 1,000 entries takes seconds. */
+const TIMEOUT_S = 60;
 
 /** CPU seconds of each process still running; exited ones are left out. */
 function cpuOf(pids: number[]): Map<number, number> {
@@ -63,7 +65,7 @@ export async function measure(
   requests: autocannon.Request[],
   load: Load,
 ): Promise<Figures> {
-  if (load.warmup > 0) await autocannon({ url, connections: load.connections, duration: load.warmup, requests });
+  if (load.warmup > 0) await autocannon({ url, connections: load.connections, duration: load.warmup, requests, timeout: TIMEOUT_S });
 
   const samples = [rss(pid)];
   const serverBefore = cpuSeconds(pid);
@@ -73,7 +75,7 @@ export async function measure(
   // autocannon's own percentiles skip p95: keep every latency and take them from the sorted list.
   const latencies: number[] = [];
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const options = { url, connections: load.connections, duration: load.duration, requests };
+    const options = { url, connections: load.connections, duration: load.duration, requests, timeout: TIMEOUT_S };
     const instance = autocannon(options, (err, res) => (err ? reject(err) : resolve(res)));
     instance.on('response', (_client, _status, _bytes, time) => latencies.push(time));
   });

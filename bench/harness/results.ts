@@ -5,6 +5,8 @@ import type { Figures, Load } from './measure.js';
 export interface Row {
   scenario: string;
   title: string;
+  /** Resources written per request (transactions), see Scenario.entries. */
+  entries?: number;
   /** `secured`: Maillage with authorization on (the équipe-de-soins rules and audit), see Scenario.secured. */
   target: 'maillage' | 'ceiling' | 'secured';
   /** Maillage's LOG_LEVEL in the run (the ceiling does not log: its rows are those measured beside Maillage at that level). */
@@ -98,6 +100,8 @@ const END = '<!-- end of figures -->';
 
 const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
 const ms = (v: number) => (v < 10 ? v.toFixed(1) : v.toFixed(0));
+const resourceRate = (r: Row) => (r.figures.throughput * (r.entries ?? 1)).toFixed(0);
+const rate = (r: Row) => (r.entries ? `${r.figures.throughput.toFixed(1)} (${resourceRate(r)})` : r.figures.throughput.toFixed(0));
 const day = (iso: string) => iso.slice(0, 16).replace('T', ' ');
 
 function render(store: Store, order: string[]): string {
@@ -125,8 +129,9 @@ function render(store: Store, order: string[]): string {
       const server =
         r.target === 'ceiling' ? `ceiling (beside log ${r.logLevel})` : `Maillage${r.target === 'secured' ? ', AUTH on (access rules, audit)' : ''} (log ${r.logLevel})`;
       const others = r.roundThroughputs.length > 1 ? ` (${r.roundThroughputs.map((t) => t.toFixed(0)).join(', ')})` : '';
+      const resources = r.entries ? ` = ${resourceRate(r)} res/s` : '';
       out.push(
-        `| ${r.scenario} | ${server} | ${f.throughput.toFixed(0)}${others} | ${ms(f.p50)} | ${ms(f.p95)} | ${ms(f.p99)} | ${f.non2xx + f.errors} | ${f.cpu.server.toFixed(2)} + ${f.cpu.database.toFixed(2)} + ${f.cpu.loadGenerator.toFixed(2)} | ${mib(f.rss.start)} / ${mib(f.rss.peak)} / ${mib(f.rss.end)} | ${mib(r.dbSize)} | ${r.load.connections} × ${r.load.duration} | ${r.loadAverage} | ${day(r.date)} |`,
+        `| ${r.scenario} | ${server} | ${f.throughput.toFixed(r.entries ? 1 : 0)}${others}${resources} | ${ms(f.p50)} | ${ms(f.p95)} | ${ms(f.p99)} | ${f.non2xx + f.errors} | ${f.cpu.server.toFixed(2)} + ${f.cpu.database.toFixed(2)} + ${f.cpu.loadGenerator.toFixed(2)} | ${mib(f.rss.start)} / ${mib(f.rss.peak)} / ${mib(f.rss.end)} | ${mib(r.dbSize)} | ${r.load.connections} × ${r.load.duration} | ${r.loadAverage} | ${day(r.date)} |`,
       );
     }
     const ratios = rows.flatMap((r) => {
@@ -143,7 +148,7 @@ function render(store: Store, order: string[]): string {
     if (ratios.length) {
       out.push(
         '',
-        '| scenario | Maillage logging | Maillage req/s | ceiling req/s | throughput ratio | server CPU/req, ceiling ÷ Maillage | all CPU/req, ceiling ÷ Maillage |',
+        '| scenario | Maillage logging | Maillage req/s (res/s) | ceiling req/s (res/s) | throughput ratio | server CPU/req, ceiling ÷ Maillage | all CPU/req, ceiling ÷ Maillage |',
         '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
       );
       const pct = (v: number) => `${(v * 100).toFixed(0)} %`;
@@ -152,7 +157,7 @@ function render(store: Store, order: string[]): string {
         const c = ceiling.figures;
         const all = (f: Figures) => f.cpu.server + f.cpu.database + f.cpu.loadGenerator;
         out.push(
-          `| ${r.scenario} | ${r.logLevel} | ${m.throughput.toFixed(0)} | ${c.throughput.toFixed(0)} | ${pct(m.throughput / c.throughput)} | ${pct(c.cpu.server / m.cpu.server)} | ${pct(all(c) / all(m))} |`,
+          `| ${r.scenario} | ${r.logLevel} | ${rate(r)} | ${rate(ceiling)} | ${pct(m.throughput / c.throughput)} | ${pct(c.cpu.server / m.cpu.server)} | ${pct(all(c) / all(m))} |`,
         );
       }
     }

@@ -7,6 +7,8 @@ export interface BenchContext {
   db: pg.Pool;
   /** Resources loaded before the run. */
   size: number;
+  /** The seed the data set was generated from (seed/territory.ts). */
+  seed: number;
 }
 
 /**
@@ -22,6 +24,10 @@ export interface Scenario {
    * the harness measures them there too and reports the ratio.
    */
   ceiling: boolean;
+  /** Resources each request writes, where more than one (transactions): the rate is also given in resources/s. */
+  entries?: number;
+  /** Concurrent connections instead of the run's (`--connections`): a big transaction takes seconds, 20 at once would time out. */
+  connections?: number;
   /**
    * Measures the requests on a second Maillage too, with authorization on: the environment it
    * needs beside AUTH (the harness registers a bootstrap client and sends its token), so that
