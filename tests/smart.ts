@@ -158,6 +158,8 @@ export interface LoginOptions {
   password: string;
   role: string;
   patient?: string;
+  /** The encounter to pick when the server shows its encounter picker. */
+  encounter?: string;
   launch?: string;
   redirectUri?: string;
   aud?: string;
@@ -192,6 +194,10 @@ export async function authorizeByPassword(origin: string, o: LoginOptions): Prom
   if (step.location?.endsWith('/auth/patient')) {
     const picker = await walker.go('patient');
     step = await walker.go('patient', { csrf: PageWalker.csrf(picker.html), patient: o.patient ?? '' });
+  }
+  if (step.location?.endsWith('/auth/encounter')) {
+    const picker = await walker.go('encounter');
+    step = await walker.go('encounter', { csrf: PageWalker.csrf(picker.html), encounter: o.encounter ?? '' });
   }
   if (step.status !== 303 || !step.location) throw new Error(`consent: ${step.status} ${step.html.slice(0, 300)}`);
   return { callback: new URL(step.location), verifier, state };

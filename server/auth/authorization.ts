@@ -17,6 +17,8 @@ export interface AuthorizationRequest {
   launch?: LaunchContext;
   /** A standalone launch asking for a patient: the user picks one. */
   pickPatient: boolean;
+  /** A standalone launch (or an EHR launch without one) asking launch/encounter: the user picks the patient's encounter. */
+  pickEncounter: boolean;
 }
 
 /**
@@ -60,14 +62,16 @@ export async function checkAuthorizationRequest(
     if (!launch) throw refuse('invalid_request', 'Unknown, expired or already used launch');
   }
   const requested = splitScope(p.scope);
-  const pickPatient = !launch?.patient && requested.includes('launch/patient');
+  const pickEncounter = !launch?.encounter && requested.includes('launch/encounter');
+  // An encounter is a patient's: picking one starts with the patient.
+  const pickPatient = !launch?.patient && (requested.includes('launch/patient') || pickEncounter);
   const patientInContext = !!launch?.patient || pickPatient;
   const scope = scopesWithin(requested, splitScope(client.scope)).filter((s) => {
     const resource = parseResourceScope(s);
     if (resource) return resource.context === 'user' || (resource.context === 'patient' && patientInContext);
     if (s === 'launch') return !!launch;
     if (s === 'launch/patient') return patientInContext;
-    if (s === 'launch/encounter') return !!launch?.encounter;
+    if (s === 'launch/encounter') return !!launch?.encounter || pickEncounter;
     return true;
   });
   if (!scope.length) throw refuse('invalid_scope', 'None of the requested scopes can be granted to this client');
@@ -81,6 +85,7 @@ export async function checkAuthorizationRequest(
     ...(p.nonce ? { nonce: p.nonce } : {}),
     ...(launch ? { launch } : {}),
     pickPatient,
+    pickEncounter,
   };
 }
 

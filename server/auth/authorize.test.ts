@@ -18,7 +18,7 @@ describe.each(DATABASES)('authorization code flow on %s', (kind) => {
       token_endpoint_auth_method: 'none',
       redirect_uris: [APP_REDIRECT],
       grant_types: ['authorization_code', 'refresh_token'],
-      scope: 'openid fhirUser launch launch/patient offline_access online_access patient/*.cruds user/*.rs',
+      scope: 'openid fhirUser launch launch/patient launch/encounter offline_access online_access patient/*.cruds user/*.rs',
     });
   });
   const login = (scope: string, extra: Partial<Parameters<typeof authorizeByPassword>[1]> = {}) =>
@@ -59,6 +59,35 @@ describe.each(DATABASES)('authorization code flow on %s', (kind) => {
     expect(patients.body.entry.map((e: any) => e.resource.id)).toEqual([p.patient]);
     expect((await call('POST', `${origin()}/fhir/Patient`, token, { resourceType: 'Patient' })).status).toBe(403);
     expect((await call('GET', `${origin()}/fhir/Practitioner/${p.practitioner}`, token)).status).toBe(403);
+  });
+
+  it('standalone launch/encounter: the patient, then one of their encounters, both in the token context', async () => {
+    const { callback, verifier } = await login('launch/patient launch/encounter patient/*.rs', { encounter: p.encounter });
+    const res = await exchange(callback.searchParams.get('code') as string, verifier);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ scope: 'launch/patient launch/encounter patient/*.rs', patient: p.patient, encounter: p.encounter });
+
+    // The picker lists the chosen patient's encounters only, and refuses another patient's.
+    const other = `enc-other-${p.patient2}`;
+    const operator = await operatorToken(origin());
+    await call('PUT', `${origin()}/fhir/Encounter/${other}`, operator, { resourceType: 'Encounter', id: other, status: 'finished', class: { code: 'AMB' }, subject: { reference: `Patient/${p.patient2}` } });
+    const walker = new PageWalker(origin());
+    const { challenge } = pkce();
+    const query = new URLSearchParams({ response_type: 'code', client_id: app, redirect_uri: APP_REDIRECT, scope: 'launch/encounter patient/*.rs', state: 's', aud: `${origin()}/fhir`, code_challenge: challenge, code_challenge_method: 'S256' });
+    await walker.go(`authorize?${query}`);
+    const loginPage = await walker.go('login');
+    await walker.go('login', { csrf: PageWalker.csrf(loginPage.html), username: p.username, password: p.password });
+    const consent = await walker.go('consent');
+    expect((await walker.go('consent', { csrf: PageWalker.csrf(consent.html), role: p.role2, decision: 'allow' })).location).toMatch(/\/auth\/patient$/);
+    const patients = await walker.go('patient');
+    expect((await walker.go('patient', { csrf: PageWalker.csrf(patients.html), patient: p.patient })).location).toMatch(/\/auth\/encounter$/);
+    const encounters = await walker.go('encounter');
+    expect(encounters.html).toContain(`value="${p.encounter}"`);
+    expect(encounters.html).not.toContain(other);
+    expect((await walker.go('encounter', { csrf: PageWalker.csrf(encounters.html), encounter: other })).status).toBe(400);
+    const picked = await walker.go('encounter', { csrf: PageWalker.csrf(encounters.html), encounter: p.encounter });
+    expect(picked.status).toBe(303);
+    expect(new URL(picked.location as string).searchParams.get('code')).toBeTruthy();
   });
 
   it('confines the entries of transactions and batches to the patient in context', async () => {

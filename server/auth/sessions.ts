@@ -14,6 +14,8 @@ export interface LoginState {
   user?: { id: string; practitionerId: string; authTime: number; acr?: string };
   /** The PractitionerRole id the user acts in, once chosen. */
   role?: string;
+  /** The patient picked, while the encounter is being picked. */
+  patient?: string;
   /** The login under way at the OpenID Connect provider. */
   oidc?: { state: string; nonce: string; verifier: string };
 }

@@ -77,14 +77,22 @@ export function consentPage(o: { clientName: string; csrf: string; scope: string
   );
 }
 
+export function encounterPage(o: { csrf: string; encounters: Choice[] }): string {
+  const list = o.encounters.length
+    ? `<form method="post" action="encounter">${csrfField(o.csrf)}<fieldset><legend>Rencontres du patient</legend>${radios('encounter', o.encounters)}</fieldset><button type="submit">Choisir cette rencontre</button></form>`
+    : '<p role="status">Ce patient n’a aucune rencontre que vous puissiez voir.</p>';
+  return page('Choisir la rencontre', list);
+}
+
+function radios(name: string, choices: Choice[]): string {
+  return choices
+    .map((c, i) => `<div class="choice"><input type="radio" id="${name}-${i}" name="${name}" value="${attr(c.id)}" required> <label for="${name}-${i}">${esc(c.label)}</label></div>`)
+    .join('\n');
+}
+
 export function patientPage(o: { csrf: string; query: string; patients: Choice[]; searched: boolean }): string {
   const list = o.patients.length
-    ? `<form method="post" action="patient">${csrfField(o.csrf)}<fieldset><legend>Patients trouvés</legend>${o.patients
-        .map(
-          (p, i) =>
-            `<div class="choice"><input type="radio" id="patient-${i}" name="patient" value="${attr(p.id)}" required> <label for="patient-${i}">${esc(p.label)}</label></div>`,
-        )
-        .join('\n')}</fieldset><button type="submit">Choisir ce patient</button></form>`
+    ? `<form method="post" action="patient">${csrfField(o.csrf)}<fieldset><legend>Patients trouvés</legend>${radios('patient', o.patients)}</fieldset><button type="submit">Choisir ce patient</button></form>`
     : o.searched
       ? '<p role="status">Aucun patient ne correspond.</p>'
       : '';

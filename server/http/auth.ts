@@ -161,6 +161,7 @@ export function smartConfiguration(auth: AuthServer) {
       'context-ehr-patient',
       'context-ehr-encounter',
       'context-standalone-patient',
+      'context-standalone-encounter',
       'permission-offline',
       'permission-online',
       'permission-patient',

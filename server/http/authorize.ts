@@ -1,15 +1,16 @@
-import type { HumanName, Organization, Patient, PractitionerRole, Resource } from '@medplum/fhirtypes';
+import type { Encounter, HumanName, Organization, Patient, PractitionerRole, Resource } from '@medplum/fhirtypes';
 import { parse as parseCookies, serialize } from 'cookie';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { AuthorizationError, checkAuthorizationRequest } from '../auth/authorization.js';
 import type { GrantContext } from '../auth/grants.js';
 import { IDNPS_SYSTEM } from '../auth/oidc-login.js';
+import { ID_RE } from '../fhir/ids.js';
 import type { AuthServer } from '../auth/service.js';
 import { parseResourceScopes } from '../auth/scopes.js';
 import { SESSION_MAX_AGE, type LoginState } from '../auth/sessions.js';
 import type { Access } from '../auth/tokens.js';
-import { consentPage, errorPage, loginPage, patientPage, type Choice } from './auth-pages.js';
+import { consentPage, encounterPage, errorPage, loginPage, patientPage, type Choice } from './auth-pages.js';
 import { exists, searchResources, type LookupContext } from './fhir-lookup.js';
 
 /** The fhirContext role of the PractitionerRole the user acts in. */
@@ -81,10 +82,21 @@ function patientChoices(found: Resource[]): Choice[] {
     .map((p) => ({ id: p.id as string, label: [nameOf(p.name) || p.id, p.birthDate ? `né(e) le ${frenchDate(p.birthDate)}` : ''].filter(Boolean).join(', ') }));
 }
 
+function encounterChoices(found: Resource[]): Choice[] {
+  return found
+    .filter((r): r is Encounter => r.resourceType === 'Encounter')
+    .map((e) => {
+      const what = e.type?.[0]?.text ?? e.type?.[0]?.coding?.[0]?.display ?? e.class?.display ?? e.class?.code ?? 'Rencontre';
+      const when = e.period?.start ? `le ${frenchDate(e.period.start.slice(0, 10))}` : '';
+      const where = e.serviceProvider?.display ?? '';
+      return { id: e.id as string, label: [what, when, where].filter(Boolean).join(', ') };
+    });
+}
+
 /**
  * /auth/authorize and the pages behind it: login (local password or the OpenID Connect
- * provider), choice of the role the user acts in with consent, the patient picker of a
- * standalone launch; then the code goes back to the app. The state lives in a login session
+ * provider), choice of the role the user acts in with consent, the patient and encounter
+ * pickers of a standalone launch; then the code goes back to the app. The state lives in a login session
  * (database) named by an HttpOnly, SameSite=Lax cookie; every form carries its CSRF token.
  */
 export function authorizeRouter(d: AuthorizeDeps): express.Router {
@@ -242,6 +254,7 @@ export function authorizeRouter(d: AuthorizeDeps): express.Router {
       state.role = role;
       await d.auth.sessions.save(sid, state);
       if (state.request.pickPatient) return res.redirect(303, 'patient');
+      if (state.request.pickEncounter) return res.redirect(303, 'encounter');
       await finish(res, sid, state);
     }),
   );
@@ -251,7 +264,7 @@ export function authorizeRouter(d: AuthorizeDeps): express.Router {
     session(async (req, res, _sid, state) => {
       if (!state.user || !state.role) return res.redirect(303, 'consent');
       const name = typeof req.query.name === 'string' ? req.query.name.trim() : '';
-      const found = await searchResources(d.lookup, req.log, 'Patient', { ...(name ? { name } : {}), _count: '20', _total: 'none' }, pickerAccess(state));
+      const found = await searchResources(d.lookup, req.log, 'Patient', { ...(name ? { name } : {}), _count: '20', _total: 'none' }, pickerAccess(state, 'Patient'));
       sendPage(res, 200, patientPage({ csrf: state.csrf, query: name, patients: patientChoices(found), searched: !!name }));
     }),
   );
@@ -262,16 +275,52 @@ export function authorizeRouter(d: AuthorizeDeps): express.Router {
     session(async (req, res, sid, state) => {
       if (!state.user || !state.role || !state.request.pickPatient) return res.redirect(303, 'consent');
       const patient = (req.body as Record<string, string>).patient ?? '';
-      if (!/^[A-Za-z0-9\-.]{1,64}$/.test(patient) || !(await exists(d.lookup, req.log, 'Patient', patient, pickerAccess(state)))) {
+      if (!ID_RE.test(patient) || !(await exists(d.lookup, req.log, 'Patient', patient, pickerAccess(state, 'Patient')))) {
         return sendPage(res, 400, errorPage('Ce patient n’existe pas.'));
       }
-      await finish(res, sid, state, patient);
+      if (!state.request.pickEncounter) return finish(res, sid, state, { patient });
+      state.patient = patient;
+      await d.auth.sessions.save(sid, state);
+      res.redirect(303, 'encounter');
     }),
   );
 
-  /** The patient picker shows the user, in the role chosen, only the patients of their équipe de soins. */
-  function pickerAccess(state: LoginState): Access {
-    const scope = 'user/Patient.rs';
+  /** The patient whose encounter is picked: the launch's, or the one just picked. */
+  const encounterPatient = (state: LoginState) => state.request.launch?.patient ?? state.patient;
+  /** The patient's encounters the user may see, latest first, or the one named (`id`). */
+  const encountersOf = (req: Request, state: LoginState, id?: string) =>
+    searchResources(
+      d.lookup,
+      req.log,
+      'Encounter',
+      { patient: `Patient/${encounterPatient(state)}`, ...(id ? { _id: id } : { _sort: '-date', _count: '20' }), _total: 'none' },
+      pickerAccess(state, 'Encounter'),
+    );
+
+  router.get(
+    '/encounter',
+    session(async (req, res, _sid, state) => {
+      if (!state.user || !state.role || !state.request.pickEncounter || !encounterPatient(state)) return res.redirect(303, 'consent');
+      sendPage(res, 200, encounterPage({ csrf: state.csrf, encounters: encounterChoices(await encountersOf(req, state)) }));
+    }),
+  );
+
+  router.post(
+    '/encounter',
+    form,
+    session(async (req, res, sid, state) => {
+      if (!state.user || !state.role || !state.request.pickEncounter || !encounterPatient(state)) return res.redirect(303, 'consent');
+      const encounter = (req.body as Record<string, string>).encounter ?? '';
+      if (!ID_RE.test(encounter) || !(await encountersOf(req, state, encounter)).length) {
+        return sendPage(res, 400, errorPage('Cette rencontre n’est pas celle du patient choisi.'));
+      }
+      await finish(res, sid, state, { patient: state.patient, encounter });
+    }),
+  );
+
+  /** The pickers show the user, in the role chosen, only the patients (and their encounters) of their équipe de soins. */
+  function pickerAccess(state: LoginState, type: 'Patient' | 'Encounter'): Access {
+    const scope = `user/${type}.rs`;
     const user = state.user as NonNullable<LoginState['user']>;
     return {
       clientId: state.request.clientId,
@@ -291,14 +340,16 @@ export function authorizeRouter(d: AuthorizeDeps): express.Router {
   }
 
   /** Records the grant and sends the code back to the app. */
-  async function finish(res: Response, sid: string, state: LoginState, picked?: string): Promise<void> {
+  async function finish(res: Response, sid: string, state: LoginState, picked: { patient?: string; encounter?: string } = {}): Promise<void> {
     const { request, user, role } = state;
     if (!user || !role) throw new Error('finish() before login and role');
     const launch = request.launch ?? {};
-    const patient = launch.patient ?? picked;
+    const patient = launch.patient ?? picked.patient;
+    const encounter = launch.encounter ?? picked.encounter;
     const context: GrantContext = {
       ...launch,
       ...(patient ? { patient, need_patient_banner: launch.need_patient_banner ?? true } : {}),
+      ...(encounter ? { encounter } : {}),
       fhirContext: [...(launch.fhirContext ?? []), { reference: `PractitionerRole/${role}`, role: ACTING_AS }],
       smart_style_url: launch.smart_style_url ?? `${d.auth.issuer}/smart-style.json`,
       fhirUser: `${d.auth.fhirBase}/Practitioner/${user.practitionerId}`,
