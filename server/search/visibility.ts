@@ -78,9 +78,10 @@ function patientSetSql(v: Visibility, p: Params, withOpposition: boolean, actors
       `AND (l.kind IN ('member', 'pcp', 'permit') OR (l.kind = 'holder' AND l.actor = ANY(${p.add(v.recordHolders)}::text[])))`,
   ];
   if (withOpposition) {
+    // By actor ('*' being one), so that the actor index finds them, not a scan of every opposition.
     parts.push(
-      `EXCEPT SELECT d.patient FROM care_link d WHERE d.kind = 'deny' AND ${ACTIVE('d')} AND (d.actor IN ${actors} OR (d.actor = '*' AND NOT EXISTS ` +
-        `(SELECT 1 FROM care_link t WHERE t.patient = d.patient AND t.kind = 'pcp' AND t.actor IN ${actors} AND ${ACTIVE('t')})))`,
+      `EXCEPT SELECT d.patient FROM care_link d WHERE d.kind = 'deny' AND d.actor IN (SELECT actor FROM ${actors} a (actor) UNION ALL SELECT '*') AND ${ACTIVE('d')} ` +
+        `AND (d.actor <> '*' OR NOT EXISTS (SELECT 1 FROM care_link t WHERE t.patient = d.patient AND t.kind = 'pcp' AND t.actor IN ${actors} AND ${ACTIVE('t')}))`,
     );
   }
   if (v.breakGlassActor) parts.push(`UNION SELECT b.patient FROM break_glass b WHERE b.actor = ${p.add(v.breakGlassActor)} AND b.until > now()`);

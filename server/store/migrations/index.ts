@@ -5,6 +5,7 @@ import * as oauth from './004-oauth.js';
 import * as searchPlans from './005-search-plans.js';
 import * as access from './006-access.js';
 import * as accessChecks from './007-access-checks.js';
+import * as referenceRids from './008-reference-rids.js';
 
 /** Every schema version, in order. A migration is never edited once released: add a new one. */
 export const migrations: { version: number; name: string; statements: string[] }[] = [
@@ -15,4 +16,5 @@ export const migrations: { version: number; name: string; statements: string[] }
   { version: 5, name: 'search-plans', statements: searchPlans.statements },
   { version: 6, name: 'access', statements: access.statements },
   { version: 7, name: 'access-checks', statements: accessChecks.statements },
+  { version: 8, name: 'reference-rids', statements: referenceRids.statements },
 ];
