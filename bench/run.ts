@@ -12,7 +12,7 @@ import {
   databaseSize,
   databaseUrl,
   dataSetName,
-  dataSetReady,
+  dataSetState,
   dropDatabase,
   postgresVersion,
   recreateDatabase,
@@ -112,6 +112,18 @@ async function buildDataSet(name: string, patients: number, seed: number, machin
   recordDataSet({ name, size, patients, seed, date: new Date().toISOString(), seconds, rate: size / seconds, dbSize, loadAverage: loadAvg, machine });
 }
 
+/** Brings a kept data set to the current schema with `maillage migrate`, as a deployment would. */
+async function migrateDataSet(name: string): Promise<void> {
+  console.log(`Migrating data set ${name} to the current schema`);
+  const child = spawn(process.execPath, [path('../dist/server/cli.js'), 'migrate'], {
+    env: { ...process.env, DATABASE_URL: databaseUrl(name), LOG_LEVEL: 'warn' },
+    stdio: 'inherit',
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`maillage migrate exited with ${code}`);
+  await sealDataSet(name);
+}
+
 function summary(f: Figures): string {
   const mib = (b: number) => Math.round(b / 2 ** 20);
   return (
@@ -133,7 +145,9 @@ async function main(names: string[], opts: Options): Promise<void> {
   const machine = machineLine(describeMachine(await postgresVersion()));
   console.log(machine);
   const dataSet = dataSetName(patients, seed);
-  if (opts.reload || !(await dataSetReady(dataSet))) await buildDataSet(dataSet, patients, seed, machine);
+  const state = opts.reload ? 'load' : await dataSetState(dataSet);
+  if (state === 'load') await buildDataSet(dataSet, patients, seed, machine);
+  else if (state === 'migrate') await migrateDataSet(dataSet);
   else console.log(`Reusing data set ${dataSet}`);
   const size = await resourceCount(dataSet);
 

@@ -23,8 +23,8 @@ export async function resourceCount(name: string): Promise<number> {
 
 export const RUN_DATABASE = 'maillage_bench_run';
 
-/** What a kept data set must match to be reused: the generator and the schema it was loaded with. */
-const FINGERPRINT = `generator ${GENERATOR_VERSION}, schema ${LATEST_VERSION}`;
+/** What a kept data set is marked with once complete: the generator that made it and the schema it is on. */
+const fingerprint = (schema: number) => `generator ${GENERATOR_VERSION}, schema ${schema}`;
 
 export function databaseUrl(name: string): string {
   const url = new URL(ADMIN_URL);
@@ -42,14 +42,20 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-/** True when the data set exists and was complete (the fingerprint is set last) for this generator and schema. */
-export function dataSetReady(name: string): Promise<boolean> {
+/**
+ * A kept data set: `ready` when complete (the mark is set last) for this generator and schema,
+ * `migrate` when on an older schema (migrations keep the data: no need to load it again),
+ * `load` when missing, incomplete or made by another generator.
+ */
+export function dataSetState(name: string): Promise<'ready' | 'migrate' | 'load'> {
   return admin(async (c) => {
     const { rows } = await c.query<{ note: string | null }>(
       `SELECT shobj_description(oid, 'pg_database') AS note FROM pg_database WHERE datname = $1`,
       [name],
     );
-    return rows[0]?.note === FINGERPRINT;
+    const schema = Number(/^generator (\d+), schema (\d+)$/.exec(rows[0]?.note ?? '')?.[2] ?? NaN);
+    if (!rows[0]?.note?.startsWith(`generator ${GENERATOR_VERSION},`) || !(schema <= LATEST_VERSION)) return 'load';
+    return schema === LATEST_VERSION ? 'ready' : 'migrate';
   });
 }
 
@@ -76,7 +82,7 @@ export async function sealDataSet(name: string): Promise<void> {
   } finally {
     await c.end();
   }
-  await admin((a) => a.query(`COMMENT ON DATABASE ${name} IS '${FINGERPRINT}'`));
+  await admin((a) => a.query(`COMMENT ON DATABASE ${name} IS '${fingerprint(LATEST_VERSION)}'`));
 }
 
 export function databaseSize(name: string): Promise<number> {

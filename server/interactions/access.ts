@@ -186,6 +186,9 @@ async function visibleIds(
   visibility: Visibility | null,
 ): Promise<Set<string>> {
   const seen = new Set<string>();
+  // One id: the same few texts for every read and write by id (one per type and kind of
+  // principal), kept prepared. Several (includes): the text varies with their number.
+  const checked: Queryable = ids.length === 1 ? { query: (sql, params) => q.query(sql, params, { prepare: true }) } : q;
   for (const r of rs) {
     const query = new URLSearchParams([['_id', ids.join(',')], ['_count', String(ids.length)], ['_total', 'none']]);
     if (r.filter) for (const [k, v] of new URLSearchParams(r.filter)) query.append(k, v);
@@ -193,7 +196,7 @@ async function visibleIds(
     else if (r.patient && !compartmentParams('Patient', type)) continue;
     try {
       const parsed = parseSearch([type], query, true, r.patient && type !== 'Patient' ? { type: 'Patient', id: r.patient } : undefined);
-      for (const m of (await executeSearch(q, parsed, baseUrl, visibility)).matches) seen.add(m.id);
+      for (const m of (await executeSearch(checked, parsed, baseUrl, visibility)).matches) seen.add(m.id);
     } catch (err) {
       // A filter the engine cannot apply grants nothing.
       if (!(err instanceof FhirError) || err.status !== 400) throw err;

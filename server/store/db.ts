@@ -1,10 +1,20 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 
+export interface QueryOptions {
+  /**
+   * For statements of one text run very often (writes, the access check of a read): PostgreSQL
+   * keeps them parsed per connection and, once its generic plan is as good as a fresh one, planned.
+   * Not for texts that vary without end (searches): each would stay prepared on every connection.
+   */
+  prepare?: boolean;
+}
+
 /** Anything that runs SQL: the pool, or one connection inside a transaction. */
 export interface Queryable {
-  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[], options?: QueryOptions): Promise<R[]>;
 }
 
 export interface Database extends Queryable {
@@ -22,21 +32,27 @@ pg.types.setTypeParser(INT8, (v) => Number(v));
 const RETRYABLE = new Set(['40001', '40P01', '23505']);
 const MAX_ATTEMPTS = 8;
 
+/** A named statement for pg when asked for (its name is its text's digest, so one name never has two texts). */
+function statement(sql: string, params: unknown[] | undefined, options: QueryOptions | undefined): pg.QueryConfig {
+  const name = options?.prepare ? `s${createHash('sha1').update(sql).digest('base64url')}` : undefined;
+  return { text: sql, values: params, ...(name ? { name } : {}) };
+}
+
 export function openPostgres(url: string, poolSize: number): Database {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   return {
     kind: 'postgres',
-    async query(sql, params) {
-      return (await pool.query(sql, params as unknown[])).rows;
+    async query(sql, params, options) {
+      return (await pool.query(statement(sql, params, options))).rows;
     },
     async transaction(fn) {
       for (let attempt = 1; ; attempt++) {
         const client = await pool.connect();
         try {
           await client.query('BEGIN');
-          const tx: Queryable = { query: async (sql, params) => (await client.query(sql, params as unknown[])).rows };
+          const tx: Queryable = { query: async (sql, params, options) => (await client.query(statement(sql, params, options))).rows };
           const result = await fn(tx);
           await client.query('COMMIT');
           return result;

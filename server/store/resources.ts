@@ -82,7 +82,7 @@ export async function writeVersion(
     ];
     sql = `WITH ${parts.join(',\n')} SELECT rid FROM r`;
   }
-  const [{ rid }] = await q.query<{ rid: number }>(sql, params);
+  const [{ rid }] = await q.query<{ rid: number }>(sql, params, { prepare: true });
   return { rid, type: v.type, id: v.id, version: v.version, lastUpdated: v.lastUpdated, deleted, content: v.content };
 }
 
