@@ -10,7 +10,7 @@ export interface SnapshotResult {
 }
 
 /** Bump when the output changes: cached snapshots of an older generator are then made anew. */
-export const SNAPSHOT_GENERATOR_VERSION = 1;
+export const SNAPSHOT_GENERATOR_VERSION = 2;
 
 const EXTENSION_SLICING = {
   discriminator: [{ type: 'value' as const, path: 'url' }],
@@ -71,16 +71,33 @@ class Generator {
     const element = this.elements[at];
     merge(element, diff, this.sd.url as string);
     const profiled = diff.type?.length === 1 && diff.type[0].profile?.length ? diff.type[0] : undefined;
-    if (!profiled) {
-      // Like the IG Publisher: a datatype element the differential names, but none of whose
-      // children, keeps none of the children its base brought in.
-      if (!id.includes(':') && !diffIds.some((d) => d.startsWith(id + '.')) && isDatatype(element)) this.prune(at);
-    } else if (element.sliceName && profiled.code === 'Extension') {
+    // An element named without its children keeps those its base brought in, unless it is sliced.
+    this.pruneSliced(id, diffIds);
+    if (!profiled || !element.sliceName) return;
+    const reachesInto = (e: string) => diffIds.some((d) => d.startsWith(e + '.'));
+    if (profiled.code === 'Extension') {
       this.adoptExtensionDefinition(element, diff);
-    } else if (element.sliceName) {
-      // A slice typed with a profile of a datatype shows that profile's elements.
+    } else if (reachesInto(id) || reachesInto(unslicedId(id))) {
+      // A slice typed with a profile of a datatype shows that profile's elements when the
+      // differential reaches into it or into its sliced element (whose children it shares).
       this.expand(at);
     }
+  }
+
+  /**
+   * Like the IG Publisher: when the differential names a sliced element (or one of its slices) but
+   * none of the sliced element's own children, the snapshot keeps none of the children its base
+   * brought in under the sliced element (its slices keep theirs).
+   */
+  private pruneSliced(id: string, diffIds: string[]): void {
+    const slicedId = unslicedId(id);
+    const at = this.index.get(slicedId);
+    if (at === undefined || !isDatatype(this.elements[at])) return;
+    // Sliced means with slices: a slicing without any (a bare `rules`) changes nothing here.
+    if (diffIds.some((d) => d.startsWith(slicedId + '.'))) return;
+    const isSlice = (d: string) => d.startsWith(slicedId + ':');
+    if (!diffIds.some(isSlice) && ![...this.index.keys()].some(isSlice)) return;
+    this.prune(at);
   }
 
   private prune(at: number): void {
@@ -158,8 +175,15 @@ class Generator {
 
   private childrenOf(element: ElementDefinition): ElementDefinition[] | undefined {
     const id = element.id as string;
-    // A slice starts with the children its sliced element has in this profile.
     const slicedId = unslicedId(id);
+    // A slice typed with a profile of its own shows that profile's elements, with what this
+    // differential says of the sliced element's children (as the IG Publisher does).
+    if (slicedId !== id && this.ownProfile(element, slicedId)) {
+      const kids = this.typeChildren(element);
+      for (const kid of kids ?? []) this.applySlicedDiff(kid, slicedId, id);
+      return kids;
+    }
+    // Else a slice starts with the children its sliced element has in this profile.
     if (slicedId !== id) {
       const from = this.index.get(slicedId);
       const kids = from === undefined ? [] : this.descendants(from);
@@ -171,6 +195,26 @@ class Generator {
       if (from === undefined) return undefined;
       return this.descendants(from).map((k) => rename(clone(k), target, id, target, element.path as string));
     }
+    return this.typeChildren(element);
+  }
+
+  /** Whether a slice names a type profile other than its sliced element's. */
+  private ownProfile(slice: ElementDefinition, slicedId: string): boolean {
+    const profile = singleProfile(slice);
+    const at = this.index.get(slicedId);
+    return !!profile && (at === undefined || singleProfile(this.elements[at]) !== profile);
+  }
+
+  /** Merges into a slice's child what the differential says of the same child of the sliced element. */
+  private applySlicedDiff(kid: ElementDefinition, slicedId: string, sliceId: string): void {
+    const ofSliced = slicedId + (kid.id as string).slice(sliceId.length);
+    const diff = this.sd.differential?.element?.find((d) => (d.id ?? derivedId(d)) === ofSliced);
+    if (diff) merge(kid, diff, this.sd.url as string);
+  }
+
+  /** The children an element's type (or the profile it names) defines. */
+  private typeChildren(element: ElementDefinition): ElementDefinition[] | undefined {
+    const id = element.id as string;
     const types = element.type ?? [];
     if (types.length !== 1) {
       this.issues.push(`${this.sd.url}: ${id} has ${types.length} types: its children cannot be constrained`);
@@ -239,12 +283,32 @@ function merge(target: ElementDefinition, diff: ElementDefinition, profileUrl: s
     } else if (key === 'mapping') {
       const seen = new Set((target.mapping ?? []).map((m) => `${m.identity}|${m.map}`));
       target.mapping = [...(target.mapping ?? []), ...(diff.mapping ?? []).filter((m) => !seen.has(`${m.identity}|${m.map}`))];
-    } else if (key === 'binding' || key === 'slicing') {
+    } else if (key === 'slicing') {
+      target.slicing = mergeSlicing(target.slicing, diff.slicing as NonNullable<ElementDefinition['slicing']>);
+    } else if (key === 'binding') {
       t[key] = { ...((t[key] as object) ?? {}), ...clone(value as object) };
     } else {
       t[key] = clone(value);
     }
   }
+}
+
+type Slicing = NonNullable<ElementDefinition['slicing']>;
+const RULES_STRICTNESS = { open: 0, openAtEnd: 1, closed: 2 } as const;
+
+/**
+ * A profile may tighten its base's slicing rules, never loosen them (profiling.html#slicing): like
+ * the IG Publisher, an `open` over a `closed` base stays `closed`.
+ */
+function mergeSlicing(base: Slicing | undefined, diff: Slicing): Slicing {
+  const merged = { ...(base ?? {}), ...clone(diff) } as Slicing;
+  if (base?.rules && diff.rules && RULES_STRICTNESS[base.rules] > RULES_STRICTNESS[diff.rules]) merged.rules = base.rules;
+  return merged;
+}
+
+/** The one profile of an element's one type, without its version. */
+function singleProfile(e: ElementDefinition): string | undefined {
+  return e.type?.length === 1 && e.type[0].profile?.length === 1 ? e.type[0].profile[0].split('|')[0] : undefined;
 }
 
 /** Whether an element is of a complex datatype (whose children a profile brings in), not a backbone. */
