@@ -50,7 +50,26 @@ function baseCanonicals(): Map<string, CanonicalResource> {
     }
   }
   undoMedplumChanges(base);
+  correctAsHl7Tools(base);
   return base;
+}
+
+const VITAL_SIGNS = 'http://hl7.org/fhir/StructureDefinition/vitalsigns';
+
+/**
+ * The R4 definitions as HL7's own tools load them: they relax the binding of vital-sign
+ * component values to UCUM units from required to extensible, in the vital-signs profile and the
+ * specification's profiles on it (so read the IG Publisher's snapshots of every profile on
+ * those, FR Core's included, and the reference validator).
+ */
+function correctAsHl7Tools(definitions: Map<string, CanonicalResource>): void {
+  for (const resource of definitions.values()) {
+    const sd = resource as StructureDefinition;
+    if (sd.resourceType !== 'StructureDefinition' || (sd.url !== VITAL_SIGNS && sd.baseDefinition !== VITAL_SIGNS)) continue;
+    for (const e of [...(sd.snapshot?.element ?? []), ...(sd.differential?.element ?? [])]) {
+      if (e.path === 'Observation.component.value[x]' && e.binding?.strength === 'required') e.binding.strength = 'extensible';
+    }
+  }
 }
 
 /** Medplum's additions to the R4 definitions, which no R4 profile or instance knows of. */

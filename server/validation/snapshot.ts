@@ -10,7 +10,7 @@ export interface SnapshotResult {
 }
 
 /** Bump when the output changes: cached snapshots of an older generator are then made anew. */
-export const SNAPSHOT_GENERATOR_VERSION = 2;
+export const SNAPSHOT_GENERATOR_VERSION = 3;
 
 const EXTENSION_SLICING = {
   discriminator: [{ type: 'value' as const, path: 'url' }],
@@ -70,6 +70,10 @@ class Generator {
     }
     const element = this.elements[at];
     merge(element, diff, this.sd.url as string);
+    // A slicing with neither discriminator nor slices says nothing a validator can use: the IG
+    // Publisher leaves it out of the snapshot.
+    const sliced = (d: string) => d.startsWith(id + ':');
+    if (element.slicing && !element.slicing.discriminator?.length && !diffIds.some(sliced) && ![...this.index.keys()].some(sliced)) delete element.slicing;
     const profiled = diff.type?.length === 1 && diff.type[0].profile?.length ? diff.type[0] : undefined;
     // An element named without its children keeps those its base brought in, unless it is sliced.
     this.pruneSliced(id, diffIds);
