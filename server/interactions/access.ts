@@ -6,6 +6,7 @@ import { fail, FhirError } from '../fhir/outcome.js';
 import { compartmentParams } from '../search/compartments.js';
 import { executeSearch } from '../search/execute.js';
 import { parseSearch } from '../search/parse.js';
+import { SqlParams, visible } from '../search/sql.js';
 import { withActors, type Visibility } from '../search/visibility.js';
 import type { Queryable } from '../store/db.js';
 import { readCurrent, type StoredVersion } from '../store/resources.js';
@@ -186,23 +187,35 @@ async function visibleIds(
   visibility: Visibility | null,
 ): Promise<Set<string>> {
   const seen = new Set<string>();
-  // One id: the same few texts for every read and write by id (one per type and kind of
-  // principal), kept prepared. Several (includes): the text varies with their number.
-  const checked: Queryable = ids.length === 1 ? { query: (sql, params) => q.query(sql, params, { prepare: true }) } : q;
   for (const r of rs) {
+    if (!r.filter && !r.patient) {
+      for (const id of await visibleAmong(q, type, ids, visibility)) seen.add(id);
+      continue;
+    }
     const query = new URLSearchParams([['_id', ids.join(',')], ['_count', String(ids.length)], ['_total', 'none']]);
     if (r.filter) for (const [k, v] of new URLSearchParams(r.filter)) query.append(k, v);
     if (r.patient && type === 'Patient') query.append('_id', r.patient);
     else if (r.patient && !compartmentParams('Patient', type)) continue;
     try {
       const parsed = parseSearch([type], query, true, r.patient && type !== 'Patient' ? { type: 'Patient', id: r.patient } : undefined);
-      for (const m of (await executeSearch(checked, parsed, baseUrl, visibility)).matches) seen.add(m.id);
+      for (const m of (await executeSearch(q, parsed, baseUrl, visibility)).matches) seen.add(m.id);
     } catch (err) {
       // A filter the engine cannot apply grants nothing.
       if (!(err instanceof FhirError) || err.status !== 400) throw err;
     }
   }
   return seen;
+}
+
+/**
+ * The ids among `ids` of live resources the équipe-de-soins rules let `visibility` see: one small
+ * statement, the same text for any number of ids, so kept prepared (every read and write by id
+ * runs it).
+ */
+async function visibleAmong(q: Queryable, type: string, ids: string[], visibility: Visibility | null): Promise<string[]> {
+  const p = new SqlParams();
+  const sql = `SELECT r.id FROM resource r WHERE r.type = ${p.add(type)} AND r.id = ANY(${p.add(ids)}::text[]) AND ${visible('r', [type], p, visibility)}`;
+  return (await q.query<{ id: string }>(sql, p.values, { prepare: true })).map((row) => row.id);
 }
 
 /** Drops the _include/_revinclude entries of a search the token's scopes may not read (the équipe-de-soins rules filtered them in SQL). */
@@ -217,8 +230,8 @@ async function withVisibleIncludes(ctx: Context, res: FhirResponse): Promise<Fhi
     const rs = restrictionsFor(ctx.access, type, 'r');
     if (unrestricted(rs)) continue;
     const ids = entries.map((e) => e.resource?.id as string);
-    const visible = rs.length ? await visibleIds(reader(ctx), type, ids, rs, ctx.baseUrl, null) : new Set<string>();
-    for (const e of entries) if (!visible.has(e.resource?.id as string)) hidden.add(e);
+    const shown = rs.length ? await visibleIds(reader(ctx), type, ids, rs, ctx.baseUrl, null) : new Set<string>();
+    for (const e of entries) if (!shown.has(e.resource?.id as string)) hidden.add(e);
   }
   if (!hidden.size) return res;
   return { ...res, resource: { ...(bundle as Bundle), entry: bundle?.entry?.filter((e) => !hidden.has(e)) } };
