@@ -142,6 +142,11 @@ describe.each(DATABASES)('authorization on %s', (kind) => {
       expect(res.body.resourceType).toBe('OperationOutcome');
     }
     expect((await t.api.get('Patient?_count=1', bearer(await sign({ scope: 'system/*.rs', client_id: 'x' }, t.server.base, '1h')))).status).toBe(200);
+    // A token verified once (and kept verified) is refused all the same once it expires.
+    const shortLived = await sign({ scope: 'system/*.rs', client_id: 'x' }, t.server.base, Math.floor(Date.now() / 1000) + 2);
+    expect((await t.api.get('Patient?_count=1', bearer(shortLived))).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    expect((await t.api.get('Patient?_count=1', bearer(shortLived))).status).toBe(401);
   });
 });
 
