@@ -5,11 +5,11 @@ import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { AuthorizationError, checkAuthorizationRequest } from '../auth/authorization.js';
 import type { GrantContext } from '../auth/grants.js';
 import { IDNPS_SYSTEM } from '../auth/oidc-login.js';
-import { ID_RE } from '../fhir/ids.js';
 import type { AuthServer } from '../auth/service.js';
 import { parseResourceScopes } from '../auth/scopes.js';
 import { SESSION_MAX_AGE, type LoginState } from '../auth/sessions.js';
 import type { Access } from '../auth/tokens.js';
+import { ID_RE } from '../fhir/ids.js';
 import { consentPage, encounterPage, errorPage, loginPage, patientPage, type Choice } from './auth-pages.js';
 import { exists, searchResources, type LookupContext } from './fhir-lookup.js';
 
@@ -96,8 +96,9 @@ function encounterChoices(found: Resource[]): Choice[] {
 /**
  * /auth/authorize and the pages behind it: login (local password or the OpenID Connect
  * provider), choice of the role the user acts in with consent, the patient and encounter
- * pickers of a standalone launch; then the code goes back to the app. The state lives in a login session
- * (database) named by an HttpOnly, SameSite=Lax cookie; every form carries its CSRF token.
+ * pickers of a standalone launch; then the code goes back to the app. The state lives in a
+ * login session (database) named by an HttpOnly, SameSite=Lax cookie; every form carries its
+ * CSRF token.
  */
 export function authorizeRouter(d: AuthorizeDeps): express.Router {
   const router = express.Router();
