@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { AuditEvent, Bundle, Resource } from '@medplum/fhirtypes';
 import type { Logger } from 'pino';
 import { auditEvent, provenance, type AccessRecord } from '../auth/audit-event.js';
 import { breakGlassActor } from '../auth/principal.js';
@@ -9,7 +8,7 @@ import { isPatientData } from './access.js';
 import { activeBreakGlass } from './break-glass.js';
 import { inTransaction, type AuditSink, type Context, type FhirRequest, type FhirResponse } from './context.js';
 import { operationOf, type Route } from './router.js';
-import { persist } from './write.js';
+import { persistRecords } from './write.js';
 
 /** Queued AuditEvents are stored after this long, or as soon as this many wait. */
 const FLUSH_MS = 20;
@@ -20,13 +19,13 @@ const FLUSH_COUNT = 200;
  * off the request's path. A write's AuditEvent goes in the write's own transaction instead.
  */
 export class AuditLog implements AuditSink {
-  private pending: Resource[] = [];
+  private pending: AuditEvent[] = [];
   private timer?: NodeJS.Timeout;
   private writing: Promise<void> = Promise.resolve();
 
   constructor(private readonly ctx: { db: Database; baseUrl: string; log: Logger }) {}
 
-  queue(event: Resource): void {
+  queue(event: AuditEvent): void {
     this.pending.push(event);
     if (this.pending.length >= FLUSH_COUNT) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
@@ -40,20 +39,13 @@ export class AuditLog implements AuditSink {
     this.writing = this.writing.then(async () => {
       if (!batch.length) return;
       try {
-        await this.ctx.db.transaction(async (tx) => {
-          for (const event of batch) await store(this.ctx, tx, event);
-        });
+        await this.ctx.db.transaction((tx) => persistRecords(this.ctx, tx, batch));
       } catch (err) {
         this.ctx.log.error({ err, events: batch.length }, 'AuditEvents could not be stored');
       }
     });
     return this.writing;
   }
-}
-
-/** Stores an AuditEvent or Provenance as a new resource (never through the API, which refuses AuditEvent writes). */
-function store(ctx: { baseUrl: string }, tx: Queryable, resource: Resource): Promise<unknown> {
-  return persist(ctx, tx, undefined, { type: resource.resourceType, id: randomUUID() }, resource, 'POST');
 }
 
 const WRITES = new Set(['c', 'u', 'd']);
@@ -95,14 +87,13 @@ export async function traced(ctx: Context, req: FhirRequest, route: Route, p: { 
       return await inTransaction(ctx, async (tx) => {
         const res = await run({ ...ctx, tx });
         const r = record(res);
-        await store(ctx, tx, await event(tx, r));
-        for (const target of r.resources) await store(ctx, tx, provenance(access, target));
+        await persistRecords(ctx, tx, [await event(tx, r), ...r.resources.map((target) => provenance(access, target))]);
         return res;
       });
     }
     const res = await run(ctx);
     const e = await event(ctx.tx ?? ctx.db, record(res));
-    if (ctx.tx) await store(ctx, ctx.tx, e);
+    if (ctx.tx) await persistRecords(ctx, ctx.tx, [e]);
     else audit.queue(e);
     return res;
   } catch (err) {

@@ -6,7 +6,7 @@ import { badRequest, fail, notFound } from '../fhir/outcome.js';
 import type { Queryable } from '../store/db.js';
 import { readCurrent } from '../store/resources.js';
 import { inTransaction, type Context, type FhirRequest, type FhirResponse } from './context.js';
-import { persist } from './write.js';
+import { persistRecords } from './write.js';
 
 /** The reason of a break-glass access of `actor` in force for one of `patients`, if any. */
 export async function activeBreakGlass(q: Queryable, actor: string, patients: string[]): Promise<string | undefined> {
@@ -44,7 +44,7 @@ export async function breakGlass(ctx: Context, req: FhirRequest, patient: string
       reason,
       until,
     ]);
-    await persist(ctx, tx, undefined, { type: 'AuditEvent', id: randomUUID() }, breakGlassEvent(access, patient, reason, until, ctx.baseUrl), 'POST');
+    await persistRecords(ctx, tx, [breakGlassEvent(access, patient, reason, until, ctx.baseUrl)]);
     const result: Parameters = { resourceType: 'Parameters', parameter: [{ name: 'until', valueInstant: until.toISOString() }] };
     return { status: 200, resource: result };
   });

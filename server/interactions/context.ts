@@ -1,4 +1,4 @@
-import type { Resource } from '@medplum/fhirtypes';
+import type { AuditEvent, Resource } from '@medplum/fhirtypes';
 import type { Logger } from 'pino';
 import type { AccessRules } from '../auth/principal.js';
 import type { Access } from '../auth/tokens.js';
@@ -26,7 +26,7 @@ export interface Context {
 
 /** Takes the AuditEvents of accesses that wrote nothing, to store them soon after (see interactions/audit.ts). */
 export interface AuditSink {
-  queue(event: Resource): void;
+  queue(event: AuditEvent): void;
   /** Stores what is queued; resolves once it is. */
   flush(): Promise<void>;
 }

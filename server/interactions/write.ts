@@ -1,11 +1,12 @@
-import type { Patient, Resource } from '@medplum/fhirtypes';
+import { randomUUID } from 'node:crypto';
+import type { AuditEvent, Patient, Provenance, Resource } from '@medplum/fhirtypes';
 import { careLinks } from '../auth/care-links.js';
 import { badRequest } from '../fhir/outcome.js';
 import { extractIndex } from '../search/extract.js';
 import { searchParametersChanged, syncSearchParametersOnce } from '../search/loaded-params.js';
 import type { Queryable } from '../store/db.js';
 import { terminologyWritten } from '../terminology/api.js';
-import { writeVersion, type NewVersion, type StoredVersion } from '../store/resources.js';
+import { createVersions, writeVersion, type NewVersion, type StoredVersion } from '../store/resources.js';
 import { checkIdentity } from '../validation/identity.js';
 import { validateBase } from '../validation/validate.js';
 import type { Context, FhirResponse } from './context.js';
@@ -40,16 +41,7 @@ export async function persist(
   const version = (previous?.version ?? 0) + 1;
   // lastUpdated strictly increases along a resource's versions, even within one millisecond.
   const lastUpdated = new Date(Math.max(Date.now(), previous ? previous.lastUpdated.getTime() + 1 : 0));
-  let stored: Resource | undefined;
-  if (resource) {
-    const { resourceType, id: _ignored, meta, ...rest } = resource;
-    stored = {
-      resourceType,
-      id: target.id,
-      meta: { ...meta, versionId: String(version), lastUpdated: lastUpdated.toISOString() },
-      ...rest,
-    } as Resource;
-  }
+  const stored = resource ? withMeta(resource, target.id, version, lastUpdated) : undefined;
   if (stored?.resourceType === 'Patient') checkIdentity(stored as Patient, !!ctx.testIdentities);
   // Index with every SearchParameter in force, including those another process just loaded.
   if (stored) await syncSearchParametersOnce(tx);
@@ -63,6 +55,30 @@ export async function persist(
   if (target.type === 'SearchParameter') searchParametersChanged(tx);
   if (target.type === 'CodeSystem' || target.type === 'ValueSet') terminologyWritten();
   return { stored: row, resource: stored };
+}
+
+/**
+ * Writes the records the server keeps of its own accord (AuditEvents, Provenances), new resources
+ * with generated ids, all in one statement.
+ */
+export async function persistRecords(ctx: Pick<Context, 'baseUrl'>, tx: Queryable, records: (AuditEvent | Provenance)[]): Promise<void> {
+  if (!records.length) return;
+  await syncSearchParametersOnce(tx);
+  const lastUpdated = new Date();
+  await createVersions(
+    tx,
+    records.map((record) => {
+      const stored = withMeta(record, randomUUID(), 1, lastUpdated);
+      const version = { type: record.resourceType, id: stored.id as string, version: 1, lastUpdated, method: 'POST' as const, content: JSON.stringify(stored) };
+      return { version, index: extractIndex(stored, ctx.baseUrl) };
+    }),
+  );
+}
+
+/** The resource as stored: its id, and the server's meta for this version. */
+function withMeta(resource: Resource, id: string, version: number, lastUpdated: Date): Resource {
+  const { resourceType, id: _ignored, meta, ...rest } = resource;
+  return { resourceType, id, meta: { ...meta, versionId: String(version), lastUpdated: lastUpdated.toISOString() }, ...rest } as Resource;
 }
 
 /** The response to a successful write: Location of the new version, ETag, Last-Modified, body. */

@@ -18,12 +18,12 @@ export interface Visibility {
   breakGlassActor?: string;
   /** The actors the principal is, once looked up (withActors): plain values in the SQL, short plans. */
   actors?: string[];
+  /** About which share of all patients the principal sees (withActors): how a broad search's page is checked. */
+  share?: number;
 }
 
 /** `Type.param` of the references that put a resource of another type than Patient in a patient's compartment. */
 const pairs = () => compartmentPairs('Patient').filter((pair) => !pair.startsWith('Patient.'));
-
-const ACTIVE = (l: string) => `${l}.start <= now() AND ${l}.until > now()`;
 
 /** The actors the principal is: its role, practitioner and the role's organisation, or the organisation and its roles. */
 type Principal = Visibility['principal'];
@@ -47,80 +47,71 @@ function actorsSql(pr: Exclude<Principal, { nobody: true }>, p: Params): string 
 }
 
 /**
- * The condition that the patient `pid` (SQL) is one whose data the principal may see: linked as
- * an active participant of an active CareTeam (or by a consent to share), or through an
- * organisation holding the record; and not objecting to it (globally, which spares their médecin
- * traitant, or to one of its actors); or under one of its break-glass accesses in force.
- * `withOpposition` false: whatever the patient's oppositions (their Consents stay readable, so
- * that oppositions can be withdrawn). Evaluated per patient with the care_link index, so that a
- * page or an include costs a few index probes per row, not the principal's whole list.
- */
-function patientOk(v: Visibility, pid: string, p: Params, withOpposition: boolean, actors: string): string {
-  const linked =
-    `EXISTS (SELECT 1 FROM care_link l WHERE l.patient = ${pid} AND l.actor IN ${actors} AND ${ACTIVE('l')} ` +
-    `AND (l.kind IN ('member', 'pcp', 'permit') OR (l.kind = 'holder' AND l.actor = ANY(${p.add(v.recordHolders)}::text[]))))`;
-  const denied =
-    `EXISTS (SELECT 1 FROM care_link d WHERE d.patient = ${pid} AND d.kind = 'deny' AND ${ACTIVE('d')} AND (d.actor IN ${actors} OR (d.actor = '*' AND NOT EXISTS ` +
-    `(SELECT 1 FROM care_link t WHERE t.patient = d.patient AND t.kind = 'pcp' AND t.actor IN ${actors} AND ${ACTIVE('t')}))))`;
-  const glass = v.breakGlassActor
-    ? ` OR EXISTS (SELECT 1 FROM break_glass b WHERE b.patient = ${pid} AND b.actor = ${p.add(v.breakGlassActor)} AND b.until > now())`
-    : '';
-  return `((${linked}${withOpposition ? ` AND NOT ${denied}` : ''})${glass})`;
-}
-
-/**
- * The ids of the patients whose data the principal may see, as patientOk says, computed at once
- * (once per statement, hashed): cheaper than probes when many rows are checked.
- */
-function patientSetSql(v: Visibility, p: Params, withOpposition: boolean, actors: string): string {
-  const parts = [
-    `SELECT l.patient FROM care_link l WHERE l.actor IN ${actors} AND ${ACTIVE('l')} ` +
-      `AND (l.kind IN ('member', 'pcp', 'permit') OR (l.kind = 'holder' AND l.actor = ANY(${p.add(v.recordHolders)}::text[])))`,
-  ];
-  if (withOpposition) {
-    // By actor ('*' being one), so that the actor index finds them, not a scan of every opposition.
-    parts.push(
-      `EXCEPT SELECT d.patient FROM care_link d WHERE d.kind = 'deny' AND d.actor IN (SELECT actor FROM ${actors} a (actor) UNION ALL SELECT '*') AND ${ACTIVE('d')} ` +
-        `AND (d.actor <> '*' OR NOT EXISTS (SELECT 1 FROM care_link t WHERE t.patient = d.patient AND t.kind = 'pcp' AND t.actor IN ${actors} AND ${ACTIVE('t')}))`,
-    );
-  }
-  if (v.breakGlassActor) parts.push(`UNION SELECT b.patient FROM break_glass b WHERE b.actor = ${p.add(v.breakGlassActor)} AND b.until > now()`);
-  return parts.join(' ');
-}
-
-/**
- * How the rules are checked: `probe`, per patient with index probes (reads, includes, searches
- * of one patient: few rows), or `set`, against the principal's whole list of patients computed
- * once per statement (broad searches and their counts: many rows).
+ * How the rules are checked: `probe`, per patient (reads, includes, searches of one patient: few
+ * rows), or `set`, against the principal's whole list of patients computed once per statement
+ * and hashed (broad searches and their counts: many rows).
  */
 export type AccessCheck = 'probe' | 'set';
 
-/** The actors of the principal as SQL for `IN`: the looked-up list, or a subquery; undefined for nobody. */
-function actorsOf(v: Visibility, p: Params): string | undefined {
+/**
+ * The rules' arguments as SQL (the functions of migration 009 apply them): the principal's
+ * actors (the looked-up list, or a subquery), the record holders and the break-glass key.
+ * Undefined for nobody.
+ */
+function ruleArgs(v: Visibility, p: Params): string | undefined {
   if ('nobody' in v.principal) return undefined;
-  if (v.actors) return `(SELECT unnest(${p.add(v.actors)}::text[]))`;
-  return `(${actorsSql(v.principal, p)})`;
+  const actors = v.actors ? `${p.add(v.actors)}::text[]` : `ARRAY(${actorsSql(v.principal, p)})`;
+  return `${actors}, ${p.add(v.recordHolders)}::text[], ${p.add(v.breakGlassActor ?? null)}::text`;
+}
+
+/** The condition that the patient `pid` (SQL) is one whose data the principal may see, as `check` says. */
+function patientSql(pid: string, args: string, withOpposition: boolean, check: AccessCheck): string {
+  return check === 'probe'
+    ? `patient_visible(${pid}, ${args}, ${withOpposition})`
+    : `${pid} IN (SELECT visible_patients(${args}, ${withOpposition}))`;
 }
 
 /** How long a principal's actors are kept: a role moved to another structure keeps the old one's reach that long. */
 const ACTORS_TTL_MS = 5_000;
+/** How long a principal's share of the patients is kept: it only chooses a plan. */
+const SHARE_TTL_MS = 60_000;
 
-const actorsCaches = new WeakMap<object, Map<string, { at: number; actors: string[] }>>();
+interface Looked {
+  at: number;
+  actors: string[];
+  shareAt: number;
+  share: number;
+}
 
-/** The visibility with its principal's actors looked up in `q`, kept a few seconds per database (`cache`). */
+const lookups = new WeakMap<object, Map<string, Looked>>();
+
+/**
+ * The visibility with its principal's actors looked up in `q` (kept a few seconds per database,
+ * `cache`), and the share of the patients it sees (kept a minute).
+ */
 export async function withActors(q: Queryable, v: Visibility | null, cache: object): Promise<Visibility | null> {
   if (!v || v.actors || 'nobody' in v.principal) return v;
   const key = JSON.stringify(v.principal);
-  let actorsCache = actorsCaches.get(cache);
-  if (!actorsCache) actorsCaches.set(cache, (actorsCache = new Map()));
-  let hit = actorsCache.get(key);
-  if (!hit || Date.now() - hit.at > ACTORS_TTL_MS) {
+  let byPrincipal = lookups.get(cache);
+  if (!byPrincipal) lookups.set(cache, (byPrincipal = new Map()));
+  let hit = byPrincipal.get(key);
+  const now = Date.now();
+  if (!hit || now - hit.at > ACTORS_TTL_MS) {
     const p = new SqlParams();
     const rows = await q.query<{ actor: string }>(actorsSql(v.principal, p), p.values);
-    hit = { at: Date.now(), actors: rows.map((r) => r.actor) };
-    actorsCache.set(key, hit);
+    hit = { at: now, actors: rows.map((r) => r.actor), shareAt: hit?.shareAt ?? 0, share: hit?.share ?? 0 };
+    byPrincipal.set(key, hit);
   }
-  return { ...v, actors: hit.actors };
+  if (now - hit.shareAt > SHARE_TTL_MS) {
+    const p = new SqlParams();
+    const [{ seen, patients }] = await q.query<{ seen: number; patients: number }>(
+      `SELECT (SELECT count(*) FROM visible_patients(${ruleArgs({ ...v, actors: hit.actors }, p)}, false))::int AS seen, ` +
+        `(SELECT count(*) FROM resource WHERE type = 'Patient' AND NOT deleted)::int AS patients`,
+      p.values,
+    );
+    Object.assign(hit, { shareAt: now, share: patients ? seen / patients : 0 });
+  }
+  return { ...v, actors: hit.actors, share: hit.share };
 }
 
 /**
@@ -131,19 +122,15 @@ export async function withActors(q: Queryable, v: Visibility | null, cache: obje
  */
 export function accessSql(v: Visibility, alias: string, types: string[], p: Params, check: AccessCheck = 'probe'): string {
   // Added to the parameters only once a condition uses it: PostgreSQL refuses a parameter whose type nothing tells.
-  let actors: string | undefined | null = null;
+  let args: string | undefined | null = null;
   const ok = (pid: string, withOpposition: boolean) => {
-    if (actors === null) actors = actorsOf(v, p);
-    if (!actors) return 'false';
-    return check === 'probe' ? patientOk(v, pid, p, withOpposition, actors) : `${pid} IN (${patientSetSql(v, p, withOpposition, actors)})`;
+    if (args === null) args = ruleArgs(v, p);
+    return args ? patientSql(pid, args, withOpposition, check) : 'false';
   };
   // A correlated scalar subquery: the planner keeps it per row (an EXISTS would become an
-  // anti-join over every patient reference of the database).
+  // anti-join over every patient reference of the type); a `set` check's list is hashed once.
   const outside = (params: string, withOpposition: boolean) =>
-    check === 'probe'
-      ? `NOT coalesce((SELECT true FROM sp_reference ax WHERE ax.rid = ${alias}.rid AND ${params} AND ax.target_type = 'Patient' AND NOT ${ok('ax.target_id', withOpposition)} LIMIT 1), false)`
-      : // An anti-join over the type's patient references, which the planner may hash.
-        `NOT EXISTS (SELECT 1 FROM sp_reference ax WHERE ax.rid = ${alias}.rid AND ${params} AND ax.target_type = 'Patient' AND NOT ${ok('ax.target_id', withOpposition)})`;
+    `NOT coalesce((SELECT true FROM sp_reference ax WHERE ax.rid = ${alias}.rid AND ${params} AND ax.target_type = 'Patient' AND NOT ${ok('ax.target_id', withOpposition)} LIMIT 1), false)`;
   const forType = (type: string): string | undefined => {
     if (type === 'Patient') return ok(`${alias}.id`, true);
     const params = compartmentParams('Patient', type);
@@ -178,6 +165,6 @@ export function historyAccessSql(v: Visibility, alias: string, type: string | un
 
 /** The condition that a patient id (SQL) is one the principal cares for, whatever the patient's oppositions. */
 export function caresForSql(v: Visibility, patient: string, p: Params): string {
-  const actors = actorsOf(v, p);
-  return actors ? patientOk(v, patient, p, false, actors) : 'false';
+  const args = ruleArgs(v, p);
+  return args ? patientSql(patient, args, false, 'probe') : 'false';
 }

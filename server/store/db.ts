@@ -39,7 +39,9 @@ function statement(sql: string, params: unknown[] | undefined, options: QueryOpt
 }
 
 export function openPostgres(url: string, poolSize: number): Database {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  // No JIT: the access checks' correlated subplans carry cost estimates far above what they
+  // read, and compiling them takes longer than running them (hundreds of ms).
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, options: '-c jit=off' });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   return {

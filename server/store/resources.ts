@@ -1,6 +1,6 @@
 import { careLinkCtes, type CareLink } from './care-links.js';
 import type { Queryable } from './db.js';
-import { indexCtes, type IndexRows } from './search-index.js';
+import { batchIndexCtes, indexCtes, type IndexRows } from './search-index.js';
 
 /** One version of a resource as stored: content is the JSON text, null for a delete. */
 export interface StoredVersion {
@@ -84,6 +84,38 @@ export async function writeVersion(
   }
   const [{ rid }] = await q.query<{ rid: number }>(sql, params, { prepare: true });
   return { rid, type: v.type, id: v.id, version: v.version, lastUpdated: v.lastUpdated, deleted, content: v.content };
+}
+
+/**
+ * Writes the first versions of new resources (of types without care links) in one statement,
+ * whatever their number: the row, history row and index rows of all of them. For writes that
+ * come in numbers, such as the audit trail.
+ */
+export async function createVersions(q: Queryable, versions: { version: NewVersion; index: IndexRows }[]): Promise<void> {
+  if (!versions.length) return;
+  const params: unknown[] = [];
+  const column = (pick: (v: NewVersion) => unknown, type: string) => {
+    params.push(versions.map((v) => pick(v.version)));
+    return `$${params.length}::${type}[]`;
+  };
+  const columns = [
+    column((v) => v.type, 'text'),
+    column((v) => v.id, 'text'),
+    column((v) => v.version, 'integer'),
+    column((v) => v.lastUpdated, 'timestamptz'),
+    column((v) => v.method, 'text'),
+    column((v) => v.content, 'text'),
+  ];
+  const parts = [
+    `input AS (SELECT * FROM unnest(${columns.join(', ')}) WITH ORDINALITY AS u(type, id, version, last_updated, method, content, n))`,
+    `r AS (INSERT INTO resource (type, id, version, last_updated, deleted, content)
+       SELECT type, id, version, last_updated, false, content FROM input RETURNING rid, type, id)`,
+    `o AS (SELECT r.rid, input.* FROM r JOIN input ON input.type = r.type AND input.id = r.id)`,
+    `v AS (INSERT INTO resource_version (rid, version, type, id, last_updated, method, content)
+       SELECT rid, version, type, id, last_updated, method, content FROM o)`,
+    ...batchIndexCtes('o', versions.map((v) => v.index), params),
+  ];
+  await q.query(`WITH ${parts.join(',\n')} SELECT count(*) FROM o`, params);
 }
 
 export interface HistoryQuery {

@@ -66,6 +66,36 @@ const TABLES: { [K in keyof IndexRows]: TableSpec<IndexRows[K][number]> } = {
 const MAX_INDEXED_CHARS = 512;
 const indexable = (v: unknown) => (typeof v === 'string' && v.length > MAX_INDEXED_CHARS ? v.slice(0, MAX_INDEXED_CHARS) : v);
 
+/** Whose index rows an INSERT writes: the SQL of their row id and type, and for several resources, the join that gives them. */
+interface Owner {
+  rid: string;
+  type: string;
+  /** Per row, the ordinal of its resource in `join` (several resources). */
+  ordinals?: number[];
+  join?: string;
+}
+
+/** The CTE inserting `list` into one index table, from arrays unnested in one placeholder per column. */
+function insertCte(table: keyof IndexRows, list: Row[], params: unknown[], owner: Owner): string {
+  const spec = TABLES[table] as TableSpec<Row>;
+  const arrays: unknown[][] = [list.map((r) => r.param), ...spec.columns.map(() => []), list.map((r) => r.grp ?? null)];
+  for (const row of list) spec.pick(row).forEach((v, i) => arrays[i + 1].push(table === 'text' ? v : indexable(v)));
+  const types = ['text', ...spec.types, 'integer'];
+  if (owner.ordinals) {
+    arrays.push(owner.ordinals);
+    types.push('integer');
+  }
+  const placeholders = arrays.map((a, i) => {
+    params.push(a);
+    return `$${params.length}::${types[i]}[]`;
+  });
+  const names = types.map((_, i) => `c${i}`);
+  const grp = owner.ordinals ? types.length - 2 : types.length - 1;
+  const values = ['u.c0', ...(spec.insert ?? spec.columns.map((_, i) => `u.c${i + 1}`)), `u.c${grp}`];
+  return `i_${table} AS (INSERT INTO sp_${table} (rid, type, param, ${spec.columns.join(', ')}, grp)
+         SELECT ${owner.rid}, ${owner.type}::text, ${values.join(', ')} FROM unnest(${placeholders.join(', ')}) AS u(${names.join(', ')}) ${owner.join ?? ''})`;
+}
+
 /**
  * The data-modifying CTEs that write one resource's index rows (and, with `replace`, delete its old
  * ones), to be run in the same statement as the resource row itself: a write costs one round trip
@@ -77,21 +107,23 @@ export function indexCtes(rid: string, type: string, rows: IndexRows | null, par
   for (const table of Object.keys(TABLES) as (keyof IndexRows)[]) {
     if (replace) parts.push(`d_${table} AS (DELETE FROM sp_${table} WHERE rid = ${rid})`);
     const list = rows?.[table] as Row[] | undefined;
-    if (!list?.length) continue;
-    const spec = TABLES[table] as TableSpec<Row>;
-    const arrays: unknown[][] = [list.map((r) => r.param), ...spec.columns.map(() => []), list.map((r) => r.grp ?? null)];
-    for (const row of list) spec.pick(row).forEach((v, i) => arrays[i + 1].push(table === 'text' ? v : indexable(v)));
-    const types = ['text', ...spec.types, 'integer'];
-    const placeholders = arrays.map((a, i) => {
-      params.push(a);
-      return `$${params.length}::${types[i]}[]`;
-    });
-    const names = types.map((_, i) => `c${i}`);
-    const values = ['u.c0', ...(spec.insert ?? spec.columns.map((_, i) => `u.c${i + 1}`)), `u.c${types.length - 1}`];
-    parts.push(
-      `i_${table} AS (INSERT INTO sp_${table} (rid, type, param, ${spec.columns.join(', ')}, grp)
-         SELECT ${rid}, ${type}::text, ${values.join(', ')} FROM unnest(${placeholders.join(', ')}) AS u(${names.join(', ')}))`,
-    );
+    if (list?.length) parts.push(insertCte(table, list, params, { rid, type }));
+  }
+  return parts;
+}
+
+/**
+ * The CTEs that write the index rows of several new resources in one statement: one INSERT per
+ * table. `owners` names the CTE with their `rid`, `type` and ordinal `n` (1 for the first of `rows`).
+ */
+export function batchIndexCtes(owners: string, rows: IndexRows[], params: unknown[]): string[] {
+  const parts: string[] = [];
+  for (const table of Object.keys(TABLES) as (keyof IndexRows)[]) {
+    const list = rows.flatMap((r) => r[table] as Row[]);
+    if (!list.length) continue;
+    const ordinals = rows.flatMap((r, i) => (r[table] as Row[]).map(() => i + 1));
+    const n = `c${TABLES[table].columns.length + 2}`;
+    parts.push(insertCte(table, list, params, { rid: 'o.rid', type: 'o.type', ordinals, join: `JOIN ${owners} o ON o.n = u.${n}` }));
   }
   return parts;
 }

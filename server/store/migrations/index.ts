@@ -6,6 +6,7 @@ import * as searchPlans from './005-search-plans.js';
 import * as access from './006-access.js';
 import * as accessChecks from './007-access-checks.js';
 import * as referenceRids from './008-reference-rids.js';
+import * as accessFunctions from './009-access-functions.js';
 
 /** Every schema version, in order. A migration is never edited once released: add a new one. */
 export const migrations: { version: number; name: string; statements: string[] }[] = [
@@ -17,4 +18,5 @@ export const migrations: { version: number; name: string; statements: string[] }
   { version: 6, name: 'access', statements: access.statements },
   { version: 7, name: 'access-checks', statements: accessChecks.statements },
   { version: 8, name: 'reference-rids', statements: referenceRids.statements },
+  { version: 9, name: 'access-functions', statements: accessFunctions.statements },
 ];
