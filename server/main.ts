@@ -75,7 +75,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
         server.closeIdleConnections();
       });
       auth?.stop();
-      await audit?.flush();
+      await audit?.close();
       await db.close();
     })());
   return { url, server, db, logger, close, ...(demoLogins ? { demoLogins } : {}) };

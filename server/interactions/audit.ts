@@ -2,6 +2,7 @@ import type { AuditEvent, Bundle, Resource } from '@medplum/fhirtypes';
 import type { Logger } from 'pino';
 import { auditEvent, provenance, type AccessRecord } from '../auth/audit-event.js';
 import { breakGlassActor } from '../auth/principal.js';
+import type { Access } from '../auth/tokens.js';
 import { FhirError } from '../fhir/outcome.js';
 import type { Database, Queryable } from '../store/db.js';
 import { isPatientData } from './access.js';
@@ -22,6 +23,8 @@ export class AuditLog implements AuditSink {
   private pending: AuditEvent[] = [];
   private timer?: NodeJS.Timeout;
   private writing: Promise<void> = Promise.resolve();
+  /** Traced interactions running, whose records are still to come. */
+  private running = 0;
 
   constructor(private readonly ctx: { db: Database; baseUrl: string; log: Logger }) {}
 
@@ -29,6 +32,25 @@ export class AuditLog implements AuditSink {
     this.pending.push(event);
     if (this.pending.length >= FLUSH_COUNT) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+  }
+
+  async during<T>(fn: () => Promise<T>): Promise<T> {
+    this.running++;
+    try {
+      return await fn();
+    } finally {
+      this.running--;
+    }
+  }
+
+  /**
+   * Stores every record, once the interactions still running (a client gone away does not stop
+   * them) have queued theirs, or after `waitMs`.
+   */
+  async close(waitMs = 10_000): Promise<void> {
+    const until = Date.now() + waitMs;
+    while (this.running && Date.now() < until) await new Promise((r) => setTimeout(r, FLUSH_MS));
+    await this.flush();
   }
 
   flush(): Promise<void> {
@@ -61,6 +83,19 @@ export async function traced(ctx: Context, req: FhirRequest, route: Route, p: { 
   const audit = ctx.audit;
   const type = p.target || p.type || undefined;
   if (!access || !audit || !route.permission || route.selfAudited || (type && !isPatientData(type))) return run(ctx);
+  return audit.during(() => tracedRun(ctx, audit, access, req, route, p, type, run));
+}
+
+async function tracedRun(
+  ctx: Context,
+  audit: AuditSink,
+  access: Access,
+  req: FhirRequest,
+  route: Route,
+  p: { type: string; id: string; target?: string },
+  type: string | undefined,
+  run: (ctx: Context) => Promise<FhirResponse>,
+): Promise<FhirResponse> {
   const started = new Date();
   // Whoever reads the trail sees it up to their own request.
   if (type === 'AuditEvent') await audit.flush();
@@ -83,7 +118,7 @@ export async function traced(ctx: Context, req: FhirRequest, route: Route, p: { 
     return auditEvent({ ...r, ...(reason ? { breakGlass: reason } : {}) }, ctx.baseUrl);
   };
   try {
-    if (WRITES.has(route.permission) && !operation) {
+    if (WRITES.has(route.permission ?? '') && !operation) {
       return await inTransaction(ctx, async (tx) => {
         const res = await run({ ...ctx, tx });
         const r = record(res);

@@ -29,6 +29,8 @@ export interface AuditSink {
   queue(event: AuditEvent): void;
   /** Stores what is queued; resolves once it is. */
   flush(): Promise<void>;
+  /** Runs a traced interaction: closing waits for it, and for its record. */
+  during<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 export interface Prefer {
