@@ -112,8 +112,9 @@ function addValue(
 }
 
 /**
- * `_text`: the narrative as plain text; `_content`: every string of the resource. Stored without
- * accents, like string values, so that 'helene' finds 'Hélène'.
+ * `_text`: the narrative as plain text; `_content`: every string of the resource that holds words
+ * (not references, URIs, dates or base64: each would add a term of its own to the index of every
+ * write). Stored without accents, like string values, so that 'helene' finds 'Hélène'.
  */
 function fullText(resource: Resource): IndexRows['text'] {
   const rows: IndexRows['text'] = [];
@@ -125,8 +126,14 @@ function fullText(resource: Resource): IndexRows['text'] {
   return rows;
 }
 
+/** Strings that are no words: URIs, dates and instants, long runs without a space (base64, hashes). */
+const NOT_WORDS = /^(?:[a-z][a-z0-9+.-]*:\S*|\d{4}(?:-\d{2}(?:-\d{2}(?:T\S*)?)?)?|\S{65,})$/i;
+
 function collectStrings(value: unknown, out: string[], key = ''): void {
-  if (typeof value === 'string') out.push(key === 'div' ? htmlToText(value) : value);
+  if (typeof value === 'string') {
+    if (key === 'div') out.push(htmlToText(value));
+    else if (key !== 'reference' && !NOT_WORDS.test(value)) out.push(value);
+  }
   else if (Array.isArray(value)) for (const v of value) collectStrings(v, out, key);
   else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) if (k !== 'meta' && k !== 'resourceType') collectStrings(v, out, k);

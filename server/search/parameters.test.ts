@@ -153,6 +153,10 @@ describe.each(DATABASES)('search parameters on %s', (kind) => {
     expect(await ids('Patient?_text=tilleuls')).toEqual([]);
     expect(await ids('Patient?_content=tilleuls')).toEqual(['helene']);
     expect(await ids(`Patient?_content=${q('"parcours de soins" -diabete')}`)).toEqual(['helene']);
+    // Words only: not the references, URIs and dates, which have their own parameters.
+    expect(await ids('Patient?_content=emilie')).toEqual([]);
+    expect(await ids('Patient?_content=1950-06-01')).toEqual([]);
+    expect(await ids('Patient?_content=0477000001')).toEqual(['helene']);
   });
 
   it('unknown and malformed parameters: ignored and reported (lenient), 400 (strict)', async () => {
