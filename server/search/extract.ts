@@ -58,7 +58,19 @@ export function extractIndex(resource: Resource, baseUrl: string): IndexRows {
     });
   }
   rows.text.push(...fullText(resource));
-  return rows;
+  return withoutRepeats(rows);
+}
+
+/** A row twice matches nothing more: each is kept once (an AuditEvent names many entities of one type). */
+function withoutRepeats(rows: IndexRows): IndexRows {
+  const once = <R>(list: R[]) => {
+    const seen = new Set<string>();
+    return list.filter((row) => {
+      const key = JSON.stringify(row);
+      return !seen.has(key) && !!seen.add(key);
+    });
+  };
+  return Object.fromEntries(Object.entries(rows).map(([table, list]) => [table, once(list as unknown[])])) as unknown as IndexRows;
 }
 
 /** The index parameter name of the i-th component of a composite parameter. */
