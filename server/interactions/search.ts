@@ -2,7 +2,7 @@ import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { notFound, outcome } from '../fhir/outcome.js';
 import { project } from '../fhir/projection.js';
 import { executeSearch } from '../search/execute.js';
-import { syncSearchParameters } from '../search/loaded-params.js';
+import { syncSearchParametersForSearch } from '../search/loaded-params.js';
 import { parseSearch } from '../search/parse.js';
 import type { StoredVersion } from '../store/resources.js';
 import { isResourceType } from '../validation/registry.js';
@@ -28,7 +28,7 @@ export async function search(
     for (const [k, v] of new URLSearchParams(req.body)) query.append(k, v);
   }
   const q = reader(ctx);
-  await syncSearchParameters(q);
+  await syncSearchParametersForSearch(q);
   const parsed = parseSearch(type ? [type] : [], query, req.prefer.handling === 'strict', compartment);
   const result = await executeSearch(q, parsed, ctx.baseUrl, await visibilityOf(ctx));
 

@@ -45,6 +45,21 @@ async function readRows(q: Queryable, since: Date): Promise<void> {
   }
 }
 
+/** How stale the registry may be for a search: how late another process's SearchParameter applies to searches here. */
+const FRESH_MS = 1000;
+/** After this process wrote a SearchParameter, searches check on every use for this long, so that it applies once committed. */
+const AFTER_WRITE_MS = 3000;
+let checkedAt = 0;
+let writtenAt = 0;
+
+/** The same, before a search: at most once a second, but on every search for a while after a SearchParameter was written here. */
+export async function syncSearchParametersForSearch(q: Queryable): Promise<void> {
+  const now = Date.now();
+  if (now - checkedAt < FRESH_MS && now - writtenAt > AFTER_WRITE_MS) return;
+  await syncSearchParameters(q);
+  checkedAt = now;
+}
+
 /** The same, before writes: once per transaction, and again after it wrote a SearchParameter. */
 export async function syncSearchParametersOnce(tx: Queryable): Promise<void> {
   if (synced.has(tx)) return;
@@ -55,4 +70,5 @@ export async function syncSearchParametersOnce(tx: Queryable): Promise<void> {
 /** A SearchParameter was written in `tx`: the next write in it reads the database again. */
 export function searchParametersChanged(tx: Queryable): void {
   synced.delete(tx);
+  writtenAt = Date.now();
 }

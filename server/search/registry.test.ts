@@ -69,7 +69,7 @@ describe.runIf(DATABASES.includes('postgres'))('SearchParameters across server p
     await db?.drop();
   });
 
-  it('another process picks up a SearchParameter at once; maillage reindex backfills with progress', async () => {
+  it('another process picks up a SearchParameter within a second; maillage reindex backfills with progress', async () => {
     const api = client(server.base);
     await api.put('Patient/helene', patients[0]);
     const other = await spawnServer({ DATABASE_URL: db.url });
