@@ -7,6 +7,7 @@ import * as access from './006-access.js';
 import * as accessChecks from './007-access-checks.js';
 import * as referenceRids from './008-reference-rids.js';
 import * as accessFunctions from './009-access-functions.js';
+import * as referenceUrls from './010-reference-urls.js';
 
 /** Every schema version, in order. A migration is never edited once released: add a new one. */
 export const migrations: { version: number; name: string; statements: string[] }[] = [
@@ -19,4 +20,5 @@ export const migrations: { version: number; name: string; statements: string[] }
   { version: 7, name: 'access-checks', statements: accessChecks.statements },
   { version: 8, name: 'reference-rids', statements: referenceRids.statements },
   { version: 9, name: 'access-functions', statements: accessFunctions.statements },
+  { version: 10, name: 'reference-urls', statements: referenceUrls.statements },
 ];
