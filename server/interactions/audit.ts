@@ -22,7 +22,7 @@ const FLUSH_COUNT = 200;
 export class AuditLog implements AuditSink {
   private pending: AuditEvent[] = [];
   private timer?: NodeJS.Timeout;
-  private writing: Promise<void> = Promise.resolve();
+  private readonly writing = new Set<Promise<unknown>>();
   /** Traced interactions running, whose records are still to come. */
   private running = 0;
 
@@ -53,20 +53,23 @@ export class AuditLog implements AuditSink {
     await this.flush();
   }
 
+  /**
+   * Stores what is queued, beside the batches still being stored (each waits for a connection like
+   * any request: one at a time, the trail would fall behind a busy server); resolves once all are.
+   */
   flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
     const batch = this.pending;
     this.pending = [];
-    this.writing = this.writing.then(async () => {
-      if (!batch.length) return;
-      try {
-        await this.ctx.db.transaction((tx) => persistRecords(this.ctx, tx, batch));
-      } catch (err) {
-        this.ctx.log.error({ err, events: batch.length }, 'AuditEvents could not be stored');
-      }
-    });
-    return this.writing;
+    if (batch.length) {
+      const stored = this.ctx.db
+        .transaction((tx) => persistRecords(this.ctx, tx, batch))
+        .catch((err: unknown) => this.ctx.log.error({ err, events: batch.length }, 'AuditEvents could not be stored'))
+        .finally(() => this.writing.delete(stored));
+      this.writing.add(stored);
+    }
+    return Promise.all(this.writing).then(() => undefined);
   }
 }
 

@@ -40,7 +40,8 @@ export function extractIndex(resource: Resource, baseUrl: string): IndexRows {
     if (!values) memo.set(key, (values = evaluate(atom, on)));
     return values;
   };
-  for (const sp of searchParamsOf(resource.resourceType).values()) {
+  const params = searchParamsOf(resource.resourceType);
+  for (const sp of params.values()) {
     if (!sp.atom || !sp.expression || RESOURCE_COLUMN_PARAMS.has(sp.code)) continue;
     const values = once(sp.expression, sp.atom, input);
     if (sp.type !== 'composite') {
@@ -57,7 +58,7 @@ export function extractIndex(resource: Resource, baseUrl: string): IndexRows {
       });
     });
   }
-  rows.text.push(...fullText(resource));
+  if (params.has('_content')) rows.text.push(...fullText(resource));
   return withoutRepeats(rows);
 }
 

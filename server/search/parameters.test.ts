@@ -157,6 +157,10 @@ describe.each(DATABASES)('search parameters on %s', (kind) => {
     expect(await ids('Patient?_content=emilie')).toEqual([]);
     expect(await ids('Patient?_content=1950-06-01')).toEqual([]);
     expect(await ids('Patient?_content=0477000001')).toEqual(['helene']);
+    // The server's own records (one per access) have no full text.
+    expect((await t.api.get('AuditEvent?_content=lecture', { prefer: 'handling=strict' })).status).toBe(400);
+    expect((await t.api.get('Provenance?_text=auteur', { prefer: 'handling=strict' })).status).toBe(400);
+    expect((await t.api.get('Consent?_content=opposition', { prefer: 'handling=strict' })).status).toBe(200);
   });
 
   it('unknown and malformed parameters: ignored and reported (lenient), 400 (strict)', async () => {

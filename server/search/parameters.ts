@@ -33,6 +33,13 @@ export const RESOURCE_COLUMN_PARAMS = new Set(['_id', '_lastUpdated']);
 export const FULL_TEXT_PARAMS = new Set(['_text', '_content']);
 
 /**
+ * The records the server writes of its own accord, one per access: they have no words worth a
+ * full-text index (codes, ids and times, searched by their own parameters), which would cost a
+ * third of storing each.
+ */
+const WITHOUT_FULL_TEXT = new Set(['AuditEvent', 'Provenance']);
+
+/**
  * The registry: the base R4 parameters, overlaid with those loaded as SearchParameter resources
  * (which replace a base one of the same code on the same type).
  */
@@ -52,6 +59,7 @@ function parse(expression: string): FhirPathAtom {
 function compile(sp: SearchParameter, into: Map<string, Map<string, SearchParam>>): void {
   const bases = ((sp.base ?? []) as string[]).flatMap((b) => (b === 'Resource' || b === 'DomainResource' ? resourceTypes() : [b]));
   for (const resourceType of bases) {
+    if (FULL_TEXT_PARAMS.has(sp.code as string) && WITHOUT_FULL_TEXT.has(resourceType)) continue;
     const expression = sp.expression ? expressionFor(resourceType, sp.expression) : undefined;
     let params = into.get(resourceType);
     if (!params) into.set(resourceType, (params = new Map()));

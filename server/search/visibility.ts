@@ -18,7 +18,8 @@ export interface Visibility {
   breakGlassActor?: string;
   /** The actors the principal is, once looked up (withActors): plain values in the SQL, short plans. */
   actors?: string[];
-  /** About which share of all patients the principal sees (withActors): how a broad search's page is checked. */
+  /** About how many patients the principal sees, and which share of all patients that is (withActors): how a broad search's page is checked. */
+  seen?: number;
   share?: number;
 }
 
@@ -80,6 +81,7 @@ interface Looked {
   at: number;
   actors: string[];
   shareAt: number;
+  seen: number;
   share: number;
 }
 
@@ -87,7 +89,7 @@ const lookups = new WeakMap<object, Map<string, Looked>>();
 
 /**
  * The visibility with its principal's actors looked up in `q` (kept a few seconds per database,
- * `cache`), and the share of the patients it sees (kept a minute).
+ * `cache`), and how many patients it sees (kept a minute).
  */
 export async function withActors(q: Queryable, v: Visibility | null, cache: object): Promise<Visibility | null> {
   if (!v || v.actors || 'nobody' in v.principal) return v;
@@ -99,7 +101,7 @@ export async function withActors(q: Queryable, v: Visibility | null, cache: obje
   if (!hit || now - hit.at > ACTORS_TTL_MS) {
     const p = new SqlParams();
     const rows = await q.query<{ actor: string }>(actorsSql(v.principal, p), p.values);
-    hit = { at: now, actors: rows.map((r) => r.actor), shareAt: hit?.shareAt ?? 0, share: hit?.share ?? 0 };
+    hit = { at: now, actors: rows.map((r) => r.actor), shareAt: hit?.shareAt ?? 0, seen: hit?.seen ?? 0, share: hit?.share ?? 0 };
     byPrincipal.set(key, hit);
   }
   if (now - hit.shareAt > SHARE_TTL_MS) {
@@ -109,9 +111,9 @@ export async function withActors(q: Queryable, v: Visibility | null, cache: obje
         `(SELECT count(*) FROM resource WHERE type = 'Patient' AND NOT deleted)::int AS patients`,
       p.values,
     );
-    Object.assign(hit, { shareAt: now, share: patients ? seen / patients : 0 });
+    Object.assign(hit, { shareAt: now, seen, share: patients ? seen / patients : 0 });
   }
-  return { ...v, actors: hit.actors, share: hit.share };
+  return { ...v, actors: hit.actors, seen: hit.seen, share: hit.share };
 }
 
 /**
