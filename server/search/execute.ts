@@ -79,11 +79,10 @@ export async function executeSearch(q: Queryable, req: SearchRequest, baseUrl: s
     next: last && (backwards || more) ? position('next', last) : undefined,
     previous: first && (backwards ? more : !!cursor) ? position('previous', first) : undefined,
   };
-  // A first page that holds every match gives the total without counting. Under the
-  // équipe-de-soins rules, a broad search may go through a whole type to count the 1,001 rows the
-  // principal may see: there, beyond the first page, only an asked-for `_total` is counted.
+  // A first page that holds every match gives the total without counting; beyond it, counting
+  // (which may walk a whole type) is done only when asked for.
   if (!cursor && !more && req.total !== 'none') result.total = page.length;
-  else if (!(visibility && check === 'set' && req.total === 'bounded')) result.total = await total(q, req, whereTotal, totalValues);
+  else if (req.total !== 'page') result.total = await total(q, req, whereTotal, totalValues);
   return result;
 }
 
@@ -112,16 +111,8 @@ function stored(row: Row): StoredVersion {
   return { rid, type, id, version, lastUpdated, deleted, content };
 }
 
-/** Beyond this many matches, a search that did not ask for `_total` gets none. */
-const TOTAL_BOUND = 1000;
-
 async function total(q: Queryable, req: SearchRequest, where: string, values: unknown[]): Promise<number | undefined> {
   if (req.total === 'none') return undefined;
-  if (req.total === 'bounded') {
-    const sql = `SELECT count(*)::int AS n FROM (SELECT 1 FROM resource r WHERE ${where} LIMIT ${TOTAL_BOUND + 1}) bounded`;
-    const n = (await q.query<{ n: number }>(sql, values))[0].n;
-    return n <= TOTAL_BOUND ? n : undefined;
-  }
   const countSql = `SELECT count(*)::int AS n FROM resource r WHERE ${where}`;
   if (req.total === 'estimate') {
     // The planner's row estimate: free, and good enough to size a result.

@@ -46,8 +46,11 @@ export interface SearchRequest {
   count: number;
   /** Opaque paging position from a `next` or `previous` link. */
   cursor?: string;
-  /** `bounded`, the default: exact up to TOTAL_BOUND matches, left out beyond (counting is a scan). */
-  total: 'none' | 'estimate' | 'accurate' | 'bounded';
+  /**
+   * `page`, the default: given when the first page holds every match, left out otherwise (counting
+   * may walk a whole type); `_count=0` and `_summary=count` count.
+   */
+  total: 'none' | 'estimate' | 'accurate' | 'page';
   /** Parameters applied, as [name, value], for the self link. */
   applied: [string, string][];
   /** Parameters the server did not understand and ignored (lenient handling). */
@@ -86,7 +89,7 @@ export function parseSearch(
   strict: boolean,
   compartment?: { type: string; id: string },
 ): SearchRequest {
-  const req: SearchRequest = { types, filters: [], sort: [], include: [], count: DEFAULT_COUNT, total: 'bounded', applied: [], ignored: [] };
+  const req: SearchRequest = { types, filters: [], sort: [], include: [], count: DEFAULT_COUNT, total: 'page', applied: [], ignored: [] };
   const skip = (name: string, why: string) => {
     if (strict) throw badRequest(`Unknown or unsupported search parameter ${name}: ${why}`);
     req.ignored.push(`${name} (${why})`);
@@ -116,6 +119,7 @@ export function parseSearch(
     req.count = 0;
     req.total = 'accurate';
   }
+  if (req.count === 0 && req.total === 'page') req.total = 'accurate';
   return req;
 }
 
