@@ -8,6 +8,7 @@ import * as accessChecks from './007-access-checks.js';
 import * as referenceRids from './008-reference-rids.js';
 import * as accessFunctions from './009-access-functions.js';
 import * as referenceUrls from './010-reference-urls.js';
+import * as searchAtScale from './011-search-at-scale.js';
 
 /** Every schema version, in order. A migration is never edited once released: add a new one. */
 export const migrations: { version: number; name: string; statements: string[] }[] = [
@@ -21,4 +22,5 @@ export const migrations: { version: number; name: string; statements: string[] }
   { version: 8, name: 'reference-rids', statements: referenceRids.statements },
   { version: 9, name: 'access-functions', statements: accessFunctions.statements },
   { version: 10, name: 'reference-urls', statements: referenceUrls.statements },
+  { version: 11, name: 'search-at-scale', statements: searchAtScale.statements },
 ];
