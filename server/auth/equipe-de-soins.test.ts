@@ -201,6 +201,28 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
     expect(under.body.entry.some((e: any) => e.resource.purposeOfEvent?.[0].coding[0].code === 'BTG' && e.resource.subtype[0].code === 'read')).toBe(true);
   });
 
+  it('a broad search finds its page past hundreds of rows outside the équipe, and pages through them', async () => {
+    // 230 Observations of P2 (seen by `other` only) come first, then 3 of P1 (seen by `member`).
+    const bulk = (id: string, patient: string) => ({ resourceType: 'Observation', id, status: 'final', code: { text: 'bulk' }, subject: { reference: `Patient/${patient}` } });
+    const entries = [...Array.from({ length: 230 }, (_, i) => bulk(`bulk-p2-${i}`, 'p2')), ...[0, 1, 2].map((i) => bulk(`bulk-p1-${i}`, 'p1'))];
+    const written = await as('operator', 'POST', '', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: entries.map((resource) => ({ resource, request: { method: 'PUT', url: `Observation/${resource.id}` } })),
+    });
+    expect(written.status).toBe(200);
+    const member = await as('member', 'GET', 'Observation?code:text=bulk&_count=2');
+    expect(ids(member)).toEqual(['bulk-p1-0', 'bulk-p1-1']);
+    const next = member.body.link.find((l: any) => l.relation === 'next').url;
+    const rest = await call('GET', next, tokens.member);
+    expect(ids(rest)).toEqual(['bulk-p1-2']);
+    expect(rest.body.link.find((l: any) => l.relation === 'next')).toBeUndefined();
+    expect((await as('member', 'GET', 'Observation?code:text=bulk&_total=accurate&_count=1')).body.total).toBe(3);
+    const other = await as('other', 'GET', 'Observation?code:text=bulk&_count=20&_total=accurate');
+    expect(ids(other).every((id: string) => id.startsWith('bulk-p2-'))).toBe(true);
+    expect(other.body.total).toBe(230);
+  });
+
   it('audit: N mixed requests give exactly the expected AuditEvents, which cannot be changed', async () => {
     const trail = async (query: string) => (await as('operator', 'GET', `AuditEvent?agent=PractitionerRole/role-member&_total=accurate&_count=0&${query}`)).body.total;
     const [before, failedBefore] = [await trail(''), await trail('outcome=4')];

@@ -52,9 +52,13 @@ export function visible(alias: string, types: string[], p: SqlParams, visibility
 export const storedColumns = (alias: string) =>
   `${alias}.rid, ${alias}.type, ${alias}.id, ${alias}.version, ${alias}.last_updated AS "lastUpdated", ${alias}.deleted, ${alias}.content`;
 
-/** The condition (over `resource <alias>`) that selects the visible resources matching every filter. */
-export function matchSql(c: Compiler, types: string[], filters: Filter[], alias: string): string {
-  const conditions = [visible(alias, types, c.p, c.visibility, c.check)];
+/**
+ * The condition (over `resource <alias>`) that selects the visible resources matching every filter
+ * (`unchecked`: the live ones, the rules left to the caller for these rows, not for those that
+ * chains and `_has` go through).
+ */
+export function matchSql(c: Compiler, types: string[], filters: Filter[], alias: string, unchecked = false): string {
+  const conditions = [unchecked ? `NOT ${alias}.deleted` : visible(alias, types, c.p, c.visibility, c.check)];
   if (types.length) conditions.push(typeIs(`${alias}.type`, types, c.p));
   for (const f of filters) conditions.push(filterSql(c, f, types, alias));
   return conditions.join(' AND ');

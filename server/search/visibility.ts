@@ -18,9 +18,6 @@ export interface Visibility {
   breakGlassActor?: string;
   /** The actors the principal is, once looked up (withActors): plain values in the SQL, short plans. */
   actors?: string[];
-  /** About how many patients the principal sees, and which share of all patients that is (withActors): how a broad search's page is checked. */
-  seen?: number;
-  share?: number;
 }
 
 /** `Type.param` of the references that put a resource of another type than Patient in a patient's compartment. */
@@ -74,46 +71,23 @@ function patientSql(pid: string, args: string, withOpposition: boolean, check: A
 
 /** How long a principal's actors are kept: a role moved to another structure keeps the old one's reach that long. */
 const ACTORS_TTL_MS = 5_000;
-/** How long a principal's share of the patients is kept: it only chooses a plan. */
-const SHARE_TTL_MS = 60_000;
 
-interface Looked {
-  at: number;
-  actors: string[];
-  shareAt: number;
-  seen: number;
-  share: number;
-}
+const actorsCaches = new WeakMap<object, Map<string, { at: number; actors: string[] }>>();
 
-const lookups = new WeakMap<object, Map<string, Looked>>();
-
-/**
- * The visibility with its principal's actors looked up in `q` (kept a few seconds per database,
- * `cache`), and how many patients it sees (kept a minute).
- */
+/** The visibility with its principal's actors looked up in `q`, kept a few seconds per database (`cache`). */
 export async function withActors(q: Queryable, v: Visibility | null, cache: object): Promise<Visibility | null> {
   if (!v || v.actors || 'nobody' in v.principal) return v;
   const key = JSON.stringify(v.principal);
-  let byPrincipal = lookups.get(cache);
-  if (!byPrincipal) lookups.set(cache, (byPrincipal = new Map()));
-  let hit = byPrincipal.get(key);
-  const now = Date.now();
-  if (!hit || now - hit.at > ACTORS_TTL_MS) {
+  let actorsCache = actorsCaches.get(cache);
+  if (!actorsCache) actorsCaches.set(cache, (actorsCache = new Map()));
+  let hit = actorsCache.get(key);
+  if (!hit || Date.now() - hit.at > ACTORS_TTL_MS) {
     const p = new SqlParams();
     const rows = await q.query<{ actor: string }>(actorsSql(v.principal, p), p.values);
-    hit = { at: now, actors: rows.map((r) => r.actor), shareAt: hit?.shareAt ?? 0, seen: hit?.seen ?? 0, share: hit?.share ?? 0 };
-    byPrincipal.set(key, hit);
+    hit = { at: Date.now(), actors: rows.map((r) => r.actor) };
+    actorsCache.set(key, hit);
   }
-  if (now - hit.shareAt > SHARE_TTL_MS) {
-    const p = new SqlParams();
-    const [{ seen, patients }] = await q.query<{ seen: number; patients: number }>(
-      `SELECT (SELECT count(*) FROM visible_patients(${ruleArgs({ ...v, actors: hit.actors }, p)}, false))::int AS seen, ` +
-        `(SELECT count(*) FROM resource WHERE type = 'Patient' AND NOT deleted)::int AS patients`,
-      p.values,
-    );
-    Object.assign(hit, { shareAt: now, seen, share: patients ? seen / patients : 0 });
-  }
-  return { ...v, actors: hit.actors, seen: hit.seen, share: hit.share };
+  return { ...v, actors: hit.actors };
 }
 
 /**
