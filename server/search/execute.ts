@@ -62,25 +62,18 @@ export async function executeSearch(q: Queryable, req: SearchRequest, baseUrl: s
     return `SELECT * FROM (SELECT ${select} FROM resource r WHERE ${where}) m ${seek} ORDER BY ${order('')}`;
   };
   const columns = [storedColumns('r'), ...req.sort.map((_, i) => `page.s${i}`)].join(', ');
-  let rows: Row[] | undefined;
-  if (visibility && check === 'set') {
-    const probing = compiler(baseUrl, visibility, 'probe');
-    const candidates = `${inOrder(probing, matchSql(probing, req.types, filters, 'r', true))} LIMIT ${PROBE_WINDOW}`;
-    // In page order, so that checking stops at the page's last row (twice the same text: a CTE
-    // would lose the order).
-    const checked = `SELECT c.* FROM (${candidates}) c JOIN resource r ON r.rid = c.rid WHERE ${visible('r', req.types, probing.p, visibility, 'probe')} ORDER BY ${order('c.')} LIMIT ${req.count + 1}`;
-    const found = await q.query<Row & { window: number }>(
-      `SELECT ${columns}, w.window FROM (SELECT count(*)::int AS window FROM (${candidates}) c) w ` +
-        `LEFT JOIN LATERAL (${checked}) page ON true LEFT JOIN resource r ON r.rid = page.rid ORDER BY ${order('page.')}`,
-      probing.p.values,
-    );
-    const page = found.filter((row) => row.rid !== null);
-    if (page.length > req.count || found[0].window < PROBE_WINDOW) rows = page;
-  }
-  rows ??= await q.query<Row>(
-    `SELECT ${columns} FROM (${inOrder(counting, whereTotal)} LIMIT ${req.count + 1}) page JOIN resource r ON r.rid = page.rid ORDER BY ${order('page.')}`,
-    counting.p.values,
-  );
+  const probed = async (v: Visibility): Promise<Row[] | undefined> => {
+    const c = compiler(baseUrl, v, 'probe');
+    const candidates = `${inOrder(c, matchSql(c, req.types, filters, 'r', true))} LIMIT ${PROBE_WINDOW}`;
+    const checked = `SELECT c.* FROM (${candidates}) c JOIN resource r ON r.rid = c.rid WHERE ${visible('r', req.types, c.p, v, 'probe')} ORDER BY ${order('c.')} LIMIT ${req.count + 1}`;
+    return probedPage(q, candidates, checked, columns, order('page.'), req.count, c.p.values);
+  };
+  const rows =
+    (visibility && check === 'set' ? await probed(visibility) : undefined) ??
+    (await q.query<Row>(
+      `SELECT ${columns} FROM (${inOrder(counting, whereTotal)} LIMIT ${req.count + 1}) page JOIN resource r ON r.rid = page.rid ORDER BY ${order('page.')}`,
+      counting.p.values,
+    ));
   const more = rows.length > req.count;
   const page = more ? rows.slice(0, req.count) : rows;
   if (backwards) page.reverse();
@@ -107,6 +100,22 @@ export async function executeSearch(q: Queryable, req: SearchRequest, baseUrl: s
  * less than listing a thousand patients.
  */
 const PROBE_WINDOW = 200;
+
+/**
+ * A page (read ahead by one) among the first candidates of a broad search, `checked` one by one
+ * in page order so that checking stops at the page's last row (the candidates' text is given
+ * twice: a CTE would lose their order). Undefined when the candidates were as many as the window
+ * and did not fill the page: the page must be sought further.
+ */
+async function probedPage(q: Queryable, candidates: string, checked: string, columns: string, order: string, count: number, values: unknown[]): Promise<Row[] | undefined> {
+  const found = await q.query<Row & { window: number }>(
+    `SELECT ${columns}, w.window FROM (SELECT count(*)::int AS window FROM (${candidates}) c) w ` +
+      `LEFT JOIN LATERAL (${checked}) page ON true LEFT JOIN resource r ON r.rid = page.rid ORDER BY ${order}`,
+    values,
+  );
+  const page = found.filter((row) => row.rid !== null);
+  return page.length > count || found[0].window < PROBE_WINDOW ? page : undefined;
+}
 
 /** A search that names its resources or its patient: few rows to check against the access rules. */
 function narrow(req: SearchRequest): boolean {
