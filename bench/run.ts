@@ -40,6 +40,7 @@ interface Options {
   duration: string;
   warmup: string;
   logLevel: string;
+  cpuProf?: string;
   rounds: string;
   reload?: boolean;
   ceiling: boolean;
@@ -53,15 +54,15 @@ async function allScenarios(): Promise<Scenario[]> {
   return modules.flat();
 }
 
-function startMaillage(url: string, logLevel: string, secured?: Record<string, string>): Promise<BenchProcess> {
+function startMaillage(url: string, opts: Pick<Options, 'logLevel' | 'cpuProf'>, secured?: Record<string, string>): Promise<BenchProcess> {
   const port = secured ? SECURED_PORT : MAILLAGE_PORT;
   const auth = secured ? { AUTH: 'on', BOOTSTRAP_CLIENT_ID: BENCH_CLIENT.id, BOOTSTRAP_CLIENT_SECRET: BENCH_CLIENT.secret, ...secured } : { AUTH: 'off' };
   return startProcess({
     name: secured ? 'Maillage, AUTH on' : 'Maillage',
-    args: [path('../dist/server/cli.js'), 'serve'],
+    args: [...(opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProf}`] : []), path('../dist/server/cli.js'), 'serve'],
     port,
     // The generated patients carry INS on the test OID (seed/identifiers.ts), which the transactions resend.
-    env: { DATABASE_URL: url, SEED: 'none', INS_TEST_IDENTITIES: 'on', LOG_LEVEL: logLevel, HOST: '127.0.0.1', BASE_URL: `http://127.0.0.1:${port}`, ...auth },
+    env: { DATABASE_URL: url, SEED: 'none', INS_TEST_IDENTITIES: 'on', LOG_LEVEL: opts.logLevel, HOST: '127.0.0.1', BASE_URL: `http://127.0.0.1:${port}`, ...auth },
     ready: '/readyz',
     logFile: `${WORK}maillage${secured ? '-secured' : ''}.log`,
   });
@@ -157,7 +158,7 @@ async function main(names: string[], opts: Options): Promise<void> {
   const pool = new pg.Pool({ connectionString: runUrl, max: 2, application_name: 'bench' });
   // An idle connection ended from outside (the run database is dropped WITH (FORCE)) must not crash the run.
   pool.on('error', () => undefined);
-  const maillage = await startMaillage(runUrl, opts.logLevel);
+  const maillage = await startMaillage(runUrl, opts);
   const ceiling = opts.ceiling && scenarios.some((s) => s.ceiling) ? await startCeiling(runUrl) : undefined;
   const rssReady = rss(maillage.pid);
   try {
@@ -166,7 +167,7 @@ async function main(names: string[], opts: Options): Promise<void> {
       // The server's PostgreSQL backends: every connection to the run database but the harness's own.
       const backends = async () =>
         (await pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name <> 'bench'`)).rows.map((r) => r.pid);
-      const secured = scenario.secured ? await startMaillage(runUrl, opts.logLevel, await scenario.secured({ db: pool, size, seed })) : undefined;
+      const secured = scenario.secured ? await startMaillage(runUrl, opts, await scenario.secured({ db: pool, size, seed })) : undefined;
       const token = secured ? await benchToken(secured.url) : undefined;
       const requestsOf = (target: BenchProcess) =>
         target === secured ? requests.map((r) => ({ ...r, headers: { ...r.headers, authorization: `Bearer ${token}` } })) : requests;
@@ -226,6 +227,7 @@ await new Command('bench')
   .option('--warmup <s>', 'seconds of the same load before measuring', '5')
   .option('--rounds <n>', 'rounds per scenario, alternating Maillage and the ceiling; the median round is kept', '1')
   .option('--log-level <level>', "Maillage's LOG_LEVEL during the measures", 'info')
+  .option('--cpu-prof <dir>', 'write a V8 CPU profile of each Maillage process into this folder (read it in Chrome DevTools)')
   .option('--reload', 'rebuild the data set even when a matching one is kept')
   .option('--no-ceiling', 'measure Maillage only')
   .option('--no-record', 'print the figures only: bench/results.json and RESULTS.md stay as they are')

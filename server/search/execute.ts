@@ -3,9 +3,9 @@ import type { Queryable } from '../store/db.js';
 import type { StoredVersion } from '../store/resources.js';
 import type { SearchRequest } from './parse.js';
 import { includes } from './include.js';
-import { compiler, matchSql, sortKeySql, storedColumns, visible, type Compiler } from './sql.js';
+import { compiler, matchRidsSql, matchSql, sortKeySql, storedColumns, visible, type Compiler } from './sql.js';
 import { withTerminologyCodes } from './terminology.js';
-import type { Visibility } from './visibility.js';
+import type { AccessCheck, Visibility } from './visibility.js';
 
 export interface SearchResult {
   matches: StoredVersion[];
@@ -40,10 +40,21 @@ export async function executeSearch(q: Queryable, req: SearchRequest, baseUrl: s
   // table), then against the whole list when those did not fill it.
   const check = narrow(req) ? 'probe' : 'set';
   const filters = await withTerminologyCodes(q, req.filters);
-  const counting = compiler(baseUrl, visibility, check);
-  const whereTotal = matchSql(counting, req.types, filters, 'r');
-  const totalValues = [...counting.p.values];
-  if (req.count === 0) return { matches: [], included: [], total: await total(q, req, whereTotal, totalValues) };
+  // Sorting by id or lastUpdated needs the resource row; by an indexed value, only its row id.
+  const rowSorted = req.sort.some((k) => k.param.code === '_id' || k.param.code === '_lastUpdated');
+  /**
+   * The rows that match, as a FROM clause over `r` with the compiler holding its values: their ids
+   * from the index alone where it can say (matchRidsSql), else the resource table.
+   */
+  const source = (v: Visibility | null, how: AccessCheck, opts: { unchecked?: boolean; ids?: boolean } = {}) => {
+    const c = compiler(baseUrl, v, how);
+    const rids = opts.ids ? matchRidsSql(c, req.types, filters, opts.unchecked) : undefined;
+    if (rids) return { c, from: `(${rids}) r` };
+    const fresh = compiler(baseUrl, v, how);
+    return { c: fresh, from: `resource r WHERE ${matchSql(fresh, req.types, filters, 'r', opts.unchecked)}` };
+  };
+  const counted = () => source(visibility, check, { ids: true });
+  if (req.count === 0) return { matches: [], included: [], total: await total(q, req, counted()) };
 
   const cursor = req.cursor !== undefined ? decodeCursor(req.cursor, req.sort.length) : undefined;
   const backwards = cursor?.d === 'previous';
@@ -53,27 +64,27 @@ export async function executeSearch(q: Queryable, req: SearchRequest, baseUrl: s
       ...req.sort.map((k, i) => `${from}s${i} ${k.desc !== backwards ? 'DESC' : 'ASC'} NULLS ${backwards ? 'FIRST' : 'LAST'}`),
       `${from}rid ${backwards ? 'DESC' : 'ASC'}`,
     ].join(', ');
-  // The rows matching `where` in page order, after the cursor, on row ids and sort values alone
-  // (index-only where the plan allows): only the page's rows are then read from the resource table.
-  const inOrder = (c: Compiler, where: string) => {
+  // The matching rows in page order, after the cursor, on row ids and sort values alone (from
+  // the index where the plan allows): only the page's rows are then read from the resource table.
+  const inOrder = ({ c, from }: { c: Compiler; from: string }) => {
     const keys = req.sort.map((k) => ({ ...sortKeySql(k, 'r', c.p), desc: k.desc }));
     const select = ['r.rid', ...keys.map((k, i) => `${k.expr} AS s${i}`)].join(', ');
     const seek = cursor ? `WHERE ${seekSql(keys, cursor, (v) => c.p.add(v))}` : '';
-    return `SELECT * FROM (SELECT ${select} FROM resource r WHERE ${where}) m ${seek} ORDER BY ${order('')}`;
+    return `SELECT * FROM (SELECT ${select} FROM ${from}) m ${seek} ORDER BY ${order('')}`;
   };
   const columns = [storedColumns('r'), ...req.sort.map((_, i) => `page.s${i}`)].join(', ');
   const probed = async (v: Visibility): Promise<Row[] | undefined> => {
-    const c = compiler(baseUrl, v, 'probe');
-    const candidates = `${inOrder(c, matchSql(c, req.types, filters, 'r', true))} LIMIT ${PROBE_WINDOW}`;
-    const checked = `SELECT c.* FROM (${candidates}) c JOIN resource r ON r.rid = c.rid WHERE ${visible('r', req.types, c.p, v, 'probe')} ORDER BY ${order('c.')} LIMIT ${req.count + 1}`;
-    return probedPage(q, candidates, checked, columns, order('page.'), req.count, c.p.values);
+    const s = source(v, 'probe', { unchecked: true, ids: !rowSorted });
+    const candidates = `${inOrder(s)} LIMIT ${PROBE_WINDOW}`;
+    const checked = `SELECT c.* FROM (${candidates}) c JOIN resource r ON r.rid = c.rid WHERE ${visible('r', req.types, s.c.p, v, 'probe')} ORDER BY ${order('c.')} LIMIT ${req.count + 1}`;
+    return probedPage(q, candidates, checked, columns, order('page.'), req.count, s.c.p.values);
   };
-  const rows =
-    (visibility && check === 'set' ? await probed(visibility) : undefined) ??
-    (await q.query<Row>(
-      `SELECT ${columns} FROM (${inOrder(counting, whereTotal)} LIMIT ${req.count + 1}) page JOIN resource r ON r.rid = page.rid ORDER BY ${order('page.')}`,
-      counting.p.values,
-    ));
+  const paged = async (): Promise<Row[]> => {
+    const s = source(visibility, check, { ids: !rowSorted });
+    const sql = `SELECT ${columns} FROM (${inOrder(s)} LIMIT ${req.count + 1}) page JOIN resource r ON r.rid = page.rid ORDER BY ${order('page.')}`;
+    return q.query<Row>(sql, s.c.p.values);
+  };
+  const rows = (visibility && check === 'set' ? await probed(visibility) : undefined) ?? (await paged());
   const more = rows.length > req.count;
   const page = more ? rows.slice(0, req.count) : rows;
   if (backwards) page.reverse();
@@ -90,7 +101,7 @@ export async function executeSearch(q: Queryable, req: SearchRequest, baseUrl: s
   // A first page that holds every match gives the total without counting; beyond it, counting
   // (which may walk a whole type) is done only when asked for.
   if (!cursor && !more && req.total !== 'none') result.total = page.length;
-  else if (req.total !== 'page') result.total = await total(q, req, whereTotal, totalValues);
+  else if (req.total !== 'page') result.total = await total(q, req, counted());
   return result;
 }
 
@@ -131,9 +142,10 @@ function stored(row: Row): StoredVersion {
   return { rid, type, id, version, lastUpdated, deleted, content };
 }
 
-async function total(q: Queryable, req: SearchRequest, where: string, values: unknown[]): Promise<number | undefined> {
+async function total(q: Queryable, req: SearchRequest, rows: { c: Compiler; from: string }): Promise<number | undefined> {
   if (req.total === 'none') return undefined;
-  const countSql = `SELECT count(*)::int AS n FROM resource r WHERE ${where}`;
+  const countSql = `SELECT count(*)::int AS n FROM ${rows.from}`;
+  const values = rows.c.p.values;
   if (req.total === 'estimate') {
     // The planner's row estimate: free, and good enough to size a result.
     const [plan] = await q.query<{ 'QUERY PLAN': [{ Plan: { Plans?: [{ 'Plan Rows': number }] } }] }>(`EXPLAIN (FORMAT JSON) ${countSql}`, values);

@@ -132,6 +132,29 @@ describe.each(DATABASES)('search features on %s', (kind) => {
     expect((await t.api.get('Patient?_count=0')).body.total).toBe(3);
   });
 
+
+  it('matches chosen from the index alone: each once, live ones only, of the type searched', async () => {
+    // Family and given both match: two index rows, one match. A Practitioner of that name, and a
+    // deleted Patient, have (or had) the same index values.
+    const lemaire = { name: [{ family: 'Lemaire', given: ['Lemaire'] }], gender: 'female' };
+    expect((await t.api.put('Patient/lemaire-1', { resourceType: 'Patient', id: 'lemaire-1', ...lemaire })).status).toBe(201);
+    expect((await t.api.put('Patient/lemaire-2', { resourceType: 'Patient', id: 'lemaire-2', ...lemaire, gender: 'male' })).status).toBe(201);
+    expect((await t.api.put('Patient/lemaire-3', { resourceType: 'Patient', id: 'lemaire-3', ...lemaire })).status).toBe(201);
+    expect((await t.api.put('Practitioner/lemaire', { resourceType: 'Practitioner', id: 'lemaire', ...lemaire })).status).toBe(201);
+    expect((await t.api.delete('Patient/lemaire-3')).status).toBeLessThan(300);
+    try {
+      expect(await ids('Patient?name=lemaire')).toEqual(['lemaire-1', 'lemaire-2']);
+      expect(await ids('Patient?name=lemaire&gender=female')).toEqual(['lemaire-1']);
+      expect((await t.api.get('Patient?name=lemaire&_sort=-gender')).body.entry.map((e: any) => e.resource.id)).toEqual(['lemaire-2', 'lemaire-1']);
+      expect((await t.api.get('Patient?name=lemaire&_summary=count')).body.total).toBe(2);
+      const first = await t.api.get('Patient?name=lemaire&_count=1&_total=accurate');
+      expect(first.body.total).toBe(2);
+      const next = first.body.link.find((l: any) => l.relation === 'next').url as string;
+      expect((await t.api.get(next)).body.entry.map((e: any) => e.resource.id)).toEqual(['lemaire-2']);
+    } finally {
+      for (const path of ['Patient/lemaire-1', 'Patient/lemaire-2', 'Practitioner/lemaire']) await t.api.delete(path);
+    }
+  });
   it('_summary and _elements: reduced resources tagged SUBSETTED', async () => {
     const subsetted = (r: any) => r.meta.tag.some((t: any) => t.code === 'SUBSETTED');
     const [summary] = (await t.api.get('Patient?_id=helene&_summary=true')).body.entry;

@@ -60,8 +60,29 @@ export const storedColumns = (alias: string) =>
 export function matchSql(c: Compiler, types: string[], filters: Filter[], alias: string, unchecked = false): string {
   const conditions = [unchecked ? `NOT ${alias}.deleted` : visible(alias, types, c.p, c.visibility, c.check)];
   if (types.length) conditions.push(typeIs(`${alias}.type`, types, c.p));
-  for (const f of filters) conditions.push(filterSql(c, f, types, alias));
+  for (const f of filters) conditions.push(asCondition(filterSql(c, f, types, alias), alias));
   return conditions.join(' AND ');
+}
+
+/**
+ * The ids (`rid`) of the resources matching every filter, read from the index alone, when each
+ * filter is a set of index rows and no rule needs the resource row: a search matching a thousand
+ * rows then picks its page without reading them. Index rows exist only for live resources, under
+ * their own type: being in the set says both. Undefined otherwise, and `c` is then spoiled (its
+ * parameters hold values the SQL does not use): compile the search again with a new one.
+ */
+export function matchRidsSql(c: Compiler, types: string[], filters: Filter[], unchecked = false): string | undefined {
+  if (!filters.length) return undefined;
+  if (!unchecked && visible('r', types, new SqlParams(), c.visibility, c.check) !== 'NOT r.deleted') return undefined;
+  const sets: string[] = [];
+  for (const f of filters) {
+    const compiled = filterSql(c, f, types, 'r');
+    if (!('rids' in compiled)) return undefined;
+    sets.push(compiled.rids);
+  }
+  // The first set drives; the planner may turn the others round (they are semi-joins).
+  const [first, ...rest] = sets;
+  return `SELECT DISTINCT m.rid FROM (${first}) m${rest.length ? ` WHERE ${rest.map((r) => `m.rid IN (${r})`).join(' AND ')}` : ''}`;
 }
 
 /** Compiles a filter once to report a malformed value as a 400 when the request is parsed. */
@@ -69,10 +90,15 @@ export function checkFilter(f: Filter): void {
   filterSql(compiler('', null), f, [], 'r');
 }
 
+/** A filter as SQL: a condition on the resource row, or the ids of the rows it matches, from the index alone. */
+type FilterSql = { where: string } | { rids: string };
+
+const asCondition = (f: FilterSql, alias: string) => ('rids' in f ? `${alias}.rid IN (${f.rids})` : f.where);
+
 const typeIs = (column: string, types: string[], p: SqlParams) =>
   types.length === 1 ? `${column} = ${p.add(types[0])}` : `${column} = ANY(${p.add(types)}::text[])`;
 
-function filterSql(c: Compiler, f: Filter, types: string[], alias: string): string {
+function filterSql(c: Compiler, f: Filter, types: string[], alias: string): FilterSql {
   const { p } = c;
   // Index rows only exist for live resources, so subqueries on them need no visibility check.
   const indexed: Indexed = (table, x, param, joins = '') =>
@@ -83,63 +109,69 @@ function filterSql(c: Compiler, f: Filter, types: string[], alias: string): stri
     case 'chain': {
       const t = `r${++c.depth}`;
       const inner = `SELECT ${t}.type, ${t}.id FROM resource ${t} WHERE ${matchSql(c, f.targets, [f.next], t)}`;
-      return `${alias}.rid IN (${indexed('reference', 'x', f.param.code)} AND (x.target_type, x.target_id) IN (${inner}))`;
+      return { rids: `${indexed('reference', 'x', f.param.code)} AND (x.target_type, x.target_id) IN (${inner})` };
     }
     case 'has': {
       const h = `r${++c.depth}`;
       const sources = `SELECT x.target_type, x.target_id FROM sp_reference x WHERE x.type = ${p.add(f.type)} AND x.param = ${p.add(
         f.param.code,
       )} AND x.rid IN (SELECT ${h}.rid FROM resource ${h} WHERE ${matchSql(c, [f.type], [f.next], h)})`;
-      return `(${alias}.type, ${alias}.id) IN (${sources})`;
+      return { where: `(${alias}.type, ${alias}.id) IN (${sources})` };
     }
     case 'compartment':
-      return `${alias}.rid IN (SELECT x.rid FROM sp_reference x WHERE ${types.length ? typeIs('x.type', types, p) + ' AND ' : ''}x.param = ANY(${p.add(
-        f.params,
-      )}::text[]) AND x.target_type = ${p.add(f.target.type)} AND x.target_id = ${p.add(f.target.id)})`;
+      return {
+        rids: `SELECT x.rid FROM sp_reference x WHERE ${types.length ? typeIs('x.type', types, p) + ' AND ' : ''}x.param = ANY(${p.add(
+          f.params,
+        )}::text[]) AND x.target_type = ${p.add(f.target.type)} AND x.target_id = ${p.add(f.target.id)}`,
+      };
   }
 }
 
 /** `SELECT x.rid FROM sp_<table> x [joins] WHERE <type and param match>`, to extend with conditions. */
 type Indexed = (table: string, x: string, param: string, joins?: string) => string;
 
-function paramSql(c: Compiler, f: Extract<Filter, { kind: 'param' }>, alias: string, indexed: Indexed): string {
+function paramSql(c: Compiler, f: Extract<Filter, { kind: 'param' }>, alias: string, indexed: Indexed): FilterSql {
   const { p } = c;
   const code = f.param.code;
   const values = f.values;
   if (f.modifier === 'missing') {
     if (values.length !== 1 || (values[0] !== 'true' && values[0] !== 'false')) throw badRequest(`:missing takes true or false`);
     // Every resource has an id and a lastUpdated: :missing=true matches none, :missing=false all.
-    if (code === '_id' || code === '_lastUpdated') return values[0] === 'true' ? 'false' : 'true';
+    if (code === '_id' || code === '_lastUpdated') return { where: values[0] === 'true' ? 'false' : 'true' };
     const exists = `EXISTS (SELECT 1 FROM sp_${tableOf(f.param)} x WHERE x.rid = ${alias}.rid AND x.param = ${p.add(
       f.param.type === 'composite' ? componentParam(code, 0) : code,
     )})`;
-    return values[0] === 'true' ? `NOT ${exists}` : exists;
+    return { where: values[0] === 'true' ? `NOT ${exists}` : exists };
   }
   if (code === '_id') {
     const ids = `${alias}.id = ANY(${p.add(values.map(unescape))}::text[])`;
-    return f.modifier === 'not' ? `NOT (${ids})` : ids;
+    return { where: f.modifier === 'not' ? `NOT (${ids})` : ids };
   }
   if (code === '_lastUpdated') {
-    return or(values.map((v) => dateCondition(v, `${alias}.last_updated`, `${alias}.last_updated`, p)));
+    return { where: or(values.map((v) => dateCondition(v, `${alias}.last_updated`, `${alias}.last_updated`, p))) };
   }
   if (FULL_TEXT_PARAMS.has(code)) {
     const queries = values.map((v) => `x.doc @@ websearch_to_tsquery('french', ${p.add(normalizeString(unescape(v)))})`);
-    return `${alias}.rid IN (${indexed('text', 'x', code)} AND ${or(queries)})`;
+    return { rids: `${indexed('text', 'x', code)} AND ${or(queries)}` };
   }
-  if (f.param.type === 'composite') return or(values.map((v) => `${alias}.rid IN (${compositeSql(c, f.param, v, indexed)})`));
-  const rows = (param: string, cond: string) => `${alias}.rid IN (${indexed(tableOf(f.param), 'x', param)} AND ${cond})`;
+  if (f.param.type === 'composite') {
+    const sets = values.map((v) => compositeSql(c, f.param, v, indexed));
+    return sets.length === 1 ? { rids: sets[0] } : { where: or(sets.map((set) => `${alias}.rid IN (${set})`)) };
+  }
+  const rows = (param: string, cond: string) => ({ rids: `${indexed(tableOf(f.param), 'x', param)} AND ${cond}` });
+  const none = (set: { rids: string }) => ({ where: `NOT (${asCondition(set, alias)})` });
   switch (f.param.type) {
     case 'token':
-      if (f.modifier === 'not') return `NOT (${rows(code, or(values.map((v) => tokenCondition(v, 'x', p))))})`;
+      if (f.modifier === 'not') return none(rows(code, or(values.map((v) => tokenCondition(v, 'x', p)))));
       if (f.modifier === 'of-type') return rows(`${code}:of-type`, or(values.map((v) => ofTypeCondition(v, p))));
       // The token's own text, or a code whose display in the terminology has those words.
       if (f.modifier === 'text') return rows(code, or([...values.map((v) => textCondition(unescape(v), 'x', p)), codesCondition(f.codes, 'x', p, true)]));
-      if (f.modifier === 'not-in') return `NOT (${rows(code, codesCondition(f.codes, 'x', p))})`;
+      if (f.modifier === 'not-in') return none(rows(code, codesCondition(f.codes, 'x', p)));
       if (f.modifier && TERMINOLOGY_MODIFIERS.has(f.modifier)) return rows(code, codesCondition(f.codes, 'x', p));
       return rows(code, or(values.map((v) => tokenCondition(v, 'x', p))));
     case 'reference':
       if (f.modifier === 'identifier') {
-        return `${alias}.rid IN (${indexed('token', 'x', `${code}:identifier`)} AND ${or(values.map((v) => tokenCondition(v, 'x', p)))})`;
+        return { rids: `${indexed('token', 'x', `${code}:identifier`)} AND ${or(values.map((v) => tokenCondition(v, 'x', p)))}` };
       }
       return rows(code, or(values.map((v) => referenceCondition(unescape(v), f.param.target, f.modifier, 'x', c))));
     default:
