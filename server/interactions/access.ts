@@ -6,12 +6,13 @@ import { fail, FhirError } from '../fhir/outcome.js';
 import { compartmentParams } from '../search/compartments.js';
 import { executeSearch } from '../search/execute.js';
 import { parseSearch } from '../search/parse.js';
-import { SqlParams, visible } from '../search/sql.js';
+import { SqlParams, storedColumns, visible } from '../search/sql.js';
 import { withActors, type Visibility } from '../search/visibility.js';
 import type { Queryable } from '../store/db.js';
 import { readCurrent, type StoredVersion } from '../store/resources.js';
 import { linkPatient, openToLinks } from './care-access.js';
 import { reader, type Context, type FhirRequest, type FhirResponse } from './context.js';
+import { readResponse } from './read.js';
 import { operationOf, type Route } from './router.js';
 import { search } from './search.js';
 
@@ -89,6 +90,12 @@ export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: P
   }
   const checkType = type as string;
   const run = async (q: Queryable, inner: Context) => {
+    if (route.interaction === 'read' && unrestricted(rs)) {
+      // Read and checked in one statement: every read by id goes this way.
+      const row = await readIfVisible(q, checkType, p.id, visibility);
+      if (row && !row.deleted && !row.visible) throw forbidden(`${checkType}/${p.id} is outside your équipe de soins`);
+      return readResponse(req, checkType, p.id, row);
+    }
     let current: StoredVersion | undefined;
     if (instance && !(await visibleIds(q, checkType, [p.id], rs, ctx.baseUrl, visibility)).has(p.id)) {
       current = await readCurrent(q, checkType, p.id);
@@ -216,6 +223,13 @@ async function visibleAmong(q: Queryable, type: string, ids: string[], visibilit
   const p = new SqlParams();
   const sql = `SELECT r.id FROM resource r WHERE r.type = ${p.add(type)} AND r.id = ANY(${p.add(ids)}::text[]) AND ${visible('r', [type], p, visibility)}`;
   return (await q.query<{ id: string }>(sql, p.values, { prepare: true })).map((row) => row.id);
+}
+
+/** The current row of `type/id` (undefined: none), and whether the équipe-de-soins rules let `visibility` see it; prepared like visibleAmong. */
+async function readIfVisible(q: Queryable, type: string, id: string, visibility: Visibility | null): Promise<(StoredVersion & { visible: boolean }) | undefined> {
+  const p = new SqlParams();
+  const sql = `SELECT ${storedColumns('r')}, ${visible('r', [type], p, visibility)} AS visible FROM resource r WHERE r.type = ${p.add(type)} AND r.id = ${p.add(id)}`;
+  return (await q.query<StoredVersion & { visible: boolean }>(sql, p.values, { prepare: true }))[0];
 }
 
 /** Drops the _include/_revinclude entries of a search the token's scopes may not read (the équipe-de-soins rules filtered them in SQL). */

@@ -4,7 +4,7 @@ import { DATABASES, freshPostgresDatabase } from '../../tests/harness.js';
 import { auditEvent } from '../auth/audit-event.js';
 import { openPglite, openPostgres } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
-import { AuditLog } from './audit.js';
+import { AuditLog, patientsInJson } from './audit.js';
 
 const read = (patient: string) =>
   auditEvent({ access: { clientId: 'lgc', scopes: [], sub: 'lgc' } as never, interaction: 'read', resources: [], patients: [patient], started: new Date(), status: 200 }, 'http://x/fhir');
@@ -35,5 +35,23 @@ describe.each(DATABASES)('the audit log on %s', (kind) => {
       await db.close();
       await pg?.drop();
     }
+  });
+});
+
+describe('the patients a response names', () => {
+  it('are its Patient resources and the patients it references, wherever, and nothing a string only mentions', () => {
+    const bundle = {
+      resourceType: 'Bundle',
+      entry: [
+        { resource: { resourceType: 'Patient', id: 'helene', generalPractitioner: [{ reference: 'Practitioner/emilie' }] } },
+        { resource: { resourceType: 'Observation', id: 'o1', subject: { reference: 'http://x/fhir/Patient/jerome' } } },
+        { resource: { resourceType: 'CarePlan', id: 'c1', extension: [{ valueReference: { reference: 'Patient/ines/_history/2' } }] } },
+        { resource: { resourceType: 'Observation', id: 'o2', note: [{ text: '"reference":"Patient/evil" and {"resourceType":"Patient","id":"evil2"}' }] } },
+        { resource: { resourceType: 'Observation', id: 'o3', subject: { reference: 'http://elsewhere/fhir/Patient/other' } } },
+      ],
+    };
+    const found = new Set<string>();
+    patientsInJson(JSON.stringify(bundle), 'http://x/fhir', found);
+    expect([...found].sort()).toEqual(['helene', 'ines', 'jerome']);
   });
 });

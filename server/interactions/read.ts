@@ -1,11 +1,15 @@
 import { gone, notFound } from '../fhir/outcome.js';
-import { readCurrent } from '../store/resources.js';
+import { readCurrent, type StoredVersion } from '../store/resources.js';
 import { reader, type Context, type FhirRequest, type FhirResponse } from './context.js';
 import { notModified } from './versioning.js';
 
 /** GET [type]/[id] */
 export async function read(ctx: Context, req: FhirRequest, type: string, id: string): Promise<FhirResponse> {
-  const row = await readCurrent(reader(ctx), type, id);
+  return readResponse(req, type, id, await readCurrent(reader(ctx), type, id));
+}
+
+/** The response to a read of the current row `row` (undefined: none) of `type/id`. */
+export function readResponse(req: FhirRequest, type: string, id: string, row: StoredVersion | undefined): FhirResponse {
   if (!row) throw notFound(`${type}/${id} is not known`);
   if (row.deleted) throw gone(`${type}/${id} was deleted`);
   const meta = { version: row.version, lastUpdated: row.lastUpdated };

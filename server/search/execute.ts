@@ -49,9 +49,7 @@ export async function executeSearch(q: Queryable, req: SearchRequest, baseUrl: s
   const source = (v: Visibility | null, how: AccessCheck, opts: { unchecked?: boolean; ids?: boolean } = {}) => {
     const c = compiler(baseUrl, v, how);
     const rids = opts.ids ? matchRidsSql(c, req.types, filters, opts.unchecked) : undefined;
-    if (rids) return { c, from: `(${rids}) r` };
-    const fresh = compiler(baseUrl, v, how);
-    return { c: fresh, from: `resource r WHERE ${matchSql(fresh, req.types, filters, 'r', opts.unchecked)}` };
+    return { c, from: rids ? `(${rids}) r` : `resource r WHERE ${matchSql(c, req.types, filters, 'r', opts.unchecked)}` };
   };
   const counted = () => source(visibility, check, { ids: true });
   if (req.count === 0) return { matches: [], included: [], total: await total(q, req, counted()) };

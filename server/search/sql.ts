@@ -66,22 +66,19 @@ export function matchSql(c: Compiler, types: string[], filters: Filter[], alias:
 
 /**
  * The ids (`rid`) of the resources matching every filter, read from the index alone, when each
- * filter is a set of index rows and no rule needs the resource row: a search matching a thousand
- * rows then picks its page without reading them. Index rows exist only for live resources, under
- * their own type: being in the set says both. Undefined otherwise, and `c` is then spoiled (its
- * parameters hold values the SQL does not use): compile the search again with a new one.
+ * filter is a set of index rows and no rule needs the resource row (`unchecked`: the caller checks
+ * the rows): a search matching a thousand rows then picks its page without reading them. Index
+ * rows exist only for live resources, under their own type: being in the set says both.
+ * Undefined otherwise.
  */
 export function matchRidsSql(c: Compiler, types: string[], filters: Filter[], unchecked = false): string | undefined {
   if (!filters.length) return undefined;
   if (!unchecked && visible('r', types, new SqlParams(), c.visibility, c.check) !== 'NOT r.deleted') return undefined;
-  const sets: string[] = [];
-  for (const f of filters) {
-    const compiled = filterSql(c, f, types, 'r');
-    if (!('rids' in compiled)) return undefined;
-    sets.push(compiled.rids);
-  }
+  // Tried on a scratch compiler first: values bound for SQL left unused would fail the statement.
+  const scratch = { ...c, p: new SqlParams() };
+  if (!filters.every((f) => 'rids' in filterSql(scratch, f, types, 'r'))) return undefined;
+  const [first, ...rest] = filters.map((f) => (filterSql(c, f, types, 'r') as { rids: string }).rids);
   // The first set drives; the planner may turn the others round (they are semi-joins).
-  const [first, ...rest] = sets;
   return `SELECT DISTINCT m.rid FROM (${first}) m${rest.length ? ` WHERE ${rest.map((r) => `m.rid IN (${r})`).join(' AND ')}` : ''}`;
 }
 
@@ -113,10 +110,14 @@ function filterSql(c: Compiler, f: Filter, types: string[], alias: string): Filt
     }
     case 'has': {
       const h = `r${++c.depth}`;
+      const from = matchRidsSql(c, [f.type], [f.next]) ?? `SELECT ${h}.rid FROM resource ${h} WHERE ${matchSql(c, [f.type], [f.next], h)}`;
       const sources = `SELECT x.target_type, x.target_id FROM sp_reference x WHERE x.type = ${p.add(f.type)} AND x.param = ${p.add(
         f.param.code,
-      )} AND x.rid IN (SELECT ${h}.rid FROM resource ${h} WHERE ${matchSql(c, [f.type], [f.next], h)})`;
-      return { where: `(${alias}.type, ${alias}.id) IN (${sources})` };
+      )} AND x.rid IN (${from})`;
+      // The resources the sources name, found by their key: a page of them needs no other row.
+      const t = `r${++c.depth}`;
+      const named = `SELECT ${t}.rid FROM resource ${t} WHERE NOT ${t}.deleted${types.length ? ` AND ${typeIs(`${t}.type`, types, p)}` : ''}`;
+      return { rids: `${named} AND (${t}.type, ${t}.id) IN (${sources})` };
     }
     case 'compartment':
       return {
