@@ -67,6 +67,8 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
       await put({ resourceType: 'Observation', id: `obs-${id}`, status: 'final', code: { coding: [{ system: 'http://loinc.org', code: 'x-eds' }] }, subject: { reference: `Patient/${id}` } });
       await put({ resourceType: 'Encounter', id: `enc-${id}`, status: 'finished', class: { code: 'AMB' }, subject: { reference: `Patient/${id}` } });
     }
+    // About P1, performed by P2: nobody sees both, so nobody sees it.
+    await put({ resourceType: 'Observation', id: 'obs-shared', status: 'final', code: { text: 'shared' }, subject: { reference: 'Patient/p1' }, performer: [{ reference: 'Patient/p2' }] });
     await put(team('p1', 'msp', [['member'], ['former', { period: { start: '2020-01-01', end: '2025-01-31' } }]]));
     await put(team('p2', 'cabinet', [['other']]));
     await put(team('p3', 'msp', [['member'], ['other']]));
@@ -138,6 +140,11 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
       expect(system.body.total).toBe(2 * sees.length + ORGS.length);
       const compartment = await as(actor, 'GET', `Patient/p1/Encounter`);
       expect(ids(compartment)).toEqual(sees.includes('p1') ? ['enc-p1'] : []);
+      // A search for one patient's data: that patient checked once, the others each row names too.
+      for (const id of P) {
+        expect(ids(await as(actor, 'GET', `Observation?subject=Patient/${id}`))).toEqual(sees.includes(id) ? [`obs-${id}`] : []);
+        expect(ids(await as(actor, 'GET', `Patient/${id}/Observation`))).toEqual(sees.includes(id) ? [`obs-${id}`] : []);
+      }
     });
 
     it('transaction and batch entries, writes and operations follow the same rules', async () => {

@@ -3,7 +3,7 @@ import type { Queryable } from '../store/db.js';
 import type { StoredVersion } from '../store/resources.js';
 import type { SearchRequest } from './parse.js';
 import { includes } from './include.js';
-import { compiler, matchRidsSql, matchSql, sortKeySql, storedColumns, visible, type Compiler } from './sql.js';
+import { compiler, matchRidsSql, matchSql, namedPatient, sortKeySql, storedColumns, visible, type Compiler } from './sql.js';
 import { withTerminologyCodes } from './terminology.js';
 import type { AccessCheck, Visibility } from './visibility.js';
 
@@ -40,6 +40,7 @@ export async function executeSearch(q: Queryable, req: SearchRequest, baseUrl: s
   // table), then against the whole list when those did not fill it.
   const check = narrow(req) ? 'probe' : 'set';
   const filters = await withTerminologyCodes(q, req.filters);
+  const patient = namedPatient(req.types, filters);
   // Sorting by id or lastUpdated needs the resource row; by an indexed value, only its row id.
   const rowSorted = req.sort.some((k) => k.param.code === '_id' || k.param.code === '_lastUpdated');
   /**
@@ -49,7 +50,7 @@ export async function executeSearch(q: Queryable, req: SearchRequest, baseUrl: s
   const source = (v: Visibility | null, how: AccessCheck, opts: { unchecked?: boolean; ids?: boolean } = {}) => {
     const c = compiler(baseUrl, v, how);
     const rids = opts.ids ? matchRidsSql(c, req.types, filters, opts.unchecked) : undefined;
-    return { c, from: rids ? `(${rids}) r` : `resource r WHERE ${matchSql(c, req.types, filters, 'r', opts.unchecked)}` };
+    return { c, from: rids ? `(${rids}) r` : `resource r WHERE ${matchSql(c, req.types, filters, 'r', { unchecked: opts.unchecked, patient })}` };
   };
   const counted = () => source(visibility, check, { ids: true });
   if (req.count === 0) return { matches: [], included: [], total: await total(q, req, counted()) };

@@ -41,11 +41,28 @@ export const compiler = (baseUrl: string, visibility: Visibility | null, check: 
  * filtered. Deleted resources never are; the équipe-de-soins rules apply to every caller they
  * concern (`visibility`), in SQL, so that no page, total or include shows what they hide.
  */
-export function visible(alias: string, types: string[], p: SqlParams, visibility: Visibility | null, check: AccessCheck = 'probe'): string {
+export function visible(alias: string, types: string[], p: SqlParams, visibility: Visibility | null, check: AccessCheck = 'probe', patient?: string): string {
   const live = `NOT ${alias}.deleted`;
   if (!visibility) return live;
-  const access = accessSql(visibility, alias, types, p, check);
+  const access = accessSql(visibility, alias, types, p, check, patient);
   return access === 'true' ? live : `${live} AND ${access}`;
+}
+
+/**
+ * The patient every match of a search of one type names, when a filter says so (a reference
+ * filter on one `Patient/[id]`, or the patient's compartment): the rules check that patient once.
+ * A row naming them outside its compartment parameters only is then held to them too (stricter).
+ */
+export function namedPatient(types: string[], filters: Filter[]): string | undefined {
+  if (types.length !== 1) return undefined;
+  for (const f of filters) {
+    if (f.kind === 'compartment' && f.target.type === 'Patient') return f.target.id;
+    if (f.kind === 'param' && !f.modifier && f.param.type === 'reference' && f.values.length === 1) {
+      const ref = /^Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(f.values[0]);
+      if (ref) return ref[1];
+    }
+  }
+  return undefined;
 }
 
 /** The columns of a StoredVersion, from `resource <alias>`. */
@@ -55,10 +72,10 @@ export const storedColumns = (alias: string) =>
 /**
  * The condition (over `resource <alias>`) that selects the visible resources matching every filter
  * (`unchecked`: the live ones, the rules left to the caller for these rows, not for those that
- * chains and `_has` go through).
+ * chains and `_has` go through; `patient`: one every row names, see accessSql).
  */
-export function matchSql(c: Compiler, types: string[], filters: Filter[], alias: string, unchecked = false): string {
-  const conditions = [unchecked ? `NOT ${alias}.deleted` : visible(alias, types, c.p, c.visibility, c.check)];
+export function matchSql(c: Compiler, types: string[], filters: Filter[], alias: string, how: { unchecked?: boolean; patient?: string } = {}): string {
+  const conditions = [how.unchecked ? `NOT ${alias}.deleted` : visible(alias, types, c.p, c.visibility, c.check, how.patient)];
   if (types.length) conditions.push(typeIs(`${alias}.type`, types, c.p));
   for (const f of filters) conditions.push(asCondition(filterSql(c, f, types, alias), alias));
   return conditions.join(' AND ');

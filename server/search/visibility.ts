@@ -94,9 +94,10 @@ export async function withActors(q: Queryable, v: Visibility | null, cache: obje
  * The condition (over `resource <alias>`) that the équipe-de-soins rules put on a row of one of
  * `types` (empty: any type): a Patient must be one of the principal's patients; a resource of the
  * patient compartment may name no other patient; directory and conformance resources are open
- * to every authenticated user.
+ * to every authenticated user. `patient`: one that every row of the (single) type names, as a
+ * search for that patient's data says; checked once for all rows instead of once per row.
  */
-export function accessSql(v: Visibility, alias: string, types: string[], p: Params, check: AccessCheck = 'probe'): string {
+export function accessSql(v: Visibility, alias: string, types: string[], p: Params, check: AccessCheck = 'probe', patient?: string): string {
   // Added to the parameters only once a condition uses it: PostgreSQL refuses a parameter whose type nothing tells.
   let args: string | undefined | null = null;
   const ok = (pid: string, withOpposition: boolean) => {
@@ -105,12 +106,20 @@ export function accessSql(v: Visibility, alias: string, types: string[], p: Para
   };
   // A correlated scalar subquery: the planner keeps it per row (an EXISTS would become an
   // anti-join over every patient reference of the type); a `set` check's list is hashed once.
-  const outside = (params: string, withOpposition: boolean) =>
-    `NOT coalesce((SELECT true FROM sp_reference ax WHERE ax.rid = ${alias}.rid AND ${params} AND ax.target_type = 'Patient' AND NOT ${ok('ax.target_id', withOpposition)} LIMIT 1), false)`;
+  const outside = (params: string, withOpposition: boolean, named?: string) =>
+    `NOT coalesce((SELECT true FROM sp_reference ax WHERE ax.rid = ${alias}.rid AND ${params} AND ax.target_type = 'Patient'${
+      named ? ` AND ax.target_id <> ${named}` : ''
+    } AND NOT ${ok('ax.target_id', withOpposition)} LIMIT 1), false)`;
   const forType = (type: string): string | undefined => {
     if (type === 'Patient') return ok(`${alias}.id`, true);
     const params = compartmentParams('Patient', type);
-    return params ? outside(`ax.type = ${p.add(type)} AND ax.param = ANY(${p.add(params)}::text[])`, type !== 'Consent') : undefined;
+    if (!params) return undefined;
+    const withOpposition = type !== 'Consent';
+    const where = `ax.type = ${p.add(type)} AND ax.param = ANY(${p.add(params)}::text[])`;
+    if (patient === undefined || types.length !== 1) return outside(where, withOpposition);
+    // An uncorrelated subquery: run once per statement.
+    const named = `${p.add(patient)}::text`;
+    return `(SELECT ${ok(named, withOpposition)}) AND ${outside(where, withOpposition, named)}`;
   };
   if (types.length === 1) return forType(types[0]) ?? 'true';
   if (types.length > 1) {
