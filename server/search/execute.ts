@@ -1,5 +1,5 @@
 import { badRequest } from '../fhir/outcome.js';
-import type { Queryable } from '../store/db.js';
+import { RECURRING, type Queryable } from '../store/db.js';
 import type { StoredVersion } from '../store/resources.js';
 import type { SearchRequest } from './parse.js';
 import { includes } from './include.js';
@@ -81,7 +81,7 @@ export async function executeSearch(q: Queryable, req: SearchRequest, baseUrl: s
   const paged = async (): Promise<Row[]> => {
     const s = source(visibility, check, { ids: !rowSorted });
     const sql = `SELECT ${columns} FROM (${inOrder(s)} LIMIT ${req.count + 1}) page JOIN resource r ON r.rid = page.rid ORDER BY ${order('page.')}`;
-    return q.query<Row>(sql, s.c.p.values);
+    return q.query<Row>(sql, s.c.p.values, visibility ? RECURRING : undefined);
   };
   const rows = (visibility && check === 'set' ? await probed(visibility) : undefined) ?? (await paged());
   const more = rows.length > req.count;
@@ -122,6 +122,7 @@ async function probedPage(q: Queryable, candidates: string, checked: string, col
     `SELECT ${columns}, w.window FROM (SELECT count(*)::int AS window FROM (${candidates}) c) w ` +
       `LEFT JOIN LATERAL (${checked}) page ON true LEFT JOIN resource r ON r.rid = page.rid ORDER BY ${order}`,
     values,
+    RECURRING,
   );
   const page = found.filter((row) => row.rid !== null);
   return page.length > count || found[0].window < PROBE_WINDOW ? page : undefined;

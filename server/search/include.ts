@@ -1,4 +1,4 @@
-import type { Queryable } from '../store/db.js';
+import { RECURRING, type Queryable } from '../store/db.js';
 import type { StoredVersion } from '../store/resources.js';
 import type { Include } from './parse.js';
 import { SqlParams, storedColumns, visible } from './sql.js';
@@ -51,5 +51,9 @@ async function includeRows(q: Queryable, spec: Include, sources: StoredVersion[]
   // What a reverse include finds is of its source type; a forward one, of its target type if named.
   const found = spec.reverse ? spec.type : spec.target;
   const types = found ? [found] : [];
-  return q.query<StoredVersion>(`SELECT ${storedColumns('t')} FROM resource t WHERE ${visible('t', types, p, visibility)} AND ${sql} LIMIT ${MAX_INCLUDED}`, p.values);
+  return q.query<StoredVersion>(
+    `SELECT ${storedColumns('t')} FROM resource t WHERE ${visible('t', types, p, visibility)} AND ${sql} LIMIT ${MAX_INCLUDED}`,
+    p.values,
+    visibility ? RECURRING : undefined,
+  );
 }

@@ -5,11 +5,16 @@ import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 
 export interface QueryOptions {
   /**
-   * For statements of one text run very often (writes, the access check of a read): PostgreSQL
-   * keeps them parsed per connection and, once its generic plan is as good as a fresh one, planned.
-   * Not for texts that vary without end (searches): each would stay prepared on every connection.
+   * `true`, for statements of one text run very often (writes, the access check of a read):
+   * PostgreSQL keeps them parsed per connection and, once its generic plan is as good as a fresh
+   * one, planned. Not for texts that vary without end (searches): each would stay prepared on
+   * every connection.
+   *
+   * `'recurring'`, for such texts when planning them costs more than running them (searches under
+   * the équipe-de-soins rules): prepared only once the text comes again among the last
+   * RECENT_TEXTS, so that one-off texts are never kept.
    */
-  prepare?: boolean;
+  prepare?: boolean | 'recurring';
 }
 
 /** Anything that runs SQL: the pool, or one connection inside a transaction. */
@@ -32,16 +37,34 @@ pg.types.setTypeParser(INT8, (v) => Number(v));
 const RETRYABLE = new Set(['40001', '40P01', '23505']);
 const MAX_ATTEMPTS = 8;
 
+/** The options of statements under the équipe-de-soins rules, whose checks cost more to plan than to run. */
+export const RECURRING: QueryOptions = { prepare: 'recurring' };
+
+const RECENT_TEXTS = 500;
+const MAX_USES = 20_000;
+/** Digests of the latest texts run with `prepare: 'recurring'`, oldest first. */
+const recentTexts = new Set<string>();
+
+/** Whether a text's digest was among the recent ones (it is now the latest). */
+function recurs(digest: string): boolean {
+  const seen = recentTexts.delete(digest);
+  recentTexts.add(digest);
+  if (recentTexts.size > RECENT_TEXTS) recentTexts.delete(recentTexts.values().next().value as string);
+  return seen;
+}
+
 /** A named statement for pg when asked for (its name is its text's digest, so one name never has two texts). */
 function statement(sql: string, params: unknown[] | undefined, options: QueryOptions | undefined): pg.QueryConfig {
-  const name = options?.prepare ? `s${createHash('sha1').update(sql).digest('base64url')}` : undefined;
+  const digest = options?.prepare ? `s${createHash('sha1').update(sql).digest('base64url')}` : undefined;
+  const name = digest && (options?.prepare === true || recurs(digest)) ? digest : undefined;
   return { text: sql, values: params, ...(name ? { name } : {}) };
 }
 
 export function openPostgres(url: string, poolSize: number): Database {
   // No JIT: the access checks' correlated subplans carry cost estimates far above what they
   // read, and compiling them takes longer than running them (hundreds of ms).
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, options: '-c jit=off' });
+  // A connection is replaced after MAX_USES checkouts: what it keeps prepared stays bounded.
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, options: '-c jit=off', maxUses: MAX_USES });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   return {
