@@ -58,8 +58,8 @@ export function namedPatient(types: string[], filters: Filter[]): string | undef
   for (const f of filters) {
     if (f.kind === 'compartment' && f.target.type === 'Patient') return f.target.id;
     if (f.kind === 'param' && !f.modifier && f.param.type === 'reference' && f.values.length === 1) {
-      const ref = /^Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(f.values[0]);
-      if (ref) return ref[1];
+      const ref = parseLocalReference(f.values[0]);
+      if (ref?.type === 'Patient' && !ref.version) return ref.id;
     }
   }
   return undefined;
