@@ -1,7 +1,7 @@
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { Logger } from 'pino';
 import type { Access } from '../auth/tokens.js';
-import type { Context } from '../interactions/context.js';
+import { bodyOf, type Context } from '../interactions/context.js';
 import { dispatch } from '../interactions/router.js';
 
 /** What the authorization pages need to look resources up: the FHIR layer, as the server itself. */
@@ -10,7 +10,7 @@ export type LookupContext = Omit<Context, 'log' | 'access'>;
 /** The resources (matches and includes) of a search, run with no token restriction, or as `access` allows. */
 export async function searchResources(ctx: LookupContext, log: Logger, type: string, query: Record<string, string>, access?: Access): Promise<Resource[]> {
   const res = await dispatch({ ...ctx, log, access }, { method: 'GET', path: [type], query: new URLSearchParams(query), prefer: {} });
-  return ((res.resource as Bundle).entry ?? []).filter((e) => e.search?.mode !== 'outcome').flatMap((e) => (e.resource ? [e.resource] : []));
+  return ((bodyOf(res) as Bundle).entry ?? []).filter((e) => e.search?.mode !== 'outcome').flatMap((e) => (e.resource ? [e.resource] : []));
 }
 
 /** Whether `type/id` exists and is not deleted (and, with `access`, may be seen). */

@@ -11,7 +11,7 @@ import { withActors, type Visibility } from '../search/visibility.js';
 import type { Queryable } from '../store/db.js';
 import { readCurrent, type StoredVersion } from '../store/resources.js';
 import { linkPatient, openToLinks } from './care-access.js';
-import { reader, type Context, type FhirRequest, type FhirResponse } from './context.js';
+import { bodyOf, reader, type Context, type FhirRequest, type FhirResponse } from './context.js';
 import { readResponse } from './read.js';
 import { operationOf, type Route } from './router.js';
 import { search } from './search.js';
@@ -234,9 +234,11 @@ async function readIfVisible(q: Queryable, type: string, id: string, visibility:
 
 /** Drops the _include/_revinclude entries of a search the token's scopes may not read (the équipe-de-soins rules filtered them in SQL). */
 async function withVisibleIncludes(ctx: Context, res: FhirResponse): Promise<FhirResponse> {
-  const bundle = res.resource as Bundle | undefined;
-  const included = bundle?.type === 'searchset' ? (bundle.entry ?? []).filter((e) => e.search?.mode === 'include') : [];
-  if (!ctx.access || !included.length) return res;
+  // A page sent as text is parsed only when it may hold included entries.
+  if (!ctx.access || (res.raw !== undefined && !res.raw.includes('"mode":"include"'))) return res;
+  const bundle = bodyOf(res) as Bundle | undefined;
+  const included = bundle?.resourceType === 'Bundle' && bundle.type === 'searchset' ? (bundle.entry ?? []).filter((e) => e.search?.mode === 'include') : [];
+  if (!included.length) return res;
   const byType = new Map<string, BundleEntry[]>();
   for (const e of included) byType.set(e.resource?.resourceType as string, [...(byType.get(e.resource?.resourceType as string) ?? []), e]);
   const hidden = new Set<BundleEntry>();
@@ -248,7 +250,7 @@ async function withVisibleIncludes(ctx: Context, res: FhirResponse): Promise<Fhi
     for (const e of entries) if (!shown.has(e.resource?.id as string)) hidden.add(e);
   }
   if (!hidden.size) return res;
-  return { ...res, resource: { ...(bundle as Bundle), entry: bundle?.entry?.filter((e) => !hidden.has(e)) } };
+  return { ...res, raw: undefined, resource: { ...(bundle as Bundle), entry: bundle?.entry?.filter((e) => !hidden.has(e)) } };
 }
 
 /** The id of the resource a write answered with (from its Location). */

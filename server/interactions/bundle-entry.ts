@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Binary, BundleEntry, BundleEntryResponse, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { badRequest, FhirError } from '../fhir/outcome.js';
-import type { Context, FhirRequest, FhirResponse, Prefer } from './context.js';
+import { bodyOf, type Context, type FhirRequest, type FhirResponse, type Prefer } from './context.js';
 import { applyPrefer } from './prefer.js';
 import { PATCH_FORMATS } from './patch.js';
 
@@ -84,7 +84,7 @@ function patchBody(resource: Resource | undefined): Pick<FhirRequest, 'contentTy
 /** The response entry of a processed request: status line, location, etag, lastModified, body as Prefer asks. */
 export function entryResponse(ctx: Context, req: FhirRequest, res: FhirResponse): BundleEntry {
   const shaped = applyPrefer(req, res);
-  const body = shaped.raw !== undefined ? (JSON.parse(shaped.raw) as Resource) : shaped.resource;
+  const body = bodyOf(shaped);
   const response: BundleEntryResponse = { status: statusLine(shaped.status) };
   if (shaped.location) response.location = shaped.location;
   if (shaped.version !== undefined) response.etag = `W/"${shaped.version}"`;

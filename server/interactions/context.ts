@@ -66,6 +66,11 @@ export interface FhirResponse {
   location?: string;
 }
 
+/** A response's body as a resource, parsed from its text when it was sent as such. */
+export function bodyOf(res: FhirResponse): Resource | undefined {
+  return res.raw !== undefined ? (JSON.parse(res.raw) as Resource) : res.resource;
+}
+
 /** Runs fn in the Bundle's transaction when there is one, else in a new database transaction. */
 export function inTransaction<T>(ctx: Context, fn: (tx: Queryable) => Promise<T>): Promise<T> {
   return ctx.tx ? fn(ctx.tx) : ctx.db.transaction(fn);

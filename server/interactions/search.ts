@@ -37,27 +37,28 @@ export async function search(
   const links = [link('self', url, parsed.applied)];
   if (result.next) links.push(link('next', url, [...parsed.applied, ['_cursor', result.next]]));
   if (result.previous) links.push(link('previous', url, [...parsed.applied, ['_cursor', result.previous]]));
-  const entry = (row: StoredVersion, mode: 'match' | 'include'): BundleEntry => {
+  // The page is written as text: a stored resource goes in as stored, unless _summary or
+  // _elements cut it (parsing and writing back every entry cost more than the search itself).
+  const resourceText = (row: StoredVersion): string => {
+    if (!parsed.summary && !parsed.elements) return row.content as string;
     const resource = JSON.parse(row.content as string) as Resource;
-    return {
-      fullUrl: `${ctx.baseUrl}/${row.type}/${row.id}`,
-      resource: project(resource, parsed) ?? resource,
-      search: { mode },
-    };
+    return JSON.stringify(project(resource, parsed) ?? resource);
   };
+  const entry = (row: StoredVersion, mode: 'match' | 'include') =>
+    `{"fullUrl":${JSON.stringify(`${ctx.baseUrl}/${row.type}/${row.id}`)},"resource":${resourceText(row)},"search":{"mode":"${mode}"}}`;
   const entries = [...result.matches.map((m) => entry(m, 'match')), ...result.included.map((m) => entry(m, 'include'))];
   if (parsed.ignored.length) {
-    entries.push({
+    const warning: BundleEntry = {
       resource: outcome('warning', 'not-supported', `Ignored search parameters: ${parsed.ignored.join('; ')}`),
       search: { mode: 'outcome' },
-    });
+    };
+    entries.push(JSON.stringify(warning));
   }
-  const bundle: Bundle = {
+  const head: Bundle = {
     resourceType: 'Bundle',
     type: 'searchset',
     ...(result.total !== undefined ? { total: result.total } : {}),
     link: links,
-    entry: entries,
   };
-  return { status: 200, resource: bundle };
+  return { status: 200, raw: `${JSON.stringify(head).slice(0, -1)},"entry":[${entries.join(',')}]}` };
 }
