@@ -234,8 +234,10 @@ async function readIfVisible(q: Queryable, type: string, id: string, visibility:
 
 /** Drops the _include/_revinclude entries of a search the token's scopes may not read (the équipe-de-soins rules filtered them in SQL). */
 async function withVisibleIncludes(ctx: Context, res: FhirResponse): Promise<FhirResponse> {
-  // A page sent as text is parsed only when it may hold included entries.
-  if (!ctx.access || (res.raw !== undefined && !res.raw.includes('"mode":"include"'))) return res;
+  // Nothing to drop for a token that reads every type without restriction; a page sent as text
+  // is parsed only when it may hold included entries.
+  if (!ctx.access || unrestricted(restrictionsFor(ctx.access, undefined, 'r'))) return res;
+  if (res.raw !== undefined && !res.raw.includes('"mode":"include"')) return res;
   const bundle = bodyOf(res) as Bundle | undefined;
   const included = bundle?.resourceType === 'Bundle' && bundle.type === 'searchset' ? (bundle.entry ?? []).filter((e) => e.search?.mode === 'include') : [];
   if (!included.length) return res;
