@@ -19,6 +19,7 @@ import { parseLocalReference } from '../fhir/ids.js';
 import { emptyIndexRows, type IndexRows } from '../store/search-index.js';
 import { dateRange } from './dates.js';
 import { normalizeString } from './normalize.js';
+import type { SimplePath } from './simple-path.js';
 import { RESOURCE_COLUMN_PARAMS, searchParamsOf, type SearchParam } from './parameters.js';
 
 const STRING_TYPES = new Set(['string', 'markdown', 'code', 'id', 'uri', 'url', 'canonical', 'oid', 'uuid']);
@@ -35,15 +36,15 @@ export function extractIndex(resource: Resource, baseUrl: string): IndexRows {
   // Composites share expressions (Observation has eight over `Observation` and `code`): each is
   // evaluated once per resource.
   const memo = new Map<string, TypedValue[]>();
-  const once = (key: string, atom: FhirPathAtom, on: TypedValue[]) => {
+  const once = (key: string, atom: FhirPathAtom, on: TypedValue[], path?: SimplePath) => {
     let values = memo.get(key);
-    if (!values) memo.set(key, (values = evaluate(atom, on)));
+    if (!values) memo.set(key, (values = path ? path(on[0]) : evaluate(atom, on)));
     return values;
   };
   const params = searchParamsOf(resource.resourceType);
   for (const sp of params.values()) {
     if (!sp.atom || !sp.expression || RESOURCE_COLUMN_PARAMS.has(sp.code)) continue;
-    const values = once(sp.expression, sp.atom, input);
+    const values = once(sp.expression, sp.atom, input, sp.path);
     if (sp.type !== 'composite') {
       for (const v of values) addValue(rows, sp.code, sp.type, v, baseUrl, undefined, sp.impliedSystem);
       continue;

