@@ -42,22 +42,23 @@ export const RECURRING: QueryOptions = { prepare: 'recurring' };
 
 const RECENT_TEXTS = 500;
 const MAX_USES = 20_000;
-/** Digests of the latest texts run with `prepare: 'recurring'`, oldest first. */
-const recentTexts = new Set<string>();
+/** The statement names of the latest texts run prepared, oldest first (a Map: no digest for a text seen again). */
+const recentTexts = new Map<string, string>();
 
-/** Whether a text's digest was among the recent ones (it is now the latest). */
-function recurs(digest: string): boolean {
-  const seen = recentTexts.delete(digest);
-  recentTexts.add(digest);
-  if (recentTexts.size > RECENT_TEXTS) recentTexts.delete(recentTexts.values().next().value as string);
-  return seen;
-}
-
-/** A named statement for pg when asked for (its name is its text's digest, so one name never has two texts). */
+/**
+ * A named statement for pg when asked for (its name is its text's digest, so one name never has
+ * two texts): at once for `prepare: true`, on a text's second run among the recent ones for
+ * `'recurring'`.
+ */
 function statement(sql: string, params: unknown[] | undefined, options: QueryOptions | undefined): pg.QueryConfig {
-  const digest = options?.prepare ? `s${createHash('sha1').update(sql).digest('base64url')}` : undefined;
-  const name = digest && (options?.prepare === true || recurs(digest)) ? digest : undefined;
-  return { text: sql, values: params, ...(name ? { name } : {}) };
+  if (!options?.prepare) return { text: sql, values: params };
+  let name = recentTexts.get(sql);
+  const seen = name !== undefined;
+  if (seen) recentTexts.delete(sql);
+  else name = `s${createHash('sha1').update(sql).digest('base64url')}`;
+  recentTexts.set(sql, name as string);
+  if (recentTexts.size > RECENT_TEXTS) recentTexts.delete(recentTexts.keys().next().value as string);
+  return { text: sql, values: params, ...(options.prepare === true || seen ? { name } : {}) };
 }
 
 export function openPostgres(url: string, poolSize: number): Database {
