@@ -9,6 +9,7 @@ import * as referenceRids from './008-reference-rids.js';
 import * as accessFunctions from './009-access-functions.js';
 import * as referenceUrls from './010-reference-urls.js';
 import * as searchAtScale from './011-search-at-scale.js';
+import * as inlineChecks from './012-inline-checks.js';
 
 /** Every schema version, in order. A migration is never edited once released: add a new one. */
 export const migrations: { version: number; name: string; statements: string[] }[] = [
@@ -23,4 +24,5 @@ export const migrations: { version: number; name: string; statements: string[] }
   { version: 9, name: 'access-functions', statements: accessFunctions.statements },
   { version: 10, name: 'reference-urls', statements: referenceUrls.statements },
   { version: 11, name: 'search-at-scale', statements: searchAtScale.statements },
+  { version: 12, name: 'inline-checks', statements: inlineChecks.statements },
 ];
