@@ -58,11 +58,14 @@ interface RuleArgs {
   glass: string;
 }
 
-/** The rules' arguments (the looked-up actors, or a subquery listing them); undefined for nobody. */
+/**
+ * The rules' arguments; undefined for nobody. The actors must have been looked up (withActors, as
+ * visibilityOf does): the probe names them three times.
+ */
 function ruleArgs(v: Visibility, p: Params): RuleArgs | undefined {
   if ('nobody' in v.principal) return undefined;
-  const actors = v.actors ? `${p.add(v.actors)}::text[]` : `ARRAY(${actorsSql(v.principal, p)})`;
-  return { actors, holders: `${p.add(v.recordHolders)}::text[]`, glass: `${p.add(v.breakGlassActor ?? null)}::text` };
+  if (!v.actors) throw new Error('The équipe-de-soins rules need the principal’s actors looked up first (withActors)');
+  return { actors: `${p.add(v.actors)}::text[]`, holders: `${p.add(v.recordHolders)}::text[]`, glass: `${p.add(v.breakGlassActor ?? null)}::text` };
 }
 
 /**
