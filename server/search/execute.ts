@@ -81,7 +81,7 @@ export async function executeSearch(q: Queryable, req: SearchRequest, baseUrl: s
   const paged = async (): Promise<Row[]> => {
     const s = source(visibility, check, { ids: !rowSorted });
     const sql = `SELECT ${columns} FROM (${inOrder(s)} LIMIT ${req.count + 1}) page JOIN resource r ON r.rid = page.rid ORDER BY ${order('page.')}`;
-    return q.query<Row>(sql, s.c.p.values, visibility ? RECURRING : undefined);
+    return q.query<Row>(sql, s.c.p.values, RECURRING);
   };
   const rows = (visibility && check === 'set' ? await probed(visibility) : undefined) ?? (await paged());
   const more = rows.length > req.count;

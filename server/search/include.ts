@@ -54,6 +54,6 @@ async function includeRows(q: Queryable, spec: Include, sources: StoredVersion[]
   return q.query<StoredVersion>(
     `SELECT ${storedColumns('t')} FROM resource t WHERE ${visible('t', types, p, visibility)} AND ${sql} LIMIT ${MAX_INCLUDED}`,
     p.values,
-    visibility ? RECURRING : undefined,
+    RECURRING,
   );
 }

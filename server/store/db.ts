@@ -10,9 +10,10 @@ export interface QueryOptions {
    * one, planned. Not for texts that vary without end (searches): each would stay prepared on
    * every connection.
    *
-   * `'recurring'`, for such texts when planning them costs more than running them (searches under
-   * the équipe-de-soins rules): prepared only once the text comes again among the last
-   * RECENT_TEXTS, so that one-off texts are never kept.
+   * `'recurring'`, for such texts when planning them costs more than running them (searches and
+   * their includes: a two-step chain at 1M resources took 1.3 ms to plan and 0.5 ms to run):
+   * prepared only once the text comes again among the last RECENT_TEXTS, so that one-off texts
+   * are never kept.
    */
   prepare?: boolean | 'recurring';
 }
@@ -37,7 +38,7 @@ pg.types.setTypeParser(INT8, (v) => Number(v));
 const RETRYABLE = new Set(['40001', '40P01', '23505']);
 const MAX_ATTEMPTS = 8;
 
-/** The options of statements under the équipe-de-soins rules, whose checks cost more to plan than to run. */
+/** The options of searches, whose filters, joins and access checks cost more to plan than to run. */
 export const RECURRING: QueryOptions = { prepare: 'recurring' };
 
 const RECENT_TEXTS = 500;
