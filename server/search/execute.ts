@@ -3,7 +3,8 @@ import { RECURRING, type Queryable } from '../store/db.js';
 import type { StoredVersion } from '../store/resources.js';
 import type { SearchRequest } from './parse.js';
 import { includes } from './include.js';
-import { compiler, matchRidsSql, matchSql, namedPatient, sortKeySql, storedColumns, visible, type Compiler } from './sql.js';
+import { searchParam } from './parameters.js';
+import { compiler, matchRidsSql, matchSql, namedByHasSql, namedPatient, sortKeySql, storedColumns, visible, type Compiler } from './sql.js';
 import { withTerminologyCodes } from './terminology.js';
 import type { AccessCheck, Visibility } from './visibility.js';
 
@@ -41,37 +42,45 @@ export async function executeSearch(q: Queryable, req: SearchRequest, baseUrl: s
   const check = narrow(req) ? 'probe' : 'set';
   const filters = await withTerminologyCodes(q, req.filters);
   const patient = namedPatient(req.types, filters);
+  // Unsorted, a search by one `_has` alone goes in id order: see namedByHasSql.
+  const only = filters.length === 1 ? filters[0] : undefined;
+  const byHas = !req.sort.length && req.types.length === 1 && only?.kind === 'has' ? only : undefined;
+  const idParam = byHas && searchParam(req.types[0], '_id');
+  const sort = idParam ? [{ param: idParam, desc: false }] : req.sort;
+  // Ids are unique within a type: sorted by id last, one type needs no row id to break ties.
+  const ridTieBreak = !(req.types.length === 1 && sort.at(-1)?.param.code === '_id');
   // Sorting by id or lastUpdated needs the resource row; by an indexed value, only its row id.
-  const rowSorted = req.sort.some((k) => k.param.code === '_id' || k.param.code === '_lastUpdated');
+  const rowSorted = sort.some((k) => k.param.code === '_id' || k.param.code === '_lastUpdated');
   /**
    * The rows that match, as a FROM clause over `r` with the compiler holding its values: their ids
    * from the index alone where it can say (matchRidsSql), else the resource table.
    */
   const source = (v: Visibility | null, how: AccessCheck, opts: { unchecked?: boolean; ids?: boolean } = {}) => {
     const c = compiler(baseUrl, v, how);
+    if (byHas) return { c, from: namedByHasSql(c, req.types[0], byHas, opts) };
     const rids = opts.ids ? matchRidsSql(c, req.types, filters, opts.unchecked) : undefined;
     return { c, from: rids ? `(${rids}) r` : `resource r WHERE ${matchSql(c, req.types, filters, 'r', { unchecked: opts.unchecked, patient })}` };
   };
   const counted = () => source(visibility, check, { ids: true });
   if (req.count === 0) return { matches: [], included: [], total: await total(q, req, counted()) };
 
-  const cursor = req.cursor !== undefined ? decodeCursor(req.cursor, req.sort.length) : undefined;
+  const cursor = req.cursor !== undefined ? decodeCursor(req.cursor, sort.length) : undefined;
   const backwards = cursor?.d === 'previous';
   // Reading backwards flips every direction; the page is put back in order afterwards.
   const order = (from: string) =>
     [
-      ...req.sort.map((k, i) => `${from}s${i} ${k.desc !== backwards ? 'DESC' : 'ASC'} NULLS ${backwards ? 'FIRST' : 'LAST'}`),
-      `${from}rid ${backwards ? 'DESC' : 'ASC'}`,
+      ...sort.map((k, i) => `${from}s${i} ${k.desc !== backwards ? 'DESC' : 'ASC'} NULLS ${backwards ? 'FIRST' : 'LAST'}`),
+      ...(ridTieBreak ? [`${from}rid ${backwards ? 'DESC' : 'ASC'}`] : []),
     ].join(', ');
   // The matching rows in page order, after the cursor, on row ids and sort values alone (from
   // the index where the plan allows): only the page's rows are then read from the resource table.
   const inOrder = ({ c, from }: { c: Compiler; from: string }) => {
-    const keys = req.sort.map((k) => ({ ...sortKeySql(k, 'r', c.p), desc: k.desc }));
+    const keys = sort.map((k) => ({ ...sortKeySql(k, 'r', c.p), desc: k.desc }));
     const select = ['r.rid', ...keys.map((k, i) => `${k.expr} AS s${i}`)].join(', ');
-    const seek = cursor ? `WHERE ${seekSql(keys, cursor, (v) => c.p.add(v))}` : '';
+    const seek = cursor ? `WHERE ${seekSql(keys, cursor, (v) => c.p.add(v), ridTieBreak)}` : '';
     return `SELECT * FROM (SELECT ${select} FROM ${from}) m ${seek} ORDER BY ${order('')}`;
   };
-  const columns = [storedColumns('r'), ...req.sort.map((_, i) => `page.s${i}`)].join(', ');
+  const columns = [storedColumns('r'), ...sort.map((_, i) => `page.s${i}`)].join(', ');
   const probed = async (v: Visibility): Promise<Row[] | undefined> => {
     const s = source(v, 'probe', { unchecked: true, ids: !rowSorted });
     const candidates = `${inOrder(s)} LIMIT ${PROBE_WINDOW}`;
@@ -88,7 +97,7 @@ export async function executeSearch(q: Queryable, req: SearchRequest, baseUrl: s
   const page = more ? rows.slice(0, req.count) : rows;
   if (backwards) page.reverse();
   const position = (d: Cursor['d'], row: Row) =>
-    encodeCursor({ d, rid: row.rid, v: req.sort.map((_, i) => sortValue(row[`s${i}`])) });
+    encodeCursor({ d, rid: row.rid, v: sort.map((_, i) => sortValue(row[`s${i}`])) });
   const first = page[0];
   const last = page[page.length - 1];
   const result: SearchResult = {
@@ -157,9 +166,9 @@ async function total(q: Queryable, req: SearchRequest, rows: { c: Compiler; from
 
 /**
  * Rows strictly after the cursor in the page order (before it, reading backwards), nulls last:
- * lexicographic over the sort keys, then the row id.
+ * lexicographic over the sort keys, then the row id (unless the keys alone order every row).
  */
-function seekSql(keys: { cast: string; desc: boolean }[], cursor: Cursor, add: (v: unknown) => string): string {
+function seekSql(keys: { cast: string; desc: boolean }[], cursor: Cursor, add: (v: unknown) => string, ridTieBreak: boolean): string {
   const backwards = cursor.d === 'previous';
   const terms: string[] = [];
   const equal: string[] = [];
@@ -174,7 +183,7 @@ function seekSql(keys: { cast: string; desc: boolean }[], cursor: Cursor, add: (
     if (beyond) terms.push([...equal, beyond].join(' AND '));
     equal.push(value ? `${col} = ${value}` : `${col} IS NULL`);
   });
-  terms.push([...equal, `rid ${backwards ? '<' : '>'} ${add(cursor.rid)}`].join(' AND '));
+  if (ridTieBreak) terms.push([...equal, `rid ${backwards ? '<' : '>'} ${add(cursor.rid)}`].join(' AND '));
   return terms.map((t) => `(${t})`).join(' OR ');
 }
 

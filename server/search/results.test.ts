@@ -40,6 +40,31 @@ describe.each(DATABASES)('search features on %s', (kind) => {
     expect(await ids('CarePlan?subject:Patient._has:Observation:subject:code=29463-7')).toEqual(['ppcs-jerome']);
   });
 
+  it('a search by _has alone goes in id order, page by page both ways; with _sort, in that order', async () => {
+    // Created in the reverse of their ids' order, so that row order and id order differ.
+    for (const id of ['site-c', 'site-b', 'site-a', 'site-none']) {
+      expect((await t.api.put(`Location/${id}`, { resourceType: 'Location', id, name: id })).status).toBe(201);
+      if (id === 'site-none') continue;
+      const flag = { resourceType: 'Flag', id: `flag-${id}`, status: 'active', code: { text: 'accès PMR' }, subject: { reference: `Location/${id}` }, author: { reference: 'Practitioner/emilie' } };
+      expect((await t.api.put(`Flag/${flag.id}`, flag)).status).toBe(201);
+    }
+    const query = 'Location?_has:Flag:subject:author=Practitioner/emilie';
+    const link = (b: any, rel: string) => b.link.find((l: any) => l.relation === rel)?.url;
+    const first = await t.api.get(`${query}&_count=2`);
+    expect(decodeURIComponent(link(first.body, 'self'))).toBe(`${t.server.base}/${query}&_count=2`);
+    expect(await entries(`${query}&_count=2`)).toEqual(['Location/site-a', 'Location/site-b']);
+    expect(link(first.body, 'previous')).toBeUndefined();
+    const second = link(first.body, 'next');
+    expect(await entries(second)).toEqual(['Location/site-c']);
+    expect(link((await t.api.get(second)).body, 'next')).toBeUndefined();
+    expect(await entries(link((await t.api.get(second)).body, 'previous'))).toEqual(['Location/site-a', 'Location/site-b']);
+    expect((await t.api.get(`${query}&_summary=count`)).body.total).toBe(3);
+    expect(await entries(`${query}&_sort=-_id`)).toEqual(['Location/site-c', 'Location/site-b', 'Location/site-a']);
+    // A deleted Location drops out, though its Flag still names it.
+    expect((await t.api.delete('Location/site-b')).status).toBe(200);
+    expect(await entries(query)).toEqual(['Location/site-a', 'Location/site-c']);
+  });
+
   it('_include and _revinclude, :iterate and *, marked search.mode=include', async () => {
     const roles = `PractitionerRole?specialty=${q(`${SPECIALITE}|SM54`)}&_include=PractitionerRole:organization`;
     expect(await entries(roles)).toEqual(['PractitionerRole/emilie-msp']);

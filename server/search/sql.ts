@@ -126,11 +126,7 @@ function filterSql(c: Compiler, f: Filter, types: string[], alias: string): Filt
       return { rids: `${indexed('reference', 'x', f.param.code)} AND (x.target_type, x.target_id) IN (${inner})` };
     }
     case 'has': {
-      const h = `r${++c.depth}`;
-      const from = matchRidsSql(c, [f.type], [f.next]) ?? `SELECT ${h}.rid FROM resource ${h} WHERE ${matchSql(c, [f.type], [f.next], h)}`;
-      const sources = `SELECT x.target_type, x.target_id FROM sp_reference x WHERE x.type = ${p.add(f.type)} AND x.param = ${p.add(
-        f.param.code,
-      )} AND x.rid IN (${from})`;
+      const sources = hasSources(c, f, 'x.target_type, x.target_id');
       // The resources the sources name, found by their key: a page of them needs no other row.
       const t = `r${++c.depth}`;
       const named = `SELECT ${t}.rid FROM resource ${t} WHERE NOT ${t}.deleted${types.length ? ` AND ${typeIs(`${t}.type`, types, p)}` : ''}`;
@@ -143,6 +139,26 @@ function filterSql(c: Compiler, f: Filter, types: string[], alias: string): Filt
         )}::text[]) AND x.target_type = ${p.add(f.target.type)} AND x.target_id = ${p.add(f.target.id)}`,
       };
   }
+}
+
+type HasFilter = Extract<Filter, { kind: 'has' }>;
+
+/** `columns` of the reference rows by which the sources of a `_has` filter name what it finds. */
+function hasSources(c: Compiler, f: HasFilter, columns: string, condition = ''): string {
+  const h = `r${++c.depth}`;
+  const from = matchRidsSql(c, [f.type], [f.next]) ?? `SELECT ${h}.rid FROM resource ${h} WHERE ${matchSql(c, [f.type], [f.next], h)}`;
+  return `SELECT ${columns} FROM sp_reference x WHERE x.type = ${c.p.add(f.type)} AND x.param = ${c.p.add(f.param.code)}${condition} AND x.rid IN (${from})`;
+}
+
+/**
+ * The visible resources of `type` that a `_has` filter names, as a FROM clause over `r` to be read
+ * in id order: the ids come sorted from the sources' reference rows, and only those a page shows
+ * are looked up. In row-id order every one is (a pharmacist's 1,059 patients at 1M resources, for
+ * a page of 20: twice the work).
+ */
+export function namedByHasSql(c: Compiler, type: string, f: HasFilter, how: { unchecked?: boolean }): string {
+  const ids = hasSources(c, f, 'DISTINCT x.target_id AS id', ` AND x.target_type = ${c.p.add(type)}`);
+  return `(${ids}) s JOIN resource r ON r.type = ${c.p.add(type)} AND r.id = s.id WHERE ${matchSql(c, [type], [], 'r', how)}`;
 }
 
 /** `SELECT x.rid FROM sp_<table> x [joins] WHERE <type and param match>`, to extend with conditions. */
