@@ -5,5 +5,8 @@ export default defineConfig({
     include: ['server/**/*.test.ts', 'seed/**/*.test.ts', 'tests/**/*.test.ts', 'app/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // Two test files at once even on two cores (the default leaves one idle): much of a file's time
+    // is spent waiting on PostgreSQL, disk and the browser.
+    maxWorkers: 2,
   },
 });

@@ -1,5 +1,6 @@
 import { RECURRING, type Queryable } from '../store/db.js';
 import type { StoredVersion } from '../store/resources.js';
+import { referencesTo } from './parameters.js';
 import type { Include } from './parse.js';
 import { SqlParams, storedColumns, visible } from './sql.js';
 import type { Visibility } from './visibility.js';
@@ -34,18 +35,24 @@ export async function includes(q: Queryable, specs: Include[], matches: StoredVe
 
 async function includeRows(q: Queryable, spec: Include, sources: StoredVersion[], visibility: Visibility | null): Promise<StoredVersion[]> {
   const p = new SqlParams();
-  const refs = [spec.type ? `x.type = ${p.add(spec.type)}` : 'true'];
-  if (spec.param) refs.push(`x.param = ${p.add(spec.param)}`);
-  if (spec.target) refs.push(`x.target_type = ${p.add(spec.target)}`);
   // The resources the references start from (forward) or point to (reverse), of the type named.
   const sourceType = spec.reverse ? spec.target : spec.type;
   const from = sources.filter((s) => !sourceType || s.type === sourceType);
   if (!from.length) return [];
   let sql: string;
   if (spec.reverse) {
-    const pairs = `SELECT * FROM unnest(${p.add(from.map((s) => s.type))}::text[], ${p.add(from.map((s) => s.id))}::text[])`;
-    sql = `t.rid IN (SELECT x.rid FROM sp_reference x WHERE ${refs.join(' AND ')} AND (x.target_type, x.target_id) IN (${pairs}))`;
+    // Found through the index on (type, param, target): with every parameter that may point at
+    // the sources for a `*`.
+    const keys = spec.param && spec.type ? [{ type: spec.type, code: spec.param }] : referencesTo(new Set(from.map((s) => s.type)), spec.type);
+    if (!keys.length) return [];
+    sql =
+      `t.rid IN (SELECT x.rid FROM unnest(${p.add(keys.map((k) => k.type))}::text[], ${p.add(keys.map((k) => k.code))}::text[]) k(type, param) ` +
+      `CROSS JOIN unnest(${p.add(from.map((s) => s.type))}::text[], ${p.add(from.map((s) => s.id))}::text[]) s(type, id) ` +
+      `JOIN sp_reference x ON x.type = k.type AND x.param = k.param AND x.target_id = s.id AND x.target_type = s.type)`;
   } else {
+    const refs = [spec.type ? `x.type = ${p.add(spec.type)}` : 'true'];
+    if (spec.param) refs.push(`x.param = ${p.add(spec.param)}`);
+    if (spec.target) refs.push(`x.target_type = ${p.add(spec.target)}`);
     sql = `(t.type, t.id) IN (SELECT x.target_type, x.target_id FROM sp_reference x WHERE x.rid = ANY(${p.add(from.map((s) => s.rid))}::bigint[]) AND ${refs.join(' AND ')})`;
   }
   // What a reverse include finds is of its source type; a forward one, of its target type if named.

@@ -152,6 +152,7 @@ export function setLoadedSearchParameters(sps: SearchParameter[]): void {
   }
   loaded = next;
   merged = new Map();
+  referencing = new Map();
 }
 
 /**
@@ -181,6 +182,27 @@ export function searchParamsOf(resourceType: string): Map<string, SearchParam> {
     merged.set(resourceType, params);
   }
   return params;
+}
+
+let referencing = new Map<string, { type: string; code: string }[]>();
+
+/**
+ * The reference parameters whose values may point at a resource of one of `targets` (those of
+ * `type` only, when given): what `_revinclude=*` follows.
+ */
+export function referencesTo(targets: Set<string>, type?: string): { type: string; code: string }[] {
+  const found = new Map<string, { type: string; code: string }>();
+  for (const target of targets) {
+    let list = referencing.get(target);
+    if (!list) {
+      list = resourceTypes().flatMap((t) =>
+        [...searchParamsOf(t).values()].filter((sp) => sp.type === 'reference' && (!sp.target.length || sp.target.includes(target))).map((sp) => ({ type: t, code: sp.code })),
+      );
+      referencing.set(target, list);
+    }
+    for (const k of list) if (!type || k.type === type) found.set(`${k.type}.${k.code}`, k);
+  }
+  return [...found.values()];
 }
 
 export function searchParam(resourceType: string, code: string): SearchParam | undefined {

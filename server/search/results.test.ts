@@ -84,6 +84,16 @@ describe.each(DATABASES)('search features on %s', (kind) => {
       'Observation/bp-helene-1',
       'Observation/bp-helene-2',
     ]);
+    // `*`: through every reference parameter (of one type, or of all)
+    expect((await entries('Patient?_id=helene&_revinclude=Observation:*', 'include')).sort()).toEqual(['Observation/bp-helene-1', 'Observation/bp-helene-2']);
+    expect((await entries('Patient?_id=helene&_revinclude=*', 'include')).sort()).toEqual([
+      'CarePlan/ppcs-helene',
+      'CareTeam/equipe-helene',
+      'Observation/bp-helene-1',
+      'Observation/bp-helene-2',
+      'RiskAssessment/risque-chute',
+    ]);
+    expect((await entries('Organization?_id=msp-tilleuls&_revinclude=*', 'include')).sort()).toEqual(['PractitionerRole/emilie-msp', 'PractitionerRole/francois-msp']);
     // an included resource that is also a match appears once, as a match
     const both = await entries('Practitioner?_revinclude=PractitionerRole:practitioner&_include:iterate=PractitionerRole:practitioner', 'include');
     expect(both.sort()).toEqual(['PractitionerRole/emilie-msp', 'PractitionerRole/francois-msp']);
