@@ -3,7 +3,7 @@ import { RECURRING, type Queryable } from '../store/db.js';
 import type { StoredVersion } from '../store/resources.js';
 import type { SearchRequest } from './parse.js';
 import { includes } from './include.js';
-import { searchParam } from './parameters.js';
+import { searchParam, type SearchParam } from './parameters.js';
 import { compiler, matchRidsSql, matchSql, namedByHasSql, namedPatient, sortKeySql, storedColumns, visible, type Compiler } from './sql.js';
 import { withTerminologyCodes } from './terminology.js';
 import type { AccessCheck, Visibility } from './visibility.js';
@@ -45,8 +45,7 @@ export async function executeSearch(q: Queryable, req: SearchRequest, baseUrl: s
   // Unsorted, a search by one `_has` alone goes in id order: see namedByHasSql.
   const only = filters.length === 1 ? filters[0] : undefined;
   const byHas = !req.sort.length && req.types.length === 1 && only?.kind === 'has' ? only : undefined;
-  const idParam = byHas && searchParam(req.types[0], '_id');
-  const sort = idParam ? [{ param: idParam, desc: false }] : req.sort;
+  const sort = byHas ? [{ param: searchParam(req.types[0], '_id') as SearchParam, desc: false }] : req.sort;
   // Ids are unique within a type: sorted by id last, one type needs no row id to break ties.
   const ridTieBreak = !(req.types.length === 1 && sort.at(-1)?.param.code === '_id');
   // Sorting by id or lastUpdated needs the resource row; by an indexed value, only its row id.
