@@ -1,3 +1,4 @@
+import { randomFillSync } from 'node:crypto';
 import type { AuditEvent, Patient, Provenance, Resource } from '@medplum/fhirtypes';
 import { v7 as uuidv7 } from 'uuid';
 import { careLinks } from '../auth/care-links.js';
@@ -71,11 +72,27 @@ export async function persistRecords(ctx: Pick<Context, 'baseUrl'>, tx: Queryabl
       // Time-ordered ids: each goes to the end of the (type, id) index, where a random one dirtied a
       // page of its own (a full-page image in the WAL after each checkpoint). A record's time is
       // no secret: it is in the record.
-      const stored = withMeta(record, uuidv7(), 1, lastUpdated);
+      const stored = withMeta(record, recordId(), 1, lastUpdated);
       const version = { type: record.resourceType, id: stored.id as string, version: 1, lastUpdated, method: 'POST' as const, content: JSON.stringify(stored) };
       return { version, index: extractIndex(stored, ctx.baseUrl) };
     }),
   );
+}
+
+/**
+ * A version 7 UUID from a pool of random bytes: uuid's own draws 16 bytes from WebCrypto for each
+ * id, which cost more than the rest of the id (one AuditEvent per request).
+ */
+const randomPool = Buffer.alloc(4096);
+let poolUsed = randomPool.length;
+
+function recordId(): string {
+  if (poolUsed === randomPool.length) {
+    randomFillSync(randomPool);
+    poolUsed = 0;
+  }
+  poolUsed += 16;
+  return uuidv7({ random: randomPool.subarray(poolUsed - 16, poolUsed) });
 }
 
 /** The resource as stored: its id, and the server's meta for this version. */

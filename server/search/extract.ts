@@ -65,14 +65,18 @@ export function extractIndex(resource: Resource, baseUrl: string): IndexRows {
 
 /** A row twice matches nothing more: each is kept once (an AuditEvent names many entities of one type). */
 function withoutRepeats(rows: IndexRows): IndexRows {
-  const once = <R>(list: R[]) => {
+  const once = <R extends object>(list: R[]) => {
+    if (list.length < 2) return list;
     const seen = new Set<string>();
     return list.filter((row) => {
-      const key = JSON.stringify(row);
+      // Rows of a table have their fields in one order; null is told apart from any text.
+      const key = Object.values(row)
+        .map((v) => (v === null ? '\u0001' : String(v)))
+        .join('\u0000');
       return !seen.has(key) && !!seen.add(key);
     });
   };
-  return Object.fromEntries(Object.entries(rows).map(([table, list]) => [table, once(list as unknown[])])) as unknown as IndexRows;
+  return Object.fromEntries(Object.entries(rows).map(([table, list]) => [table, once(list as object[])])) as unknown as IndexRows;
 }
 
 /** The index parameter name of the i-th component of a composite parameter. */
