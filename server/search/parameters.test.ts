@@ -22,6 +22,10 @@ describe.each(DATABASES)('search parameters on %s', (kind) => {
     expect(await ids('Patient?name=HÉL')).toEqual(['helene']);
     expect(await ids('Patient?family=lefevre')).toEqual(['zoe']);
     expect(await ids('Patient?name=lefevre')).toEqual(['zoe']);
+    // A prefix is a prefix: not the text just below it, and no LIKE wildcards.
+    expect(await ids('Patient?family=lefevrd')).toEqual([]);
+    expect(await ids(`Patient?family=${q('lef%')}`)).toEqual([]);
+    expect(await ids('Patient?family=le_evre')).toEqual([]);
     expect(await ids('Patient?family:contains=lefevre')).toEqual(['helene', 'zoe']);
     expect(await ids('Patient?family:exact=Lefèvre')).toEqual(['zoe']);
     expect(await ids('Patient?family:exact=lefevre')).toEqual([]);

@@ -282,8 +282,20 @@ const likeEscape = (s: string) => s.replace(/[\\%_]/g, (ch) => '\\' + ch);
 
 function stringCondition(value: string, modifier: string | undefined, x: string, p: SqlParams): string {
   if (modifier === 'exact') return `${x}.exact = ${p.add(value)}`;
-  const norm = likeEscape(normalizeString(value));
-  return modifier === 'contains' ? `${x}.value LIKE ${p.add('%' + norm + '%')}` : `${x}.value LIKE ${p.add(norm + '%')}`;
+  const norm = normalizeString(value);
+  if (modifier === 'contains') return `${x}.value LIKE ${p.add('%' + likeEscape(norm) + '%')}`;
+  // A prefix as a range in the byte order of the index (text_pattern_ops): the generic plan of a
+  // prepared search then uses the index, where with `LIKE $n` it read every value of the parameter.
+  const next = successor(norm);
+  return next === undefined ? `${x}.value LIKE ${p.add(likeEscape(norm) + '%')}` : `(${x}.value ~>=~ ${p.add(norm)} AND ${x}.value ~<~ ${p.add(next)})`;
+}
+
+/** The least text above every text that starts with `prefix`: its last character's successor (none for '' or U+10FFFF). */
+function successor(prefix: string): string | undefined {
+  const chars = [...prefix];
+  const last = chars.pop()?.codePointAt(0);
+  if (last === undefined || last === 0x10ffff) return undefined;
+  return chars.join('') + String.fromCodePoint(last === 0xd7ff ? 0xe000 : last + 1);
 }
 
 function tokenCondition(value: string, x: string, p: SqlParams): string {
