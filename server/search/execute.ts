@@ -4,7 +4,7 @@ import type { StoredVersion } from '../store/resources.js';
 import type { SearchRequest } from './parse.js';
 import { includes } from './include.js';
 import { searchParam, type SearchParam } from './parameters.js';
-import { compiler, matchRidsSql, matchSql, namedByHasSql, namedPatient, sortKeySql, storedColumns, visible, type Compiler } from './sql.js';
+import { compiler, matchRidsSql, matchSql, namedByHasSql, namedPatient, namesFew, sortKeySql, storedColumns, visible, type Compiler } from './sql.js';
 import { withTerminologyCodes } from './terminology.js';
 import type { AccessCheck, Visibility } from './visibility.js';
 
@@ -137,13 +137,7 @@ async function probedPage(q: Queryable, candidates: string, checked: string, col
 }
 
 /** A search that names its resources or its patient: few rows to check against the access rules. */
-function narrow(req: SearchRequest): boolean {
-  return req.filters.some(
-    (f) =>
-      f.kind === 'compartment' ||
-      (f.kind === 'param' && !f.modifier && (f.param.code === '_id' || (f.param.type === 'reference' && f.values.every((v) => /^Patient\/[^,]+$/.test(v))))),
-  );
-}
+const narrow = (req: SearchRequest) => req.filters.some(namesFew);
 
 function stored(row: Row): StoredVersion {
   const { rid, type, id, version, lastUpdated, deleted, content } = row;

@@ -94,9 +94,22 @@ export function matchRidsSql(c: Compiler, types: string[], filters: Filter[], un
   // Tried on a scratch compiler first: values bound for SQL left unused would fail the statement.
   const scratch = { ...c, p: new SqlParams() };
   if (!filters.every((f) => 'rids' in filterSql(scratch, f, types, 'r'))) return undefined;
-  const [first, ...rest] = filters.map((f) => (filterSql(c, f, types, 'r') as { rids: string }).rids);
-  // The first set drives; the planner may turn the others round (they are semi-joins).
+  // A filter that names its resources or their patient drives, the others checked row by row
+  // (a lateral probe, which no plan turns round): a prepared search's generic plan, blind to the
+  // values, otherwise may merge the patient's few rows with every `status=active` one.
+  const driver = filters.findIndex(namesFew);
+  const ordered = driver > 0 ? [filters[driver], ...filters.filter((_, i) => i !== driver)] : filters;
+  const [first, ...rest] = ordered.map((f) => (filterSql(c, f, types, 'r') as { rids: string }).rids);
+  if (driver >= 0) return `SELECT DISTINCT m.rid FROM (${first}) m${rest.map((r, i) => ` JOIN LATERAL (SELECT 1 FROM (${r}) f WHERE f.rid = m.rid LIMIT 1) f${i} ON true`).join('')}`;
+  // Else the first set drives; the planner may turn the others round (they are semi-joins).
   return `SELECT DISTINCT m.rid FROM (${first}) m${rest.length ? ` WHERE ${rest.map((r) => `m.rid IN (${r})`).join(' AND ')}` : ''}`;
+}
+
+/** Whether a filter names its resources (`_id`), their patient (one `Patient/[id]`) or compartment: few rows, whatever the data. */
+export function namesFew(f: Filter): boolean {
+  if (f.kind === 'compartment') return true;
+  if (f.kind !== 'param' || f.modifier) return false;
+  return f.param.code === '_id' || (f.param.type === 'reference' && f.values.every((v) => /^Patient\/[^,]+$/.test(v)));
 }
 
 /** Compiles a filter once to report a malformed value as a 400 when the request is parsed. */
