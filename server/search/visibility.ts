@@ -21,7 +21,8 @@ export interface Visibility {
 }
 
 /** `Type.param` of the references that put a resource of another type than Patient in a patient's compartment. */
-const pairs = () => compartmentPairs('Patient').filter((pair) => !pair.startsWith('Patient.'));
+let otherPairs: string[] | undefined;
+const pairs = () => (otherPairs ??= compartmentPairs('Patient').filter((pair) => !pair.startsWith('Patient.')));
 
 /** The actors the principal is: its role, practitioner and the role's organisation, or the organisation and its roles. */
 type Principal = Visibility['principal'];
