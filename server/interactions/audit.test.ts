@@ -9,8 +9,9 @@ import { AuditLog, patientsInJson } from './audit.js';
 const read = (patient: string) =>
   auditEvent({ access: { clientId: 'lgc', scopes: [], sub: 'lgc' } as never, interaction: 'read', resources: [], patients: [patient], started: new Date(), status: 200 }, 'http://x/fhir');
 
-/** The AuditEvents of the reads of a patient, as stored. */
-const READS_OF = `SELECT count(*)::int AS n FROM sp_reference x JOIN resource r ON r.rid = x.rid WHERE x.type = 'AuditEvent' AND x.param = 'patient' AND x.target_id = $1`;
+/** The AuditEvents of the reads of a patient, as stored (their `patient` parameter is the agents' and entities' references to Patients). */
+const READS_OF = `SELECT count(DISTINCT x.rid)::int AS n FROM sp_reference x JOIN resource r ON r.rid = x.rid
+                   WHERE x.type = 'AuditEvent' AND x.param IN ('agent', 'entity') AND x.target_type = 'Patient' AND x.target_id = $1`;
 
 describe.each(DATABASES)('the audit log on %s', (kind) => {
   it('stores queued records in batches, and at closing waits for the interactions still running', async () => {

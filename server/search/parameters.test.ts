@@ -140,6 +140,34 @@ describe.each(DATABASES)('search parameters on %s', (kind) => {
     await t.api.delete('Observation/ref-ins');
   });
 
+  it('a parameter derived from another (patient: subject on a Patient) in every kind of search', async () => {
+    // Observation.patient is subject.where(resolve() is Patient): found in subject's index rows.
+    const group = { resourceType: 'Observation', id: 'of-group', status: 'final', code: { text: 'x' }, subject: { reference: 'Group/helene' } };
+    const absolute = { resourceType: 'Observation', id: 'absolute', status: 'final', code: { text: 'x' }, subject: { reference: `${t.server.base}/Patient/zoe` } };
+    const byIdentifier = { resourceType: 'Observation', id: 'by-ins', status: 'final', code: { text: 'x' }, subject: { type: 'Patient', identifier: { system: INS_NIR, value: '250067512345608' } } };
+    for (const r of [group, absolute, byIdentifier]) expect((await t.api.put(`Observation/${r.id}`, r)).status).toBe(201);
+    try {
+      expect(await ids('Observation?patient=helene')).toEqual(['bp-helene-1', 'bp-helene-2']);
+      expect(await ids('Observation?patient=Patient/helene,zoe')).toEqual(['absolute', 'bp-helene-1', 'bp-helene-2']);
+      expect(await ids('Observation?patient=Group/helene')).toEqual([]);
+      expect(await ids('Observation?subject=Group/helene')).toEqual(['of-group']);
+      expect(await ids(`Observation?patient:identifier=${q(`${INS_NIR}|250067512345608`)}`)).toEqual(['by-ins']);
+      expect(await ids('Observation?patient:missing=true&code:text=x')).toEqual(['by-ins', 'of-group']);
+      expect(await ids('Observation?patient.name=lefevre')).toEqual(['absolute']);
+      expect(await ids('Patient?_has:Observation:patient:code=29463-7')).toEqual(['jerome']);
+      expect(await ids('Patient?_has:Observation:patient:code:text=x')).toEqual(['zoe']);
+      const included = await t.api.get('Observation?_id=bp-helene-1,of-group&_include=Observation:patient');
+      expect(included.body.entry.filter((e: any) => e.search.mode === 'include').map((e: any) => e.resource.id)).toEqual(['helene']);
+      const revincluded = await t.api.get('Patient?_id=zoe&_revinclude=Observation:patient');
+      expect(revincluded.body.entry.map((e: any) => e.resource.id).sort()).toEqual(['absolute', 'zoe']);
+      expect((await t.api.get('Patient/helene/Observation')).body.entry.map((e: any) => e.resource.id).sort()).toEqual(['bp-helene-1', 'bp-helene-2']);
+      const sorted = await t.api.get('Observation?_id=poids-jerome,bp-helene-1,of-group&_sort=-patient');
+      expect(sorted.body.entry.map((e: any) => e.resource.id)).toEqual(['poids-jerome', 'bp-helene-1', 'of-group']);
+    } finally {
+      for (const r of [group, absolute, byIdentifier]) await t.api.delete(`Observation/${r.id}`);
+    }
+  });
+
   it('composite: component values matched from the same element', async () => {
     const cvq = (v: string) => ids(`Observation?component-code-value-quantity=${q(v)}`);
     expect(await cvq(`${LOINC}|8480-6$gt150`)).toEqual(['bp-helene-1']);

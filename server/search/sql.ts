@@ -3,7 +3,7 @@ import { badRequest } from '../fhir/outcome.js';
 import { dateRange } from './dates.js';
 import { componentParam } from './extract.js';
 import { normalizeString } from './normalize.js';
-import { FULL_TEXT_PARAMS, type SearchParam } from './parameters.js';
+import { FULL_TEXT_PARAMS, referenceRows, type SearchParam } from './parameters.js';
 import type { Filter, SortKey } from './parse.js';
 import { TERMINOLOGY_MODIFIERS } from './terminology.js';
 import { splitBar, splitEscaped, unescape } from './values.js';
@@ -129,7 +129,7 @@ function filterSql(c: Compiler, f: Filter, types: string[], alias: string): Filt
   const { p } = c;
   // Index rows only exist for live resources, so subqueries on them need no visibility check.
   const indexed: Indexed = (table, x, param, joins = '') =>
-    `SELECT ${x}.rid FROM sp_${table} ${x}${joins} WHERE ${types.length ? typeIs(`${x}.type`, types, p) + ' AND ' : ''}${x}.param = ${p.add(param)}`;
+    `SELECT ${x}.rid FROM sp_${table} ${x}${joins} WHERE ${table === 'reference' ? referenceRowsSql(types, param, x, p) : `${types.length ? typeIs(`${x}.type`, types, p) + ' AND ' : ''}${x}.param = ${p.add(param)}`}`;
   switch (f.kind) {
     case 'param':
       return paramSql(c, f, alias, indexed);
@@ -154,13 +154,32 @@ function filterSql(c: Compiler, f: Filter, types: string[], alias: string): Filt
   }
 }
 
+/**
+ * The condition on reference rows `x` of one of `types` that they hold the values of `code`: its
+ * own rows, or those of the parameters it derives from that point at its target type (referenceRows).
+ */
+function referenceRowsSql(types: string[], code: string, x: string, p: SqlParams): string {
+  if (!types.length) return `${x}.param = ${p.add(code)}`;
+  const groups = new Map<string, { rows: ReturnType<typeof referenceRows>; types: string[] }>();
+  for (const type of types) {
+    const rows = referenceRows(type, code);
+    const key = JSON.stringify(rows);
+    groups.set(key, { rows, types: [...(groups.get(key)?.types ?? []), type] });
+  }
+  const conditions = [...groups.values()].map(({ rows, types }) => {
+    const params = rows.params.length === 1 ? `${x}.param = ${p.add(rows.params[0])}` : `${x}.param = ANY(${p.add(rows.params)}::text[])`;
+    return `${typeIs(`${x}.type`, types, p)} AND ${params}${rows.targetType ? ` AND ${x}.target_type = ${p.add(rows.targetType)}` : ''}`;
+  });
+  return conditions.length === 1 ? conditions[0] : `(${conditions.map((cond) => `(${cond})`).join(' OR ')})`;
+}
+
 type HasFilter = Extract<Filter, { kind: 'has' }>;
 
 /** `columns` of the reference rows by which the sources of a `_has` filter name what it finds. */
 function hasSources(c: Compiler, f: HasFilter, columns: string, condition = ''): string {
   const h = `r${++c.depth}`;
   const from = matchRidsSql(c, [f.type], [f.next]) ?? `SELECT ${h}.rid FROM resource ${h} WHERE ${matchSql(c, [f.type], [f.next], h)}`;
-  return `SELECT ${columns} FROM sp_reference x WHERE x.type = ${c.p.add(f.type)} AND x.param = ${c.p.add(f.param.code)}${condition} AND x.rid IN (${from})`;
+  return `SELECT ${columns} FROM sp_reference x WHERE ${referenceRowsSql([f.type], f.param.code, 'x', c.p)}${condition} AND x.rid IN (${from})`;
 }
 
 /**
@@ -185,9 +204,10 @@ function paramSql(c: Compiler, f: Extract<Filter, { kind: 'param' }>, alias: str
     if (values.length !== 1 || (values[0] !== 'true' && values[0] !== 'false')) throw badRequest(`:missing takes true or false`);
     // Every resource has an id and a lastUpdated: :missing=true matches none, :missing=false all.
     if (code === '_id' || code === '_lastUpdated') return { where: values[0] === 'true' ? 'false' : 'true' };
-    const exists = `EXISTS (SELECT 1 FROM sp_${tableOf(f.param)} x WHERE x.rid = ${alias}.rid AND x.param = ${p.add(
-      f.param.type === 'composite' ? componentParam(code, 0) : code,
-    )})`;
+    const exists =
+      f.param.type === 'reference'
+        ? `EXISTS (${indexed('reference', 'x', code)} AND x.rid = ${alias}.rid)`
+        : `EXISTS (SELECT 1 FROM sp_${tableOf(f.param)} x WHERE x.rid = ${alias}.rid AND x.param = ${p.add(f.param.type === 'composite' ? componentParam(code, 0) : code)})`;
     return { where: values[0] === 'true' ? `NOT ${exists}` : exists };
   }
   if (code === '_id') {
@@ -481,8 +501,10 @@ export function sortKeySql(key: SortKey, alias: string, p: SqlParams): { expr: s
   };
   const [col, cast] = column[type as string];
   const value = col.includes('(') ? col : `x.${col}`;
+  const rows = key.param.rowsOf;
+  const param = rows ? `x.param = ANY(${p.add(rows.params)}::text[]) AND x.target_type = ${p.add(rows.targetType)}` : `x.param = ${p.add(code)}`;
   return {
-    expr: `(SELECT ${agg}(${value}) FROM sp_${tableOf(key.param)} x WHERE x.rid = ${alias}.rid AND x.param = ${p.add(code)})`,
+    expr: `(SELECT ${agg}(${value}) FROM sp_${tableOf(key.param)} x WHERE x.rid = ${alias}.rid AND ${param})`,
     cast,
   };
 }

@@ -1,4 +1,5 @@
 import { compartmentPairs, compartmentParams } from './compartments.js';
+import { registryGeneration } from './parameters.js';
 import type { Queryable } from '../store/db.js';
 import { SqlParams } from './sql.js';
 
@@ -21,8 +22,13 @@ export interface Visibility {
 }
 
 /** `Type.param` of the references that put a resource of another type than Patient in a patient's compartment. */
-let otherPairs: string[] | undefined;
-const pairs = () => (otherPairs ??= compartmentPairs('Patient').filter((pair) => !pair.startsWith('Patient.')));
+let otherPairs: { generation: number; pairs: string[] } | undefined;
+function pairs(): string[] {
+  if (otherPairs?.generation !== registryGeneration) {
+    otherPairs = { generation: registryGeneration, pairs: compartmentPairs('Patient').filter((pair) => !pair.startsWith('Patient.')) };
+  }
+  return otherPairs.pairs;
+}
 
 /** The actors the principal is: its role, practitioner and the role's organisation, or the organisation and its roles. */
 type Principal = Visibility['principal'];

@@ -12,6 +12,7 @@ import * as searchAtScale from './011-search-at-scale.js';
 import * as inlineChecks from './012-inline-checks.js';
 import * as noReverseReferenceIndex from './013-no-reverse-reference-index.js';
 import * as lz4Contents from './014-lz4-contents.js';
+import * as derivedReferences from './015-derived-references.js';
 
 /** Every schema version, in order. A migration is never edited once released: add a new one. */
 export const migrations: { version: number; name: string; statements: string[] }[] = [
@@ -29,4 +30,5 @@ export const migrations: { version: number; name: string; statements: string[] }
   { version: 12, name: 'inline-checks', statements: inlineChecks.statements },
   { version: 13, name: 'no-reverse-reference-index', statements: noReverseReferenceIndex.statements },
   { version: 14, name: 'lz4-contents', statements: lz4Contents.statements },
+  { version: 15, name: 'derived-references', statements: derivedReferences.statements },
 ];
