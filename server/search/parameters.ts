@@ -199,8 +199,8 @@ const RESOLVED_AS = /^(.+)\.where\(\(?resolve\(\) is ([A-Z][A-Za-z]*)\)?\)$/;
 /**
  * Marks the reference parameters whose expression is other parameters' restricted to one target
  * type (48 in R4: most `patient` parameters, AuditEvent's `patient` over `agent` and `entity`):
- * their rows would repeat the others' (a third of all reference rows at 1M resources, half of an
- * AuditEvent's), so they are found in the others' instead.
+ * their rows would repeat the others' (a quarter of all reference rows at 1M resources, half of
+ * an AuditEvent's), so they are found in the others' instead.
  */
 function derivedReferences(params: Map<string, SearchParam>): Map<string, SearchParam> {
   const byExpression = new Map<string, string>();

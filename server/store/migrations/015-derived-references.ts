@@ -1,7 +1,7 @@
 /**
  * The reference parameters that are others restricted to one target type (`Observation.patient`
  * is `subject.where(resolve() is Patient)`) keep no rows of their own: searches read the others'
- * (search/parameters.ts, derivedReferences). Their rows written before go: a third of the
+ * (search/parameters.ts, derivedReferences). Their rows written before go: a quarter of the
  * reference rows of a 1M-resource pôle, half of an AuditEvent's. The R4 parameters of this kind,
  * as of this migration; `:identifier` rows, in sp_token, stay.
  */
