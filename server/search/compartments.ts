@@ -25,14 +25,13 @@ function load(): Map<string, Map<string, string[]>> {
  */
 export function compartmentParams(compartmentType: string, type: string | undefined): string[] | undefined {
   const params = type === undefined ? undefined : load().get(compartmentType)?.get(type);
-  if (!params || type === undefined) return undefined;
+  if (!params || !type) return undefined;
   const rows = params.flatMap((code) => {
     const { params: stored, targetType } = referenceRows(type, code);
     return !targetType || targetType === compartmentType ? stored : [];
   });
   return [...new Set(rows)];
 }
-
 
 /** `Type.param` of every resource type's parameters that put it in a compartment of `compartmentType`. */
 export function compartmentPairs(compartmentType: string): string[] {

@@ -2,7 +2,7 @@ import { RECURRING, type Queryable } from '../store/db.js';
 import type { StoredVersion } from '../store/resources.js';
 import { referenceRows, referencesTo } from './parameters.js';
 import type { Include } from './parse.js';
-import { SqlParams, storedColumns, visible } from './sql.js';
+import { rowsCondition, SqlParams, storedColumns, visible } from './sql.js';
 import type { Visibility } from './visibility.js';
 
 /** Bounds on what includes add to one page: rounds of :iterate, and resources. */
@@ -56,10 +56,7 @@ async function includeRows(q: Queryable, spec: Include, sources: StoredVersion[]
       `JOIN sp_reference x ON x.type = k.type AND x.param = k.param AND x.target_id = s.id AND x.target_type = s.type WHERE k.target IS NULL OR k.target = s.type)`;
   } else {
     const refs = [spec.type ? `x.type = ${p.add(spec.type)}` : 'true'];
-    const rows = spec.param && spec.type ? referenceRows(spec.type, spec.param) : undefined;
-    if (rows) refs.push(rows.params.length === 1 ? `x.param = ${p.add(rows.params[0])}` : `x.param = ANY(${p.add(rows.params)}::text[])`);
-    else if (spec.param) refs.push(`x.param = ${p.add(spec.param)}`);
-    if (rows?.targetType) refs.push(`x.target_type = ${p.add(rows.targetType)}`);
+    if (spec.param) refs.push(rowsCondition(spec.type ? referenceRows(spec.type, spec.param) : { params: [spec.param] }, 'x', p));
     if (spec.target) refs.push(`x.target_type = ${p.add(spec.target)}`);
     sql = `(t.type, t.id) IN (SELECT x.target_type, x.target_id FROM sp_reference x WHERE x.rid = ANY(${p.add(from.map((s) => s.rid))}::bigint[]) AND ${refs.join(' AND ')})`;
   }

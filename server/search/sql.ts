@@ -166,11 +166,14 @@ function referenceRowsSql(types: string[], code: string, x: string, p: SqlParams
     const key = JSON.stringify(rows);
     groups.set(key, { rows, types: [...(groups.get(key)?.types ?? []), type] });
   }
-  const conditions = [...groups.values()].map(({ rows, types }) => {
-    const params = rows.params.length === 1 ? `${x}.param = ${p.add(rows.params[0])}` : `${x}.param = ANY(${p.add(rows.params)}::text[])`;
-    return `${typeIs(`${x}.type`, types, p)} AND ${params}${rows.targetType ? ` AND ${x}.target_type = ${p.add(rows.targetType)}` : ''}`;
-  });
+  const conditions = [...groups.values()].map(({ rows, types }) => `${typeIs(`${x}.type`, types, p)} AND ${rowsCondition(rows, x, p)}`);
   return conditions.length === 1 ? conditions[0] : `(${conditions.map((cond) => `(${cond})`).join(' OR ')})`;
+}
+
+/** The condition on reference rows `x` that they are where referenceRows says a parameter's values are. */
+export function rowsCondition(rows: ReturnType<typeof referenceRows>, x: string, p: SqlParams): string {
+  const params = rows.params.length === 1 ? `${x}.param = ${p.add(rows.params[0])}` : `${x}.param = ANY(${p.add(rows.params)}::text[])`;
+  return rows.targetType ? `${params} AND ${x}.target_type = ${p.add(rows.targetType)}` : params;
 }
 
 type HasFilter = Extract<Filter, { kind: 'has' }>;
@@ -501,10 +504,8 @@ export function sortKeySql(key: SortKey, alias: string, p: SqlParams): { expr: s
   };
   const [col, cast] = column[type as string];
   const value = col.includes('(') ? col : `x.${col}`;
-  const rows = key.param.rowsOf;
-  const param = rows ? `x.param = ANY(${p.add(rows.params)}::text[]) AND x.target_type = ${p.add(rows.targetType)}` : `x.param = ${p.add(code)}`;
   return {
-    expr: `(SELECT ${agg}(${value}) FROM sp_${tableOf(key.param)} x WHERE x.rid = ${alias}.rid AND ${param})`,
+    expr: `(SELECT ${agg}(${value}) FROM sp_${tableOf(key.param)} x WHERE x.rid = ${alias}.rid AND ${rowsCondition(key.param.rowsOf ?? { params: [code] }, 'x', p)})`,
     cast,
   };
 }
