@@ -55,6 +55,26 @@ describe.each(DATABASES)('SearchParameters loaded at run time on %s', (kind) => 
     await t.api.delete('SearchParameter/patient-ins');
     expect((await t.api.get('Patient?ins=250067512345608', strict)).status).toBe(400);
   });
+
+  it('one derived from another reference parameter finds what was written before it, without $reindex', async () => {
+    const observation = { resourceType: 'Observation', id: 'weight', status: 'final', code: { text: 'poids' }, subject: { reference: 'Patient/helene' } };
+    const ofGroup = { ...observation, id: 'group-weight', subject: { reference: 'Group/helene' } };
+    for (const r of [observation, ofGroup]) expect((await t.api.put(`Observation/${r.id}`, r)).status).toBe(201);
+    const derived = {
+      ...insParam,
+      id: 'observation-de',
+      url: 'https://maillage.example/SearchParameter/observation-de',
+      name: 'de',
+      code: 'de',
+      base: ['Observation'],
+      type: 'reference',
+      target: ['Patient'],
+      expression: 'Observation.subject.where(resolve() is Patient)',
+    };
+    expect((await t.api.put('SearchParameter/observation-de', derived)).status).toBe(201);
+    expect(ids((await t.api.get('Observation?de=helene', { prefer: 'handling=strict' })).body)).toEqual(['weight']);
+    await t.api.delete('SearchParameter/observation-de');
+  });
 });
 
 describe.runIf(DATABASES.includes('postgres'))('SearchParameters across server processes on postgres', () => {
