@@ -24,4 +24,4 @@ USER node
 VOLUME /data
 EXPOSE 8080
 HEALTHCHECK CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "dist/server/cli.js", "serve"]
+CMD ["node", "--max-semi-space-size=32", "dist/server/cli.js", "serve"]

@@ -59,7 +59,8 @@ function startMaillage(url: string, opts: Pick<Options, 'logLevel' | 'cpuProf'>,
   const auth = secured ? { AUTH: 'on', BOOTSTRAP_CLIENT_ID: BENCH_CLIENT.id, BOOTSTRAP_CLIENT_SECRET: BENCH_CLIENT.secret, ...secured } : { AUTH: 'off' };
   return startProcess({
     name: secured ? 'Maillage, AUTH on' : 'Maillage',
-    args: [...(opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProf}`] : []), path('../dist/server/cli.js'), 'serve'],
+    // As `npm start` and the image run it.
+    args: [...(opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProf}`] : []), '--max-semi-space-size=32', path('../dist/server/cli.js'), 'serve'],
     port,
     // The generated patients carry INS on the test OID (seed/identifiers.ts), which the transactions resend.
     env: { DATABASE_URL: url, SEED: 'none', INS_TEST_IDENTITIES: 'on', LOG_LEVEL: opts.logLevel, HOST: '127.0.0.1', BASE_URL: `http://127.0.0.1:${port}`, ...auth },
