@@ -70,18 +70,18 @@ export function extractIndex(resource: Resource, baseUrl: string): IndexRows {
 
 /** A row twice matches nothing more: each is kept once (an AuditEvent names many entities of one type). */
 function withoutRepeats(rows: IndexRows): IndexRows {
-  const once = <R extends object>(list: R[]) => {
-    if (list.length < 2) return list;
+  const tables = rows as unknown as Record<string, Record<string, unknown>[]>;
+  for (const table of Object.keys(tables)) {
+    if (tables[table].length < 2) continue;
     const seen = new Set<string>();
-    return list.filter((row) => {
+    tables[table] = tables[table].filter((row) => {
       // Rows of a table have their fields in one order; null is told apart from any text.
-      const key = Object.values(row)
-        .map((v) => (v === null ? '\u0001' : String(v)))
-        .join('\u0000');
+      let key = '';
+      for (const field in row) key += row[field] === null ? '\u0001\u0000' : `${row[field] as string}\u0000`;
       return !seen.has(key) && !!seen.add(key);
     });
-  };
-  return Object.fromEntries(Object.entries(rows).map(([table, list]) => [table, once(list as object[])])) as unknown as IndexRows;
+  }
+  return rows;
 }
 
 /** The index parameter name of the i-th component of a composite parameter. */

@@ -13,11 +13,13 @@ const TERM = /^([A-Z][A-Za-z]*)((?:\.[a-z][A-Za-z0-9]*)+)(?:\.where\(\(?resolve\
  * took 175 µs through the engine, more than storing it.
  */
 export function compileSimplePath(expression: string): SimplePath | undefined {
-  const terms: { type: string; steps: string[]; target?: string; types?: (string | null)[] }[] = [];
+  const terms: { type: string; steps: string[]; extensions: string[]; target?: string; types?: (string | null)[] }[] = [];
   for (const term of expression.split(' | ')) {
     const m = TERM.exec(term.trim());
     if (!m) return undefined;
-    terms.push({ type: m[1], steps: m[2].slice(1).split('.'), target: m[3] });
+    const steps = m[2].slice(1).split('.');
+    // Each step's primitive-extension key (`_name`), built once: built at every step, it cost more than the step.
+    terms.push({ type: m[1], steps, extensions: steps.map((step) => `_${step}`), target: m[3] });
   }
   return (input) => {
     const out: TypedValue[] = [];
@@ -29,7 +31,7 @@ export function compileSimplePath(expression: string): SimplePath | undefined {
       term.steps.forEach((step, i) => {
         const next: TypedValue[] = [];
         for (const v of values) {
-          const child = childOf(v, step, types[i]);
+          const child = childOf(v, step, term.extensions[i], types[i]);
           if (Array.isArray(child)) next.push(...child);
           else if (child) next.push(child);
         }
@@ -65,11 +67,11 @@ function elementType(type: string, name: string): string | null {
  * The element `name` of a value, typed as the engine types it (`known`: its type, when the schema
  * tells); a primitive with extensions goes through the engine.
  */
-function childOf(v: TypedValue, name: string, known: string | null): TypedValue | TypedValue[] | undefined {
+function childOf(v: TypedValue, name: string, extension: string, known: string | null): TypedValue | TypedValue[] | undefined {
   const value = v.value as Record<string, unknown> | undefined;
   if (!value || typeof value !== 'object') return undefined;
   const type = known ?? elementType(v.type, name);
-  if (!type || `_${name}` in value) return getTypedPropertyValue(v, name);
+  if (!type || extension in value) return getTypedPropertyValue(v, name);
   const child = value[name];
   if (child === undefined) return undefined;
   return Array.isArray(child) ? child.map((c) => ({ type, value: c })) : { type, value: child };
