@@ -68,7 +68,7 @@ export function extractIndex(resource: Resource, baseUrl: string): IndexRows {
   return withoutRepeats(rows);
 }
 
-/** A row twice matches nothing more: each is kept once (an AuditEvent names many entities of one type). */
+/** Drops repeated rows, in place (the rows were just built): a row twice matches nothing more (an AuditEvent names many entities of one type). */
 function withoutRepeats(rows: IndexRows): IndexRows {
   const tables = rows as unknown as Record<string, Record<string, unknown>[]>;
   for (const table of Object.keys(tables)) {
