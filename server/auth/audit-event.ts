@@ -10,10 +10,16 @@ const BTG: Coding = { system: 'http://terminology.hl7.org/CodeSystem/v3-ActReaso
 
 const ACTIONS: Record<string, AuditEvent['action']> = { create: 'C', read: 'R', vread: 'R', update: 'U', patch: 'U', delete: 'D', 'history-instance': 'R', 'history-type': 'R', 'history-system': 'R', 'search-type': 'R', 'search-system': 'R', operation: 'E' };
 
-/** What one interaction did, as the audit trail records it. */
+/** Who acted: the OAuth client, and the role (and Practitioner) of the user it acted for, if any. */
+export type Actor = Pick<Access, 'clientId' | 'role' | 'fhirUser'>;
+
+/**
+ * What one interaction did (or which break-glass access was declared), as the audit trail stores
+ * it: the AuditEvent is built from it when read (auditEvent).
+ */
 export interface AccessRecord {
-  access: Access;
-  /** The restful-interaction code (read, search-type, create, …) or `operation`. */
+  actor: Actor;
+  /** The restful-interaction code (read, search-type, create, …), `operation`, or `break-glass` for a declaration. */
   interaction: string;
   /** The operation's name, for `operation`. */
   operation?: string;
@@ -24,16 +30,23 @@ export interface AccessRecord {
   /** The query of a search, as sent. */
   query?: string;
   started: Date;
+  /** End of a break-glass access declared; an interaction ends when it is recorded. */
+  until?: Date;
   /** HTTP status of the outcome. */
   status: number;
   diagnostics?: string;
-  /** The reason of the break-glass access in force for a patient touched, if any. */
+  /** The reason of the break-glass access in force for a patient touched (or declared), if any. */
   breakGlass?: string;
   address?: string;
+  /** The server's base URL (AuditEvent.source.site). */
+  site: string;
 }
 
+/** The actor of an access token, as the trail keeps it. */
+export const actorOf = (a: Access): Actor => ({ clientId: a.clientId, ...(a.role ? { role: a.role } : {}), ...(a.fhirUser ? { fhirUser: a.fhirUser } : {}) });
+
 /** The agent of the user (the role they act in, with their Practitioner as altId) or of the system client. */
-function agents(a: Access, address: string | undefined, purposeOfUse: Coding[] | undefined): AuditEventAgent[] {
+function agents(a: Actor, address: string | undefined, purposeOfUse: Coding[] | undefined): AuditEventAgent[] {
   const client: AuditEventAgent = {
     type: { coding: [{ system: 'http://dicom.nema.org/resources/ontology/DCM', code: '110150', display: 'Application' }] },
     who: { type: 'Device' as const, identifier: { system: CLIENT_SYSTEM, value: a.clientId }, display: a.clientId },
@@ -58,14 +71,26 @@ const entity = (what: Reference, code: string, display: string, role?: Coding): 
   ...(role ? { role } : {}),
 });
 
-/** The AuditEvent of one access (ANS TDE style: type rest, restful-interaction subtype, who, client, what, patient, when, outcome). */
-export function auditEvent(r: AccessRecord, baseUrl: string): AuditEvent {
-  const recorded = new Date();
-  const outcome = r.status < 400 ? '0' : r.status < 500 ? '4' : '8';
-  const subtype: Coding =
-    r.interaction === 'operation'
-      ? { system: 'http://hl7.org/fhir/restful-interaction', code: 'operation', display: r.operation }
-      : { system: 'http://hl7.org/fhir/restful-interaction', code: r.interaction };
+/** The HTTP status of an interaction as AuditEvent.outcome. */
+export const outcomeOf = (status: number): AuditEvent['outcome'] => (status < 400 ? '0' : status < 500 ? '4' : '8');
+
+/** AuditEvent.action of an interaction. */
+export const actionOf = (interaction: string): AuditEvent['action'] => ACTIONS[interaction] ?? 'E';
+
+/** AuditEvent.subtype of an interaction. */
+export function subtypeOf(interaction: string, operation?: string): Coding {
+  if (interaction === 'break-glass') return BREAK_GLASS;
+  return { system: RESTFUL_INTERACTION, code: interaction, ...(operation ? { display: operation } : {}) };
+}
+
+export const RESTFUL_INTERACTION = 'http://hl7.org/fhir/restful-interaction';
+export const REST: Coding = { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'RESTful Operation' };
+
+/**
+ * The AuditEvent of one access, or of a break-glass declaration (ANS TDE style: type rest,
+ * restful-interaction subtype, who, client, what, patient, when, outcome), recorded at `recorded`.
+ */
+export function auditEvent(r: AccessRecord, recorded: Date): AuditEvent {
   const entities: AuditEventEntity[] = [
     ...r.patients.map((id) => entity({ reference: `Patient/${id}` }, '1', 'Person', { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' })),
     ...r.resources.map((ref) => entity({ reference: ref }, '2', 'System Object')),
@@ -73,39 +98,21 @@ export function auditEvent(r: AccessRecord, baseUrl: string): AuditEvent {
   ];
   return {
     resourceType: 'AuditEvent',
-    type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'RESTful Operation' },
-    subtype: [subtype],
-    action: ACTIONS[r.interaction] ?? 'E',
-    period: { start: r.started.toISOString(), end: recorded.toISOString() },
+    type: REST,
+    subtype: [subtypeOf(r.interaction, r.operation)],
+    action: actionOf(r.interaction),
+    period: { start: r.started.toISOString(), end: (r.until ?? recorded).toISOString() },
     recorded: recorded.toISOString(),
-    outcome,
+    outcome: outcomeOf(r.status),
     ...(r.diagnostics ? { outcomeDesc: r.diagnostics } : {}),
     ...(r.breakGlass ? { purposeOfEvent: [{ coding: [BTG], text: r.breakGlass }] } : {}),
-    agent: agents(r.access, r.address, r.breakGlass ? [BTG] : undefined),
+    agent: agents(r.actor, r.address, r.breakGlass ? [BTG] : undefined),
     source: {
-      site: baseUrl,
+      site: r.site,
       observer: { display: 'Maillage' },
       type: [{ system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '4', display: 'Application Server' }],
     },
     ...(entities.length ? { entity: entities } : {}),
-  };
-}
-
-/** The AuditEvent of a break-glass declaration: who, for which patient, why, until when. */
-export function breakGlassEvent(a: Access, patient: string, reason: string, until: Date, baseUrl: string, address?: string): AuditEvent {
-  const now = new Date().toISOString();
-  return {
-    resourceType: 'AuditEvent',
-    type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'RESTful Operation' },
-    subtype: [BREAK_GLASS],
-    action: 'E',
-    period: { start: now, end: until.toISOString() },
-    recorded: now,
-    outcome: '0',
-    purposeOfEvent: [{ coding: [BTG], text: reason }],
-    agent: agents(a, address, [BTG]),
-    source: { site: baseUrl, observer: { display: 'Maillage' } },
-    entity: [entity({ reference: `Patient/${patient}` }, '1', 'Person', { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' })],
   };
 }
 

@@ -262,4 +262,73 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
     expect((await as('operator', 'PUT', `AuditEvent/${event.id}`, event)).status).toBe(405);
     expect((await as('operator', 'DELETE', `AuditEvent/${event.id}`)).status).toBe(405);
   });
+
+  it('the audit trail: read, history, search by its parameters, pages and includes, each event for those who see all its patients', async () => {
+    const since = new Date().toISOString();
+    expect((await as('member', 'GET', 'Patient/p1')).status).toBe(200);
+    expect((await as('member', 'GET', 'Observation/obs-p1')).status).toBe(200);
+    expect((await as('member', 'GET', 'Patient/p2')).status).toBe(403);
+    const entries = (reply: any) => (reply.body.entry ?? []).filter((e: any) => e.search?.mode === 'match').map((e: any) => e.resource);
+    const mine = `agent=PractitionerRole/role-member&date=ge${encodeURIComponent(since)}`;
+
+    // Newest first, a page at a time, and back.
+    const first = await as('operator', 'GET', `AuditEvent?${mine}&patient=p1&_sort=-date&_count=1`);
+    expect(first.status).toBe(200);
+    const [newest] = entries(first);
+    expect(newest.entity.map((e: any) => e.what?.reference)).toEqual(['Patient/p1', 'Observation/obs-p1/_history/1']);
+    const second = await call('GET', first.body.link.find((l: any) => l.relation === 'next').url, tokens.operator);
+    const [older] = entries(second);
+    expect(older.entity[0].what.reference).toBe('Patient/p1');
+    expect(Date.parse(older.recorded)).toBeLessThanOrEqual(Date.parse(newest.recorded));
+    expect(second.body.link.find((l: any) => l.relation === 'next')).toBeUndefined();
+    const back = await call('GET', second.body.link.find((l: any) => l.relation === 'previous').url, tokens.operator);
+    expect(entries(back).map((e: any) => e.id)).toEqual([newest.id]);
+    expect(entries(await as('operator', 'GET', `AuditEvent?${mine}&patient=p1&_sort=date`)).map((e: any) => e.id)).toEqual([older.id, newest.id]);
+
+    // Read, vread and history: one version, as searched.
+    const read = await as('operator', 'GET', `AuditEvent/${newest.id}`);
+    expect(read.body).toEqual(newest);
+    expect(read.headers.get('etag')).toBe('W/"1"');
+    expect((await as('operator', 'GET', `AuditEvent/${newest.id}/_history/1`)).body).toEqual(newest);
+    expect((await as('operator', 'GET', `AuditEvent/${newest.id}/_history/2`)).status).toBe(404);
+    expect((await as('operator', 'GET', `AuditEvent/${newest.id}/_history`)).body.entry.map((e: any) => e.resource)).toEqual([newest]);
+    expect((await as('operator', 'GET', 'AuditEvent/not-an-event')).status).toBe(404);
+    expect((await as('operator', 'GET', 'AuditEvent/00000000-0000-7000-8000-000000000000')).status).toBe(404);
+    const typeHistory = await as('operator', 'GET', 'AuditEvent/_history?_count=3');
+    expect(typeHistory.body.entry.map((e: any) => e.resource.resourceType)).toEqual(['AuditEvent', 'AuditEvent', 'AuditEvent']);
+    expect(((await as('operator', 'GET', '_history?_count=100')).body.entry ?? []).some((e: any) => e.resource?.resourceType === 'AuditEvent')).toBe(false);
+
+    // Every parameter of the trail.
+    const found = async (query: string) => entries(await as('operator', 'GET', `AuditEvent?${mine}&_count=100&${query}`)).map((e: any) => e.id).sort();
+    expect(await found(`_id=${newest.id}`)).toEqual([newest.id]);
+    expect(await found('entity=Observation/obs-p1')).toEqual([newest.id]);
+    expect(await found(`entity=Patient/p1&_lastUpdated=le${encodeURIComponent(older.recorded)}`)).toEqual([older.id]);
+    expect((await found('patient=p2&outcome=4&subtype=http://hl7.org/fhir/restful-interaction|read&action=R&type=rest')).length).toBe(1);
+    expect(await found('patient=p2&outcome:not=4')).toEqual([]);
+    expect((await found(`agent:identifier=https://fhir.maillage.fr/oauth-client|${APP}`)).length).toBe(3);
+    expect(await found('agent:identifier=https://fhir.maillage.fr/oauth-client|another-app')).toEqual([]);
+    expect(await found('subtype=https://fhir.maillage.fr/CodeSystem/audit|break-glass')).toEqual([]);
+    const ignored = await as('operator', 'GET', `AuditEvent?${mine}&site=x&_sort=action&_revinclude=Provenance:target`);
+    expect(ignored.body.entry.find((e: any) => e.search?.mode === 'outcome').resource.issue[0].diagnostics).toMatch(/site.*_sort.*_revinclude/s);
+    expect(ignored.body.link[0].url).not.toMatch(/site|_sort|_revinclude/);
+    const revinclude = await as('operator', 'GET', 'Patient?_id=p1&_revinclude=AuditEvent:patient');
+    expect(revinclude.body.entry.find((e: any) => e.search?.mode === 'outcome').resource.issue[0].diagnostics).toMatch(/_revinclude/);
+    expect((await as('operator', 'GET', '?_type=AuditEvent,Patient')).status).toBe(400);
+
+    // Includes: the agents' roles and the patients, as the coordination app asks.
+    const withAgents = await as('operator', 'GET', `AuditEvent?${mine}&patient=p1&_include=AuditEvent:agent&_include=AuditEvent:patient`);
+    expect(ids(withAgents, 'include')).toEqual(['p1', 'role-member']);
+
+    // The rules: an event is seen by those who see every patient it names.
+    const denied = entries(await as('operator', 'GET', `AuditEvent?${mine}&patient=p2`))[0];
+    expect((await as('member', 'GET', `AuditEvent/${denied.id}`)).status).toBe(403);
+    expect((await as('other', 'GET', `AuditEvent/${denied.id}`)).status).toBe(200);
+    expect(entries(await as('member', 'GET', `AuditEvent?${mine}&patient=p2`))).toEqual([]);
+    // The member's own events are theirs to see, but the one about P2.
+    const all = (await as('operator', 'GET', `AuditEvent?${mine}&_total=accurate&_count=0`)).body.total;
+    expect((await as('member', 'GET', `AuditEvent?${mine}&_total=accurate&_count=0`)).body.total).toBe(all - 1);
+    const compartment = await as('member', 'GET', `Patient/p1/AuditEvent?${mine}`);
+    expect(entries(compartment).map((e: any) => e.id).sort()).toEqual([older.id, newest.id].sort());
+    expect((await as('member', 'GET', `Patient/p2/AuditEvent?${mine}`)).body.entry ?? []).toEqual([]);
+  });
 });

@@ -1,3 +1,6 @@
+import { randomFillSync } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
+
 /** FHIR id: 1 to 64 of A-Z a-z 0-9 - . (R4 datatypes.html#id). */
 export const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
 const LOCAL_REF_RE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/([A-Za-z0-9\-.]{1,64}))?$/;
@@ -17,4 +20,21 @@ export function parseLocalReference(reference: string, baseUrl?: string): Parsed
   if (baseUrl && ref.startsWith(baseUrl + '/')) ref = ref.slice(baseUrl.length + 1);
   const m = LOCAL_REF_RE.exec(ref);
   return m ? { type: m[1], id: m[2], ...(m[3] ? { version: m[3] } : {}) } : undefined;
+}
+
+const randomPool = Buffer.alloc(4096);
+let poolUsed = randomPool.length;
+
+/**
+ * The id of a record the server keeps of its own accord (an AuditEvent, a Provenance): a version 7
+ * UUID, time-ordered, from a pool of random bytes (uuid's own draws 16 bytes from WebCrypto for
+ * each id, which cost more than the rest of the id: one AuditEvent per request).
+ */
+export function recordId(): string {
+  if (poolUsed === randomPool.length) {
+    randomFillSync(randomPool);
+    poolUsed = 0;
+  }
+  poolUsed += 16;
+  return uuidv7({ random: randomPool.subarray(poolUsed - 16, poolUsed) });
 }

@@ -7,6 +7,7 @@ import { compartmentParams } from '../search/compartments.js';
 import { executeSearch } from '../search/execute.js';
 import { parseSearch } from '../search/parse.js';
 import { SqlParams, storedColumns, visible } from '../search/sql.js';
+import { readTrailIfVisible } from '../search/trail.js';
 import { withActors, type Visibility } from '../search/visibility.js';
 import type { Queryable } from '../store/db.js';
 import { readCurrent, type StoredVersion } from '../store/resources.js';
@@ -220,6 +221,10 @@ async function visibleIds(
  * runs it).
  */
 async function visibleAmong(q: Queryable, type: string, ids: string[], visibility: Visibility | null): Promise<string[]> {
+  if (type === 'AuditEvent') {
+    const rows = await Promise.all(ids.map((id) => readTrailIfVisible(q, id, visibility)));
+    return rows.flatMap((row) => (row?.visible ? [row.id] : []));
+  }
   const p = new SqlParams();
   const sql = `SELECT r.id FROM resource r WHERE r.type = ${p.add(type)} AND r.id = ANY(${p.add(ids)}::text[]) AND ${visible('r', [type], p, visibility)}`;
   return (await q.query<{ id: string }>(sql, p.values, { prepare: true })).map((row) => row.id);
@@ -227,6 +232,7 @@ async function visibleAmong(q: Queryable, type: string, ids: string[], visibilit
 
 /** The current row of `type/id` (undefined: none), and whether the équipe-de-soins rules let `visibility` see it; prepared like visibleAmong. */
 async function readIfVisible(q: Queryable, type: string, id: string, visibility: Visibility | null): Promise<(StoredVersion & { visible: boolean }) | undefined> {
+  if (type === 'AuditEvent') return readTrailIfVisible(q, id, visibility);
   const p = new SqlParams();
   const sql = `SELECT ${storedColumns('r')}, ${visible('r', [type], p, visibility)} AS visible FROM resource r WHERE r.type = ${p.add(type)} AND r.id = ${p.add(id)}`;
   return (await q.query<StoredVersion & { visible: boolean }>(sql, p.values, { prepare: true }))[0];

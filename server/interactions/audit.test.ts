@@ -1,17 +1,23 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { DATABASES, freshPostgresDatabase } from '../../tests/harness.js';
-import { auditEvent } from '../auth/audit-event.js';
+import type { AccessRecord } from '../auth/audit-event.js';
 import { openPglite, openPostgres } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
 import { AuditLog, patientsInJson } from './audit.js';
 
-const read = (patient: string) =>
-  auditEvent({ access: { clientId: 'lgc', scopes: [], sub: 'lgc' } as never, interaction: 'read', resources: [], patients: [patient], started: new Date(), status: 200 }, 'http://x/fhir');
+const read = (patient: string): AccessRecord => ({
+  actor: { clientId: 'lgc' },
+  interaction: 'read',
+  resources: [`Patient/${patient}/_history/1`],
+  patients: [patient],
+  started: new Date(),
+  status: 200,
+  site: 'http://x/fhir',
+});
 
-/** The AuditEvents of the reads of a patient, as stored (their `patient` parameter is the agents' and entities' references to Patients). */
-const READS_OF = `SELECT count(DISTINCT x.rid)::int AS n FROM sp_reference x JOIN resource r ON r.rid = x.rid
-                   WHERE x.type = 'AuditEvent' AND x.param IN ('agent', 'entity') AND x.target_type = 'Patient' AND x.target_id = $1`;
+/** The AuditEvents of the reads of a patient, as stored. */
+const READS_OF = `SELECT count(*)::int AS n FROM audit_trail WHERE patients @> ARRAY[$1::text]`;
 
 describe.each(DATABASES)('the audit log on %s', (kind) => {
   it('stores queued records in batches, and at closing waits for the interactions still running', async () => {
@@ -19,7 +25,7 @@ describe.each(DATABASES)('the audit log on %s', (kind) => {
     const db = pg ? openPostgres(pg.url, 2) : await openPglite('memory://');
     try {
       await migrate(db);
-      const log = new AuditLog({ db, baseUrl: 'http://x/fhir', log: pino({ level: 'silent' }) });
+      const log = new AuditLog({ db, log: pino({ level: 'silent' }) });
       for (let i = 0; i < 250; i++) log.queue(read('many'));
       await log.flush();
       expect((await db.query<{ n: number }>(READS_OF, ['many']))[0].n).toBe(250);

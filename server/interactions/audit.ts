@@ -1,9 +1,9 @@
-import type { AuditEvent } from '@medplum/fhirtypes';
 import type { Logger } from 'pino';
-import { auditEvent, provenance, type AccessRecord } from '../auth/audit-event.js';
+import { actorOf, provenance, type AccessRecord } from '../auth/audit-event.js';
 import { breakGlassActor } from '../auth/principal.js';
 import type { Access } from '../auth/tokens.js';
 import { FhirError } from '../fhir/outcome.js';
+import { trailEntry, writeTrail, type TrailEntry } from '../store/audit-trail.js';
 import type { Database, Queryable } from '../store/db.js';
 import { isPatientData } from './access.js';
 import { activeBreakGlass } from './break-glass.js';
@@ -20,20 +20,20 @@ const FLUSH_MS = 100;
 const FLUSH_COUNT = 1000;
 
 /**
- * The AuditEvents of accesses that wrote nothing, stored in batches (one transaction for many),
- * off the request's path. A write's AuditEvent goes in the write's own transaction instead.
+ * The records of accesses that wrote nothing, stored in batches (one statement for many), off the
+ * request's path. A write's record goes in the write's own transaction instead.
  */
 export class AuditLog implements AuditSink {
-  private pending: AuditEvent[] = [];
+  private pending: TrailEntry[] = [];
   private timer?: NodeJS.Timeout;
   private readonly writing = new Set<Promise<unknown>>();
   /** Traced interactions running, whose records are still to come. */
   private running = 0;
 
-  constructor(private readonly ctx: { db: Database; baseUrl: string; log: Logger }) {}
+  constructor(private readonly ctx: { db: Database; log: Logger }) {}
 
-  queue(event: AuditEvent): void {
-    this.pending.push(event);
+  queue(record: AccessRecord): void {
+    this.pending.push(trailEntry(record));
     if (this.pending.length >= FLUSH_COUNT) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
   }
@@ -67,8 +67,7 @@ export class AuditLog implements AuditSink {
     const batch = this.pending;
     this.pending = [];
     if (batch.length) {
-      const stored = this.ctx.db
-        .transaction((tx) => persistRecords(this.ctx, tx, batch))
+      const stored = writeTrail(this.ctx.db, batch)
         .catch((err: unknown) => this.ctx.log.error({ err, events: batch.length }, 'AuditEvents could not be stored'))
         .finally(() => this.writing.delete(stored));
       this.writing.add(stored);
@@ -109,7 +108,8 @@ async function tracedRun(
   const operation = operationOf(route);
   const interaction = operation ? 'operation' : ((Array.isArray(route.interaction) ? route.interaction[0] : route.interaction) ?? interactionOf(route));
   const record = (res: FhirResponse | undefined, err?: unknown): AccessRecord => ({
-    access,
+    actor: actorOf(access),
+    site: ctx.baseUrl,
     interaction,
     ...(operation ? { operation } : {}),
     resources: touched(ctx, p, res),
@@ -119,27 +119,30 @@ async function tracedRun(
     status: res?.status ?? (err instanceof FhirError ? err.status : 500),
     ...(err instanceof FhirError ? { diagnostics: err.message } : {}),
   });
-  const event = async (q: Queryable, r: AccessRecord) => {
+  // Marked with the reason of a break-glass access in force for a patient touched, if any.
+  const underGlass = async (q: Queryable, r: AccessRecord): Promise<AccessRecord> => {
     const actor = breakGlassActor(access);
     const reason = actor && r.patients.length ? await activeBreakGlass(q, actor, r.patients) : undefined;
-    return auditEvent({ ...r, ...(reason ? { breakGlass: reason } : {}) }, ctx.baseUrl);
+    return reason ? { ...r, breakGlass: reason } : r;
   };
   try {
     if (WRITES.has(route.permission ?? '') && !operation) {
       return await inTransaction(ctx, async (tx) => {
         const res = await run({ ...ctx, tx });
         const r = record(res);
-        await persistRecords(ctx, tx, [await event(tx, r), ...r.resources.map((target) => provenance(access, target))]);
+        await writeTrail(tx, [trailEntry(await underGlass(tx, r))]);
+        await persistRecords(ctx, tx, r.resources.map((target) => provenance(access, target)));
         return res;
       });
     }
     const res = await run(ctx);
-    const e = await event(ctx.tx ?? ctx.db, record(res));
-    if (ctx.tx) await persistRecords(ctx, ctx.tx, [e]);
-    else audit.queue(e);
+    const r = await underGlass(ctx.tx ?? ctx.db, record(res));
+    if (ctx.tx) await writeTrail(ctx.tx, [trailEntry(r)]);
+    else audit.queue(r);
     return res;
   } catch (err) {
-    audit.queue(await event(ctx.db, record(undefined, err)).catch(() => auditEvent(record(undefined, err), ctx.baseUrl)));
+    const r = record(undefined, err);
+    audit.queue(await underGlass(ctx.db, r).catch(() => r));
     throw err;
   }
 }

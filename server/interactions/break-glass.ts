@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Parameters } from '@medplum/fhirtypes';
-import { breakGlassEvent } from '../auth/audit-event.js';
+import { actorOf } from '../auth/audit-event.js';
 import { breakGlassActor, NO_RULES } from '../auth/principal.js';
 import { badRequest, fail, notFound } from '../fhir/outcome.js';
 import type { Queryable } from '../store/db.js';
 import { readCurrent } from '../store/resources.js';
+import { trailEntry, writeTrail } from '../store/audit-trail.js';
 import { inTransaction, type Context, type FhirRequest, type FhirResponse } from './context.js';
-import { persistRecords } from './write.js';
 
 /** The reason of a break-glass access of `actor` in force for one of `patients`, if any. */
 export async function activeBreakGlass(q: Queryable, actor: string, patients: string[]): Promise<string | undefined> {
@@ -44,7 +44,8 @@ export async function breakGlass(ctx: Context, req: FhirRequest, patient: string
       reason,
       until,
     ]);
-    await persistRecords(ctx, tx, [breakGlassEvent(access, patient, reason, until, ctx.baseUrl)]);
+    const declared = { actor: actorOf(access), interaction: 'break-glass', resources: [], patients: [patient], started: new Date(), until, status: 200, breakGlass: reason, site: ctx.baseUrl };
+    await writeTrail(tx, [trailEntry(declared)]);
     const result: Parameters = { resourceType: 'Parameters', parameter: [{ name: 'until', valueInstant: until.toISOString() }] };
     return { status: 200, resource: result };
   });

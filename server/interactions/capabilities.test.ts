@@ -44,6 +44,22 @@ describe.each(DATABASES)('capabilities on %s', (kind) => {
     expect((await api.get('_history')).status).toBe(200);
   });
 
+  it('advertises the audit trail as it answers: read-only, its own parameters, each applied under strict handling', async () => {
+    const meta = await t.api.get('metadata');
+    const trail = meta.body.rest[0].resource.find((r: { type: string }) => r.type === 'AuditEvent');
+    expect(trail.interaction.map((i: { code: string }) => i.code).sort()).toEqual(['history-instance', 'history-type', 'read', 'search-type', 'vread']);
+    expect((await t.api.post('AuditEvent', { resourceType: 'AuditEvent' })).status).toBe(405);
+    expect((await t.api.get('AuditEvent/_history')).status).toBe(200);
+    const sample: Record<string, string> = { token: 'x', reference: 'Patient/x', date: 'ge2020-01-01' };
+    const names = (trail.searchParam as { name: string; type: string }[]).map(({ name, type }) => [name, sample[type]]);
+    expect(names.map(([name]) => name).sort()).toEqual(['_id', '_lastUpdated', 'action', 'agent', 'date', 'entity', 'outcome', 'patient', 'subtype', 'type']);
+    for (const [name, value] of names) {
+      expect((await t.api.get(`AuditEvent?${name}=${value}`, { prefer: 'handling=strict' })).status, `search parameter ${name}`).toBe(200);
+    }
+    expect((await t.api.get('AuditEvent?site=x', { prefer: 'handling=strict' })).status).toBe(400);
+    for (const include of trail.searchInclude) expect((await t.api.get(`AuditEvent?_include=${include}`, { prefer: 'handling=strict' })).status).toBe(200);
+  });
+
   it('lists the operations where they are defined, and each one answers there', async () => {
     const meta = await t.api.get('metadata');
     const names = (ops?: { name: string; definition: string }[]) => (ops ?? []).map((o) => o.name).sort();

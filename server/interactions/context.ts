@@ -1,4 +1,5 @@
-import type { AuditEvent, Resource } from '@medplum/fhirtypes';
+import type { Resource } from '@medplum/fhirtypes';
+import type { AccessRecord } from '../auth/audit-event.js';
 import type { Logger } from 'pino';
 import type { AccessRules } from '../auth/principal.js';
 import type { Access } from '../auth/tokens.js';
@@ -24,9 +25,9 @@ export interface Context {
   testIdentities?: boolean;
 }
 
-/** Takes the AuditEvents of accesses that wrote nothing, to store them soon after (see interactions/audit.ts). */
+/** Takes the records of accesses that wrote nothing, to store them soon after (see interactions/audit.ts). */
 export interface AuditSink {
-  queue(event: AuditEvent): void;
+  queue(record: AccessRecord): void;
   /** Stores what is queued; resolves once it is. */
   flush(): Promise<void>;
   /** Runs a traced interaction: closing waits for it, and for its record. */

@@ -3,6 +3,7 @@ import { badRequest } from '../fhir/outcome.js';
 import { dateRange } from '../search/dates.js';
 import { readHistory, type HistoryEntry } from '../store/resources.js';
 import { reader, type Context, type FhirRequest, type FhirResponse } from './context.js';
+import { trailHistory } from '../search/trail.js';
 import { historyAccessSql } from '../search/visibility.js';
 import { visibilityOf } from './access.js';
 import { link } from './bundle-links.js';
@@ -24,7 +25,11 @@ export async function history(ctx: Context, req: FhirRequest, type?: string, id?
   // An instance's history was allowed as a whole (access.ts); a type's or the system's shows what the caller may see.
   const visibility = id ? null : await visibilityOf(ctx);
   const visible = visibility ? (alias: string, add: (value: unknown) => string) => historyAccessSql(visibility, alias, type, { add }) : undefined;
-  const { entries, total } = await readHistory(reader(ctx), { type, id, since, at, before, count: count + 1, offset, visible });
+  // The audit trail is kept apart (migration 016): /_history does not list it.
+  const { entries, total } =
+    type === 'AuditEvent'
+      ? await trailHistory(reader(ctx), { id, since, at, before, count: count + 1, offset, visibility })
+      : await readHistory(reader(ctx), { type, id, since, at, before, count: count + 1, offset, visible });
 
   const url = `${ctx.baseUrl}/${[type, id, '_history'].filter(Boolean).join('/')}`;
   const kept: [string, string][] = [];

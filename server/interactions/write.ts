@@ -1,7 +1,6 @@
-import { randomFillSync } from 'node:crypto';
-import type { AuditEvent, Patient, Provenance, Resource } from '@medplum/fhirtypes';
-import { v7 as uuidv7 } from 'uuid';
+import type { Patient, Provenance, Resource } from '@medplum/fhirtypes';
 import { careLinks } from '../auth/care-links.js';
+import { recordId } from '../fhir/ids.js';
 import { badRequest } from '../fhir/outcome.js';
 import { extractIndex } from '../search/extract.js';
 import { searchParametersChanged, syncSearchParametersOnce } from '../search/loaded-params.js';
@@ -59,10 +58,10 @@ export async function persist(
 }
 
 /**
- * Writes the records the server keeps of its own accord (AuditEvents, Provenances), new resources
- * with generated ids, all in one statement.
+ * Writes the records the server keeps of its own accord (the Provenances of writes), new
+ * resources with generated ids, all in one statement.
  */
-export async function persistRecords(ctx: Pick<Context, 'baseUrl'>, tx: Queryable, records: (AuditEvent | Provenance)[]): Promise<void> {
+export async function persistRecords(ctx: Pick<Context, 'baseUrl'>, tx: Queryable, records: Provenance[]): Promise<void> {
   if (!records.length) return;
   await syncSearchParametersOnce(tx);
   const lastUpdated = new Date();
@@ -77,22 +76,6 @@ export async function persistRecords(ctx: Pick<Context, 'baseUrl'>, tx: Queryabl
       return { version, index: extractIndex(stored, ctx.baseUrl) };
     }),
   );
-}
-
-/**
- * A version 7 UUID from a pool of random bytes: uuid's own draws 16 bytes from WebCrypto for each
- * id, which cost more than the rest of the id (one AuditEvent per request).
- */
-const randomPool = Buffer.alloc(4096);
-let poolUsed = randomPool.length;
-
-function recordId(): string {
-  if (poolUsed === randomPool.length) {
-    randomFillSync(randomPool);
-    poolUsed = 0;
-  }
-  poolUsed += 16;
-  return uuidv7({ random: randomPool.subarray(poolUsed - 16, poolUsed) });
 }
 
 /** The resource as stored: its id, and the server's meta for this version. */

@@ -3,6 +3,7 @@ import { isResourceType, resourceTypes } from '../validation/registry.js';
 import { compartmentParams } from './compartments.js';
 import { FULL_TEXT_PARAMS, RESOURCE_COLUMN_PARAMS, searchParam, type SearchParam } from './parameters.js';
 import { checkFilter } from './sql.js';
+import { trailIncludeUnsupported, trailSortable, trailUnsupported } from './trail.js';
 import { splitValues } from './values.js';
 
 /**
@@ -98,15 +99,16 @@ export function parseSearch(
     const listed = query.getAll('_type').flatMap((v) => v.split(','));
     for (const t of listed) if (!isResourceType(t)) throw badRequest(`Unknown resource type in _type: ${t}`);
     req.types = types.length ? types.filter((t) => listed.includes(t)) : listed;
+    if (req.types.length > 1 && req.types.includes('AuditEvent')) throw badRequest('AuditEvent is searched on its own: the audit trail is kept apart from resources');
     req.applied.push(['_type', listed.join(',')]);
   }
-  if (compartment) req.filters.push(compartmentFilter(req.types, compartment));
+  if (compartment) req.filters.push(onTrail(req.types, compartmentFilter(req.types, compartment)));
   for (const [name, value] of query) {
     if (name === '_type') continue;
     const criterion = !CONTROL.has(name) && !INCLUDES.has(name);
     try {
       if (!criterion) readControl(req, name, value);
-      else req.filters.push(parseFilter(req.types, name, splitValues(value)));
+      else req.filters.push(onTrail(req.types, parseFilter(req.types, name, splitValues(value))));
       if (name !== '_cursor' && name !== '_format' && name !== '_pretty') req.applied.push([name, value]);
     } catch (err) {
       if (err instanceof Unsupported) skip(name, err.message);
@@ -123,12 +125,20 @@ export function parseSearch(
   return req;
 }
 
+/** The filter, if the search is of the audit trail and the trail can apply it (trail.ts). */
+function onTrail(types: string[], f: Filter): Filter {
+  const why = types[0] === 'AuditEvent' ? trailUnsupported(f) : undefined;
+  if (why) throw new Unsupported(why);
+  return f;
+}
+
 /** A parameter name with its modifier, chain and _has parts, on the given types. */
 function parseFilter(types: string[], name: string, values: string[]): Filter {
   if (name.startsWith('_has:')) {
     const [, type, code, ...rest] = name.split(':');
     if (!type || !code || !rest.length) throw badRequest(`_has takes _has:Type:reference:parameter: ${name}`);
     if (!isResourceType(type)) throw new Unsupported(`unknown resource type ${type}`);
+    if (type === 'AuditEvent') throw new Unsupported('the audit trail is kept apart from resources: search AuditEvent itself');
     const param = searchParam(type, code);
     if (param?.type !== 'reference') throw new Unsupported(`${type}.${code} is not a reference parameter`);
     return { kind: 'has', type, param, next: parseFilter([type], rest.join(':'), values) };
@@ -203,7 +213,12 @@ function parseInclude(name: string, value: string): Include {
 
 function readControl(req: SearchRequest, name: string, value: string): void {
   if (INCLUDES.has(name)) {
-    req.include.push(...value.split(',').map((v) => parseInclude(name, v)));
+    const specs = value.split(',').map((v) => parseInclude(name, v));
+    for (const spec of specs) {
+      const why = req.types[0] === 'AuditEvent' ? trailIncludeUnsupported(spec) : spec.reverse && spec.type === 'AuditEvent' ? 'the audit trail is kept apart from resources' : undefined;
+      if (why) throw new Unsupported(why);
+    }
+    req.include.push(...specs);
     return;
   }
   switch (name) {
@@ -224,6 +239,7 @@ function readControl(req: SearchRequest, name: string, value: string): void {
       req.sort = value.split(',').map((key) => {
         const desc = key.startsWith('-');
         const param = commonParam(req.types, desc ? key.slice(1) : key);
+        if (req.types[0] === 'AuditEvent' && !trailSortable(param.code)) throw new Unsupported('the audit trail is sorted by date only');
         if (param.type === 'composite' || param.type === 'special' || FULL_TEXT_PARAMS.has(param.code)) {
           throw new Unsupported(`cannot sort on ${param.type} parameter ${param.code}`);
         }

@@ -385,7 +385,7 @@ function splitPrefix(value: string): [Prefix, string] {
 }
 
 /** Date prefixes over ranges, as FHIR R4 search.html#prefix defines them. */
-function dateCondition(value: string, low: string, high: string, p: SqlParams): string {
+export function dateCondition(value: string, low: string, high: string, p: SqlParams): string {
   const [prefix, raw] = splitPrefix(value);
   const range = dateRange(raw);
   if (!range) throw badRequest(`Invalid date search value: ${value}`);

@@ -71,25 +71,23 @@ function ruleArgs(v: Visibility, p: Params): RuleArgs | undefined {
 /**
  * The condition that the patient `pid` (SQL) is one whose data the principal may see, as `check`
  * says. A probe is written out here (the rules of migration 009's patient_visible, which it
- * replaces): as subqueries of the statement, a check costs about 2 µs, where the PL/pgSQL call
- * cost 20; statements under the rules are prepared, so their longer text is planned once. A
- * patient is visible when linked to one of the actors and not objecting (globally, which spares
- * their médecin traitant, or to one of the actors), or under a break-glass access in force.
+ * replaces): as a subquery of the statement, a check costs a few µs, where the PL/pgSQL call cost
+ * 20; statements under the rules are prepared, so their longer text is planned once. A patient is
+ * visible when linked to one of the actors and not objecting (globally, which spares their
+ * médecin traitant, or to one of the actors), or under a break-glass access in force.
  */
 function patientSql(pid: string, a: RuleArgs, withOpposition: boolean, check: AccessCheck): string {
   if (check === 'set') return `${pid} IN (SELECT visible_patients(${a.actors}, ${a.holders}, ${a.glass}, ${withOpposition}))`;
-  const current = (t: string) => `${t}.start <= now() AND ${t}.until > now()`;
   const glass = `EXISTS (SELECT 1 FROM break_glass b WHERE b.patient = ${pid} AND b.actor = ${a.glass} AND b.until > now())`;
-  const linked =
-    `EXISTS (SELECT 1 FROM care_link l WHERE l.patient = ${pid} AND l.actor = ANY(${a.actors}) AND ${current('l')} ` +
-    `AND (l.kind IN ('member', 'pcp', 'permit') OR (l.kind = 'holder' AND l.actor = ANY(${a.holders}))))`;
+  const mine = `l.actor = ANY(${a.actors})`;
+  const linked = `coalesce(bool_or(${mine} AND (l.kind IN ('member', 'pcp', 'permit') OR (l.kind = 'holder' AND l.actor = ANY(${a.holders})))), false)`;
   // A global opposition spares the patient's médecin traitant.
-  const opposed =
-    `EXISTS (SELECT 1 FROM care_link d WHERE d.patient = ${pid} AND d.kind = 'deny' AND ${current('d')} AND (d.actor = ANY(${a.actors}) ` +
-    `OR (d.actor = '*' AND NOT EXISTS (SELECT 1 FROM care_link t WHERE t.patient = d.patient AND t.kind = 'pcp' AND t.actor = ANY(${a.actors}) AND ${current('t')}))))`;
-  // Within an OR, the planner keeps each EXISTS a per-row probe: at the top of a WHERE clause, it
-  // could turn it into a join over every link of the principal.
-  return `((${linked}${withOpposition ? ` AND NOT ${opposed}` : ''}) OR ${glass})`;
+  const opposed = `coalesce(bool_or(l.kind = 'deny' AND ${mine}) OR (bool_or(l.kind = 'deny' AND l.actor = '*') AND NOT bool_or(l.kind = 'pcp' AND ${mine})), false)`;
+  // The patient's current links read in one range of care_link_check (a patient has a handful):
+  // as conditions of their own, the kinds and actors made the index look up each pair of them,
+  // four lookups per patient checked.
+  const links = `(SELECT ${linked}${withOpposition ? ` AND NOT ${opposed}` : ''} FROM care_link l WHERE l.patient = ${pid} AND l.start <= now() AND l.until > now())`;
+  return `(${links} OR ${glass})`;
 }
 
 /** How long a principal's actors are kept: a role moved to another structure keeps the old one's reach that long. */
@@ -156,6 +154,19 @@ export function accessSql(v: Visibility, alias: string, types: string[], p: Para
     `CASE ${alias}.type WHEN 'Patient' THEN ${forType('Patient')} WHEN 'Consent' THEN ${forType('Consent')} ` +
     `ELSE ${outside(`ax.type || '.' || ax.param = ANY(${p.add(pairs())}::text[])`, true)} END`
   );
+}
+
+/**
+ * The condition that every patient of an audit trail row (`patients`, an SQL text[]) is one the
+ * principal may see: an AuditEvent tells what was done with their data. `patient`: one that every
+ * row names, checked once.
+ */
+export function trailAccessSql(v: Visibility, patients: string, p: Params, check: AccessCheck, patient?: string): string {
+  const args = ruleArgs(v, p);
+  if (!args) return `cardinality(${patients}) = 0`;
+  const named = patient === undefined ? undefined : `${p.add(patient)}::text`;
+  const others = `NOT EXISTS (SELECT 1 FROM unnest(${patients}) AS ap(pid) WHERE ${named ? `ap.pid <> ${named} AND ` : ''}NOT ${patientSql('ap.pid', args, true, check)})`;
+  return named ? `(SELECT ${patientSql(named, args, true, 'probe')}) AND ${others}` : others;
 }
 
 /**

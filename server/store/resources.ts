@@ -1,3 +1,4 @@
+import { readTrail } from './audit-trail.js';
 import { careLinkCtes, type CareLink } from './care-links.js';
 import type { Queryable } from './db.js';
 import { batchIndexCtes, indexCtes, type IndexRows } from './search-index.js';
@@ -19,8 +20,12 @@ export interface HistoryEntry extends StoredVersion {
 
 const CURRENT = 'SELECT rid, type, id, version, last_updated AS "lastUpdated", deleted, content FROM resource';
 
-/** The current version (or tombstone); `forUpdate` locks the row until the transaction ends. */
+/**
+ * The current version (or tombstone); `forUpdate` locks the row until the transaction ends. An
+ * AuditEvent is read from the trail (never written through here: nothing to lock).
+ */
 export async function readCurrent(q: Queryable, type: string, id: string, forUpdate = false): Promise<StoredVersion | undefined> {
+  if (type === 'AuditEvent') return readTrail(q, id);
   const rows = await q.query<StoredVersion>(`${CURRENT} WHERE type = $1 AND id = $2${forUpdate ? ' FOR UPDATE' : ''}`, [type, id]);
   return rows[0];
 }
@@ -31,6 +36,10 @@ export async function readCurrentByRids(q: Queryable, rids: number[]): Promise<S
 }
 
 export async function readVersion(q: Queryable, type: string, id: string, version: number): Promise<HistoryEntry | undefined> {
+  if (type === 'AuditEvent') {
+    const event = version === 1 ? await readTrail(q, id) : undefined;
+    return event && { ...event, method: 'POST' };
+  }
   const rows = await q.query<HistoryEntry>(
     `SELECT v.rid, v.type, v.id, v.version, v.last_updated AS "lastUpdated", v.content IS NULL AS deleted, v.content, v.method
        FROM resource r JOIN resource_version v ON v.rid = r.rid

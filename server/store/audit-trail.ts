@@ -1,0 +1,93 @@
+import type { AuditEvent } from '@medplum/fhirtypes';
+import { recordId } from '../fhir/ids.js';
+import { actionOf, auditEvent, outcomeOf, REST, subtypeOf, type AccessRecord } from '../auth/audit-event.js';
+import type { Queryable } from './db.js';
+import type { StoredVersion } from './resources.js';
+
+/** An AuditEvent to store: its id, when it was recorded, and what it records. */
+export interface TrailEntry {
+  id: string;
+  recorded: Date;
+  record: AccessRecord;
+}
+
+/** A record as the trail stores it: a time-ordered id, and the time it was recorded (now). */
+export const trailEntry = (record: AccessRecord): TrailEntry => ({ id: recordId(), recorded: new Date(), record });
+
+/** A row of the trail as read: the AuditEvent is built from `record`, or was stored whole (`content`, events from before the trail). */
+export interface TrailRow {
+  id: string;
+  recorded: Date;
+  patients: string[];
+  agents: string[];
+  entities: string[];
+  /** The access record as stored: without its patients (the column) and with dates as text. */
+  record: (Omit<AccessRecord, 'patients' | 'started' | 'until'> & { started: string; until?: string }) | null;
+  content: string | null;
+}
+
+/** The columns of a TrailRow, from `audit_trail <alias>`. */
+export const trailColumns = (alias: string) =>
+  `${alias}.id, ${alias}.recorded, ${alias}.patients, ${alias}.agents, ${alias}.entities, ${alias}.record, ${alias}.content`;
+
+const unversioned = (ref: string) => ref.replace(/\/_history\/[^/]*$/, '');
+
+/**
+ * Stores AuditEvents in one statement, whatever their number: one row each, the search values
+ * as columns (migration 016 says why).
+ */
+export async function writeTrail(q: Queryable, entries: TrailEntry[]): Promise<void> {
+  if (!entries.length) return;
+  const rows = entries.map(({ id, recorded, record: r }) => {
+    const subtype = subtypeOf(r.interaction, r.operation);
+    const { patients, ...rest } = r;
+    return {
+      id,
+      recorded,
+      type: `${REST.system}|${REST.code}`,
+      subtype: [`${subtype.system}|${subtype.code}`],
+      action: actionOf(r.interaction),
+      outcome: outcomeOf(r.status),
+      patients,
+      agents: r.actor.role ? [`PractitionerRole/${r.actor.role}`] : [],
+      client: r.actor.clientId,
+      entities: r.resources.map(unversioned),
+      record: rest,
+    };
+  });
+  await q.query(
+    `INSERT INTO audit_trail (id, recorded, type, subtype, action, outcome, patients, agents, client, entities, record)
+     SELECT * FROM json_to_recordset($1::json) AS x(id uuid, recorded timestamptz, type text, subtype text[], action text, outcome text,
+                                                    patients text[], agents text[], client text, entities text[], record json)`,
+    [JSON.stringify(rows)],
+    { prepare: true },
+  );
+}
+
+/** The AuditEvent of a row, as JSON text: built from its record, with the meta of a resource's first version. */
+export function trailContent(row: TrailRow): string {
+  if (row.content !== null) return row.content;
+  const { started, until, ...r } = row.record as NonNullable<TrailRow['record']>;
+  const event = auditEvent({ ...r, patients: row.patients, started: new Date(started), ...(until ? { until: new Date(until) } : {}) }, row.recorded);
+  const { resourceType, ...rest } = event;
+  const stored: AuditEvent = { resourceType, id: row.id, meta: { versionId: '1', lastUpdated: row.recorded.toISOString() }, ...rest };
+  return JSON.stringify(stored);
+}
+
+/** A row as the first and only version of an AuditEvent resource. */
+export function trailVersion(row: TrailRow): StoredVersion {
+  const content = trailContent(row);
+  // An event from before the trail keeps the lastUpdated it was stored with.
+  const lastUpdated = row.content !== null ? new Date((JSON.parse(content) as AuditEvent).meta?.lastUpdated ?? row.recorded) : row.recorded;
+  return { rid: 0, type: 'AuditEvent', id: row.id, version: 1, lastUpdated, deleted: false, content };
+}
+
+/** Whether `id` can be an AuditEvent's id (the trail's ids are UUIDs): anything else names none. */
+export const isTrailId = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
+
+/** The AuditEvent `id`, as a resource's current version. */
+export async function readTrail(q: Queryable, id: string): Promise<StoredVersion | undefined> {
+  if (!isTrailId(id)) return undefined;
+  const rows = await q.query<TrailRow>(`SELECT ${trailColumns('t')} FROM audit_trail t WHERE t.id = $1::uuid`, [id], { prepare: true });
+  return rows[0] && trailVersion(rows[0]);
+}
