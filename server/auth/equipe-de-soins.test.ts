@@ -322,7 +322,10 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
     // The rules: an event is seen by those who see every patient it names.
     const denied = entries(await as('operator', 'GET', `AuditEvent?${mine}&patient=p2`))[0];
     expect((await as('member', 'GET', `AuditEvent/${denied.id}`)).status).toBe(403);
+    expect((await as('member', 'GET', `AuditEvent/${denied.id}/_history/1`)).status).toBe(403);
+    expect((await as('member', 'GET', `AuditEvent/${denied.id}/_history`)).status).toBe(403);
     expect((await as('other', 'GET', `AuditEvent/${denied.id}`)).status).toBe(200);
+    expect((await as('other', 'GET', `AuditEvent/${denied.id}/_history/1`)).status).toBe(200);
     expect(entries(await as('member', 'GET', `AuditEvent?${mine}&patient=p2`))).toEqual([]);
     // The member's own events are theirs to see, but the one about P2.
     const all = (await as('operator', 'GET', `AuditEvent?${mine}&_total=accurate&_count=0`)).body.total;

@@ -7,7 +7,7 @@ import { compartmentParams } from '../search/compartments.js';
 import { executeSearch } from '../search/execute.js';
 import { parseSearch } from '../search/parse.js';
 import { SqlParams, storedColumns, visible } from '../search/sql.js';
-import { readTrailIfVisible } from '../search/trail.js';
+import { readTrailIfVisible, visibleTrailIds } from '../search/trail.js';
 import { withActors, type Visibility } from '../search/visibility.js';
 import type { Queryable } from '../store/db.js';
 import { readCurrent, type StoredVersion } from '../store/resources.js';
@@ -221,10 +221,7 @@ async function visibleIds(
  * runs it).
  */
 async function visibleAmong(q: Queryable, type: string, ids: string[], visibility: Visibility | null): Promise<string[]> {
-  if (type === 'AuditEvent') {
-    const rows = await Promise.all(ids.map((id) => readTrailIfVisible(q, id, visibility)));
-    return rows.flatMap((row) => (row?.visible ? [row.id] : []));
-  }
+  if (type === 'AuditEvent') return visibleTrailIds(q, ids, visibility);
   const p = new SqlParams();
   const sql = `SELECT r.id FROM resource r WHERE r.type = ${p.add(type)} AND r.id = ANY(${p.add(ids)}::text[]) AND ${visible('r', [type], p, visibility)}`;
   return (await q.query<{ id: string }>(sql, p.values, { prepare: true })).map((row) => row.id);

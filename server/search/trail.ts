@@ -188,6 +188,13 @@ export async function readTrailIfVisible(q: Queryable, id: string, visibility: V
   return rows[0] && { ...trailVersion(rows[0]), visible: rows[0].visible };
 }
 
+/** The ids among `ids` of the AuditEvents the rules let `visibility` see. */
+export async function visibleTrailIds(q: Queryable, ids: string[], visibility: Visibility | null): Promise<string[]> {
+  const p = new SqlParams();
+  const sql = `SELECT t.id FROM audit_trail t WHERE t.id = ANY(${p.add(ids.filter(isTrailId))}::uuid[]) AND ${visibleRow(visibility, p, 'probe')}`;
+  return (await q.query<{ id: string }>(sql, p.values, { prepare: true })).map((row) => row.id);
+}
+
 /**
  * The trail newest first, for `AuditEvent/_history` (or one event's: `id`), with the history
  * interaction's bounds: an AuditEvent has one version, created when recorded.
