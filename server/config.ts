@@ -33,6 +33,8 @@ export interface Config {
   bootstrapClientOrganization: string;
   /** Whether INS on the test and demo OIDs are accepted (a test or demo configuration, never production). */
   testIdentities: boolean;
+  /** Days the audit trail is kept; 0: without end. */
+  auditRetentionDays: number;
 }
 
 export interface OidcProviderConfig {
@@ -105,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     accessRules: accessRules(env, demo),
     bootstrapClientOrganization: env.BOOTSTRAP_CLIENT_ORGANIZATION || '*',
     testIdentities: env.INS_TEST_IDENTITIES ? env.INS_TEST_IDENTITIES === 'on' : demo,
+    auditRetentionDays: Number(env.AUDIT_RETENTION_DAYS ?? 0),
   };
 }
 

@@ -53,7 +53,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
 
   await loadProfiles(db, config.baseUrl, logger);
   const auth: AuthServer | undefined = config.auth ? await createAuthServer(config, db, logger) : undefined;
-  const audit = config.auth ? new AuditLog({ db, log: logger }) : undefined;
+  const audit = config.auth ? new AuditLog({ db, log: logger }, config.auditRetentionDays) : undefined;
   const app = createApp({ config, db, logger, auth, audit });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));

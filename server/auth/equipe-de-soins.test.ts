@@ -276,6 +276,8 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
     expect(first.status).toBe(200);
     const [newest] = entries(first);
     expect(newest.entity.map((e: any) => e.what?.reference)).toEqual(['Patient/p1', 'Observation/obs-p1/_history/1']);
+    // The client application, with the address it called from.
+    expect(newest.agent[1]).toMatchObject({ who: { identifier: { value: APP } }, network: { address: expect.stringMatching(/127\.0\.0\.1|::1/), type: '2' } });
     const second = await call('GET', first.body.link.find((l: any) => l.relation === 'next').url, tokens.operator);
     const [older] = entries(second);
     expect(older.entity[0].what.reference).toBe('Patient/p1');

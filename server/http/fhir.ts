@@ -51,7 +51,7 @@ export function fhirRouter(ctx: Omit<Context, 'log' | 'access'>, maxBodySize: st
       return;
     }
     const fhirReq = toFhirRequest(req, query);
-    const fhirRes = applyPrefer(fhirReq, await dispatch({ ...ctx, log: req.log, access: res.locals.access }, fhirReq));
+    const fhirRes = applyPrefer(fhirReq, await dispatch({ ...ctx, log: req.log, access: res.locals.access, address: req.ip }, fhirReq));
     sendFhir(res, fhirRes, { contentType, pretty: query.get('_pretty') === 'true', head: req.method === 'HEAD' });
   });
   return router;

@@ -2,6 +2,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { DATABASES, freshPostgresDatabase } from '../../tests/harness.js';
 import type { AccessRecord } from '../auth/audit-event.js';
+import { purgeTrail, trailEntry, writeTrail } from '../store/audit-trail.js';
 import { openPglite, openPostgres } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
 import { AuditLog, patientsInJson } from './audit.js';
@@ -38,6 +39,31 @@ describe.each(DATABASES)('the audit log on %s', (kind) => {
       await log.close();
       expect((await db.query<{ n: number }>(READS_OF, ['late']))[0].n).toBe(1);
       await running;
+    } finally {
+      await db.close();
+      await pg?.drop();
+    }
+  });
+});
+
+describe.each(DATABASES)('the retention of the audit trail on %s', (kind) => {
+  it('purges the events older than the retention period at start, and only those', async () => {
+    const pg = kind === 'postgres' ? await freshPostgresDatabase() : undefined;
+    const db = pg ? openPostgres(pg.url, 2) : await openPglite('memory://');
+    try {
+      await migrate(db);
+      const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000);
+      await writeTrail(db, [40, 31, 29, 1].map((days) => ({ ...trailEntry(read(`d${days}`)), recorded: daysAgo(days) })));
+      const kept = async () => (await db.query<{ p: string }>('SELECT patients[1] AS p FROM audit_trail ORDER BY recorded')).map((r) => r.p);
+      // Without a retention period, nothing goes.
+      await new AuditLog({ db, log: pino({ level: 'silent' }) }).close();
+      expect(await kept()).toEqual(['d40', 'd31', 'd29', 'd1']);
+      await new AuditLog({ db, log: pino({ level: 'silent' }) }, 30).close();
+      expect(await kept()).toEqual(['d29', 'd1']);
+      // Slice by slice, whatever their number.
+      await writeTrail(db, Array.from({ length: 25 }, () => ({ ...trailEntry(read('old')), recorded: daysAgo(60) })));
+      expect(await purgeTrail(db, daysAgo(30), 10)).toBe(25);
+      expect(await kept()).toEqual(['d29', 'd1']);
     } finally {
       await db.close();
       await pg?.drop();

@@ -3,7 +3,7 @@ import { actorOf, provenance, type AccessRecord } from '../auth/audit-event.js';
 import { breakGlassActor } from '../auth/principal.js';
 import type { Access } from '../auth/tokens.js';
 import { FhirError } from '../fhir/outcome.js';
-import { trailEntry, writeTrail, type TrailEntry } from '../store/audit-trail.js';
+import { purgeTrail, trailEntry, writeTrail, type TrailEntry } from '../store/audit-trail.js';
 import type { Database, Queryable } from '../store/db.js';
 import { isPatientData } from './access.js';
 import { activeBreakGlass } from './break-glass.js';
@@ -18,6 +18,7 @@ import { persistRecords } from './write.js';
  */
 const FLUSH_MS = 100;
 const FLUSH_COUNT = 1000;
+const PURGE_EVERY_MS = 3_600_000;
 
 /**
  * The records of accesses that wrote nothing, stored in batches (one statement for many), off the
@@ -30,7 +31,31 @@ export class AuditLog implements AuditSink {
   /** Traced interactions running, whose records are still to come. */
   private running = 0;
 
-  constructor(private readonly ctx: { db: Database; log: Logger }) {}
+  private purging?: NodeJS.Timeout;
+  /** The purge running or last run, which closing waits for. */
+  private purge?: Promise<number>;
+
+  /** `retentionDays`: how long events are kept (0: without end); older ones are purged at start, then hourly. */
+  constructor(
+    private readonly ctx: { db: Database; log: Logger },
+    private readonly retentionDays = 0,
+  ) {
+    if (retentionDays > 0) {
+      this.purge = this.purgeExpired();
+      this.purging = setInterval(() => (this.purge = this.purgeExpired()), PURGE_EVERY_MS).unref();
+    }
+  }
+
+  /** Deletes the events older than the retention period; how many. */
+  async purgeExpired(): Promise<number> {
+    const before = new Date(Date.now() - this.retentionDays * 86_400_000);
+    const purged = await purgeTrail(this.ctx.db, before).catch((err: unknown) => {
+      this.ctx.log.error({ err }, 'the audit trail could not be purged');
+      return 0;
+    });
+    if (purged) this.ctx.log.info({ purged, before }, 'audit trail purged of the events past its retention');
+    return purged;
+  }
 
   queue(record: AccessRecord): void {
     this.pending.push(trailEntry(record));
@@ -52,6 +77,8 @@ export class AuditLog implements AuditSink {
    * them) have queued theirs, or after `waitMs`.
    */
   async close(waitMs = 10_000): Promise<void> {
+    clearInterval(this.purging);
+    await this.purge;
     const until = Date.now() + waitMs;
     while (this.running && Date.now() < until) await new Promise((r) => setTimeout(r, FLUSH_MS));
     await this.flush();
@@ -110,6 +137,7 @@ async function tracedRun(
   const record = (res: FhirResponse | undefined, err?: unknown): AccessRecord => ({
     actor: actorOf(access),
     site: ctx.baseUrl,
+    ...(ctx.address ? { address: ctx.address } : {}),
     interaction,
     ...(operation ? { operation } : {}),
     resources: touched(ctx, p, res),

@@ -17,6 +17,8 @@ export interface Context {
   authEnabled: boolean;
   /** What the caller's access token allows; absent only when the server runs with AUTH=off. */
   access?: Access;
+  /** The caller's network address, as the trail records it (the client agent's `network.address`). */
+  address?: string;
   /** The équipe-de-soins rules' configuration (none configured: no record holder, no system client's patient). */
   rules?: AccessRules;
   /** Where accesses are traced (AUTH=on). */

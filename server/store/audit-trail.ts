@@ -1,7 +1,7 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
 import { recordId } from '../fhir/ids.js';
 import { actionOf, auditEvent, outcomeOf, REST, subtypeOf, type AccessRecord } from '../auth/audit-event.js';
-import type { Queryable } from './db.js';
+import type { Database, Queryable } from './db.js';
 import type { StoredVersion } from './resources.js';
 
 /** An AuditEvent to store: its id, when it was recorded, and what it records. */
@@ -91,3 +91,27 @@ export async function readTrail(q: Queryable, id: string): Promise<StoredVersion
   const rows = await q.query<TrailRow>(`SELECT ${trailColumns('t')} FROM audit_trail t WHERE t.id = $1::uuid`, [id], { prepare: true });
   return rows[0] && trailVersion(rows[0]);
 }
+
+/**
+ * Deletes the events recorded before `before`, a slice at a time (each slice one short statement,
+ * off the end of the time index): how many. Only one process purges at a time (the others skip).
+ */
+export async function purgeTrail(db: Database, before: Date, slice = 10_000): Promise<number> {
+  return db.transaction(async (tx) => {
+    const [{ mine }] = await tx.query<{ mine: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS mine', [PURGE_LOCK]);
+    if (!mine) return 0;
+    let purged = 0;
+    for (;;) {
+      const rows = await tx.query<{ n: number }>(
+        `WITH gone AS (DELETE FROM audit_trail WHERE id IN (SELECT id FROM audit_trail WHERE recorded < $1 ORDER BY recorded LIMIT $2) RETURNING 1)
+         SELECT count(*)::int AS n FROM gone`,
+        [before, slice],
+      );
+      purged += rows[0].n;
+      if (rows[0].n < slice) return purged;
+    }
+  });
+}
+
+// Any constant works; it only has to be the same for every Maillage process on the database.
+const PURGE_LOCK = 4_271_829;
