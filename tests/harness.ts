@@ -5,6 +5,7 @@ import pg from 'pg';
 import { loadConfig, type Config } from '../server/config.js';
 import { createLogger } from '../server/logger.js';
 import { startServer, type RunningServer } from '../server/main.js';
+import { openPglite, openPostgres, type Database } from '../server/store/db.js';
 
 /** The databases every storage test runs on: PGlite always, PostgreSQL when TEST_DATABASE_URL is set. */
 export const DATABASES: ('pglite' | 'postgres')[] = process.env.TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
@@ -28,6 +29,18 @@ export async function freshPostgresDatabase(): Promise<{ url: string; drop: () =
       await c.end();
     },
   };
+}
+
+/** Runs `fn` on an empty database of the kind (PGlite in memory, or a fresh PostgreSQL database), dropped after. */
+export async function withDatabase(kind: 'pglite' | 'postgres', fn: (db: Database) => Promise<void>): Promise<void> {
+  const pg = kind === 'postgres' ? await freshPostgresDatabase() : undefined;
+  const db = pg ? openPostgres(pg.url, 2) : await openPglite('memory://');
+  try {
+    await fn(db);
+  } finally {
+    await db.close();
+    await pg?.drop();
+  }
 }
 
 /** A free TCP port on the loopback, so the server's BASE_URL can name it before it listens. */

@@ -1,9 +1,8 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { DATABASES, freshPostgresDatabase } from '../../tests/harness.js';
+import { DATABASES, withDatabase } from '../../tests/harness.js';
 import type { AccessRecord } from '../auth/audit-event.js';
 import { purgeTrail, trailEntry, writeTrail } from '../store/audit-trail.js';
-import { openPglite, openPostgres } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
 import { AuditLog, patientsInJson } from './audit.js';
 
@@ -22,9 +21,7 @@ const READS_OF = `SELECT count(*)::int AS n FROM audit_trail WHERE patients @> A
 
 describe.each(DATABASES)('the audit log on %s', (kind) => {
   it('stores queued records in batches, and at closing waits for the interactions still running', async () => {
-    const pg = kind === 'postgres' ? await freshPostgresDatabase() : undefined;
-    const db = pg ? openPostgres(pg.url, 2) : await openPglite('memory://');
-    try {
+    await withDatabase(kind, async (db) => {
       await migrate(db);
       const log = new AuditLog({ db, log: pino({ level: 'silent' }) });
       for (let i = 0; i < 250; i++) log.queue(read('many'));
@@ -39,18 +36,13 @@ describe.each(DATABASES)('the audit log on %s', (kind) => {
       await log.close();
       expect((await db.query<{ n: number }>(READS_OF, ['late']))[0].n).toBe(1);
       await running;
-    } finally {
-      await db.close();
-      await pg?.drop();
-    }
+    });
   });
 });
 
 describe.each(DATABASES)('the retention of the audit trail on %s', (kind) => {
   it('purges the events older than the retention period at start, and only those', async () => {
-    const pg = kind === 'postgres' ? await freshPostgresDatabase() : undefined;
-    const db = pg ? openPostgres(pg.url, 2) : await openPglite('memory://');
-    try {
+    await withDatabase(kind, async (db) => {
       await migrate(db);
       const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000);
       await writeTrail(db, [40, 31, 29, 1].map((days) => ({ ...trailEntry(read(`d${days}`)), recorded: daysAgo(days) })));
@@ -64,10 +56,7 @@ describe.each(DATABASES)('the retention of the audit trail on %s', (kind) => {
       await writeTrail(db, Array.from({ length: 25 }, () => ({ ...trailEntry(read('old')), recorded: daysAgo(60) })));
       expect(await purgeTrail(db, daysAgo(30), 10)).toBe(25);
       expect(await kept()).toEqual(['d29', 'd1']);
-    } finally {
-      await db.close();
-      await pg?.drop();
-    }
+    });
   });
 });
 

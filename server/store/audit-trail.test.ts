@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DATABASES, freshPostgresDatabase } from '../../tests/harness.js';
+import { DATABASES, withDatabase } from '../../tests/harness.js';
 import { auditEvent, type AccessRecord } from '../auth/audit-event.js';
 import { readTrail, writeTrail } from './audit-trail.js';
-import { openPglite, openPostgres, type Database } from './db.js';
 import { migrate } from './migrate.js';
 import { migrations } from './migrations/index.js';
 
@@ -36,17 +35,6 @@ const old = {
   source: { observer: { display: 'Maillage' } },
   entity: [{ what: { reference: 'Patient/p9' } }, { what: { reference: 'Observation/o1/_history/2' } }],
 };
-
-async function withDatabase(kind: string, fn: (db: Database) => Promise<void>): Promise<void> {
-  const pg = kind === 'postgres' ? await freshPostgresDatabase() : undefined;
-  const db = pg ? openPostgres(pg.url, 2) : await openPglite('memory://');
-  try {
-    await fn(db);
-  } finally {
-    await db.close();
-    await pg?.drop();
-  }
-}
 
 describe.each(DATABASES)('the audit trail on %s', (kind) => {
   it('gives back the AuditEvent of a record as built when it was recorded', async () => {
