@@ -272,7 +272,7 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
     const mine = `agent=PractitionerRole/role-member&date=ge${encodeURIComponent(since)}`;
 
     // Newest first, a page at a time, and back.
-    const first = await as('operator', 'GET', `AuditEvent?${mine}&patient=p1&_sort=-date&_count=1`);
+    const first = await as('operator', 'GET', `AuditEvent?${mine}&patient=p1&_sort=-date&_count=1&_total=accurate`);
     expect(first.status).toBe(200);
     const [newest] = entries(first);
     expect(newest.entity.map((e: any) => e.what?.reference)).toEqual(['Patient/p1', 'Observation/obs-p1/_history/1']);
@@ -283,6 +283,7 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
     expect(older.entity[0].what.reference).toBe('Patient/p1');
     expect(Date.parse(older.recorded)).toBeLessThanOrEqual(Date.parse(newest.recorded));
     expect(second.body.link.find((l: any) => l.relation === 'next')).toBeUndefined();
+    expect([first.body.total, second.body.total]).toEqual([2, 2]);
     const back = await call('GET', second.body.link.find((l: any) => l.relation === 'previous').url, tokens.operator);
     expect(entries(back).map((e: any) => e.id)).toEqual([newest.id]);
     expect(entries(await as('operator', 'GET', `AuditEvent?${mine}&patient=p1&_sort=date`)).map((e: any) => e.id)).toEqual([older.id, newest.id]);

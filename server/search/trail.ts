@@ -111,7 +111,9 @@ export async function searchTrail(q: Queryable, req: SearchRequest, baseUrl: str
   const where = req.filters.map((f) => (f.kind === 'compartment' ? `t.patients @> ARRAY[${p.add(f.target.id)}::text]` : PARAMS[f.param.code].sql(f as ParamFilter, p, baseUrl)));
   where.push(visibleRow(visibility, p, patient !== undefined ? 'probe' : 'set', patient));
   const filter = where.join(' AND ');
-  const count = async () => (await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_trail t WHERE ${filter}`, p.values, RECURRING))[0].n;
+  // Counted with the filter's values only: the page's position adds its own.
+  const values = [...p.values];
+  const count = async () => (await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_trail t WHERE ${filter}`, values, RECURRING))[0].n;
   if (req.count === 0) return { matches: [], included: [], total: await count() };
 
   const cursor = req.cursor !== undefined ? decodeCursor(req.cursor) : undefined;
