@@ -336,5 +336,6 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
     const compartment = await as('member', 'GET', `Patient/p1/AuditEvent?${mine}`);
     expect(entries(compartment).map((e: any) => e.id).sort()).toEqual([older.id, newest.id].sort());
     expect((await as('member', 'GET', `Patient/p2/AuditEvent?${mine}`)).body.entry ?? []).toEqual([]);
+    expect((await as('operator', 'GET', 'Practitioner/pr-member/AuditEvent')).status).toBe(400);
   });
 });

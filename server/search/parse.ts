@@ -102,7 +102,12 @@ export function parseSearch(
     if (req.types.length > 1 && req.types.includes('AuditEvent')) throw badRequest('AuditEvent is searched on its own: the audit trail is kept apart from resources');
     req.applied.push(['_type', listed.join(',')]);
   }
-  if (compartment) req.filters.push(onTrail(req.types, compartmentFilter(req.types, compartment)));
+  if (compartment) {
+    const f = compartmentFilter(req.types, compartment);
+    const why = req.types[0] === 'AuditEvent' ? trailUnsupported(f) : undefined;
+    if (why) throw badRequest(why);
+    req.filters.push(f);
+  }
   for (const [name, value] of query) {
     if (name === '_type') continue;
     const criterion = !CONTROL.has(name) && !INCLUDES.has(name);
