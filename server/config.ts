@@ -35,6 +35,11 @@ export interface Config {
   testIdentities: boolean;
   /** Days the audit trail is kept; 0: without end. */
   auditRetentionDays: number;
+  /**
+   * Which proxies' X-Forwarded-For to believe (express's `trust proxy`: a number of hops, or
+   * addresses and subnets such as `loopback`); false: none, the caller is the connection's peer.
+   */
+  trustProxy: boolean | number | string;
 }
 
 export interface OidcProviderConfig {
@@ -82,6 +87,12 @@ function accessRules(env: NodeJS.ProcessEnv, demo: boolean): AccessRules {
   };
 }
 
+function trustProxy(value: string | undefined): Config['trustProxy'] {
+  if (value === undefined || value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = Number(env.PORT ?? 8080);
   const demo = env.SEED !== 'none';
@@ -108,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bootstrapClientOrganization: env.BOOTSTRAP_CLIENT_ORGANIZATION || '*',
     testIdentities: env.INS_TEST_IDENTITIES ? env.INS_TEST_IDENTITIES === 'on' : demo,
     auditRetentionDays: Number(env.AUDIT_RETENTION_DAYS ?? 0),
+    trustProxy: trustProxy(env.TRUST_PROXY),
   };
 }
 

@@ -43,6 +43,7 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
     auth: true,
     ...OPERATOR,
     accessRules: { recordHolders: ['msp'], clientOrganizations: { [SYSTEM.id]: 'cabinet' }, breakGlassMinutes: 60 },
+    trustProxy: 'loopback',
   });
   const origin = () => t.server.url;
   const fhir = (path: string) => `${origin()}/fhir/${path}`;
@@ -276,8 +277,12 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
     expect(first.status).toBe(200);
     const [newest] = entries(first);
     expect(newest.entity.map((e: any) => e.what?.reference)).toEqual(['Patient/p1', 'Observation/obs-p1/_history/1']);
-    // The client application, with the address it called from.
+    // The client application, with the address it called from: behind a proxy it trusts, the one forwarded.
     expect(newest.agent[1]).toMatchObject({ who: { identifier: { value: APP } }, network: { address: expect.stringMatching(/127\.0\.0\.1|::1/), type: '2' } });
+    const proxied = await fetch(fhir('Patient/p3'), { headers: { authorization: `Bearer ${tokens.member}`, 'x-forwarded-for': '203.0.113.7' } });
+    expect(proxied.status).toBe(200);
+    const [forwarded] = entries(await as('operator', 'GET', `AuditEvent?${mine}&patient=p3`));
+    expect(forwarded.agent[1].network.address).toBe('203.0.113.7');
     const second = await call('GET', first.body.link.find((l: any) => l.relation === 'next').url, tokens.operator);
     const [older] = entries(second);
     expect(older.entity[0].what.reference).toBe('Patient/p1');
@@ -308,7 +313,7 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
     expect(await found(`entity=Patient/p1&_lastUpdated=le${encodeURIComponent(older.recorded)}`)).toEqual([older.id]);
     expect((await found('patient=p2&outcome=4&subtype=http://hl7.org/fhir/restful-interaction|read&action=R&type=rest')).length).toBe(1);
     expect(await found('patient=p2&outcome:not=4')).toEqual([]);
-    expect((await found(`agent:identifier=https://fhir.maillage.fr/oauth-client|${APP}`)).length).toBe(3);
+    expect((await found(`agent:identifier=https://fhir.maillage.fr/oauth-client|${APP}`)).length).toBe(4);
     expect(await found('agent:identifier=https://fhir.maillage.fr/oauth-client|another-app')).toEqual([]);
     expect(await found('subtype=https://fhir.maillage.fr/CodeSystem/audit|break-glass')).toEqual([]);
     const ignored = await as('operator', 'GET', `AuditEvent?${mine}&site=x&_sort=action&_revinclude=Provenance:target`);

@@ -30,6 +30,8 @@ export function createApp({ config, db, logger, auth, audit }: AppDeps): express
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
+  // The caller's address (the audit trail, the login rate limit) as the configured proxies tell it.
+  app.set('trust proxy', config.trustProxy);
   app.use(
     pinoHttp({
       logger,
