@@ -264,6 +264,33 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
     expect((await as('operator', 'DELETE', `AuditEvent/${event.id}`)).status).toBe(405);
   });
 
+  it('logins and tokens are traced, accepted or refused, with the user and the client', async () => {
+    const since = new Date().toISOString();
+    const login = { clientId: APP, scope: 'openid fhirUser user/*.cruds', username: 'member', role: 'role-member' };
+    await expect(authorizeByPassword(origin(), { ...login, password: 'not the password' })).rejects.toThrow('login: 401');
+    const { callback, verifier } = await authorizeByPassword(origin(), { ...login, password: PASSWORD });
+    const code = callback.searchParams.get('code') as string;
+    expect((await postForm(`${origin()}/auth/token`, { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: APP_REDIRECT, client_id: APP })).status).toBe(200);
+    const wrongSecret = `Basic ${Buffer.from(`${SYSTEM.id}:wrong`).toString('base64')}`;
+    expect((await postForm(`${origin()}/auth/token`, { grant_type: 'client_credentials' }, { authorization: wrongSecret })).status).toBe(401);
+    const trail = await as('operator', 'GET', `AuditEvent?type=http://dicom.nema.org/resources/ontology/DCM|110114&date=ge${encodeURIComponent(since)}&_sort=date`);
+    const seen = trail.body.entry.map((e: any) => {
+      const r = e.resource;
+      return [r.subtype[0].code, r.entity[0].detail[0].valueString, r.outcome, r.agent.length === 2 ? (r.agent[0].who.reference ?? r.agent[0].who.identifier.value) : null, r.agent.at(-1).who.identifier.value];
+    });
+    expect(seen).toEqual([
+      ['110122', 'password', '4', 'member', APP],
+      ['110122', 'password', '0', 'Practitioner/pr-member', APP],
+      ['110122', 'authorization_code', '0', 'PractitionerRole/role-member', APP],
+      ['110122', 'client_credentials', '4', null, SYSTEM.id],
+    ]);
+    expect(trail.body.entry[0].resource.agent[0].who.identifier.system).toBe('https://fhir.maillage.fr/username');
+    expect(trail.body.entry[3].resource.outcomeDesc).toMatch(/secret/);
+    // Searched by who logged in.
+    const mine = await as('operator', 'GET', `AuditEvent?agent=Practitioner/pr-member&date=ge${encodeURIComponent(since)}`);
+    expect(mine.body.entry.map((e: any) => e.resource.entity[0].detail[0].valueString)).toEqual(['password']);
+  });
+
   it('the audit trail: read, history, search by its parameters, pages and includes, each event for those who see all its patients', async () => {
     const since = new Date().toISOString();
     expect((await as('member', 'GET', 'Patient/p1')).status).toBe(200);

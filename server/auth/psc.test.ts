@@ -2,7 +2,8 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startTestServer, type TestServer } from '../../tests/harness.js';
 import { startPscStub, type PscStub } from '../../tests/psc-stub.js';
-import { APP_REDIRECT, OPERATOR, PageWalker, pkce, postForm, registerApp, seedPractice } from '../../tests/smart.js';
+import { APP_REDIRECT, call, OPERATOR, operatorToken, PageWalker, pkce, postForm, registerApp, seedPractice } from '../../tests/smart.js';
+import { IDNPS_SYSTEM } from './oidc-login.js';
 
 // A login flow, not storage: PGlite is enough.
 describe('login through Pro Santé Connect (oidc-provider playing PSC)', () => {
@@ -74,5 +75,16 @@ describe('login through Pro Santé Connect (oidc-provider playing PSC)', () => {
     } finally {
       psc.acr = 'eidas1';
     }
+  });
+
+  it('traces every PSC login, accepted or refused, with whom PSC named', async () => {
+    const trail = await call('GET', `${server.base}/AuditEvent?type=http://dicom.nema.org/resources/ontology/DCM|110114&_sort=date&_count=100`, await operatorToken(server.url));
+    const logins = trail.body.entry.map((e: any) => e.resource).filter((r: any) => r.entity[0].detail[0].valueString === 'oidc');
+    const who = (r: any) => (r.agent.length === 2 ? (r.agent[0].who.reference ?? `${r.agent[0].who.identifier.system}|${r.agent[0].who.identifier.value}`) : null);
+    expect(logins.map((r: any) => [r.outcome, who(r), r.agent.at(-1).who.identifier.value])).toEqual([
+      ['0', `Practitioner/${p.practitioner}`, 'app'],
+      ['4', `${IDNPS_SYSTEM}|810000000999`, 'app'],
+      ['4', null, 'app'],
+    ]);
   });
 });

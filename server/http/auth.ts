@@ -1,8 +1,10 @@
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { ASSERTION_ALGS } from '../auth/client-auth.js';
+import { actorOf, loginRecord, type Actor } from '../auth/audit-event.js';
 import type { AuthServer } from '../auth/service.js';
 import { OAuthError, type TokenService } from '../auth/tokens.js';
 import { outcome } from '../fhir/outcome.js';
+import type { AuditSink } from '../interactions/context.js';
 import { sendOutcome } from './errors.js';
 
 function sendOAuthError(res: Response, err: OAuthError): void {
@@ -12,6 +14,24 @@ function sendOAuthError(res: Response, err: OAuthError): void {
 
 const form = express.urlencoded({ extended: false, limit: '64kb' });
 const formOf = (req: Request) => (req.body ?? {}) as Record<string, string | undefined>;
+
+/** Traces an authentication, accepted or refused (see loginRecord). */
+export function traceLogin(
+  audit: AuditSink | undefined,
+  req: Request,
+  site: string,
+  login: { how: string; status: number; actor: Actor; diagnostics?: string; started?: Date },
+): void {
+  const { how, status, actor, diagnostics, started = new Date() } = login;
+  audit?.queue(loginRecord(actor, how, status, site, { started, ...(req.ip ? { address: req.ip } : {}), ...(diagnostics ? { diagnostics } : {}) }));
+}
+
+/** The client a request says it is, authenticated or not (HTTP Basic, or client_id). */
+function claimedClient(req: Request): string {
+  const basic = req.get('authorization')?.match(/^Basic (.+)$/)?.[1];
+  const fromBasic = basic ? decodeURIComponent(Buffer.from(basic, 'base64').toString('utf8').split(':')[0]) : undefined;
+  return fromBasic || formOf(req).client_id || '(none)';
+}
 
 /** Runs an OAuth endpoint: never cached, and its faults answered as RFC 6749 errors. */
 function oauthEndpoint(handle: (req: Request, res: Response) => Promise<void>): RequestHandler {
@@ -31,16 +51,29 @@ function oauthEndpoint(handle: (req: Request, res: Response) => Promise<void>): 
 }
 
 /** /auth: token, introspection, revocation, public keys, OpenID Connect discovery. */
-export function authRouter(auth: AuthServer): express.Router {
+export function authRouter(auth: AuthServer, audit?: AuditSink): express.Router {
   const router = express.Router();
   const authenticate = (req: Request) => auth.clientAuth.authenticate({ authorization: req.get('authorization'), form: formOf(req) });
 
+  // Every token asked for is traced, given or refused, with the user it was for.
   router.post(
     '/token',
     form,
     oauthEndpoint(async (req, res) => {
-      const client = await authenticate(req);
-      res.json(await auth.grants.token(client, formOf(req)));
+      const started = new Date();
+      const how = formOf(req).grant_type || 'token';
+      const trace = (status: number, actor: Actor, diagnostics?: string) => traceLogin(audit, req, auth.fhirBase, { how, status, actor, diagnostics, started });
+      let clientId: string | undefined;
+      try {
+        const client = await authenticate(req);
+        clientId = client.id;
+        const body = await auth.grants.token(client, formOf(req));
+        trace(200, actorOf(await auth.tokens.verify(body.access_token)));
+        res.json(body);
+      } catch (err) {
+        if (err instanceof OAuthError) trace(err.status, { clientId: clientId ?? claimedClient(req) }, err.description);
+        throw err;
+      }
     }),
   );
 

@@ -2,6 +2,7 @@ import type { Encounter, HumanName, Organization, Patient, PractitionerRole, Res
 import { parse as parseCookies, serialize } from 'cookie';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { USERNAME_SYSTEM, type Actor } from '../auth/audit-event.js';
 import { AuthorizationError, checkAuthorizationRequest } from '../auth/authorization.js';
 import type { GrantContext } from '../auth/grants.js';
 import { IDNPS_SYSTEM } from '../auth/oidc-login.js';
@@ -10,6 +11,8 @@ import { parseResourceScopes } from '../auth/scopes.js';
 import { SESSION_MAX_AGE, type LoginState } from '../auth/sessions.js';
 import type { Access } from '../auth/tokens.js';
 import { ID_RE } from '../fhir/ids.js';
+import type { AuditSink } from '../interactions/context.js';
+import { traceLogin } from './auth.js';
 import { consentPage, encounterPage, errorPage, loginPage, patientPage, type Choice } from './auth-pages.js';
 import { exists, searchResources, type LookupContext } from './fhir-lookup.js';
 
@@ -23,6 +26,8 @@ export interface AuthorizeDeps {
   lookup: LookupContext;
   /** Failed password logins allowed per address and username in 15 minutes. */
   loginAttempts: number;
+  /** Where logins, accepted or refused, are traced. */
+  audit?: AuditSink;
 }
 
 type SessionHandler = (req: Request, res: Response, sid: string, state: LoginState) => Promise<void>;
@@ -102,6 +107,8 @@ function encounterChoices(found: Resource[]): Choice[] {
  */
 export function authorizeRouter(d: AuthorizeDeps): express.Router {
   const router = express.Router();
+  const trace = (req: Request, how: string, status: number, actor: Actor, diagnostics?: string) =>
+    traceLogin(d.audit, req, d.auth.fhirBase, { how, status, actor, diagnostics });
   const form = express.urlencoded({ extended: false, limit: '16kb' });
   const secure = d.auth.origin.startsWith('https:');
   const setCookie = (res: Response, value: string, maxAge: number) =>
@@ -170,7 +177,12 @@ export function authorizeRouter(d: AuthorizeDeps): express.Router {
       if (!d.passwordLogin) return sendPage(res, 403, errorPage('La connexion par mot de passe est désactivée.'));
       const { username = '', password = '' } = req.body as Record<string, string>;
       const user = await d.auth.users.passwordLogin(username, password);
-      if (!user) return showLogin(res, state, 401, 'Identifiant ou mot de passe incorrect.');
+      const clientId = state.request.clientId;
+      if (!user) {
+        trace(req, 'password', 401, { clientId, user: { system: USERNAME_SYSTEM, value: username } }, 'Unknown user name or wrong password');
+        return showLogin(res, state, 401, 'Identifiant ou mot de passe incorrect.');
+      }
+      trace(req, 'password', 200, { clientId, fhirUser: `Practitioner/${user.practitionerId}` });
       state.user = { id: user.id, practitionerId: user.practitionerId, authTime: Math.floor(Date.now() / 1000) };
       await d.auth.sessions.save(sid, state);
       res.redirect(303, 'consent');
@@ -206,14 +218,17 @@ export function authorizeRouter(d: AuthorizeDeps): express.Router {
         identity = await d.auth.oidc.finish(new URL(req.originalUrl, d.auth.origin), checks);
       } catch (err) {
         req.log.warn({ err }, 'OpenID Connect login refused');
+        trace(req, 'oidc', 401, { clientId: state.request.clientId }, `${d.auth.oidc.name} refused the login`);
         return sendPage(res, 401, errorPage(`La connexion avec ${d.auth.oidc.name} n’a pas abouti.`));
       }
       const practitioners = await searchResources(d.lookup, req.log, 'Practitioner', { identifier: `${IDNPS_SYSTEM}|${identity.idnps}` });
       const user = practitioners.length === 1 ? await d.auth.users.byPractitioner(practitioners[0].id as string) : undefined;
       if (!user) {
         req.log.warn({ idnps: identity.idnps, practitioners: practitioners.length }, 'no Maillage user for this professional');
+        trace(req, 'oidc', 403, { clientId: state.request.clientId, user: { system: IDNPS_SYSTEM, value: identity.idnps } }, 'No Maillage user for this professional');
         return sendPage(res, 403, errorPage('Vous n’avez pas de compte sur ce Maillage : demandez-le à la coordination du pôle.'));
       }
+      trace(req, 'oidc', 200, { clientId: state.request.clientId, fhirUser: `Practitioner/${user.practitionerId}` });
       state.user = { id: user.id, practitionerId: user.practitionerId, authTime: Math.floor(Date.now() / 1000), acr: identity.acr };
       await d.auth.sessions.save(sid, state);
       res.redirect(303, '../consent');

@@ -1,6 +1,6 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
 import { recordId } from '../fhir/ids.js';
-import { actionOf, auditEvent, outcomeOf, REST, subtypeOf, type AccessRecord } from '../auth/audit-event.js';
+import { actionOf, auditEvent, outcomeOf, subtypeOf, typeOf, userWho, type AccessRecord } from '../auth/audit-event.js';
 import type { Database, Queryable } from './db.js';
 import type { StoredVersion } from './resources.js';
 
@@ -39,17 +39,18 @@ const unversioned = (ref: string) => ref.replace(/\/_history\/[^/]*$/, '');
 export async function writeTrail(q: Queryable, entries: TrailEntry[]): Promise<void> {
   if (!entries.length) return;
   const rows = entries.map(({ id, recorded, record: r }) => {
-    const subtype = subtypeOf(r.interaction, r.operation);
+    const [type, subtype] = [typeOf(r.interaction), subtypeOf(r.interaction, r.operation)];
     const { patients, ...rest } = r;
+    const who = userWho(r.actor)?.reference;
     return {
       id,
       recorded,
-      type: `${REST.system}|${REST.code}`,
+      type: `${type.system}|${type.code}`,
       subtype: [`${subtype.system}|${subtype.code}`],
       action: actionOf(r.interaction),
       outcome: outcomeOf(r.status),
       patients,
-      agents: r.actor.role ? [`PractitionerRole/${r.actor.role}`] : [],
+      agents: who ? [who] : [],
       client: r.actor.clientId,
       entities: r.resources.map(unversioned),
       record: rest,
