@@ -362,7 +362,11 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
     expect((await as('other', 'GET', `AuditEvent/${denied.id}`)).status).toBe(200);
     expect((await as('other', 'GET', `AuditEvent/${denied.id}/_history/1`)).status).toBe(200);
     expect(entries(await as('member', 'GET', `AuditEvent?${mine}&patient=p2`))).toEqual([]);
-    // The member's own events are theirs to see, but the one about P2.
+    // The member's own events are theirs to see, but the one about P2; another sees only that one.
+    // (P3 too, when the break-glass test ran before: `other` is then under break-glass for P3.)
+    const seenByOther = entries(await as('other', 'GET', `AuditEvent?${mine}&_count=100`));
+    expect(seenByOther.map((e: any) => e.id)).toContain(denied.id);
+    expect(seenByOther.map((e: any) => e.entity?.[0].what.reference).filter((ref: string) => ref !== 'Patient/p2' && ref !== 'Patient/p3')).toEqual([]);
     const all = (await as('operator', 'GET', `AuditEvent?${mine}&_total=accurate&_count=0`)).body.total;
     expect((await as('member', 'GET', `AuditEvent?${mine}&_total=accurate&_count=0`)).body.total).toBe(all - 1);
     const compartment = await as('member', 'GET', `Patient/p1/AuditEvent?${mine}`);

@@ -13,7 +13,7 @@ import { trailAccessSql, type AccessCheck, type Visibility } from './visibility.
 /**
  * The audit trail's own search, read and history (migration 016 stores it apart from resources):
  * its parameters are columns of `audit_trail t`. An AuditEvent is visible when every patient it
- * names is (the équipe-de-soins rules of its patient compartment).
+ * names is (the équipe-de-soins rules of its patient compartment); one naming none, to its agents.
  */
 
 type ParamFilter = Extract<Filter, { kind: 'param' }>;
@@ -92,7 +92,7 @@ export const trailSortable = (code: string) => code === 'date' || code === '_las
 
 /** The condition over `audit_trail t` that the rules let `visibility` see the row. */
 function visibleRow(v: Visibility | null, p: SqlParams, check: AccessCheck, patient?: string): string {
-  return v ? trailAccessSql(v, 't.patients', p, check, patient) : 'true';
+  return v ? trailAccessSql(v, { patients: 't.patients', agents: 't.agents' }, p, check, patient) : 'true';
 }
 
 /** A page position: the time and id of the row it is after (next) or before (previous). */

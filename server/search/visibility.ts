@@ -157,16 +157,18 @@ export function accessSql(v: Visibility, alias: string, types: string[], p: Para
 }
 
 /**
- * The condition that every patient of an audit trail row (`patients`, an SQL text[]) is one the
- * principal may see: an AuditEvent tells what was done with their data. `patient`: one that every
- * row names, checked once.
+ * The condition that the principal may see an audit trail row (`patients` and `agents`, SQL
+ * text[]): every patient it names must be one they may see (an AuditEvent tells what was done with
+ * their data); one naming no patient (a login, a refused or system-wide request) only when they are
+ * among its agents. `patient`: one that every row names, checked once.
  */
-export function trailAccessSql(v: Visibility, patients: string, p: Params, check: AccessCheck, patient?: string): string {
+export function trailAccessSql(v: Visibility, cols: { patients: string; agents: string }, p: Params, check: AccessCheck, patient?: string): string {
   const args = ruleArgs(v, p);
-  if (!args) return `cardinality(${patients}) = 0`;
+  if (!args) return 'false';
   const named = patient === undefined ? undefined : `${p.add(patient)}::text`;
-  const others = `NOT EXISTS (SELECT 1 FROM unnest(${patients}) AS ap(pid) WHERE ${named ? `ap.pid <> ${named} AND ` : ''}NOT ${patientSql('ap.pid', args, true, check)})`;
-  return named ? `(SELECT ${patientSql(named, args, true, 'probe')}) AND ${others}` : others;
+  const others = `NOT EXISTS (SELECT 1 FROM unnest(${cols.patients}) AS ap(pid) WHERE ${named ? `ap.pid <> ${named} AND ` : ''}NOT ${patientSql('ap.pid', args, true, check)})`;
+  if (named) return `(SELECT ${patientSql(named, args, true, 'probe')}) AND ${others}`;
+  return `CASE WHEN cardinality(${cols.patients}) = 0 THEN ${cols.agents} && ${args.actors} ELSE ${others} END`;
 }
 
 /**
