@@ -103,6 +103,17 @@ export class ClientAuthenticator {
   }
 }
 
+/** The client id a request claims (HTTP Basic, else `client_id`), before any check: for the audit trail of a refusal. */
+export function claimedClientId({ authorization, form }: ClientCredentials): string | undefined {
+  if (!authorization?.startsWith('Basic ')) return form.client_id;
+  const id = Buffer.from(authorization.slice(6), 'base64').toString('utf8').split(':')[0];
+  try {
+    return decodeURIComponent(id);
+  } catch {
+    return id; // malformed: as sent
+  }
+}
+
 function safeDecode(s: string): string {
   try {
     return decodeURIComponent(s);

@@ -273,6 +273,9 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
     expect((await postForm(`${origin()}/auth/token`, { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: APP_REDIRECT, client_id: APP })).status).toBe(200);
     const wrongSecret = `Basic ${Buffer.from(`${SYSTEM.id}:wrong`).toString('base64')}`;
     expect((await postForm(`${origin()}/auth/token`, { grant_type: 'client_credentials' }, { authorization: wrongSecret })).status).toBe(401);
+    // Malformed credentials are refused, and traced under the id they claim.
+    const malformed = `Basic ${Buffer.from('%zz:x').toString('base64')}`;
+    expect((await postForm(`${origin()}/auth/token`, { grant_type: 'client_credentials' }, { authorization: malformed })).status).toBe(401);
     const trail = await as('operator', 'GET', `AuditEvent?type=http://dicom.nema.org/resources/ontology/DCM|110114&date=ge${encodeURIComponent(since)}&_sort=date`);
     const seen = trail.body.entry.map((e: any) => {
       const r = e.resource;
@@ -283,6 +286,7 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
       ['110122', 'password', '0', 'Practitioner/pr-member', APP],
       ['110122', 'authorization_code', '0', 'PractitionerRole/role-member', APP],
       ['110122', 'client_credentials', '4', null, SYSTEM.id],
+      ['110122', 'client_credentials', '4', null, '%zz'],
     ]);
     expect(trail.body.entry[0].resource.agent[0].who.identifier.system).toBe('https://fhir.maillage.fr/username');
     expect(trail.body.entry[3].resource.outcomeDesc).toMatch(/secret/);

@@ -1,5 +1,5 @@
 import express, { type Request, type RequestHandler, type Response } from 'express';
-import { ASSERTION_ALGS } from '../auth/client-auth.js';
+import { ASSERTION_ALGS, claimedClientId } from '../auth/client-auth.js';
 import { actorOf, loginRecord, type Actor } from '../auth/audit-event.js';
 import type { AuthServer } from '../auth/service.js';
 import { OAuthError, type TokenService } from '../auth/tokens.js';
@@ -14,6 +14,7 @@ function sendOAuthError(res: Response, err: OAuthError): void {
 
 const form = express.urlencoded({ extended: false, limit: '64kb' });
 const formOf = (req: Request) => (req.body ?? {}) as Record<string, string | undefined>;
+const credentials = (req: Request) => ({ authorization: req.get('authorization'), form: formOf(req) });
 
 /** Traces an authentication, accepted or refused (see loginRecord). */
 export function traceLogin(
@@ -24,13 +25,6 @@ export function traceLogin(
 ): void {
   const { how, status, actor, diagnostics, started = new Date() } = login;
   audit?.queue(loginRecord(actor, how, status, site, { started, ...(req.ip ? { address: req.ip } : {}), ...(diagnostics ? { diagnostics } : {}) }));
-}
-
-/** The client a request says it is, authenticated or not (HTTP Basic, or client_id). */
-function claimedClient(req: Request): string {
-  const basic = req.get('authorization')?.match(/^Basic (.+)$/)?.[1];
-  const fromBasic = basic ? decodeURIComponent(Buffer.from(basic, 'base64').toString('utf8').split(':')[0]) : undefined;
-  return fromBasic || formOf(req).client_id || '(none)';
 }
 
 /** Runs an OAuth endpoint: never cached, and its faults answered as RFC 6749 errors. */
@@ -53,7 +47,7 @@ function oauthEndpoint(handle: (req: Request, res: Response) => Promise<void>): 
 /** /auth: token, introspection, revocation, public keys, OpenID Connect discovery. */
 export function authRouter(auth: AuthServer, audit?: AuditSink): express.Router {
   const router = express.Router();
-  const authenticate = (req: Request) => auth.clientAuth.authenticate({ authorization: req.get('authorization'), form: formOf(req) });
+  const authenticate = (req: Request) => auth.clientAuth.authenticate(credentials(req));
 
   // Every token asked for is traced, given or refused, with the user it was for.
   router.post(
@@ -71,7 +65,7 @@ export function authRouter(auth: AuthServer, audit?: AuditSink): express.Router 
         trace(200, actorOf(await auth.tokens.verify(body.access_token)));
         res.json(body);
       } catch (err) {
-        if (err instanceof OAuthError) trace(err.status, { clientId: clientId ?? claimedClient(req) }, err.description);
+        if (err instanceof OAuthError) trace(err.status, { clientId: clientId ?? claimedClientId(credentials(req)) ?? '(none)' }, err.description);
         throw err;
       }
     }),
