@@ -2,15 +2,16 @@ import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { LINK_TYPES } from '../auth/care-links.js';
 import { NO_RULES, visibilityFor } from '../auth/principal.js';
 import { restrictionsFor, unrestricted, type Restriction } from '../auth/restrictions.js';
+import type { Permission } from '../auth/scopes.js';
 import { fail, FhirError } from '../fhir/outcome.js';
 import { compartmentParams } from '../search/compartments.js';
 import { executeSearch } from '../search/execute.js';
 import { parseSearch } from '../search/parse.js';
 import { SqlParams, storedColumns, visible } from '../search/sql.js';
 import { readTrailIfVisible, visibleTrailIds } from '../search/trail.js';
-import { withActors, type Visibility } from '../search/visibility.js';
+import { isPatientData, versionAccessSql, withActors, type AccessCheck, type Visibility } from '../search/visibility.js';
 import type { Queryable } from '../store/db.js';
-import { readCurrent, type StoredVersion } from '../store/resources.js';
+import { readCurrent, type StoredVersion, type VersionCondition } from '../store/resources.js';
 import { linkPatient, openToLinks } from './care-access.js';
 import { bodyOf, reader, type Context, type FhirRequest, type FhirResponse } from './context.js';
 import { readResponse } from './read.js';
@@ -26,9 +27,6 @@ interface Params {
 
 const forbidden = (msg: string) => fail(403, 'forbidden', msg);
 
-/** Whether resources of `type` are a patient's data (the patient compartment), which the équipe-de-soins rules govern. */
-export const isPatientData = (type: string) => type === 'Patient' || !!compartmentParams('Patient', type);
-
 /**
  * Whom the équipe-de-soins rules see in the caller: null when none apply (AUTH=off, the server's
  * own work, a system client of the whole pôle). Derived from the token each time: an interaction
@@ -36,6 +34,25 @@ export const isPatientData = (type: string) => type === 'Patient' || !!compartme
  */
 export function visibilityOf(ctx: Context): Promise<Visibility | null> {
   return withActors(reader(ctx), ctx.access ? visibilityFor(ctx.access, ctx.rules ?? NO_RULES) : null, ctx.db);
+}
+
+/**
+ * The condition a version of `type` (undefined: any type) must meet to be shown to the caller by a
+ * vread or a history (`permission` the route's): the équipe-de-soins rules for the patients that
+ * version names, and, under patient/ scopes only, the patient in context among them. Undefined:
+ * nothing to check. Each version on its own: the current row says nothing of the patients an
+ * older version or a deleted resource named.
+ */
+export async function versionRules(ctx: Context, type: string | undefined, permission: Permission, check: AccessCheck): Promise<VersionCondition | undefined> {
+  const visibility = type && !isPatientData(type) ? null : await visibilityOf(ctx);
+  const rs = ctx.access ? restrictionsFor(ctx.access, type, permission) : [];
+  const patient = rs.length && rs.every((r) => r.patient) ? rs[0].patient : undefined;
+  if (!visibility && !patient) return undefined;
+  return (alias, add) => {
+    const conditions = visibility ? [versionAccessSql(visibility, alias, type, { add }, check)] : [];
+    if (patient) conditions.push(`${add(patient)}::text = ANY(${alias}.patients)`);
+    return conditions.join(' AND ');
+  };
 }
 
 /**
@@ -77,7 +94,10 @@ export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: P
   const shape = route.pattern.join('/');
   const instance = shape.startsWith(':type/:id');
   const write = route.permission === 'c' || route.permission === 'u' || route.permission === 'd';
-  if (unrestricted(rs) && !(visibility && (instance || write))) return withVisibleIncludes(ctx, await route.handle(ctx, req, p as never));
+  // A vread or an instance history checks each version it shows (versionRules); the audit trail's
+  // events have one version, checked here as a read.
+  const versioned = (route.interaction === 'vread' || route.interaction === 'history-instance') && type !== 'AuditEvent';
+  if (unrestricted(rs) && (versioned || !(visibility && (instance || write)))) return withVisibleIncludes(ctx, await route.handle(ctx, req, p as never));
   if (!unrestricted(rs)) {
     if (type && route.permission === 's' && (shape === ':type' || shape === ':type/_search')) {
       return withVisibleIncludes(ctx, await restrictedSearch(ctx, req, type, rs));
@@ -98,10 +118,12 @@ export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: P
       return readResponse(req, checkType, p.id, row);
     }
     let current: StoredVersion | undefined;
-    if (instance && !(await visibleIds(q, checkType, [p.id], rs, ctx.baseUrl, visibility)).has(p.id)) {
+    // Under restricted scopes, the current row of a versioned route must match them; its versions meet the rules on their own.
+    const rules = versioned ? null : visibility;
+    if (instance && !(await visibleIds(q, checkType, [p.id], rs, ctx.baseUrl, rules)).has(p.id)) {
       current = await readCurrent(q, checkType, p.id);
       // What does not exist (or no more) may be told; what exists outside the caller's reach may not be touched.
-      if (current && !current.deleted) throw visibility ? forbidden(`${checkType}/${p.id} is outside your équipe de soins`) : denied();
+      if (current && !current.deleted) throw rules ? forbidden(`${checkType}/${p.id} is outside your équipe de soins`) : denied();
       if (route.permission === 'r' || route.permission === 'd') return route.handle(inner, req, p as never);
     } else if (instance && write && LINK_TYPES.has(checkType)) {
       current = await readCurrent(q, checkType, p.id);

@@ -5,7 +5,7 @@ import type { Access } from '../auth/tokens.js';
 import { FhirError } from '../fhir/outcome.js';
 import { purgeTrail, trailEntry, writeTrail, type TrailEntry } from '../store/audit-trail.js';
 import type { Database, Queryable } from '../store/db.js';
-import { isPatientData } from './access.js';
+import { isPatientData } from '../search/visibility.js';
 import { activeBreakGlass } from './break-glass.js';
 import { inTransaction, type AuditSink, type Context, type FhirRequest, type FhirResponse } from './context.js';
 import { operationOf, type Route } from './router.js';

@@ -1,11 +1,10 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
-import { badRequest } from '../fhir/outcome.js';
+import { badRequest, fail, notFound } from '../fhir/outcome.js';
 import { dateRange } from '../search/dates.js';
-import { readHistory, type HistoryEntry } from '../store/resources.js';
+import { readCurrent, readHistory, someVersionVisible, type HistoryEntry, type HistoryQuery } from '../store/resources.js';
 import { reader, type Context, type FhirRequest, type FhirResponse } from './context.js';
 import { trailHistory } from '../search/trail.js';
-import { historyAccessSql } from '../search/visibility.js';
-import { visibilityOf } from './access.js';
+import { versionRules, visibilityOf } from './access.js';
 import { link } from './bundle-links.js';
 
 const DEFAULT_COUNT = 20;
@@ -22,14 +21,8 @@ export async function history(ctx: Context, req: FhirRequest, type?: string, id?
   if (atValue && !at) throw badRequest(`Invalid _at: ${atValue}`);
   // The first page fixes the upper bound; later pages carry it so that new writes never shift them.
   const before = q.get('_before') ? instant(q.get('_before') as string, '_before') : new Date();
-  // An instance's history was allowed as a whole (access.ts); a type's or the system's shows what the caller may see.
-  const visibility = id ? null : await visibilityOf(ctx);
-  const visible = visibility ? (alias: string, add: (value: unknown) => string) => historyAccessSql(visibility, alias, type, { add }) : undefined;
-  // The audit trail is kept apart (migration 016): /_history does not list it.
-  const { entries, total } =
-    type === 'AuditEvent'
-      ? await trailHistory(reader(ctx), { id, since, at, before, count: count + 1, offset, visibility })
-      : await readHistory(reader(ctx), { type, id, since, at, before, count: count + 1, offset, visible });
+  const page = { since, at, before, count: count + 1, offset };
+  const { entries, total } = type === 'AuditEvent' ? await trailPage(ctx, id, page) : await versionsPage(ctx, type, id, page);
 
   const url = `${ctx.baseUrl}/${[type, id, '_history'].filter(Boolean).join('/')}`;
   const kept: [string, string][] = [];
@@ -48,6 +41,32 @@ export async function history(ctx: Context, req: FhirRequest, type?: string, id?
     entry: entries.slice(0, count).map((e) => historyEntry(ctx, e)),
   };
   return { status: 200, resource: bundle };
+}
+
+type Page = Pick<HistoryQuery, 'since' | 'at' | 'before' | 'count' | 'offset'>;
+
+/**
+ * The audit trail is kept apart (migration 016): /_history does not list it. An event's own
+ * history was allowed as a read (access.ts); the type's shows what the caller may see.
+ */
+async function trailPage(ctx: Context, id: string | undefined, page: Page): Promise<{ entries: HistoryEntry[]; total?: number }> {
+  if (id && !(await readCurrent(reader(ctx), 'AuditEvent', id))) throw notFound(`AuditEvent/${id} is not known`);
+  return trailHistory(reader(ctx), { id, ...page, visibility: id ? null : await visibilityOf(ctx) });
+}
+
+/**
+ * A resource's, a type's or the system's versions: each one listed or counted must be one the
+ * caller may see, on the patients it names (versionRules). A resource none of whose versions
+ * they may see is outside their équipe (403), as for a read.
+ */
+async function versionsPage(ctx: Context, type: string | undefined, id: string | undefined, page: Page): Promise<{ entries: HistoryEntry[]; total?: number }> {
+  const visible = await versionRules(ctx, type, id ? 'r' : 's', id ? 'probe' : 'set');
+  if (type && id) {
+    const seen = await someVersionVisible(reader(ctx), type, id, visible);
+    if (seen === undefined) throw notFound(`${type}/${id} is not known`);
+    if (!seen) throw fail(403, 'forbidden', `${type}/${id} is outside your équipe de soins`);
+  }
+  return readHistory(reader(ctx), { type, id, ...page, visible });
 }
 
 function historyEntry(ctx: Context, e: HistoryEntry): BundleEntry {

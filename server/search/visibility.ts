@@ -172,17 +172,25 @@ export function trailAccessSql(v: Visibility, cols: { patients: string; agents: 
 }
 
 /**
- * The condition on the current row (`resource <alias>`) of a version in a type's or the system's
- * history: visible as above. A deleted resource has no index left to tell its patient: its
- * versions are shown only for types that are not patient data.
+ * The condition that the principal may see a version (`resource_version <alias>`, of `type` when
+ * one): every patient it names (its `patients`, kept with it: migration 017) must be one they may
+ * see, without the oppositions for a Consent, as accessSql says of the current row; a tombstone
+ * names those of the version it deleted. So a resource moved to another patient shows its old
+ * versions to the old patient's équipe only, and a deleted one its versions to whoever could see
+ * them. A version naming no patient (a directory resource) costs one test.
  */
-export function historyAccessSql(v: Visibility, alias: string, type: string | undefined, p: Params): string {
-  const patientTypes = ['Patient', ...pairs().map((pair) => pair.split('.')[0])];
-  if (type && !patientTypes.includes(type)) return 'true';
-  const live = accessSql(v, alias, type ? [type] : [], p, 'set');
-  if (type) return `(NOT ${alias}.deleted AND ${live})`;
-  return `CASE WHEN ${alias}.deleted THEN NOT (${alias}.type = ANY(${p.add([...new Set(patientTypes)])}::text[])) ELSE ${live} END`;
+export function versionAccessSql(v: Visibility, alias: string, type: string | undefined, p: Params, check: AccessCheck): string {
+  if (type && !isPatientData(type)) return 'true';
+  const args = ruleArgs(v, p);
+  const all = (withOpposition: boolean) =>
+    args ? `NOT EXISTS (SELECT 1 FROM unnest(${alias}.patients) AS vp(pid) WHERE NOT ${patientSql('vp.pid', args, withOpposition, check)})` : 'false';
+  const none = `cardinality(${alias}.patients) = 0`;
+  if (type) return `(${none} OR ${all(type !== 'Consent')})`;
+  return `CASE WHEN ${none} THEN true WHEN ${alias}.type = 'Consent' THEN ${all(false)} ELSE ${all(true)} END`;
 }
+
+/** Whether resources of `type` are a patient's data (the patient compartment), which the équipe-de-soins rules govern. */
+export const isPatientData = (type: string) => type === 'Patient' || !!compartmentParams('Patient', type);
 
 /** The condition that a patient id (SQL) is one the principal cares for, whatever the patient's oppositions. */
 export function caresForSql(v: Visibility, patient: string, p: Params): string {

@@ -35,18 +35,47 @@ export async function readCurrentByRids(q: Queryable, rids: number[]): Promise<S
   return q.query<StoredVersion>(`${CURRENT} WHERE rid = ANY($1::bigint[])`, [rids]);
 }
 
-export async function readVersion(q: Queryable, type: string, id: string, version: number): Promise<HistoryEntry | undefined> {
+/** A condition on a version (`resource_version <alias>`) that it must meet to be shown; `add` binds a value. */
+export type VersionCondition = (alias: string, add: (value: unknown) => string) => string;
+
+/** Binds values after `params`, for a VersionCondition. */
+const binder = (params: unknown[]) => (value: unknown) => {
+  params.push(value);
+  return `$${params.length}`;
+};
+
+/** One version (or tombstone), and whether it meets `visible` (checked in the same statement). */
+export async function readVersion(
+  q: Queryable,
+  type: string,
+  id: string,
+  version: number,
+  visible?: VersionCondition,
+): Promise<(HistoryEntry & { visible: boolean }) | undefined> {
   if (type === 'AuditEvent') {
     const event = version === 1 ? await readTrail(q, id) : undefined;
-    return event && { ...event, method: 'POST' };
+    return event && { ...event, method: 'POST', visible: true };
   }
-  const rows = await q.query<HistoryEntry>(
-    `SELECT v.rid, v.type, v.id, v.version, v.last_updated AS "lastUpdated", v.content IS NULL AS deleted, v.content, v.method
+  const params: unknown[] = [type, id, version];
+  const rows = await q.query<HistoryEntry & { visible: boolean }>(
+    `SELECT v.rid, v.type, v.id, v.version, v.last_updated AS "lastUpdated", v.content IS NULL AS deleted, v.content, v.method,
+            ${visible ? visible('v', binder(params)) : 'true'} AS visible
        FROM resource r JOIN resource_version v ON v.rid = r.rid
       WHERE r.type = $1 AND r.id = $2 AND v.version = $3`,
-    [type, id, version],
+    params,
   );
   return rows[0];
+}
+
+/** Whether `type/id` ever existed (undefined: never), and then whether some version of it meets `visible`. */
+export async function someVersionVisible(q: Queryable, type: string, id: string, visible?: VersionCondition): Promise<boolean | undefined> {
+  const params: unknown[] = [type, id];
+  const condition = visible ? visible('v', binder(params)) : 'true';
+  const rows = await q.query<{ visible: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM resource_version v WHERE v.rid = r.rid AND ${condition}) AS visible FROM resource r WHERE r.type = $1 AND r.id = $2`,
+    params,
+  );
+  return rows[0]?.visible;
 }
 
 export interface NewVersion {
@@ -56,12 +85,15 @@ export interface NewVersion {
   lastUpdated: Date;
   method: 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   content: string | null;
+  /** The patients the version names (search/compartments.ts namedPatients); a tombstone keeps those of the version it deletes. */
+  patients: string[];
 }
 
 /**
  * Writes a version in one statement: the current row (inserted for a new resource, else updated
- * from `previous`, which the caller read FOR UPDATE), its history row, its search index rows and,
- * for the types that state them, its care links.
+ * from `previous`, which the caller read FOR UPDATE), its history row with the patients it names
+ * (a tombstone, those of the version it deletes), its search index rows and, for the types that
+ * state them, its care links.
  */
 export async function writeVersion(
   q: Queryable,
@@ -71,21 +103,23 @@ export async function writeVersion(
   links?: CareLink[],
 ): Promise<StoredVersion> {
   const deleted = v.content === null;
-  const params: unknown[] = [v.type, v.id, v.version, v.lastUpdated, deleted, v.content, v.method];
+  const params: unknown[] = [v.type, v.id, v.version, v.lastUpdated, deleted, v.content, v.method, v.patients];
   let sql: string;
   if (previous) {
     params.push(previous.rid);
+    // One text for both, so that one prepared statement serves.
+    const patients = `CASE WHEN $5 THEN (SELECT patients FROM resource_version WHERE rid = $9 AND version = $3 - 1) ELSE $8::text[] END`;
     const parts = [
-      `u AS (UPDATE resource SET version = $3, last_updated = $4, deleted = $5, content = $6 WHERE rid = $8)`,
-      `v AS (INSERT INTO resource_version (rid, version, type, id, last_updated, method, content) VALUES ($8, $3, $1, $2, $4, $7, $6))`,
-      ...indexCtes('$8::bigint', '$1', index, params, true),
-      ...careLinkCtes('$8::bigint', links, params, true),
+      `u AS (UPDATE resource SET version = $3, last_updated = $4, deleted = $5, content = $6 WHERE rid = $9)`,
+      `v AS (INSERT INTO resource_version (rid, version, type, id, last_updated, method, content, patients) VALUES ($9, $3, $1, $2, $4, $7, $6, ${patients}))`,
+      ...indexCtes('$9::bigint', '$1', index, params, true),
+      ...careLinkCtes('$9::bigint', links, params, true),
     ];
-    sql = `WITH ${parts.join(',\n')} SELECT $8::bigint AS rid`;
+    sql = `WITH ${parts.join(',\n')} SELECT $9::bigint AS rid`;
   } else {
     const parts = [
       `r AS (INSERT INTO resource (type, id, version, last_updated, deleted, content) VALUES ($1, $2, $3, $4, $5, $6) RETURNING rid)`,
-      `v AS (INSERT INTO resource_version (rid, version, type, id, last_updated, method, content) SELECT rid, $3, $1, $2, $4, $7, $6 FROM r)`,
+      `v AS (INSERT INTO resource_version (rid, version, type, id, last_updated, method, content, patients) SELECT rid, $3, $1, $2, $4, $7, $6, $8::text[] FROM r)`,
       ...indexCtes('(SELECT rid FROM r)', '$1', index, params, false),
       ...careLinkCtes('(SELECT rid FROM r)', links, params, false),
     ];
@@ -118,13 +152,16 @@ export async function createVersions(q: Queryable, versions: { version: NewVersi
   // escaped by pg and unescaped by PostgreSQL's array parser, at twice the cost.
   params.push(JSON.stringify(versions.map((v) => v.version.content)));
   columns.push(`ARRAY(SELECT c FROM json_array_elements_text($${params.length}::json) WITH ORDINALITY AS j(c, i) ORDER BY i)`);
+  // The patients as one JSON array of arrays too: lists of different lengths make no text[][].
+  params.push(JSON.stringify(versions.map((v) => v.version.patients)));
+  const patients = `ARRAY(SELECT json_array_elements_text($${params.length}::json -> (o.n::int - 1)))`;
   const parts = [
     `input AS (SELECT * FROM unnest(${columns.join(', ')}) WITH ORDINALITY AS u(type, id, version, last_updated, method, content, n))`,
     `r AS (INSERT INTO resource (type, id, version, last_updated, deleted, content)
        SELECT type, id, version, last_updated, false, content FROM input RETURNING rid, type, id)`,
     `o AS (SELECT r.rid, input.* FROM r JOIN input ON input.type = r.type AND input.id = r.id)`,
-    `v AS (INSERT INTO resource_version (rid, version, type, id, last_updated, method, content)
-       SELECT rid, version, type, id, last_updated, method, content FROM o)`,
+    `v AS (INSERT INTO resource_version (rid, version, type, id, last_updated, method, content, patients)
+       SELECT rid, version, type, id, last_updated, method, content, ${patients} FROM o)`,
     ...batchIndexCtes('o', versions.map((v) => v.index), params),
   ];
   await q.query(`WITH ${parts.join(',\n')} SELECT count(*) FROM o`, params);
@@ -141,8 +178,8 @@ export interface HistoryQuery {
   before: Date;
   count: number;
   offset: number;
-  /** A condition on the version's current row (`resource <alias>`) that it must meet to be listed; `add` binds a value. */
-  visible?: (alias: string, add: (value: unknown) => string) => string;
+  /** A condition each version listed and counted must meet. */
+  visible?: VersionCondition;
 }
 
 /**
@@ -172,13 +209,7 @@ export async function readHistory(q: Queryable, h: HistoryQuery): Promise<{ entr
       h.at.low,
     );
   }
-  if (h.visible) {
-    const bind = (value: unknown) => {
-      params.push(value);
-      return `$${params.length}`;
-    };
-    where.push(`EXISTS (SELECT 1 FROM resource cur WHERE cur.rid = v.rid AND ${h.visible('cur', bind)})`);
-  }
+  if (h.visible) where.push(h.visible('v', binder(params)));
   const filter = where.join(' AND ');
   const total = h.id
     ? (await q.query<{ total: number }>(`SELECT count(*)::int AS total FROM resource_version v WHERE ${filter}`, params))[0].total
