@@ -65,8 +65,9 @@ export async function versionRules(ctx: Context, type: string | undefined, permi
  * system-wide interactions) needs a scope without restriction.
  *
  * Équipe de soins: searches, includes, chains, counts and histories see only what the caller may
- * (visible() in search/sql.ts). A resource read or changed by id must be visible before; a
- * resource written must be visible after, in the write's transaction, so that a write leaving
+ * (visible() in search/sql.ts). A resource read or changed by id must be visible before (a
+ * version read by vread or instance history is judged on its own: versionRules); a resource
+ * written must be visible after, in the write's transaction, so that a write leaving
  * the caller's reach is rolled back. A CareTeam or Consent may only be written for a patient the
  * caller could already see (or one nobody is linked to yet): no one joins a team on their own.
  */
