@@ -1,6 +1,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { Database } from '../store/db.js';
 import { writeIndex } from '../store/search-index.js';
+import { namedPatients } from './compartments.js';
 import { extractIndex } from './extract.js';
 import { syncSearchParameters } from './loaded-params.js';
 
@@ -33,11 +34,14 @@ export async function reindex(
   let done = 0;
   for (;;) {
     const count = await db.transaction(async (tx) => {
-      const rows = await tx.query<{ rid: number; type: string; content: string }>(
-        `SELECT rid, type, content FROM resource WHERE rid > $1 AND NOT deleted ${filter} ORDER BY rid LIMIT ${BATCH} FOR UPDATE`,
+      const rows = await tx.query<{ rid: number; type: string; id: string; content: string }>(
+        `SELECT rid, type, id, content FROM resource WHERE rid > $1 AND NOT deleted ${filter} ORDER BY rid LIMIT ${BATCH} FOR UPDATE`,
         type ? [after, type] : [after],
       );
-      for (const row of rows) await writeIndex(tx, row.rid, row.type, extractIndex(JSON.parse(row.content) as Resource, baseUrl));
+      for (const row of rows) {
+        const index = extractIndex(JSON.parse(row.content) as Resource, baseUrl);
+        await writeIndex(tx, row.rid, row.type, index, namedPatients(row.type, row.id, index));
+      }
       if (rows.length) after = rows[rows.length - 1].rid;
       return rows.length;
     });

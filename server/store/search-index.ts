@@ -128,9 +128,17 @@ export function batchIndexCtes(owners: string, rows: IndexRows[], params: unknow
   return parts;
 }
 
-/** Replaces the index rows of one stored resource (reindexing). */
-export async function writeIndex(q: Queryable, rid: number, type: string, rows: IndexRows | null): Promise<void> {
+/**
+ * Replaces the index rows of one stored resource (reindexing), and the patients its current
+ * version names (`patients`, read from them) where they changed.
+ */
+export async function writeIndex(q: Queryable, rid: number, type: string, rows: IndexRows | null, patients?: string[]): Promise<void> {
   const params: unknown[] = [rid, type];
   const parts = indexCtes('$1::bigint', '$2', rows, params, true);
+  if (patients) {
+    params.push(patients);
+    parts.push(`p AS (UPDATE resource_version SET patients = $${params.length}::text[]
+       WHERE rid = $1 AND version = (SELECT version FROM resource WHERE rid = $1) AND patients IS DISTINCT FROM $${params.length}::text[])`);
+  }
   await q.query(`WITH ${parts.join(',\n')} SELECT $1::bigint, $2::text`, params);
 }

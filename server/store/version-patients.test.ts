@@ -2,6 +2,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { DATABASES, withDatabase } from '../../tests/harness.js';
 import { extractIndex } from '../search/extract.js';
+import { reindex } from '../search/reindex.js';
 import type { Queryable } from './db.js';
 import { migrate } from './migrate.js';
 import { migrations } from './migrations/index.js';
@@ -68,6 +69,16 @@ describe.each(DATABASES)('migration 17 on %s', (kind) => {
         'Patient/pa/3': ['pa'],
         'Task/none/1': [],
       });
+      // A reindex (with other parameters, or another reading of references) sets the current
+      // versions' patients again from the new index rows.
+      await db.query(`UPDATE resource_version SET patients = '{pz}' WHERE id IN ('moved', 'shared')`);
+      await reindex(db, BASE, 'Observation');
+      const after = await db.query<{ v: string; patients: string[] }>(`SELECT id || '/' || version AS v, patients FROM resource_version WHERE id IN ('moved', 'shared') ORDER BY id, version`);
+      expect(after).toEqual([
+        { v: 'moved/1', patients: ['pz'] },
+        { v: 'moved/2', patients: ['pb'] },
+        { v: 'shared/1', patients: ['pa', 'pc'] },
+      ]);
     });
   });
 });
