@@ -69,6 +69,20 @@ describe.each(DATABASES)('versions under the équipe-de-soins rules on %s', (kin
     await put(observation('obs-moved', 'pb', 'moved to PB'));
     await put(observation('obs-gone', 'pa', 'deleted'));
     if ((await as('operator', 'DELETE', 'Observation/obs-gone')).status !== 200) throw new Error('delete');
+    // PC, in A's care, opposes A: A keeps the Consent (to withdraw it), not the rest.
+    await put({ resourceType: 'Patient', id: 'pc', name: [{ family: 'Famille-pc' }] });
+    await put(team('pc', ['a']));
+    await put(observation('obs-pc', 'pc', 'opposed'));
+    await put({
+      resourceType: 'Consent',
+      id: 'consent-pc',
+      status: 'active',
+      scope: { text: 'privacy' },
+      category: [{ text: 'opposition' }],
+      policyRule: { text: 'opposition' },
+      patient: { reference: 'Patient/pc' },
+      provision: { type: 'permit', provision: [{ type: 'deny', actor: [{ role: { text: 'recipient' }, reference: { reference: 'PractitionerRole/role-a' } }] }] },
+    });
 
     const scope = 'openid fhirUser user/*.cruds';
     await registerApp(origin(), { client_id: APP, token_endpoint_auth_method: 'none', redirect_uris: [APP_REDIRECT], grant_types: ['authorization_code'], scope });
@@ -139,6 +153,17 @@ describe.each(DATABASES)('versions under the équipe-de-soins rules on %s', (kin
     expect((await as('b', 'GET', 'Observation/obs-gone/_history/2')).status).toBe(403);
     expect((await as('b', 'GET', 'Observation/obs-gone/_history')).status).toBe(403);
     expect(versions(await as('b', 'GET', `_history?_since=${encodeURIComponent(start)}&_count=1000`)).filter((v) => v.startsWith('Observation/obs-gone'))).toEqual([]);
+  });
+
+  it('a Consent’s versions stay readable by the équipe it opposes, the rest of the patient’s data not', async () => {
+    expect((await as('a', 'GET', 'Consent/consent-pc/_history/1')).status).toBe(200);
+    expect(versions(await as('a', 'GET', 'Consent/consent-pc/_history'))).toEqual(['Consent/consent-pc W/"1"']);
+    expect(versions(await as('a', 'GET', 'Consent/_history'))).toContain('Consent/consent-pc W/"1"');
+    expect((await as('a', 'GET', 'Observation/obs-pc/_history/1')).status).toBe(403);
+    const system = versions(await as('a', 'GET', '_history?_count=1000'));
+    expect(system).toContain('Consent/consent-pc W/"1"');
+    expect(system.filter((v) => v.startsWith('Observation/obs-pc') || v.startsWith('Patient/pc'))).toEqual([]);
+    expect((await as('b', 'GET', 'Consent/consent-pc/_history/1')).status).toBe(403);
   });
 
   it('a patient/ scope shows only the versions that name its patient', async () => {
