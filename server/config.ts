@@ -21,6 +21,10 @@ export interface Config {
   passwordLogin: boolean;
   /** Failed password logins allowed per address and username in 15 minutes. */
   loginRateLimit: number;
+  /** Failed password logins allowed per address, whatever the username, in 15 minutes. */
+  loginAddressRateLimit: number;
+  /** Failed client authentications allowed per client id, and per address, in 15 minutes. */
+  clientAuthRateLimit: number;
   /** Age in days after which the token signing key is replaced (the old one verifies a while longer). */
   keyRotationDays: number;
   /** The external OpenID Connect provider users log in with (Pro Santé Connect in production). */
@@ -111,6 +115,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     clientsFile: env.CLIENTS_FILE || undefined,
     passwordLogin: env.PASSWORD_LOGIN !== 'off',
     loginRateLimit: Number(env.LOGIN_RATE_LIMIT ?? 10),
+    loginAddressRateLimit: Number(env.LOGIN_ADDRESS_RATE_LIMIT ?? 30),
+    clientAuthRateLimit: Number(env.CLIENT_AUTH_RATE_LIMIT ?? 20),
     keyRotationDays: Number(env.KEY_ROTATION_DAYS ?? 90),
     oidc: oidcConfig(env),
     logLevel: env.LOG_LEVEL ?? 'info',

@@ -71,9 +71,9 @@ export function createApp({ config, db, logger, auth, audit }: AppDeps): express
   if (auth) {
     const lookup = { db, baseUrl: auth.fhirBase, authEnabled: true, rules: accessRulesOf(config) };
     app.use(corsPolicy(auth.clients));
-    app.use('/auth', authRouter(auth, audit));
+    app.use('/auth', authRouter(auth, config.clientAuthRateLimit, audit));
     app.use('/auth', adminRouter({ auth, lookup }));
-    app.use('/auth', authorizeRouter({ auth, lookup, passwordLogin: config.passwordLogin, loginAttempts: config.loginRateLimit, audit }));
+    app.use('/auth', authorizeRouter({ auth, lookup, passwordLogin: config.passwordLogin, loginAttempts: config.loginRateLimit, addressLoginAttempts: config.loginAddressRateLimit, audit }));
     app.get('/fhir/.well-known/smart-configuration', (_req, res) => {
       res.json(smartConfiguration(auth));
     });
