@@ -38,10 +38,9 @@ function sendPage(res: Response, status: number, html: string): void {
   res.status(status);
   res.setHeader('Content-Type', 'text/html; charset=utf-8');
   res.setHeader('Cache-Control', 'no-store');
-  // No script at all, no framing (clickjacking), no referrer (codes stay out of other sites' logs).
+  // No script at all, no framing (clickjacking); its inline style only. No referrer, no framing
+  // either (X-Frame-Options), as every response: security-headers.ts.
   res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'");
-  res.setHeader('X-Frame-Options', 'DENY');
-  res.setHeader('Referrer-Policy', 'no-referrer');
   res.end(html);
 }
 
