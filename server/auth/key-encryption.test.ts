@@ -86,7 +86,7 @@ describe.each(DATABASES)('token signing keys encrypted at rest on %s', (kind) =>
     expect(decodeJwt(await operatorToken(server.url)).iss).toBe(`${server.url}/auth`);
     await stop(server);
     await expect(start([K3])).rejects.toThrow(/KEY_ENCRYPTION_KEY/);
-  });
+  }, 300_000);
 });
 
 describe('a key encryption key at start', () => {
@@ -120,5 +120,5 @@ describe('a key encryption key at start', () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
-  });
+  }, 300_000);
 });
