@@ -117,6 +117,10 @@ describe.each(DATABASES)('tokens confined to a patient, a filter or reading, on 
     expect((await launch({ patient: 'p1', encounter: 'enc-p3' })).status).toBe(403);
     expect((await launch({ patient: 'p1', encounter: 'enc-p4' })).status).toBe(400);
     expect((await launch({ patient: 'nobody' })).status).toBe(400);
+    // What fhirContext names on this server, too.
+    expect((await launch({ patient: 'p1', fhirContext: [{ reference: 'Observation/obs-p1' }] })).status).toBe(201);
+    expect((await launch({ patient: 'p1', fhirContext: [{ reference: 'Observation/obs-p3' }] })).status).toBe(403);
+    expect((await launch({ patient: 'p1', fhirContext: [{ reference: 'https://elsewhere.example/fhir/Observation/x' }] })).status).toBe(201);
     // Practice software acting for the pharmacy: its patients only.
     expect((await launch({ patient: 'p4' }, 'system')).status).toBe(201);
     expect((await launch({ patient: 'p3' }, 'system')).status).toBe(403);

@@ -86,6 +86,11 @@ export function adminRouter(d: AdminDeps): express.Router {
           reference: c.reference,
           ...(typeof c.role === 'string' ? { role: c.role } : {}),
         }));
+        // Ours must be readable too; a reference to another server is not ours to check.
+        for (const c of context.fhirContext) {
+          const ref = parseLocalReference(c.reference as string, d.auth.fhirBase);
+          if (ref) await readable(req, access, ref.type, ref.id);
+        }
       }
       if (typeof body.need_patient_banner === 'boolean') context.need_patient_banner = body.need_patient_banner;
       if (typeof body.smart_style_url === 'string') context.smart_style_url = body.smart_style_url;
