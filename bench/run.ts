@@ -32,6 +32,8 @@ const MAILLAGE_PORT = 18080;
 const CEILING_PORT = 18081;
 const SECURED_PORT = 18082;
 const BENCH_CLIENT = { id: 'bench', secret: 'bench-client-secret-on-the-loopback' };
+/** What the bench server's signing keys are encrypted under (a server on PostgreSQL with AUTH on needs one). */
+const BENCH_KEY_ENCRYPTION_KEY = Buffer.alloc(32, 1).toString('base64');
 
 interface Options {
   patients: string;
@@ -56,7 +58,7 @@ async function allScenarios(): Promise<Scenario[]> {
 
 function startMaillage(url: string, opts: Pick<Options, 'logLevel' | 'cpuProf'>, secured?: Record<string, string>): Promise<BenchProcess> {
   const port = secured ? SECURED_PORT : MAILLAGE_PORT;
-  const auth = secured ? { AUTH: 'on', BOOTSTRAP_CLIENT_ID: BENCH_CLIENT.id, BOOTSTRAP_CLIENT_SECRET: BENCH_CLIENT.secret, ...secured } : { AUTH: 'off' };
+  const auth = secured ? { AUTH: 'on', KEY_ENCRYPTION_KEY: BENCH_KEY_ENCRYPTION_KEY, BOOTSTRAP_CLIENT_ID: BENCH_CLIENT.id, BOOTSTRAP_CLIENT_SECRET: BENCH_CLIENT.secret, ...secured } : { AUTH: 'off' };
   return startProcess({
     name: secured ? 'Maillage, AUTH on' : 'Maillage',
     // As `npm start` and the image run it.

@@ -21,6 +21,15 @@ export interface Config {
   passwordLogin: boolean;
   /** Failed password logins allowed per address and username in 15 minutes. */
   loginRateLimit: number;
+  /** Failed password logins allowed per address, whatever the username, in 15 minutes. */
+  loginAddressRateLimit: number;
+  /** Failed client authentications allowed per client id, and per address, in 15 minutes. */
+  clientAuthRateLimit: number;
+  /**
+   * The keys the token signing keys are encrypted under in the database (KEY_ENCRYPTION_KEY or
+   * KEY_ENCRYPTION_KEY_FILE): the first encrypts, the others (older ones) still decrypt.
+   */
+  keyEncryptionKeys?: string[];
   /** Age in days after which the token signing key is replaced (the old one verifies a while longer). */
   keyRotationDays: number;
   /** The external OpenID Connect provider users log in with (Pro Santé Connect in production). */
@@ -93,6 +102,13 @@ function trustProxy(value: string | undefined): Config['trustProxy'] {
   return /^\d+$/.test(value) ? Number(value) : value;
 }
 
+/** KEY_ENCRYPTION_KEY, else the file KEY_ENCRYPTION_KEY_FILE: keys separated by commas or whitespace, the current one first. */
+function keyEncryptionKeys(env: NodeJS.ProcessEnv): string[] | undefined {
+  const text = env.KEY_ENCRYPTION_KEY || (env.KEY_ENCRYPTION_KEY_FILE ? readFileSync(env.KEY_ENCRYPTION_KEY_FILE, 'utf8') : '');
+  const keys = text.split(/[\s,]+/).filter(Boolean);
+  return keys.length ? keys : undefined;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = Number(env.PORT ?? 8080);
   const demo = env.SEED !== 'none';
@@ -111,7 +127,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     clientsFile: env.CLIENTS_FILE || undefined,
     passwordLogin: env.PASSWORD_LOGIN !== 'off',
     loginRateLimit: Number(env.LOGIN_RATE_LIMIT ?? 10),
+    loginAddressRateLimit: Number(env.LOGIN_ADDRESS_RATE_LIMIT ?? 30),
+    clientAuthRateLimit: Number(env.CLIENT_AUTH_RATE_LIMIT ?? 20),
     keyRotationDays: Number(env.KEY_ROTATION_DAYS ?? 90),
+    keyEncryptionKeys: keyEncryptionKeys(env),
     oidc: oidcConfig(env),
     logLevel: env.LOG_LEVEL ?? 'info',
     maxBodySize: env.MAX_BODY_SIZE ?? '64mb',

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { keyEncryptionFor } from './auth/key-encryption.js';
 import { createAuthServer, type AuthServer } from './auth/service.js';
 import { seedDemoIfEmpty } from '../seed/load.js';
 import { resetDemoUsers, type DemoCredential } from '../seed/demo/users.js';
@@ -37,6 +38,8 @@ export async function startServer(config: Config, logger: Logger = createLogger(
   if (!config.auth) {
     logger.warn('AUTH=off: the FHIR API is open to anyone who can reach it. Use this for local development only.');
   }
+  // Before anything is written: a server that could not keep its signing keys safe does not start.
+  const keyEncryption = config.auth ? keyEncryptionFor(config, logger) : undefined;
   loadBaseDefinitions();
   const db = await openDatabase(config);
   const applied = await migrate(db);
@@ -52,7 +55,13 @@ export async function startServer(config: Config, logger: Logger = createLogger(
   if (config.terminology === 'nos') await installBundledTerminology(db, config.baseUrl, logger);
 
   await loadProfiles(db, config.baseUrl, logger);
-  const auth: AuthServer | undefined = config.auth ? await createAuthServer(config, db, logger) : undefined;
+  // A signing key it cannot decrypt stops the start: the database is let go.
+  const auth: AuthServer | undefined = keyEncryption
+    ? await createAuthServer(config, db, logger, keyEncryption).catch(async (err: unknown) => {
+        await db.close();
+        throw err;
+      })
+    : undefined;
   const audit = config.auth ? new AuditLog({ db, log: logger }, config.auditRetentionDays) : undefined;
   const app = createApp({ config, db, logger, auth, audit });
   const server = await new Promise<Server>((resolve, reject) => {

@@ -62,6 +62,9 @@ export interface TestServer extends RunningServer {
   stop(): Promise<void>;
 }
 
+/** The key the test servers' signing keys are encrypted under (KEY_ENCRYPTION_KEY): for tests only. */
+export const TEST_KEY_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
+
 /** Starts a real server on a free port over a fresh database of the given kind. */
 export async function startTestServer(kind: 'pglite' | 'postgres', overrides: Partial<Config> = {}): Promise<TestServer> {
   const pgDb = kind === 'postgres' ? await freshPostgresDatabase() : undefined;
@@ -77,6 +80,7 @@ export async function startTestServer(kind: 'pglite' | 'postgres', overrides: Pa
     // Installing the NOS terminology costs a second per start: the tests that need it ask for it.
     terminology: 'none',
     auth: false,
+    keyEncryptionKeys: [TEST_KEY_ENCRYPTION_KEY],
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...overrides,
   };
@@ -144,7 +148,7 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
   const { spawn } = await import('node:child_process');
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli.ts', 'serve'], {
-    env: { ...process.env, AUTH: 'off', SEED: 'none', TERMINOLOGY: 'none', LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env, PORT: String(port) },
+    env: { ...process.env, AUTH: 'off', KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY, SEED: 'none', TERMINOLOGY: 'none', LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -114,7 +114,11 @@ export async function registerApp(origin: string, registration: Record<string, u
 export class PageWalker {
   private readonly cookies = new Map<string, Map<string, string>>();
 
-  constructor(private readonly origin: string) {}
+  /** `headers`: sent with every request (X-Forwarded-For, to come from another address). */
+  constructor(
+    private readonly origin: string,
+    private readonly headers: Record<string, string> = {},
+  ) {}
 
   async go(url: string, form?: Record<string, string>): Promise<{ status: number; location?: string; html: string; url: URL }> {
     const target = new URL(url, `${this.origin}/auth/`);
@@ -123,7 +127,7 @@ export class PageWalker {
     const res = await fetch(target, {
       method: form ? 'POST' : 'GET',
       redirect: 'manual',
-      headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '), ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+      headers: { ...this.headers, cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '), ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
       body: form ? new URLSearchParams(form) : undefined,
     });
     for (const set of res.headers.getSetCookie()) {

@@ -1,6 +1,7 @@
 import { SignJWT, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DATABASES, freshPostgresDatabase, startTestServer, useServer, type TestServer } from '../../tests/harness.js';
+import { DATABASES, freshPostgresDatabase, startTestServer, TEST_KEY_ENCRYPTION_KEY, useServer, type TestServer } from '../../tests/harness.js';
+import { KeyEncryption, parseKey } from './key-encryption.js';
 import { KeyStore } from './keys.js';
 
 const CLIENT = { bootstrapClientId: 'vendor-backend', bootstrapClientSecret: 'a-test-secret-not-for-production' };
@@ -115,7 +116,7 @@ describe.each(DATABASES)('authorization on %s', (kind) => {
     const payload = JSON.parse(Buffer.from(p, 'base64url').toString());
     const forged = Buffer.from(JSON.stringify({ ...payload, scope: 'system/*.cruds user/*.cruds' })).toString('base64url');
     const none = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
-    const keys = new KeyStore(t.server.db);
+    const keys = new KeyStore(t.server.db, new KeyEncryption([parseKey(TEST_KEY_ENCRYPTION_KEY)]));
     await keys.init();
     const own = keys.signingKey();
     const sign = (claims: Record<string, unknown>, aud: string, exp: number | string, key = own.key, kid = own.kid) =>

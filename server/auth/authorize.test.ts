@@ -260,7 +260,7 @@ describe.each(DATABASES)('authorization code flow on %s', (kind) => {
   });
 
   it('runs an EHR launch with a handle minted by practice software, used once', async () => {
-    const ops = await operatorToken(origin(), 'system/Patient.rs');
+    const ops = await operatorToken(origin(), 'system/Patient.rs system/Encounter.rs');
     const minted = await call('POST', `${origin()}/auth/launch`, ops, {
       patient: p.patient,
       encounter: `Encounter/${p.encounter}`,

@@ -103,9 +103,12 @@ export class ClientAuthenticator {
   }
 }
 
-/** The client id a request claims (HTTP Basic, else `client_id`), before any check: for the audit trail of a refusal. */
+/**
+ * The client id a request claims (HTTP Basic, else `client_id`, else its assertion's issuer),
+ * before any check: for the audit trail of a refusal, and the limit of failed authentications.
+ */
 export function claimedClientId({ authorization, form }: ClientCredentials): string | undefined {
-  if (!authorization?.startsWith('Basic ')) return form.client_id;
+  if (!authorization?.startsWith('Basic ')) return form.client_id ?? assertionIssuer(form.client_assertion);
   const id = Buffer.from(authorization.slice(6), 'base64').toString('utf8').split(':')[0];
   try {
     return decodeURIComponent(id);
@@ -119,5 +122,13 @@ function safeDecode(s: string): string {
     return decodeURIComponent(s);
   } catch {
     throw invalidClient('Malformed HTTP Basic credentials', true);
+  }
+}
+
+function assertionIssuer(assertion: string | undefined): string | undefined {
+  try {
+    return assertion ? decodeJwt(assertion).iss : undefined;
+  } catch {
+    return undefined; // malformed: refused when checked
   }
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import type { Database, Queryable } from '../store/db.js';
-import { deleteRetiredSigningKeys, insertSigningKey, listSigningKeys, retireSigningKeys } from '../store/signing-keys.js';
+import { deleteRetiredSigningKeys, insertSigningKey, listSigningKeys, retireSigningKeys, updatePrivateKey } from '../store/signing-keys.js';
+import type { KeyEncryption } from './key-encryption.js';
 
 const ALG = 'RS256';
 // Any constant: it serialises key generation and rotation between processes.
@@ -23,14 +24,25 @@ export class KeyStore {
 
   constructor(
     private readonly db: Database,
+    /** The private keys are stored encrypted under it. */
+    private readonly encryption: KeyEncryption,
     private readonly overlapSeconds = 2 * 3600,
   ) {}
 
-  /** Loads the keys, generating the first one at first start. */
+  /**
+   * Loads the keys, generating the first one at first start. Keys stored plain (before encryption
+   * at rest) or under an older key encryption key are encrypted under the current one.
+   */
   async init(): Promise<void> {
     await this.db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [KEY_LOCK]);
-      if (!(await listSigningKeys(tx)).some((k) => !k.retiredAt)) await addKey(tx);
+      const rows = await listSigningKeys(tx);
+      for (const row of rows) {
+        if (this.encryption.isCurrent(row.privateJwk)) continue;
+        const jwk = await this.encryption.decrypt(row.privateJwk, `Signing key ${row.kid}`);
+        await updatePrivateKey(tx, row.kid, await this.encryption.encrypt(jwk));
+      }
+      if (!rows.some((k) => !k.retiredAt)) await this.addKey(tx);
     });
     await this.reload();
   }
@@ -41,7 +53,7 @@ export class KeyStore {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [KEY_LOCK]);
       const newest = (await listSigningKeys(tx)).find((k) => !k.retiredAt);
       if (!newest || Date.now() - newest.createdAt.getTime() >= maxAgeDays * 86_400_000) {
-        await retireSigningKeys(tx, await addKey(tx));
+        await retireSigningKeys(tx, await this.addKey(tx));
       }
       await deleteRetiredSigningKeys(tx, this.overlapSeconds);
     });
@@ -54,7 +66,10 @@ export class KeyStore {
     const verifying = new Map<string, CryptoKey>();
     for (const row of rows) verifying.set(row.kid, (await importJWK(JSON.parse(row.publicJwk) as JWK, ALG)) as CryptoKey);
     const newest = rows.find((r) => !r.retiredAt);
-    if (newest) this.signing = { kid: newest.kid, key: (await importJWK(JSON.parse(newest.privateJwk) as JWK, ALG)) as CryptoKey };
+    if (newest) {
+      const jwk = JSON.parse(await this.encryption.decrypt(newest.privateJwk, `Signing key ${newest.kid}`)) as JWK;
+      this.signing = { kid: newest.kid, key: (await importJWK(jwk, ALG)) as CryptoKey };
+    }
     this.verifying = verifying;
     this.publicJwks = rows.map((r) => JSON.parse(r.publicJwk) as JWK);
   }
@@ -75,12 +90,13 @@ export class KeyStore {
   jwks(): { keys: JWK[] } {
     return { keys: this.publicJwks };
   }
-}
 
-async function addKey(tx: Queryable): Promise<string> {
-  const { privateKey, publicKey } = await generateKeyPair(ALG, { extractable: true });
-  const kid = randomUUID();
-  const pub = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: 'sig' };
-  await insertSigningKey(tx, kid, JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: ALG }), JSON.stringify(pub));
-  return kid;
+  private async addKey(tx: Queryable): Promise<string> {
+    const { privateKey, publicKey } = await generateKeyPair(ALG, { extractable: true });
+    const kid = randomUUID();
+    const pub = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: 'sig' };
+    const sealed = await this.encryption.encrypt(JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: ALG }));
+    await insertSigningKey(tx, kid, sealed, JSON.stringify(pub));
+    return kid;
+  }
 }

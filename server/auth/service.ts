@@ -6,6 +6,7 @@ import { ClientAuthenticator } from './client-auth.js';
 import { ClientRegistry, readClientsFile } from './clients.js';
 import { coordinationClient } from './coordination-client.js';
 import { GrantService } from './grants.js';
+import type { KeyEncryption } from './key-encryption.js';
 import { KeyStore } from './keys.js';
 import { LaunchService } from './launch.js';
 import { OidcLogin } from './oidc-login.js';
@@ -36,11 +37,12 @@ export interface AuthServer {
 
 const UPKEEP_MS = 15 * 60_000;
 
-export async function createAuthServer(config: Config, db: Database, logger: Logger): Promise<AuthServer> {
+/** `keyEncryption`: what the signing keys are encrypted under in the database (keyEncryptionFor). */
+export async function createAuthServer(config: Config, db: Database, logger: Logger, keyEncryption: KeyEncryption): Promise<AuthServer> {
   const origin = config.baseUrl;
   const issuer = `${origin}/auth`;
   const fhirBase = `${origin}/fhir`;
-  const keys = new KeyStore(db);
+  const keys = new KeyStore(db, keyEncryption);
   await keys.init();
   await keys.rotate(config.keyRotationDays);
   // The coordination app first: a registration of the same id in CLIENTS_FILE replaces it.

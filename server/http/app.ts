@@ -15,6 +15,7 @@ import { coordinationAppRouter } from './coordination-app.js';
 import { corsPolicy } from './cors.js';
 import { errorHandler } from './errors.js';
 import { fhirRouter } from './fhir.js';
+import { apiHeaders, appHeaders } from './security-headers.js';
 
 export interface AppDeps {
   config: Config;
@@ -55,6 +56,10 @@ export function createApp({ config, db, logger, auth, audit }: AppDeps): express
     }),
   );
 
+  // The coordination app first, with its own policy; everything else gets the API's.
+  app.use('/app', appHeaders(config.baseUrl), coordinationAppRouter());
+  app.use(apiHeaders(config.baseUrl));
+
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -71,16 +76,15 @@ export function createApp({ config, db, logger, auth, audit }: AppDeps): express
   if (auth) {
     const lookup = { db, baseUrl: auth.fhirBase, authEnabled: true, rules: accessRulesOf(config) };
     app.use(corsPolicy(auth.clients));
-    app.use('/auth', authRouter(auth, audit));
+    app.use('/auth', authRouter(auth, config.clientAuthRateLimit, audit));
     app.use('/auth', adminRouter({ auth, lookup }));
-    app.use('/auth', authorizeRouter({ auth, lookup, passwordLogin: config.passwordLogin, loginAttempts: config.loginRateLimit, audit }));
+    app.use('/auth', authorizeRouter({ auth, lookup, passwordLogin: config.passwordLogin, loginAttempts: config.loginRateLimit, addressLoginAttempts: config.loginAddressRateLimit, audit }));
     app.get('/fhir/.well-known/smart-configuration', (_req, res) => {
       res.json(smartConfiguration(auth));
     });
     // The CapabilityStatement stays public, as SMART asks; everything else under /fhir needs a token.
     app.use('/fhir', (req, res, next) => (req.path === '/metadata' && req.method === 'GET' ? next() : requireToken(auth.tokens)(req, res, next)));
   }
-  app.use('/app', coordinationAppRouter());
   const fhir = { db, baseUrl: `${config.baseUrl}/fhir`, authEnabled: !!auth, rules: accessRulesOf(config), testIdentities: config.testIdentities, audit };
   app.use('/fhir', fhirRouter(fhir, config.maxBodySize));
   app.use((req) => {

@@ -1,3 +1,4 @@
+import type { Encounter, Resource } from '@medplum/fhirtypes';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { clientMetadata } from '../auth/clients.js';
 import { LAUNCH_SECONDS } from '../auth/launch.js';
@@ -7,7 +8,7 @@ import { splitScope } from '../auth/scopes.js';
 import { OAuthError, type Access, type LaunchContext } from '../auth/tokens.js';
 import type { UserRow } from '../auth/users.js';
 import { parseLocalReference } from '../fhir/ids.js';
-import { exists, type LookupContext } from './fhir-lookup.js';
+import { exists, readAs, type LookupContext } from './fhir-lookup.js';
 
 export interface AdminDeps {
   auth: AuthServer;
@@ -57,14 +58,26 @@ export function adminRouter(d: AdminDeps): express.Router {
     return ref.id;
   };
 
+  // What a launch names, the caller must be able to read, by the same rules as a FHIR read.
+  const readable = async (req: Request, access: Access, type: string, id: string): Promise<Resource> => {
+    const { status, resource } = await readAs(d.lookup, req.log, type, id, access);
+    if (status === 403) throw new OAuthError(403, 'access_denied', `${type}/${id} is outside your équipe de soins or your token's scopes`);
+    if (status !== 200 || !resource) throw badRequest(`${type}/${id} does not exist`);
+    return resource;
+  };
+
   router.post(
     '/launch',
     json,
-    guardedEndpoint(d.auth, mayLaunch, async (req, res) => {
+    guardedEndpoint(d.auth, mayLaunch, async (req, res, access) => {
       const body = (req.body ?? {}) as Record<string, unknown>;
       const context: LaunchContext = { patient: refOf(body.patient, 'Patient') };
-      if (!(await exists(d.lookup, req.log, 'Patient', context.patient as string))) throw badRequest(`Patient/${context.patient} does not exist`);
-      if (body.encounter !== undefined) context.encounter = refOf(body.encounter, 'Encounter');
+      await readable(req, access, 'Patient', context.patient as string);
+      if (body.encounter !== undefined) {
+        context.encounter = refOf(body.encounter, 'Encounter');
+        const encounter = (await readable(req, access, 'Encounter', context.encounter)) as Encounter;
+        if (encounter.subject?.reference !== `Patient/${context.patient}`) throw badRequest(`Encounter/${context.encounter} is not Patient/${context.patient}'s`);
+      }
       if (body.fhirContext !== undefined) {
         if (!Array.isArray(body.fhirContext) || !body.fhirContext.every((c) => typeof c?.reference === 'string')) {
           throw badRequest('fhirContext must be a list of {reference}');
@@ -73,6 +86,11 @@ export function adminRouter(d: AdminDeps): express.Router {
           reference: c.reference,
           ...(typeof c.role === 'string' ? { role: c.role } : {}),
         }));
+        // Ours must be readable too; a reference to another server is not ours to check.
+        for (const c of context.fhirContext) {
+          const ref = parseLocalReference(c.reference as string, d.auth.fhirBase);
+          if (ref) await readable(req, access, ref.type, ref.id);
+        }
       }
       if (typeof body.need_patient_banner === 'boolean') context.need_patient_banner = body.need_patient_banner;
       if (typeof body.smart_style_url === 'string') context.smart_style_url = body.smart_style_url;

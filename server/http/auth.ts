@@ -6,6 +6,7 @@ import { OAuthError, type TokenService } from '../auth/tokens.js';
 import { outcome } from '../fhir/outcome.js';
 import type { AuditSink } from '../interactions/context.js';
 import { sendOutcome } from './errors.js';
+import { addressKey, failureLimit } from './rate-limits.js';
 
 function sendOAuthError(res: Response, err: OAuthError): void {
   if (err.status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="maillage"');
@@ -44,22 +45,43 @@ function oauthEndpoint(handle: (req: Request, res: Response) => Promise<void>): 
   };
 }
 
-/** /auth: token, introspection, revocation, public keys, OpenID Connect discovery. */
-export function authRouter(auth: AuthServer, audit?: AuditSink): express.Router {
+/**
+ * /auth: token, introspection, revocation, public keys, OpenID Connect discovery.
+ * `clientAuthAttempts`: failed client authentications allowed per client id, and per address, in 15 minutes.
+ */
+export function authRouter(auth: AuthServer, clientAuthAttempts: number, audit?: AuditSink): express.Router {
   const router = express.Router();
-  const authenticate = (req: Request) => auth.clientAuth.authenticate(credentials(req));
+  const authenticate = async (req: Request, res: Response) => {
+    try {
+      return await auth.clientAuth.authenticate(credentials(req));
+    } catch (err) {
+      res.locals.clientAuthFailed = true;
+      throw err;
+    }
+  };
+  // Guessing a client's secret: only failed client authentications count, per client and per address.
+  const tooMany = (_req: Request, res: Response) => {
+    res.setHeader('Cache-Control', 'no-store');
+    sendOAuthError(res, new OAuthError(429, 'temporarily_unavailable', 'Too many failed client authentications: try again later'));
+  };
+  const failed = (_req: Request, res: Response) => res.locals.clientAuthFailed === true;
+  const limits = [
+    failureLimit({ limit: clientAuthAttempts, key: (req) => claimedClientId(credentials(req)), refuse: tooMany, failed }),
+    failureLimit({ limit: clientAuthAttempts, key: addressKey, refuse: tooMany, failed }),
+  ];
 
   // Every token asked for is traced, given or refused, with the user it was for.
   router.post(
     '/token',
     form,
+    ...limits,
     oauthEndpoint(async (req, res) => {
       const started = new Date();
       const how = formOf(req).grant_type || 'token';
       const trace = (status: number, actor: Actor, diagnostics?: string) => traceLogin(audit, req, auth.fhirBase, { how, status, actor, diagnostics, started });
       let clientId: string | undefined;
       try {
-        const client = await authenticate(req);
+        const client = await authenticate(req, res);
         clientId = client.id;
         const body = await auth.grants.token(client, formOf(req));
         trace(200, actorOf(await auth.tokens.verify(body.access_token)));
@@ -75,11 +97,12 @@ export function authRouter(auth: AuthServer, audit?: AuditSink): express.Router 
   router.post(
     '/introspect',
     form,
+    ...limits,
     oauthEndpoint(async (req, res) => {
       const bearer = bearerToken(req);
       try {
         if (bearer) await auth.tokens.verify(bearer);
-        else await authenticate(req);
+        else await authenticate(req, res);
       } catch (err) {
         // RFC 7662 §2.3: a caller that fails to authenticate gets 401.
         if (err instanceof OAuthError) throw new OAuthError(401, 'invalid_client', err.description);
@@ -101,8 +124,9 @@ export function authRouter(auth: AuthServer, audit?: AuditSink): express.Router 
   router.post(
     '/revoke',
     form,
+    ...limits,
     oauthEndpoint(async (req, res) => {
-      const client = await authenticate(req);
+      const client = await authenticate(req, res);
       const token = formOf(req).token;
       if (!token) throw new OAuthError(400, 'invalid_request', 'token is required');
       await auth.grants.revokeToken(client, token);

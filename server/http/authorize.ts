@@ -1,7 +1,6 @@
 import type { Encounter, HumanName, Organization, Patient, PractitionerRole, Resource } from '@medplum/fhirtypes';
 import { parse as parseCookies, serialize } from 'cookie';
 import express, { type Request, type RequestHandler, type Response } from 'express';
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { USERNAME_SYSTEM, type Actor } from '../auth/audit-event.js';
 import { AuthorizationError, checkAuthorizationRequest } from '../auth/authorization.js';
 import type { GrantContext } from '../auth/grants.js';
@@ -15,6 +14,7 @@ import type { AuditSink } from '../interactions/context.js';
 import { traceLogin } from './auth.js';
 import { consentPage, encounterPage, errorPage, loginPage, patientPage, type Choice } from './auth-pages.js';
 import { exists, searchResources, type LookupContext } from './fhir-lookup.js';
+import { addressKey, failureLimit } from './rate-limits.js';
 
 /** The fhirContext role of the PractitionerRole the user acts in. */
 export const ACTING_AS = 'urn:maillage:fhir-context-role:acting-as';
@@ -26,6 +26,8 @@ export interface AuthorizeDeps {
   lookup: LookupContext;
   /** Failed password logins allowed per address and username in 15 minutes. */
   loginAttempts: number;
+  /** Failed password logins allowed per address, whatever the username, in 15 minutes. */
+  addressLoginAttempts: number;
   /** Where logins, accepted or refused, are traced. */
   audit?: AuditSink;
 }
@@ -36,10 +38,9 @@ function sendPage(res: Response, status: number, html: string): void {
   res.status(status);
   res.setHeader('Content-Type', 'text/html; charset=utf-8');
   res.setHeader('Cache-Control', 'no-store');
-  // No script at all, no framing (clickjacking), no referrer (codes stay out of other sites' logs).
+  // No script at all, no framing (clickjacking); its inline style only. No referrer, no framing
+  // either (X-Frame-Options), as every response: security-headers.ts.
   res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'");
-  res.setHeader('X-Frame-Options', 'DENY');
-  res.setHeader('Referrer-Policy', 'no-referrer');
   res.end(html);
 }
 
@@ -159,20 +160,17 @@ export function authorizeRouter(d: AuthorizeDeps): express.Router {
     session(async (_req, res, _sid, state) => (state.user ? res.redirect(303, 'consent') : showLogin(res, state))),
   );
 
-  // Only failed attempts count: a user who types their password right is never held back.
-  const limiter = rateLimit({
-    windowMs: 15 * 60_000,
-    limit: d.loginAttempts,
-    skipSuccessfulRequests: true,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    keyGenerator: (req) => `${ipKeyGenerator(req.ip ?? '')}|${String((req.body as Record<string, string>)?.username ?? '').toLowerCase()}`,
-    handler: (_req, res) => sendPage(res, 429, errorPage('Trop de tentatives de connexion : réessayez dans un quart d’heure.')),
-  });
+  // Failed logins, per address and user name (guessing one password), and per address across
+  // user names (trying a few passwords on many).
+  const tooMany = (_req: Request, res: Response) => sendPage(res, 429, errorPage('Trop de tentatives de connexion : réessayez dans un quart d’heure.'));
+  const username = (req: Request) => String((req.body as Record<string, string>)?.username ?? '').toLowerCase();
+  const perUsername = failureLimit({ limit: d.loginAttempts, key: (req) => `${addressKey(req)}|${username(req)}`, refuse: tooMany });
+  const perAddress = failureLimit({ limit: d.addressLoginAttempts, key: addressKey, refuse: tooMany });
   router.post(
     '/login',
     form,
-    limiter,
+    perUsername,
+    perAddress,
     session(async (req, res, sid, state) => {
       if (!d.passwordLogin) return sendPage(res, 403, errorPage('La connexion par mot de passe est désactivée.'));
       const { username = '', password = '' } = req.body as Record<string, string>;

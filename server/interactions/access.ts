@@ -84,10 +84,14 @@ export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: P
     // Operations over every patient's data are for system clients of the whole pôle; one on a
     // patient's resource, for whoever may see it.
     if (!type && visibility) throw forbidden(`${operation} is for a system client acting for the whole pôle`);
-    // Break-glass is the way to a patient outside one's équipe: it checks its own conditions.
-    if (type && p.id && visibility && operation !== '$break-glass') {
-      if (!(await visibleIds(reader(ctx), type, [p.id], [{}], ctx.baseUrl, visibility)).has(p.id)) {
-        throw forbidden(`${type}/${p.id} is outside your équipe de soins`);
+    // One on a stored resource must be on one the scopes reach and the rules let the caller see
+    // (what does not exist is for the operation to tell). Break-glass is the way to a patient
+    // outside one's équipe: it checks its own conditions.
+    if (type && p.id && (visibility || !unrestricted(rs)) && operation !== '$break-glass') {
+      const q = reader(ctx);
+      if (!(await visibleIds(q, type, [p.id], rs, ctx.baseUrl, visibility)).has(p.id)) {
+        const current = await readCurrent(q, type, p.id);
+        if (current && !current.deleted) throw visibility ? forbidden(`${type}/${p.id} is outside your équipe de soins`) : denied();
       }
     }
     return route.handle(ctx, req, p as never);
@@ -181,7 +185,7 @@ async function restrictedSearch(
   if (r.filter) for (const [k, v] of new URLSearchParams(r.filter)) query.append(k, v);
   if (r.patient && type === 'Patient') query.append('_id', r.patient);
   else if (r.patient && !compartmentParams('Patient', type)) throw forbidden(`${type} is not in the patient compartment`);
-  const compartment = r.patient && type !== 'Patient' ? { type: 'Patient', id: r.patient } : asked;
+  const compartment = r.patient && type !== 'Patient' ? { type: 'Patient', id: r.patient, alone: true } : asked;
   return search(ctx, { ...req, query }, type, compartment);
 }
 
@@ -228,7 +232,7 @@ async function visibleIds(
     if (r.patient && type === 'Patient') query.append('_id', r.patient);
     else if (r.patient && !compartmentParams('Patient', type)) continue;
     try {
-      const parsed = parseSearch([type], query, true, r.patient && type !== 'Patient' ? { type: 'Patient', id: r.patient } : undefined);
+      const parsed = parseSearch([type], query, true, r.patient && type !== 'Patient' ? { type: 'Patient', id: r.patient, alone: true } : undefined);
       for (const m of (await executeSearch(q, parsed, baseUrl, visibility)).matches) seen.add(m.id);
     } catch (err) {
       // A filter the engine cannot apply grants nothing.

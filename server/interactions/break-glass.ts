@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Parameters } from '@medplum/fhirtypes';
 import { actorOf } from '../auth/audit-event.js';
 import { breakGlassActor, NO_RULES } from '../auth/principal.js';
+import type { Access } from '../auth/tokens.js';
 import { badRequest, fail, notFound } from '../fhir/outcome.js';
 import type { Queryable } from '../store/db.js';
 import { readCurrent } from '../store/resources.js';
@@ -18,6 +19,14 @@ export async function activeBreakGlass(q: Queryable, actor: string, patients: st
 }
 
 /**
+ * Whether a user's token may declare a break-glass access: one that opens a patient to every
+ * token of the user's role must come from one given for the user's own work, with a `user/` scope
+ * that writes, without filter; never from a patient-confined or read-only app.
+ */
+const actsOnOwnBehalf = (access: Access) =>
+  access.scopes.some((s) => s.context === 'user' && s.filter === undefined && (s.permissions.has('c') || s.permissions.has('u') || s.permissions.has('d')));
+
+/**
  * POST Patient/[id]/$break-glass with a `reason` (Parameters, valueString): an emergency access
  * to one patient's data for the user's role, outside the équipe de soins and whatever the
  * patient's oppositions, for BREAK_GLASS_MINUTES. It is traced at once (AuditEvent subtype
@@ -28,6 +37,9 @@ export async function breakGlass(ctx: Context, req: FhirRequest, patient: string
   const access = ctx.access;
   const actor = access && breakGlassActor(access);
   if (!access || !actor) throw fail(403, 'forbidden', 'Break-glass access is for a professional acting in a PractitionerRole');
+  if (!actsOnOwnBehalf(access)) {
+    throw fail(403, 'forbidden', 'Break-glass access needs a token with user/ scopes allowing a write, without patient or filter restriction');
+  }
   const params = req.body as Parameters | undefined;
   const reason = params?.resourceType === 'Parameters' ? params.parameter?.find((x) => x.name === 'reason')?.valueString?.trim() : undefined;
   if (!reason) throw badRequest('A break-glass access needs a reason: Parameters with parameter reason (valueString)');

@@ -3,7 +3,7 @@ import { notFound, outcome } from '../fhir/outcome.js';
 import { project } from '../fhir/projection.js';
 import { executeSearch } from '../search/execute.js';
 import { syncSearchParametersForSearch } from '../search/loaded-params.js';
-import { parseSearch } from '../search/parse.js';
+import { parseSearch, type CompartmentTarget } from '../search/parse.js';
 import type { StoredVersion } from '../store/resources.js';
 import { isResourceType } from '../validation/registry.js';
 import { visibilityOf } from './access.js';
@@ -20,7 +20,7 @@ export async function search(
   ctx: Context,
   req: FhirRequest,
   type?: string,
-  compartment?: { type: string; id: string },
+  compartment?: CompartmentTarget,
 ): Promise<FhirResponse> {
   if (type && !isResourceType(type)) throw notFound(`Unknown resource type: ${type}`);
   const query = new URLSearchParams(req.query);

@@ -19,7 +19,17 @@ export type Filter =
   | { kind: 'param'; param: SearchParam; modifier?: string; values: string[]; codes?: { system?: string; code: string }[] }
   | { kind: 'chain'; param: SearchParam; targets: string[]; next: Filter }
   | { kind: 'has'; type: string; param: SearchParam; next: Filter }
-  | { kind: 'compartment'; params: string[]; target: { type: string; id: string } };
+  | { kind: 'compartment'; params: string[]; target: CompartmentTarget };
+
+/**
+ * The compartment searched in; `alone`: the token is confined to it, so that what names another
+ * patient too is out of it (the audit trail's events name several patients).
+ */
+export interface CompartmentTarget {
+  type: string;
+  id: string;
+  alone?: boolean;
+}
 
 /** `_include` (forward) or `_revinclude` (reverse): `type:param[:target]`; param undefined is `*`. */
 export interface Include {
@@ -88,7 +98,7 @@ export function parseSearch(
   types: string[],
   query: URLSearchParams,
   strict: boolean,
-  compartment?: { type: string; id: string },
+  compartment?: CompartmentTarget,
 ): SearchRequest {
   const req: SearchRequest = { types, filters: [], sort: [], include: [], count: DEFAULT_COUNT, total: 'page', applied: [], ignored: [] };
   const skip = (name: string, why: string) => {
@@ -197,7 +207,7 @@ function referenceTargets(param: SearchParam, modifier: string | undefined): str
   return [modifier];
 }
 
-function compartmentFilter(types: string[], target: { type: string; id: string }): Filter {
+function compartmentFilter(types: string[], target: CompartmentTarget): Filter {
   const params = compartmentParams(target.type, types[0]);
   if (types.length !== 1 || !params) throw badRequest(`${types.join(',')} is not in the ${target.type} compartment`);
   return { kind: 'compartment', params, target };

@@ -5,7 +5,7 @@ import { trailColumns, trailVersion, isTrailId, type TrailRow } from '../store/a
 import { RECURRING, type Queryable } from '../store/db.js';
 import type { HistoryEntry, StoredVersion } from '../store/resources.js';
 import type { SearchResult } from './execute.js';
-import type { Filter, Include, SearchRequest } from './parse.js';
+import type { CompartmentTarget, Filter, Include, SearchRequest } from './parse.js';
 import { dateCondition, namedPatient, SqlParams, storedColumns, visible } from './sql.js';
 import { splitBar } from './values.js';
 import { trailAccessSql, type AccessCheck, type Visibility } from './visibility.js';
@@ -95,6 +95,12 @@ function visibleRow(v: Visibility | null, p: SqlParams, check: AccessCheck, pati
   return v ? trailAccessSql(v, { patients: 't.patients', agents: 't.agents' }, p, check, patient) : 'true';
 }
 
+/** The events naming the patient; for a token confined to them, those naming them alone. */
+function inCompartment(target: CompartmentTarget, p: SqlParams): string {
+  const patient = `ARRAY[${p.add(target.id)}::text]`;
+  return target.alone ? `(t.patients @> ${patient} AND t.patients <@ ${patient})` : `t.patients @> ${patient}`;
+}
+
 /** A page position: the time and id of the row it is after (next) or before (previous). */
 interface Cursor {
   d: 'next' | 'previous';
@@ -108,7 +114,7 @@ const MAX_INCLUDED = 1000;
 export async function searchTrail(q: Queryable, req: SearchRequest, baseUrl: string, visibility: Visibility | null): Promise<SearchResult> {
   const p = new SqlParams();
   const patient = namedPatient(req.types, req.filters);
-  const where = req.filters.map((f) => (f.kind === 'compartment' ? `t.patients @> ARRAY[${p.add(f.target.id)}::text]` : PARAMS[f.param.code].sql(f as ParamFilter, p, baseUrl)));
+  const where = req.filters.map((f) => (f.kind === 'compartment' ? inCompartment(f.target, p) : PARAMS[f.param.code].sql(f as ParamFilter, p, baseUrl)));
   where.push(visibleRow(visibility, p, patient !== undefined ? 'probe' : 'set', patient));
   const filter = where.join(' AND ');
   // Counted with the filter's values only: the page's position adds its own.

@@ -2,6 +2,7 @@ import type { Queryable } from './db.js';
 
 export interface SigningKeyRow {
   kid: string;
+  /** The private JWK, encrypted (a compact JWE, auth/key-encryption.ts); plain JSON in a database from before. */
   privateJwk: string;
   publicJwk: string;
   createdAt: Date;
@@ -26,4 +27,9 @@ export async function retireSigningKeys(q: Queryable, keep: string): Promise<voi
 /** Deletes keys retired more than `seconds` ago: no token they signed is still valid. */
 export async function deleteRetiredSigningKeys(q: Queryable, seconds: number): Promise<void> {
   await q.query(`DELETE FROM signing_key WHERE retired_at < now() - make_interval(secs => $1)`, [seconds]);
+}
+
+/** Replaces a key's stored private part (encrypted anew). */
+export async function updatePrivateKey(q: Queryable, kid: string, privateJwk: string): Promise<void> {
+  await q.query('UPDATE signing_key SET private_jwk = $2 WHERE kid = $1', [kid, privateJwk]);
 }
