@@ -111,27 +111,52 @@ export async function withActors(q: Queryable, v: Visibility | null, cache: obje
   return { ...v, actors: hit.actors };
 }
 
+/** The types of a patient's data: Patient and those of its compartment. */
+const patientDataTypes = () => ['Patient', ...new Set(pairs().map((pair) => pair.split('.')[0]))];
+
 /**
  * The condition (over `resource <alias>`) that the équipe-de-soins rules put on a row of one of
  * `types` (empty: any type): a Patient must be one of the principal's patients; a resource of the
- * patient compartment may name no other patient; directory and conformance resources are open
- * to every authenticated user. `patient`: one that every row of the (single) type names, as a
- * search for that patient's data says; checked once for all rows instead of once per row.
+ * patient compartment may name no other patient; a Provenance is seen with every resource it
+ * targets (see below); directory and conformance resources are open to every authenticated user.
+ * `patient`: one that every row of the (single) type names, as a search for that patient's data
+ * says; checked once for all rows instead of once per row.
  */
 export function accessSql(v: Visibility, alias: string, types: string[], p: Params, check: AccessCheck = 'probe', patient?: string): string {
   // Added to the parameters only once a condition uses it: PostgreSQL refuses a parameter whose type nothing tells.
+  // Shared by the whole condition, a Provenance's targets' included: a `set` check's list is computed once.
   let args: RuleArgs | undefined | null = null;
   const ok = (pid: string, withOpposition: boolean) => {
     if (args === null) args = ruleArgs(v, p);
     return args ? patientSql(pid, args, withOpposition, check) : 'false';
   };
+  return rowAccessSql(alias, types, p, ok, patient, true);
+}
+
+/** accessSql's condition, with `ok` the patient check; `targets`: a Provenance's targets are checked (not those of a Provenance targeted). */
+function rowAccessSql(
+  alias: string,
+  types: string[],
+  p: Params,
+  ok: (pid: string, withOpposition: boolean) => string,
+  patient: string | undefined,
+  targets: boolean,
+): string {
   // A correlated scalar subquery: the planner keeps it per row (an EXISTS would become an
   // anti-join over every patient reference of the type); a `set` check's list is hashed once.
   const outside = (params: string, withOpposition: boolean, named?: string) =>
     `NOT coalesce((SELECT true FROM sp_reference ax WHERE ax.rid = ${alias}.rid AND ${params} AND ax.target_type = 'Patient'${
       named ? ` AND ax.target_id <> ${named}` : ''
     } AND NOT ${ok('ax.target_id', withOpposition)} LIMIT 1), false)`;
+  // A Provenance tells who did what to its targets: it is seen with all of them. A target of a
+  // patient's data must be there and visible (deleted or unknown, whose it was cannot be told);
+  // one elsewhere than here (no type known), never. Its Patient targets are among them.
+  const provenance = () =>
+    `coalesce((SELECT bool_and(pvt.target_type IS NOT NULL AND (NOT pvt.target_type = ANY(${p.add(patientDataTypes())}::text[]) OR EXISTS (` +
+    `SELECT 1 FROM resource pvr WHERE pvr.type = pvt.target_type AND pvr.id = pvt.target_id AND NOT pvr.deleted AND ${rowAccessSql('pvr', [], p, ok, undefined, false)}))) ` +
+    `FROM sp_reference pvt WHERE pvt.rid = ${alias}.rid AND pvt.param = 'target'), false)`;
   const forType = (type: string): string | undefined => {
+    if (type === 'Provenance' && targets) return provenance();
     if (type === 'Patient') return ok(`${alias}.id`, true);
     const params = compartmentParams('Patient', type);
     if (!params) return undefined;
@@ -152,6 +177,7 @@ export function accessSql(v: Visibility, alias: string, types: string[], p: Para
   }
   return (
     `CASE ${alias}.type WHEN 'Patient' THEN ${forType('Patient')} WHEN 'Consent' THEN ${forType('Consent')} ` +
+    (targets ? `WHEN 'Provenance' THEN ${forType('Provenance')} ` : '') +
     `ELSE ${outside(`ax.type || '.' || ax.param = ANY(${p.add(pairs())}::text[])`, true)} END`
   );
 }
