@@ -130,17 +130,20 @@ export function accessSql(v: Visibility, alias: string, types: string[], p: Para
     if (args === null) args = ruleArgs(v, p);
     return args ? patientSql(pid, args, withOpposition, check) : 'false';
   };
-  return rowAccessSql(alias, types, p, ok, patient, true);
+  return rowAccessSql(alias, types, p, ok, patient, PROVENANCE_DEPTH);
 }
 
-/** accessSql's condition, with `ok` the patient check; `targets`: a Provenance's targets are checked (not those of a Provenance targeted). */
+/** How deep Provenances of Provenances are followed to their targets: past that, one is hidden. */
+const PROVENANCE_DEPTH = 2;
+
+/** accessSql's condition, with `ok` the patient check; `depth`: how many Provenances deep targets are still followed. */
 function rowAccessSql(
   alias: string,
   types: string[],
   p: Params,
   ok: (pid: string, withOpposition: boolean) => string,
   patient: string | undefined,
-  targets: boolean,
+  depth: number,
 ): string {
   // A correlated scalar subquery: the planner keeps it per row (an EXISTS would become an
   // anti-join over every patient reference of the type); a `set` check's list is hashed once.
@@ -151,12 +154,15 @@ function rowAccessSql(
   // A Provenance tells who did what to its targets: it is seen with all of them. A target of a
   // patient's data must be there and visible (deleted or unknown, whose it was cannot be told);
   // one elsewhere than here (no type known), never. Its Patient targets are among them.
-  const provenance = () =>
-    `coalesce((SELECT bool_and(pvt.target_type IS NOT NULL AND (NOT pvt.target_type = ANY(${p.add(patientDataTypes())}::text[]) OR EXISTS (` +
-    `SELECT 1 FROM resource pvr WHERE pvr.type = pvt.target_type AND pvr.id = pvt.target_id AND NOT pvr.deleted AND ${rowAccessSql('pvr', [], p, ok, undefined, false)}))) ` +
-    `FROM sp_reference pvt WHERE pvt.rid = ${alias}.rid AND pvt.param = 'target'), false)`;
+  const provenance = () => {
+    if (depth === 0) return 'false';
+    const [t, r] = [`pvt${depth}`, `pvr${depth}`];
+    const target = `SELECT 1 FROM resource ${r} WHERE ${r}.type = ${t}.target_type AND ${r}.id = ${t}.target_id AND NOT ${r}.deleted AND ${rowAccessSql(r, [], p, ok, undefined, depth - 1)}`;
+    const shown = `${t}.target_type IS NOT NULL AND (NOT ${t}.target_type = ANY(${p.add(patientDataTypes())}::text[]) OR EXISTS (${target}))`;
+    return `coalesce((SELECT bool_and(${shown}) FROM sp_reference ${t} WHERE ${t}.rid = ${alias}.rid AND ${t}.param = 'target'), false)`;
+  };
   const forType = (type: string): string | undefined => {
-    if (type === 'Provenance' && targets) return provenance();
+    if (type === 'Provenance') return provenance();
     if (type === 'Patient') return ok(`${alias}.id`, true);
     const params = compartmentParams('Patient', type);
     if (!params) return undefined;
@@ -177,7 +183,7 @@ function rowAccessSql(
   }
   return (
     `CASE ${alias}.type WHEN 'Patient' THEN ${forType('Patient')} WHEN 'Consent' THEN ${forType('Consent')} ` +
-    (targets ? `WHEN 'Provenance' THEN ${forType('Provenance')} ` : '') +
+    `WHEN 'Provenance' THEN ${forType('Provenance')} ` +
     `ELSE ${outside(`ax.type || '.' || ax.param = ANY(${p.add(pairs())}::text[])`, true)} END`
   );
 }
