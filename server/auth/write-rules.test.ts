@@ -237,6 +237,8 @@ describe.each(DATABASES)('write rules on %s', (kind) => {
         expect(all).toContain(directoryOnly.body.id);
         expect((await as(who, 'GET', `Provenance?target=${target}&_summary=count`)).body.total, who).toBe(sees ? 2 : 0);
         expect((await as(who, 'GET', 'Provenance?_summary=count')).body.total, who).toBe(all.length);
+        // The Provenance of the operator's write of `mixed` goes with it.
+        expect((await as(who, 'GET', `Provenance?target=Provenance/${mixed.body.id}&_summary=count`)).body.total, who).toBe(sees ? 1 : 0);
         const rev = await as(who, 'GET', `Organization?_id=msp&_revinclude=Provenance:target`);
         expect(ids(rev, 'include'), who).toEqual(sees ? [mixed.body.id, directoryOnly.body.id].sort() : [directoryOnly.body.id]);
         const has = await as(who, 'GET', `Organization?_id=msp&_has:Provenance:target:_id=${mixed.body.id}`);
