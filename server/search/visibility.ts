@@ -126,52 +126,21 @@ export function accessSql(v: Visibility, alias: string, types: string[], p: Para
   // Added to the parameters only once a condition uses it: PostgreSQL refuses a parameter whose type nothing tells.
   // Shared by the whole condition, a Provenance's targets' included: a `set` check's list is computed once.
   let args: RuleArgs | undefined | null = null;
-  const ok = (pid: string, withOpposition: boolean) => {
+  const ok: PatientCheck = (pid, withOpposition) => {
     if (args === null) args = ruleArgs(v, p);
     return args ? patientSql(pid, args, withOpposition, check) : 'false';
   };
-  return rowAccessSql(alias, types, p, ok, patient, PROVENANCE_DEPTH);
-}
-
-/** How deep Provenances of Provenances are followed to their targets: past that, one is hidden. */
-const PROVENANCE_DEPTH = 2;
-
-/** accessSql's condition, with `ok` the patient check; `depth`: how many Provenances deep targets are still followed. */
-function rowAccessSql(
-  alias: string,
-  types: string[],
-  p: Params,
-  ok: (pid: string, withOpposition: boolean) => string,
-  patient: string | undefined,
-  depth: number,
-): string {
-  // A correlated scalar subquery: the planner keeps it per row (an EXISTS would become an
-  // anti-join over every patient reference of the type); a `set` check's list is hashed once.
-  const outside = (params: string, withOpposition: boolean, named?: string) =>
-    `NOT coalesce((SELECT true FROM sp_reference ax WHERE ax.rid = ${alias}.rid AND ${params} AND ax.target_type = 'Patient'${
-      named ? ` AND ax.target_id <> ${named}` : ''
-    } AND NOT ${ok('ax.target_id', withOpposition)} LIMIT 1), false)`;
-  // A Provenance tells who did what to its targets: it is seen with all of them. A target of a
-  // patient's data must be there and visible (deleted or unknown, whose it was cannot be told);
-  // one elsewhere than here (no type known), never. Its Patient targets are among them.
-  const provenance = () => {
-    if (depth === 0) return 'false';
-    const [t, r] = [`pvt${depth}`, `pvr${depth}`];
-    const target = `SELECT 1 FROM resource ${r} WHERE ${r}.type = ${t}.target_type AND ${r}.id = ${t}.target_id AND NOT ${r}.deleted AND ${rowAccessSql(r, [], p, ok, undefined, depth - 1)}`;
-    const shown = `${t}.target_type IS NOT NULL AND (NOT ${t}.target_type = ANY(${p.add(patientDataTypes())}::text[]) OR EXISTS (${target}))`;
-    return `coalesce((SELECT bool_and(${shown}) FROM sp_reference ${t} WHERE ${t}.rid = ${alias}.rid AND ${t}.param = 'target'), false)`;
-  };
   const forType = (type: string): string | undefined => {
-    if (type === 'Provenance') return provenance();
+    if (type === 'Provenance') return provenanceSql(alias, p, ok, PROVENANCE_DEPTH);
     if (type === 'Patient') return ok(`${alias}.id`, true);
     const params = compartmentParams('Patient', type);
     if (!params) return undefined;
     const withOpposition = type !== 'Consent';
     const where = `ax.type = ${p.add(type)} AND ax.param = ANY(${p.add(params)}::text[])`;
-    if (patient === undefined || types.length !== 1) return outside(where, withOpposition);
+    if (patient === undefined || types.length !== 1) return outsideSql(alias, where, ok, withOpposition);
     // An uncorrelated subquery: run once per statement.
     const named = `${p.add(patient)}::text`;
-    return `(SELECT ${ok(named, withOpposition)}) AND ${outside(where, withOpposition, named)}`;
+    return `(SELECT ${ok(named, withOpposition)}) AND ${outsideSql(alias, where, ok, withOpposition, named)}`;
   };
   if (types.length === 1) return forType(types[0]) ?? 'true';
   if (types.length > 1) {
@@ -183,9 +152,45 @@ function rowAccessSql(
   }
   return (
     `CASE ${alias}.type WHEN 'Patient' THEN ${forType('Patient')} WHEN 'Consent' THEN ${forType('Consent')} ` +
-    `WHEN 'Provenance' THEN ${forType('Provenance')} ` +
-    `ELSE ${outside(`ax.type || '.' || ax.param = ANY(${p.add(pairs())}::text[])`, true)} END`
+    `WHEN 'Provenance' THEN ${forType('Provenance')} ELSE ${outsideSql(alias, anyPair(p), ok, true)} END`
   );
+}
+
+/** The condition that a patient id (SQL) is visible, with or without its oppositions. */
+type PatientCheck = (pid: string, withOpposition: boolean) => string;
+
+/** The condition on `ax` that its row puts a resource in a patient's compartment. */
+const anyPair = (p: Params) => `ax.type || '.' || ax.param = ANY(${p.add(pairs())}::text[])`;
+
+/**
+ * The condition that the row `alias` names, by the reference parameters `params` (a condition on
+ * `ax`), no patient the principal may not see (`named`: but that one, checked apart). A
+ * correlated scalar subquery: the planner keeps it per row (an EXISTS would become an anti-join
+ * over every patient reference of the type); a `set` check's list is hashed once.
+ */
+function outsideSql(alias: string, params: string, ok: PatientCheck, withOpposition: boolean, named?: string): string {
+  return `NOT coalesce((SELECT true FROM sp_reference ax WHERE ax.rid = ${alias}.rid AND ${params} AND ax.target_type = 'Patient'${
+    named ? ` AND ax.target_id <> ${named}` : ''
+  } AND NOT ${ok('ax.target_id', withOpposition)} LIMIT 1), false)`;
+}
+
+/** How deep Provenances of Provenances are followed to their targets: past that, one is hidden. */
+const PROVENANCE_DEPTH = 2;
+
+/**
+ * The condition that the Provenance `alias` is seen: it tells who did what to its targets, so it
+ * goes with all of them. A target of a patient's data must be there and visible (deleted or
+ * unknown, whose it was cannot be told; a Consent held to its patient's oppositions, stricter
+ * than the Consent itself); one elsewhere than here (no type known), never; the directory and
+ * conformance resources are open.
+ */
+function provenanceSql(alias: string, p: Params, ok: PatientCheck, depth: number): string {
+  if (depth === 0) return 'false';
+  const [t, r] = [`pvt${depth}`, `pvr${depth}`];
+  const seen = `CASE ${r}.type WHEN 'Patient' THEN ${ok(`${r}.id`, true)} WHEN 'Provenance' THEN ${provenanceSql(r, p, ok, depth - 1)} ELSE ${outsideSql(r, anyPair(p), ok, true)} END`;
+  const target = `SELECT 1 FROM resource ${r} WHERE ${r}.type = ${t}.target_type AND ${r}.id = ${t}.target_id AND NOT ${r}.deleted AND ${seen}`;
+  const shown = `${t}.target_type IS NOT NULL AND (NOT ${t}.target_type = ANY(${p.add(patientDataTypes())}::text[]) OR EXISTS (${target}))`;
+  return `coalesce((SELECT bool_and(${shown}) FROM sp_reference ${t} WHERE ${t}.rid = ${alias}.rid AND ${t}.param = 'target'), false)`;
 }
 
 /**
