@@ -4,7 +4,7 @@ import { dateRange } from '../search/dates.js';
 import type { CareLink } from '../store/care-links.js';
 
 /** The types whose resources say who may see a patient's data; their links are rewritten with them. */
-export const LINK_TYPES = new Set(['CareTeam', 'Consent', 'Patient']);
+const LINK_TYPES = new Set(['CareTeam', 'Consent', 'Patient']);
 
 /** `Type/id` of what a reference names here (a version names its resource), undefined for anything else. */
 function local(ref: Reference | undefined, baseUrl: string): string | undefined {

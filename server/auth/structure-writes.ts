@@ -27,13 +27,16 @@ const OWNED_TYPES = new Set(['Organization', 'PractitionerRole', 'HealthcareServ
 /** Whether resources of `type` are the directory's or conformance resources: written by administrators only (see structureWriter). */
 export const isStructureType = (type: string) => DIRECTORY_TYPES.has(type) || CONFORMANCE_TYPES.has(type);
 
+/** Who writes structure resources: every one, an organisation's own, or none (undefined). */
+export type StructureWriter = 'all' | { organization: string } | undefined;
+
 /**
  * Who a token's holder is as a writer of the directory and conformance resources: `all` for an
  * administrator (the `admin` scope) or a system client of the whole pôle, the organisation a
  * system client acts for (its own structure resources only), undefined for anyone else. Never a
  * user: a user who could write a PractitionerRole could place herself anywhere.
  */
-export function structureWriter(access: Access, rules: AccessRules): 'all' | { organization: string } | undefined {
+export function structureWriter(access: Access, rules: AccessRules): StructureWriter {
   if (access.grantId || access.fhirUser || access.role) return undefined;
   const organization = rules.clientOrganizations[access.clientId];
   if (hasAdminScope(access.scope) || organization === '*') return 'all';
@@ -41,7 +44,7 @@ export function structureWriter(access: Access, rules: AccessRules): 'all' | { o
 }
 
 /** Whether `writer` may write resources of `type` at all (an organisation's: only those it may own, then checked one by one with ownedBy). */
-export function mayWriteType(writer: ReturnType<typeof structureWriter>, type: string): boolean {
+export function mayWriteType(writer: StructureWriter, type: string): boolean {
   return writer === 'all' || (!!writer && OWNED_TYPES.has(type));
 }
 

@@ -1,7 +1,7 @@
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
 import { NO_RULES, visibilityFor } from '../auth/principal.js';
 import { restrictionsFor, unrestricted, type Restriction } from '../auth/restrictions.js';
-import { isStructureType, mayWriteType, ownedBy, structureWriter } from '../auth/structure-writes.js';
+import { isStructureType, mayWriteType, ownedBy, structureWriter, type StructureWriter } from '../auth/structure-writes.js';
 import { fail, FhirError } from '../fhir/outcome.js';
 import { compartmentParams } from '../search/compartments.js';
 import { executeSearch } from '../search/execute.js';
@@ -87,8 +87,9 @@ export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: P
   const shape = route.pattern.join('/');
   const instance = shape.startsWith(':type/:id');
   const write = route.permission === 'c' || route.permission === 'u' || route.permission === 'd';
-  const writer = write && type && isStructureType(type) ? structureWriter(access, ctx.rules ?? NO_RULES) : 'all';
-  if (type && !mayWriteType(writer, type)) {
+  const structure = write && !!type && isStructureType(type);
+  const writer = structure ? structureWriter(access, ctx.rules ?? NO_RULES) : undefined;
+  if (structure && !mayWriteType(writer, type as string)) {
     throw forbidden(`${type} resources are written by administrators and system clients${writer ? ' of the whole pôle' : ''} only`);
   }
   ctx = { ...ctx, checkWrite: write ? writeCheck(ctx.baseUrl, type as string, visibility, writer) : undefined };
@@ -139,7 +140,7 @@ export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: P
  * patient (under the équipe-de-soins rules), a structure resource's organisation (for a system
  * client acting for one: the version it replaces and the one it stores must both be its own).
  */
-function writeCheck(baseUrl: string, type: string, visibility: Visibility | null, writer: ReturnType<typeof structureWriter>): Context['checkWrite'] {
+function writeCheck(baseUrl: string, type: string, visibility: Visibility | null, writer: StructureWriter): Context['checkWrite'] {
   const links = visibility && (type === 'CareTeam' || type === 'Consent');
   const owner = writer && writer !== 'all' ? writer.organization : undefined;
   if (!links && !owner) return undefined;
