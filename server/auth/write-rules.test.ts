@@ -230,6 +230,7 @@ describe.each(DATABASES)('write rules on %s', (kind) => {
         expect(status(await as(who, 'GET', `Provenance/${id}`)), who).toBe(sees ? 200 : 403);
         expect(status(await as(who, 'GET', `Provenance/${mixed.body.id}`)), who).toBe(sees ? 200 : 403);
         expect(status(await as(who, 'GET', `Provenance/${id}/_history`)), who).toBe(sees ? 200 : 403);
+        expect(status(await as(who, 'GET', `Provenance/${id}/_history/1`)), who).toBe(sees ? 200 : 403);
         expect(status(await as(who, 'GET', `Provenance/${directoryOnly.body.id}`)), who).toBe(200);
         const all = ids(await as(who, 'GET', 'Provenance?_count=1000'));
         expect(all.includes(id), who).toBe(sees);
