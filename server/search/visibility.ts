@@ -181,8 +181,8 @@ const PROVENANCE_DEPTH = 2;
  * The condition that the Provenance `alias` is seen: it tells who did what to its targets, so it
  * goes with all of them. A target of a patient's data must be there and visible (deleted or
  * unknown, whose it was cannot be told; a Consent held to its patient's oppositions, stricter
- * than the Consent itself); one elsewhere than here (no type known), never; the directory and
- * conformance resources are open.
+ * than the Consent itself); one elsewhere than here (no type known), never, nor a Provenance
+ * without a literal target; the directory and conformance resources are open.
  */
 function provenanceSql(alias: string, p: Params, ok: PatientCheck, depth: number): string {
   if (depth === 0) return 'false';
