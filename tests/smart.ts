@@ -22,11 +22,12 @@ export async function operatorToken(origin: string, scope = 'system/*.cruds admi
   return res.body.access_token as string;
 }
 
-/** A JSON call with a bearer token. */
+/** A JSON call with a bearer token (an array PATCHed is a JSON Patch). */
 export async function call(method: string, url: string, token: string, body?: unknown) {
+  const contentType = method === 'PATCH' && Array.isArray(body) ? 'application/json-patch+json' : 'application/json';
   const res = await fetch(url, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': contentType } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();

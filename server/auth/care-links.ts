@@ -4,7 +4,24 @@ import { dateRange } from '../search/dates.js';
 import type { CareLink } from '../store/care-links.js';
 
 /** The types whose resources say who may see a patient's data; their links are rewritten with them. */
-export const LINK_TYPES = new Set(['CareTeam', 'Consent', 'Patient']);
+const LINK_TYPES = new Set(['CareTeam', 'Consent', 'Patient']);
+
+/** `Type/id` of what a reference names here (a version names its resource), undefined for anything else. */
+function local(ref: Reference | undefined, baseUrl: string): string | undefined {
+  const parsed = typeof ref?.reference === 'string' ? parseLocalReference(ref.reference, baseUrl) : undefined;
+  return parsed && `${parsed.type}/${parsed.id}`;
+}
+
+/**
+ * The patient a CareTeam (`subject`) or Consent (`patient`) links people to, as careLinks reads
+ * it; undefined when it names none (or another type), or for other types. What checks a link
+ * write must read the patient here, on the resource as stored.
+ */
+export function linkedPatient(resource: Resource | null | undefined, baseUrl: string): string | undefined {
+  const ref = resource?.resourceType === 'CareTeam' ? (resource as CareTeam).subject : resource?.resourceType === 'Consent' ? (resource as Consent).patient : undefined;
+  const named = local(ref, baseUrl);
+  return named?.startsWith('Patient/') ? named.slice('Patient/'.length) : undefined;
+}
 
 /**
  * The care links a resource states (see migration 006): the participants and managing
@@ -15,42 +32,34 @@ export const LINK_TYPES = new Set(['CareTeam', 'Consent', 'Patient']);
 export function careLinks(resource: Resource | null, type: string, baseUrl: string): CareLink[] | undefined {
   if (!LINK_TYPES.has(type)) return undefined;
   if (!resource) return [];
-  const local = (ref: Reference | undefined) => {
-    const parsed = ref?.reference ? parseLocalReference(ref.reference, baseUrl) : undefined;
-    return parsed && !parsed.version ? `${parsed.type}/${parsed.id}` : undefined;
-  };
-  const patientId = (ref: Reference | undefined) => {
-    const r = local(ref);
-    return r?.startsWith('Patient/') ? r.slice('Patient/'.length) : undefined;
-  };
   if (resource.resourceType === 'Patient') {
     const p = resource as Patient;
-    const holder = local(p.managingOrganization);
+    const holder = local(p.managingOrganization, baseUrl);
     return holder && p.id ? [{ patient: p.id, kind: 'holder', actor: holder, ...period(undefined) }] : [];
   }
   if (resource.resourceType === 'CareTeam') {
     const team = resource as CareTeam;
-    const patient = patientId(team.subject);
+    const patient = linkedPatient(team, baseUrl);
     if (team.status !== 'active' || !patient) return [];
     const links: CareLink[] = [];
     for (const p of team.participant ?? []) {
-      const actor = local(p.member);
+      const actor = local(p.member, baseUrl);
       const pcp = p.role?.some((r) => r.coding?.some((c) => c.code === 'PCP'));
       if (actor) links.push({ patient, kind: pcp ? 'pcp' : 'member', actor, ...within(period(p.period), period(team.period)) });
     }
     for (const o of team.managingOrganization ?? []) {
-      const actor = local(o);
+      const actor = local(o, baseUrl);
       if (actor) links.push({ patient, kind: 'holder', actor, ...period(team.period) });
     }
     return links;
   }
   const consent = resource as Consent;
-  const patient = patientId(consent.patient);
+  const patient = linkedPatient(consent, baseUrl);
   if (consent.status !== 'active' || !patient || !consent.provision) return [];
   const links: CareLink[] = [];
   const provisions: [ConsentProvision, boolean][] = [[consent.provision, true], ...(consent.provision.provision ?? []).map((p): [ConsentProvision, boolean] => [p, false])];
   for (const [prov, top] of provisions) {
-    const actors = (prov.actor ?? []).flatMap((a) => local(a.reference) ?? []);
+    const actors = (prov.actor ?? []).flatMap((a) => local(a.reference, baseUrl) ?? []);
     // A deny without actor at the top is the global opposition; deeper, it restricts some data only.
     if (prov.type === 'deny' && !actors.length && top) links.push({ patient, kind: 'deny', actor: '*', ...period(prov.period) });
     if (prov.type === 'deny' || prov.type === 'permit') {

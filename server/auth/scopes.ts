@@ -36,6 +36,9 @@ export function parseResourceScopes(scope: string): ResourceScope[] {
 
 export const splitScope = (scope: string | undefined): string[] => (scope ?? '').split(/\s+/).filter(Boolean);
 
+/** Whether a scope string holds `admin`: the administration API, the directory and conformance resources. */
+export const hasAdminScope = (scope: string | undefined) => splitScope(scope).includes('admin');
+
 /** Whether the scopes allow `permission` on resources of `type` (undefined: every type, system-wide). */
 export function allows(scopes: ResourceScope[], type: string | undefined, permission: Permission): boolean {
   return scopes.some((s) => s.permissions.has(permission) && (s.type === '*' || (type !== undefined && s.type === type)));

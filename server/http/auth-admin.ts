@@ -4,7 +4,7 @@ import { clientMetadata } from '../auth/clients.js';
 import { LAUNCH_SECONDS } from '../auth/launch.js';
 import { restrictionsFor, unrestricted } from '../auth/restrictions.js';
 import type { AuthServer } from '../auth/service.js';
-import { splitScope } from '../auth/scopes.js';
+import { hasAdminScope } from '../auth/scopes.js';
 import { OAuthError, type Access, type LaunchContext } from '../auth/tokens.js';
 import type { UserRow } from '../auth/users.js';
 import { parseLocalReference } from '../fhir/ids.js';
@@ -40,7 +40,7 @@ function guardedEndpoint(
   };
 }
 
-const isAdmin = (a: Access) => splitScope(a.scope).includes('admin');
+const isAdmin = (a: Access) => hasAdminScope(a.scope);
 /** Practice software launching an app must be able to read the patients it launches with. */
 const mayLaunch = (a: Access) => unrestricted(restrictionsFor(a, 'Patient', 'r'));
 
@@ -53,7 +53,7 @@ const userView = (u: UserRow) => ({ id: u.id, practitioner: `Practitioner/${u.pr
 export function adminRouter(d: AdminDeps): express.Router {
   const router = express.Router();
   const refOf = (value: unknown, type: string): string => {
-    const ref = typeof value === 'string' ? parseLocalReference(value.includes('/') ? value : `${type}/${value}`) : undefined;
+    const ref = typeof value === 'string' ? parseLocalReference(value.includes('/') ? value : `${type}/${value}`, d.lookup.baseUrl) : undefined;
     if (!ref || ref.type !== type) throw badRequest(`${type} must be an id or ${type}/[id]`);
     return ref.id;
   };

@@ -1,8 +1,8 @@
-import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
-import { LINK_TYPES } from '../auth/care-links.js';
+import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
 import { NO_RULES, visibilityFor } from '../auth/principal.js';
 import { restrictionsFor, unrestricted, type Restriction } from '../auth/restrictions.js';
 import type { Permission } from '../auth/scopes.js';
+import { isStructureType, mayWriteType, ownedBy, structureWriter, type StructureWriter } from '../auth/structure-writes.js';
 import { fail, FhirError } from '../fhir/outcome.js';
 import { compartmentParams } from '../search/compartments.js';
 import { executeSearch } from '../search/execute.js';
@@ -12,7 +12,7 @@ import { readTrailIfVisible, visibleTrailIds } from '../search/trail.js';
 import { isPatientData, versionAccessSql, withActors, type AccessCheck, type Visibility } from '../search/visibility.js';
 import type { Queryable } from '../store/db.js';
 import { readCurrent, type StoredVersion, type VersionCondition } from '../store/resources.js';
-import { linkPatient, openToLinks } from './care-access.js';
+import { checkLinkWrite } from './care-access.js';
 import { bodyOf, reader, type Context, type FhirRequest, type FhirResponse } from './context.js';
 import { readResponse } from './read.js';
 import { operationOf, type Route } from './router.js';
@@ -70,6 +70,12 @@ export async function versionRules(ctx: Context, type: string | undefined, permi
  * written must be visible after, in the write's transaction, so that a write leaving
  * the caller's reach is rolled back. A CareTeam or Consent may only be written for a patient the
  * caller could already see (or one nobody is linked to yet): no one joins a team on their own.
+ * These, and the directory's ownership, are checked on each version as it will be stored (the
+ * `checkWrite` the inner context carries to the write path), after references are resolved.
+ *
+ * The directory and conformance resources are written by administrators and system clients of
+ * the whole pôle, and a system client acting for an organisation writes its own structure's;
+ * never by a user (auth/structure-writes.ts).
  */
 export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: Params): Promise<FhirResponse> {
   const access = ctx.access;
@@ -80,6 +86,10 @@ export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: P
   if (!rs.length) throw denied();
   const visibility = type && !isPatientData(type) ? null : await visibilityOf(ctx);
   const operation = operationOf(route);
+  if (route.writesConformance) {
+    if (structureWriter(access, ctx.rules ?? NO_RULES) !== 'all') throw forbidden(`${operation} is for administrators and system clients of the whole pôle`);
+    return route.handle(ctx, req, p as never);
+  }
   if (operation) {
     // Operations over every patient's data are for system clients of the whole pôle; one on a
     // patient's resource, for whoever may see it.
@@ -102,6 +112,12 @@ export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: P
   // A vread or an instance history checks each version it shows (versionRules); the audit trail's
   // events have one version, checked here as a read.
   const versioned = (route.interaction === 'vread' || route.interaction === 'history-instance') && type !== 'AuditEvent';
+  const structure = write && !!type && isStructureType(type);
+  const writer = structure ? structureWriter(access, ctx.rules ?? NO_RULES) : undefined;
+  if (structure && !mayWriteType(writer, type as string)) {
+    throw forbidden(`${type} resources are written by administrators and system clients${writer ? ' of the whole pôle' : ''} only`);
+  }
+  ctx = { ...ctx, checkWrite: write ? writeCheck(ctx.baseUrl, type as string, visibility, writer) : undefined };
   if (unrestricted(rs) && (versioned || !(visibility && (instance || write)))) return withVisibleIncludes(ctx, await route.handle(ctx, req, p as never));
   if (!unrestricted(rs)) {
     if (type && route.permission === 's' && (shape === ':type' || shape === ':type/_search')) {
@@ -122,18 +138,14 @@ export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: P
       if (row && !row.deleted && !row.visible) throw forbidden(`${checkType}/${p.id} is outside your équipe de soins`);
       return readResponse(req, checkType, p.id, row);
     }
-    let current: StoredVersion | undefined;
     // Under restricted scopes, the current row of a versioned route must match them; its versions meet the rules on their own.
     const rules = versioned ? null : visibility;
     if (instance && !(await visibleIds(q, checkType, [p.id], rs, ctx.baseUrl, rules)).has(p.id)) {
-      current = await readCurrent(q, checkType, p.id);
+      const current = await readCurrent(q, checkType, p.id);
       // What does not exist (or no more) may be told; what exists outside the caller's reach may not be touched.
       if (current && !current.deleted) throw rules ? forbidden(`${checkType}/${p.id} is outside your équipe de soins`) : denied();
       if (route.permission === 'r' || route.permission === 'd') return route.handle(inner, req, p as never);
-    } else if (instance && write && LINK_TYPES.has(checkType)) {
-      current = await readCurrent(q, checkType, p.id);
     }
-    if (visibility && write && route.permission !== 'd') await checkLinkWrite(q, visibility, checkType, req.body, current?.content);
     const res = await route.handle(inner, req, p as never);
     if (write && route.permission !== 'd') {
       const written = writtenId(res, ctx.baseUrl, checkType);
@@ -142,7 +154,6 @@ export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: P
       if (!written || !(await visibleIds(q, checkType, [written], rs, ctx.baseUrl, created ? null : visibility)).has(written)) {
         throw forbidden(`You may not write this ${checkType}: ${visibility ? 'it would be outside your équipe de soins' : 'outside your scopes'}`);
       }
-      if (visibility && current?.content && route.method === 'PATCH') await checkLinkWrite(q, visibility, checkType, res.resource, current.content);
     }
     return res;
   };
@@ -152,15 +163,22 @@ export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: P
 }
 
 /**
- * A CareTeam or Consent names a patient the caller could already see (or one nobody is linked to
- * yet), and a change keeps the patient it had.
+ * What a write of `type` is checked against on each version stored: a CareTeam's or Consent's
+ * patient (under the équipe-de-soins rules), a structure resource's organisation (for a system
+ * client acting for one: the version it replaces and the one it stores must both be its own).
  */
-async function checkLinkWrite(q: Queryable, v: Visibility, type: string, body: unknown, before: string | null | undefined): Promise<void> {
-  const patient = linkPatient(type, body as Resource);
-  if (patient === undefined) return;
-  const previous = before ? linkPatient(type, JSON.parse(before) as Resource) : undefined;
-  if (previous !== undefined && previous !== patient) throw forbidden(`A ${type} keeps its patient`);
-  if (!(await openToLinks(q, v, patient))) throw forbidden(`Patient/${patient} is outside your équipe de soins`);
+function writeCheck(baseUrl: string, type: string, visibility: Visibility | null, writer: StructureWriter): Context['checkWrite'] {
+  const links = visibility && (type === 'CareTeam' || type === 'Consent');
+  const owner = writer && writer !== 'all' ? writer.organization : undefined;
+  if (!links && !owner) return undefined;
+  return async (tx, previous, next) => {
+    if (links) await checkLinkWrite(tx, visibility, baseUrl, previous, next);
+    if (owner === undefined) return;
+    const before = previous?.content ? JSON.parse(previous.content) : undefined;
+    if ((before && !ownedBy(owner, before, baseUrl)) || (next && !ownedBy(owner, next, baseUrl))) {
+      throw forbidden(`${type} resources of another organisation than Organization/${owner} are not yours to write`);
+    }
+  };
 }
 
 /**

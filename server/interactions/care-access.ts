@@ -1,16 +1,10 @@
-import type { CareTeam, Consent, Resource } from '@medplum/fhirtypes';
-import { parseLocalReference } from '../fhir/ids.js';
+import type { Resource } from '@medplum/fhirtypes';
+import { linkedPatient } from '../auth/care-links.js';
+import { fail } from '../fhir/outcome.js';
 import { SqlParams } from '../search/sql.js';
 import { caresForSql, type Visibility } from '../search/visibility.js';
 import type { Queryable } from '../store/db.js';
-
-/** The patient a CareTeam or Consent is about (`Patient/[id]` only), undefined for other types; '' for none or another. */
-export function linkPatient(type: string, resource: Resource | undefined): string | undefined {
-  if (type !== 'CareTeam' && type !== 'Consent') return undefined;
-  const ref = type === 'CareTeam' ? (resource as CareTeam | undefined)?.subject : (resource as Consent | undefined)?.patient;
-  const parsed = ref?.reference ? parseLocalReference(ref.reference) : undefined;
-  return parsed?.type === 'Patient' ? parsed.id : '';
-}
+import type { StoredVersion } from '../store/resources.js';
 
 /**
  * Whether the caller may link people to a patient: they care for the patient already (whatever
@@ -21,4 +15,19 @@ export async function openToLinks(q: Queryable, v: Visibility, patient: string):
   const id = p.add(patient);
   const sql = `SELECT ${caresForSql(v, `${id}::text`, p)} OR NOT EXISTS (SELECT 1 FROM care_link WHERE patient = ${id}) AS open`;
   return (await q.query<{ open: boolean }>(sql, p.values))[0].open;
+}
+
+/**
+ * A CareTeam or Consent, as it will be stored, names a patient the caller could already see (or
+ * one nobody is linked to yet), and a change keeps the patient it had. The patient is read as the
+ * care links read it (linkedPatient): whichever way the reference was written, the one checked is
+ * the one linked.
+ */
+export async function checkLinkWrite(q: Queryable, v: Visibility, baseUrl: string, previous: StoredVersion | undefined, next: Resource | null): Promise<void> {
+  if (!next) return;
+  const patient = linkedPatient(next, baseUrl);
+  if (previous?.content && linkedPatient(JSON.parse(previous.content) as Resource, baseUrl) !== patient) {
+    throw fail(403, 'forbidden', `A ${next.resourceType} keeps its patient`);
+  }
+  if (patient !== undefined && !(await openToLinks(q, v, patient))) throw fail(403, 'forbidden', `Patient/${patient} is outside your équipe de soins`);
 }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { AccessRules } from '../auth/principal.js';
 import type { Access } from '../auth/tokens.js';
 import type { Database, Queryable } from '../store/db.js';
+import type { StoredVersion } from '../store/resources.js';
 
 /** What every interaction runs with: the database, and the transaction a Bundle may have open. */
 export interface Context {
@@ -25,6 +26,12 @@ export interface Context {
   audit?: AuditSink;
   /** Whether INS on the test and demo OIDs are accepted (a test or demo configuration). */
   testIdentities?: boolean;
+  /**
+   * What the caller may write, checked by the write path (write.ts, persist) on each version as it
+   * will be stored (references resolved, a patch applied) against the current one: set by the
+   * guard (access.ts) for the write it lets through. Throws to refuse.
+   */
+  checkWrite?: (tx: Queryable, previous: StoredVersion | undefined, next: Resource | null) => Promise<void>;
 }
 
 /** Takes the records of accesses that wrote nothing, to store them soon after (see interactions/audit.ts). */

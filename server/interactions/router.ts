@@ -41,6 +41,8 @@ export interface Route {
   permission?: Permission;
   /** The route writes its own AuditEvent. */
   selfAudited?: boolean;
+  /** The operation writes conformance resources: for those who may write them all (auth/structure-writes.ts). */
+  writesConformance?: boolean;
   handle: (ctx: Context, req: FhirRequest, p: PathParams) => Promise<FhirResponse> | FhirResponse;
 }
 
@@ -65,7 +67,7 @@ export const ROUTES: Route[] = [
     },
   },
   ...TERMINOLOGY_ROUTES,
-  { method: 'POST', pattern: ['$load-package'], permission: 'c', handle: (ctx, req) => loadPackageOperation(ctx, req) },
+  { method: 'POST', pattern: ['$load-package'], permission: 'c', writesConformance: true, handle: (ctx, req) => loadPackageOperation(ctx, req) },
   { method: 'POST', pattern: [':type', '$validate'], permission: 'r', handle: (ctx, req, p) => validateOperation(ctx, req, p.type) },
   { method: 'POST', pattern: [':type', ':id', '$validate'], permission: 'r', handle: (ctx, req, p) => validateOperation(ctx, req, p.type, p.id) },
   { method: 'GET', pattern: [':type', ':id', '$validate'], permission: 'r', handle: (ctx, req, p) => validateOperation(ctx, req, p.type, p.id) },

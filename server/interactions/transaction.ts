@@ -45,7 +45,7 @@ export async function transaction(ctx: Context, req: FhirRequest, bundle: Bundle
     const out = new Array<BundleEntry>(entries.length);
     for (const i of processingOrder(entries)) {
       out[i] = await named(i, entries[i], async () => {
-        const entryReq = await prepare(requests[i], targets[i], localLinks(fullUrls, entries[i].fullUrl), resolve);
+        const entryReq = await prepare(requests[i], targets[i], localLinks(fullUrls, entries[i].fullUrl, ctx.baseUrl), resolve);
         const res = await dispatch(txCtx, entryReq);
         checkTarget(txCtx, entryReq, res, targets[i]);
         return entryResponse(txCtx, entryReq, res);
@@ -120,13 +120,13 @@ async function prepare(
  * The entries a link of one entry may name: by fullUrl, or, for a relative reference in an entry
  * whose fullUrl is absolute, by that fullUrl's base (R4 bundle.html#references).
  */
-function localLinks(fullUrls: Map<string, string>, entryFullUrl: string | undefined): LocalLinks {
+function localLinks(fullUrls: Map<string, string>, entryFullUrl: string | undefined, baseUrl: string): LocalLinks {
   const segments = /^https?:\/\//.test(entryFullUrl ?? '') ? (entryFullUrl as string).split('/') : [];
-  const base = segments.length > 4 && parseLocalReference(segments.slice(-2).join('/')) ? segments.slice(0, -2).join('/') : undefined;
+  const base = segments.length > 4 && parseLocalReference(segments.slice(-2).join('/'), baseUrl) ? segments.slice(0, -2).join('/') : undefined;
   return (url) => {
     const byFullUrl = fullUrls.get(url);
     if (byFullUrl || !base) return byFullUrl;
-    const ref = parseLocalReference(url);
+    const ref = parseLocalReference(url, baseUrl);
     return ref && !ref.version ? fullUrls.get(`${base}/${url}`) : undefined;
   };
 }

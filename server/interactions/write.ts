@@ -28,11 +28,12 @@ export function checkResourceBody(type: string, body: unknown): Resource {
 /**
  * Writes the next version of a resource (or its tombstone when `resource` is null): server-managed
  * meta (versionId, lastUpdated), history, search index and care links, inside the caller's
- * transaction. A Patient's identity is checked here, whichever interaction writes it.
+ * transaction. A Patient's identity and the caller's right to write the version (ctx.checkWrite)
+ * are checked here, whichever interaction writes it.
  * `previous` must have been read FOR UPDATE in that transaction.
  */
 export async function persist(
-  ctx: Pick<Context, 'baseUrl' | 'testIdentities'>,
+  ctx: Pick<Context, 'baseUrl' | 'testIdentities' | 'checkWrite'>,
   tx: Queryable,
   previous: StoredVersion | undefined,
   target: { type: string; id: string },
@@ -43,6 +44,7 @@ export async function persist(
   // lastUpdated strictly increases along a resource's versions, even within one millisecond.
   const lastUpdated = new Date(Math.max(Date.now(), previous ? previous.lastUpdated.getTime() + 1 : 0));
   const stored = resource ? withMeta(resource, target.id, version, lastUpdated) : undefined;
+  await ctx.checkWrite?.(tx, previous, stored ?? null);
   if (stored?.resourceType === 'Patient') checkIdentity(stored as Patient, !!ctx.testIdentities);
   // Index with every SearchParameter in force, including those another process just loaded.
   if (stored) await syncSearchParametersOnce(tx);

@@ -43,7 +43,7 @@ export async function executeSearch(q: Queryable, req: SearchRequest, baseUrl: s
   // table), then against the whole list when those did not fill it.
   const check = narrow(req) ? 'probe' : 'set';
   const filters = await withTerminologyCodes(q, req.filters);
-  const patient = namedPatient(req.types, filters);
+  const patient = namedPatient(req.types, filters, baseUrl);
   // Unsorted, a search by one `_has` alone goes in id order: see namedByHasSql.
   const only = filters.length === 1 ? filters[0] : undefined;
   const byHas = !req.sort.length && req.types.length === 1 && only?.kind === 'has' ? only : undefined;

@@ -53,13 +53,14 @@ export function visible(alias: string, types: string[], p: SqlParams, visibility
  * filter on one `Patient/[id]`, or the patient's compartment): the rules check that patient once.
  * A row naming them outside its compartment parameters only is then held to them too (stricter).
  */
-export function namedPatient(types: string[], filters: Filter[]): string | undefined {
+export function namedPatient(types: string[], filters: Filter[], baseUrl: string): string | undefined {
   if (types.length !== 1) return undefined;
   for (const f of filters) {
     if (f.kind === 'compartment' && f.target.type === 'Patient') return f.target.id;
     if (f.kind === 'param' && !f.modifier && f.param.type === 'reference' && f.values.length === 1) {
-      const ref = parseLocalReference(f.values[0]);
-      if (ref?.type === 'Patient' && !ref.version) return ref.id;
+      // Read as the reference condition reads it (referenceCondition): our base, any version.
+      const ref = parseLocalReference(f.values[0], baseUrl);
+      if (ref?.type === 'Patient') return ref.id;
     }
   }
   return undefined;

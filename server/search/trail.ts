@@ -113,7 +113,7 @@ const MAX_INCLUDED = 1000;
 /** A search of the trail, in time order (then id), paged by keyset like every search. */
 export async function searchTrail(q: Queryable, req: SearchRequest, baseUrl: string, visibility: Visibility | null): Promise<SearchResult> {
   const p = new SqlParams();
-  const patient = namedPatient(req.types, req.filters);
+  const patient = namedPatient(req.types, req.filters, baseUrl);
   const where = req.filters.map((f) => (f.kind === 'compartment' ? inCompartment(f.target, p) : PARAMS[f.param.code].sql(f as ParamFilter, p, baseUrl)));
   where.push(visibleRow(visibility, p, patient !== undefined ? 'probe' : 'set', patient));
   const filter = where.join(' AND ');

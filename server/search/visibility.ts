@@ -111,36 +111,36 @@ export async function withActors(q: Queryable, v: Visibility | null, cache: obje
   return { ...v, actors: hit.actors };
 }
 
+/** The types of a patient's data: Patient and those of its compartment. */
+const patientDataTypes = () => ['Patient', ...new Set(pairs().map((pair) => pair.split('.')[0]))];
+
 /**
  * The condition (over `resource <alias>`) that the équipe-de-soins rules put on a row of one of
  * `types` (empty: any type): a Patient must be one of the principal's patients; a resource of the
- * patient compartment may name no other patient; directory and conformance resources are open
- * to every authenticated user. `patient`: one that every row of the (single) type names, as a
- * search for that patient's data says; checked once for all rows instead of once per row.
+ * patient compartment may name no other patient; a Provenance is seen with every resource it
+ * targets (see below); directory and conformance resources are open to every authenticated user.
+ * `patient`: one that every row of the (single) type names, as a search for that patient's data
+ * says; checked once for all rows instead of once per row.
  */
 export function accessSql(v: Visibility, alias: string, types: string[], p: Params, check: AccessCheck = 'probe', patient?: string): string {
   // Added to the parameters only once a condition uses it: PostgreSQL refuses a parameter whose type nothing tells.
+  // Shared by the whole condition, a Provenance's targets' included: a `set` check's list is computed once.
   let args: RuleArgs | undefined | null = null;
-  const ok = (pid: string, withOpposition: boolean) => {
+  const ok: PatientCheck = (pid, withOpposition) => {
     if (args === null) args = ruleArgs(v, p);
     return args ? patientSql(pid, args, withOpposition, check) : 'false';
   };
-  // A correlated scalar subquery: the planner keeps it per row (an EXISTS would become an
-  // anti-join over every patient reference of the type); a `set` check's list is hashed once.
-  const outside = (params: string, withOpposition: boolean, named?: string) =>
-    `NOT coalesce((SELECT true FROM sp_reference ax WHERE ax.rid = ${alias}.rid AND ${params} AND ax.target_type = 'Patient'${
-      named ? ` AND ax.target_id <> ${named}` : ''
-    } AND NOT ${ok('ax.target_id', withOpposition)} LIMIT 1), false)`;
   const forType = (type: string): string | undefined => {
+    if (type === 'Provenance') return provenanceSql(alias, p, ok, PROVENANCE_DEPTH);
     if (type === 'Patient') return ok(`${alias}.id`, true);
     const params = compartmentParams('Patient', type);
     if (!params) return undefined;
     const withOpposition = type !== 'Consent';
     const where = `ax.type = ${p.add(type)} AND ax.param = ANY(${p.add(params)}::text[])`;
-    if (patient === undefined || types.length !== 1) return outside(where, withOpposition);
+    if (patient === undefined || types.length !== 1) return outsideSql(alias, where, ok, withOpposition);
     // An uncorrelated subquery: run once per statement.
     const named = `${p.add(patient)}::text`;
-    return `(SELECT ${ok(named, withOpposition)}) AND ${outside(where, withOpposition, named)}`;
+    return `(SELECT ${ok(named, withOpposition)}) AND ${outsideSql(alias, where, ok, withOpposition, named)}`;
   };
   if (types.length === 1) return forType(types[0]) ?? 'true';
   if (types.length > 1) {
@@ -152,8 +152,45 @@ export function accessSql(v: Visibility, alias: string, types: string[], p: Para
   }
   return (
     `CASE ${alias}.type WHEN 'Patient' THEN ${forType('Patient')} WHEN 'Consent' THEN ${forType('Consent')} ` +
-    `ELSE ${outside(`ax.type || '.' || ax.param = ANY(${p.add(pairs())}::text[])`, true)} END`
+    `WHEN 'Provenance' THEN ${forType('Provenance')} ELSE ${outsideSql(alias, anyPair(p), ok, true)} END`
   );
+}
+
+/** The condition that a patient id (SQL) is visible, with or without its oppositions. */
+type PatientCheck = (pid: string, withOpposition: boolean) => string;
+
+/** The condition on `ax` that its row puts a resource in a patient's compartment. */
+const anyPair = (p: Params) => `ax.type || '.' || ax.param = ANY(${p.add(pairs())}::text[])`;
+
+/**
+ * The condition that the row `alias` names, by the reference parameters `params` (a condition on
+ * `ax`), no patient the principal may not see (`named`: but that one, checked apart). A
+ * correlated scalar subquery: the planner keeps it per row (an EXISTS would become an anti-join
+ * over every patient reference of the type); a `set` check's list is hashed once.
+ */
+function outsideSql(alias: string, params: string, ok: PatientCheck, withOpposition: boolean, named?: string): string {
+  return `NOT coalesce((SELECT true FROM sp_reference ax WHERE ax.rid = ${alias}.rid AND ${params} AND ax.target_type = 'Patient'${
+    named ? ` AND ax.target_id <> ${named}` : ''
+  } AND NOT ${ok('ax.target_id', withOpposition)} LIMIT 1), false)`;
+}
+
+/** How deep Provenances of Provenances are followed to their targets: past that, one is hidden. */
+const PROVENANCE_DEPTH = 2;
+
+/**
+ * The condition that the Provenance `alias` is seen: it tells who did what to its targets, so it
+ * goes with all of them. A target of a patient's data must be there and visible (deleted or
+ * unknown, whose it was cannot be told; a Consent held to its patient's oppositions, stricter
+ * than the Consent itself); one elsewhere than here (no type known), never, nor a Provenance
+ * without a literal target; the directory and conformance resources are open.
+ */
+function provenanceSql(alias: string, p: Params, ok: PatientCheck, depth: number): string {
+  if (depth === 0) return 'false';
+  const [t, r] = [`pvt${depth}`, `pvr${depth}`];
+  const seen = `CASE ${r}.type WHEN 'Patient' THEN ${ok(`${r}.id`, true)} WHEN 'Provenance' THEN ${provenanceSql(r, p, ok, depth - 1)} ELSE ${outsideSql(r, anyPair(p), ok, true)} END`;
+  const target = `SELECT 1 FROM resource ${r} WHERE ${r}.type = ${t}.target_type AND ${r}.id = ${t}.target_id AND NOT ${r}.deleted AND ${seen}`;
+  const shown = `${t}.target_type IS NOT NULL AND (NOT ${t}.target_type = ANY(${p.add(patientDataTypes())}::text[]) OR EXISTS (${target}))`;
+  return `coalesce((SELECT bool_and(${shown}) FROM sp_reference ${t} WHERE ${t}.rid = ${alias}.rid AND ${t}.param = 'target'), false)`;
 }
 
 /**
@@ -181,12 +218,16 @@ export function trailAccessSql(v: Visibility, cols: { patients: string; agents: 
  */
 export function versionAccessSql(v: Visibility, alias: string, type: string | undefined, p: Params, check: AccessCheck): string {
   if (type && !isPatientData(type)) return 'true';
+  // A Provenance names its patients through its targets, which its versions do not keep: it is
+  // seen as its live row is (deleted: by nobody under the rules).
+  const provenance = () => `EXISTS (SELECT 1 FROM resource pv WHERE pv.rid = ${alias}.rid AND NOT pv.deleted AND ${accessSql(v, 'pv', ['Provenance'], p, check)})`;
+  if (type === 'Provenance') return provenance();
   const args = ruleArgs(v, p);
   const all = (withOpposition: boolean) =>
     args ? `NOT EXISTS (SELECT 1 FROM unnest(${alias}.patients) AS vp(pid) WHERE NOT ${patientSql('vp.pid', args, withOpposition, check)})` : 'false';
   const none = `cardinality(${alias}.patients) = 0`;
   if (type) return `(${none} OR ${all(type !== 'Consent')})`;
-  return `CASE WHEN ${none} THEN true WHEN ${alias}.type = 'Consent' THEN ${all(false)} ELSE ${all(true)} END`;
+  return `CASE WHEN ${alias}.type = 'Provenance' THEN ${provenance()} WHEN ${none} THEN true WHEN ${alias}.type = 'Consent' THEN ${all(false)} ELSE ${all(true)} END`;
 }
 
 /** Whether resources of `type` are a patient's data (the patient compartment), which the équipe-de-soins rules govern. */
