@@ -1,6 +1,8 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { LINK_TYPES } from '../auth/care-links.js';
 import { NO_RULES, visibilityFor } from '../auth/principal.js';
+import { splitScope } from '../auth/scopes.js';
+import type { Access } from '../auth/tokens.js';
 import { restrictionsFor, unrestricted, type Restriction } from '../auth/restrictions.js';
 import { fail, FhirError } from '../fhir/outcome.js';
 import { compartmentParams } from '../search/compartments.js';
@@ -60,8 +62,11 @@ export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: P
   const rs = restrictionsFor(access, type, route.permission);
   const denied = () => forbidden(`The access token's scopes do not allow ${req.method} on /${req.path.join('/')}`);
   if (!rs.length) throw denied();
-  const visibility = type && !isPatientData(type) ? null : await visibilityOf(ctx);
   const operation = operationOf(route);
+  // Work over all data (a reindex locks and rewrites every row of a type) is for system clients
+  // of the whole pôle and administrators, whatever the type.
+  if (route.overAllData && !wholePole(ctx, access)) throw forbidden(`${operation} is for a system client acting for the whole pôle, or an administrator`);
+  const visibility = type && !isPatientData(type) ? null : await visibilityOf(ctx);
   if (operation) {
     // Operations over every patient's data are for system clients of the whole pôle; one on a
     // patient's resource, for whoever may see it.
@@ -123,6 +128,10 @@ export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: P
   if (ctx.tx) return run(ctx.tx, ctx);
   return ctx.db.transaction((tx) => run(tx, { ...ctx, tx }));
 }
+
+/** Whether the caller acts for the whole pôle (a system client of `*`) or holds the `admin` scope. */
+const wholePole = (ctx: Context, access: Access) =>
+  splitScope(access.scope).includes('admin') || visibilityFor(access, ctx.rules ?? NO_RULES) === null;
 
 /**
  * A CareTeam or Consent names a patient the caller could already see (or one nobody is linked to
