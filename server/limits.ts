@@ -48,7 +48,7 @@ export const DEFAULT_LIMITS: RequestLimits = {
   includes: 10,
   sortKeys: 5,
   count: 1000,
-  bundleEntries: 1000,
+  bundleEntries: 10_000,
 };
 
 /** The limits in force: set once at start from the configuration (the default until then). */
