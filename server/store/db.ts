@@ -97,9 +97,9 @@ export function openPostgres(url: string, poolSize: number, options: StatementLi
   const db: Database = {
     kind: 'postgres',
     async query(sql, params, opts) {
-      return withClient(pool, options.statementTimeout, async (client) => (await run(client, url, statement(sql, params, opts))).rows);
+      return withClient(pool, options.statementTimeout, async (client) => (await run(client, statement(sql, params, opts))).rows);
     },
-    transaction: (fn) => transaction(pool, url, options.statementTimeout, fn),
+    transaction: (fn) => transaction(pool, options.statementTimeout, fn),
     maintenance: () =>
       (maintenance ??= openPostgres(url, 2, { ...options, statementTimeout: options.maintenanceTimeout })),
     async close() {
@@ -126,19 +126,20 @@ async function withClient<T>(pool: pg.Pool, timeout: number, fn: (client: pg.Poo
     if (isConnectionFault(err)) broken = err as Error;
     throw asServiceFault(err, timeout);
   } finally {
-    client.release(broken);
+    // An abandoned request's connection is not reused: a cancel sent for it may still be on its way.
+    client.release(broken ?? (requestSignal()?.aborted ? new Error('request abandoned') : undefined));
   }
 }
 
-async function transaction<T>(pool: pg.Pool, url: string, timeout: number, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+async function transaction<T>(pool: pg.Pool, timeout: number, fn: (tx: Queryable) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await withClient(pool, timeout, async (client) => {
         try {
-          await run(client, url, { text: 'BEGIN' });
-          const tx: Queryable = { query: async (sql, params, options) => (await run(client, url, statement(sql, params, options))).rows };
+          await run(client, { text: 'BEGIN' });
+          const tx: Queryable = { query: async (sql, params, options) => (await run(client, statement(sql, params, options))).rows };
           const result = await fn(tx);
-          await run(client, url, { text: 'COMMIT' });
+          await run(client, { text: 'COMMIT' });
           return result;
         } catch (err) {
           if (!isConnectionFault(err)) await client.query('ROLLBACK').catch(() => undefined);
@@ -157,12 +158,12 @@ async function transaction<T>(pool: pg.Pool, url: string, timeout: number, fn: (
 }
 
 /** Runs one statement, cancelled on the server if the request it serves is abandoned meanwhile. */
-async function run(client: pg.PoolClient, url: string, config: pg.QueryConfig): Promise<pg.QueryResult> {
+async function run(client: pg.PoolClient, config: pg.QueryConfig): Promise<pg.QueryResult> {
   const signal = requestSignal();
   signal?.throwIfAborted();
   const pending = client.query(config);
   if (!signal) return pending;
-  const cancel = () => cancelQuery(url, client);
+  const cancel = () => cancelQuery(client);
   signal.addEventListener('abort', cancel, { once: true });
   try {
     return await pending;
@@ -171,13 +172,23 @@ async function run(client: pg.PoolClient, url: string, config: pg.QueryConfig): 
   }
 }
 
-/** Asks PostgreSQL to cancel what a connection runs (the protocol's CancelRequest, on a connection of its own). */
-function cancelQuery(url: string, client: pg.PoolClient): void {
-  const target = client as unknown as { activeQuery?: unknown };
-  if (!target.activeQuery) return;
-  const canceller = new pg.Client(url) as unknown as { cancel(c: unknown, q: unknown): void; connection: NodeJS.EventEmitter };
-  canceller.connection.on('error', () => undefined);
-  canceller.cancel(client, target.activeQuery);
+/**
+ * Asks PostgreSQL to cancel what a connection runs: the protocol's CancelRequest, sent on a socket
+ * of its own with the backend's key (no login, no pool slot).
+ */
+function cancelQuery(client: pg.PoolClient): void {
+  const backend = client as unknown as { processID: number; secretKey: number; host: string; port: number };
+  const socket = new pg.Connection() as unknown as NodeJS.EventEmitter & {
+    cancel(processID: number, secretKey: number): void;
+    connect(port: number | string, host?: string): void;
+  };
+  socket.on('error', () => undefined);
+  socket.on('connect', () => {
+    // PostgreSQL closes the socket once it has read the request.
+    socket.cancel(backend.processID, backend.secretKey);
+  });
+  if (backend.host.startsWith('/')) socket.connect(`${backend.host}/.s.PGSQL.${backend.port}`);
+  else socket.connect(backend.port, backend.host);
 }
 
 export async function openPglite(dataDir: string): Promise<Database> {
