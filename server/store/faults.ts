@@ -7,6 +7,9 @@ const requests = new AsyncLocalStorage<AbortSignal>();
 /** Runs fn (a request's work) with its statements cancelled on the database once `signal` aborts. */
 export const cancellable = <T>(signal: AbortSignal, fn: () => T): T => requests.run(signal, fn);
 
+/** Runs fn outside any request: work shared by several requests (the audit trail's writes) is not cancelled with one. */
+export const detached = <T>(fn: () => T): T => requests.exit(fn);
+
 export const requestSignal = (): AbortSignal | undefined => requests.getStore();
 
 /** SQLSTATE classes 08 (connection exception) and 57P (the server shutting down, restarting, not yet up). */
