@@ -102,10 +102,17 @@ function trustProxy(value: string | undefined): Config['trustProxy'] {
   return /^\d+$/.test(value) ? Number(value) : value;
 }
 
+/** A whole number setting; a wrong one stops the start (a NaN would silently lift a bound). */
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = Number(env[name] ?? fallback);
+  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${name} must be a whole number: ${env[name]}`);
+  return value;
+}
+
 /** Each request limit from its setting, else its default. */
 function requestLimits(env: NodeJS.ProcessEnv): RequestLimits {
   const entries = Object.entries(LIMIT_SETTINGS) as [keyof RequestLimits, string][];
-  return Object.fromEntries(entries.map(([key, name]) => [key, Number(env[name] ?? DEFAULT_LIMITS[key])])) as unknown as RequestLimits;
+  return Object.fromEntries(entries.map(([key, name]) => [key, wholeNumber(env, name, DEFAULT_LIMITS[key])])) as unknown as RequestLimits;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -135,9 +142,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     testIdentities: env.INS_TEST_IDENTITIES ? env.INS_TEST_IDENTITIES === 'on' : demo,
     auditRetentionDays: Number(env.AUDIT_RETENTION_DAYS ?? 0),
     trustProxy: trustProxy(env.TRUST_PROXY),
-    statementTimeout: Number(env.STATEMENT_TIMEOUT ?? 30_000),
-    maintenanceStatementTimeout: Number(env.MAINTENANCE_STATEMENT_TIMEOUT ?? 3_600_000),
-    connectionWait: Number(env.DATABASE_CONNECTION_WAIT ?? 5_000),
+    statementTimeout: wholeNumber(env, 'STATEMENT_TIMEOUT', 30_000),
+    maintenanceStatementTimeout: wholeNumber(env, 'MAINTENANCE_STATEMENT_TIMEOUT', 3_600_000),
+    connectionWait: wholeNumber(env, 'DATABASE_CONNECTION_WAIT', 5_000),
     limits: requestLimits(env),
   };
 }
