@@ -100,8 +100,8 @@ export function openPostgres(url: string, poolSize: number, options: StatementLi
       return withClient(pool, options.statementTimeout, async (client) => (await run(client, statement(sql, params, opts))).rows);
     },
     transaction: (fn) => transaction(pool, options.statementTimeout, fn),
-    maintenance: () =>
-      (maintenance ??= openPostgres(url, 2, { ...options, statementTimeout: options.maintenanceTimeout })),
+    // A pool of its own (its connections opened when used, closed when idle): the timeout is a setting of the connection.
+    maintenance: () => (maintenance ??= openPostgres(url, poolSize, { ...options, statementTimeout: options.maintenanceTimeout })),
     async close() {
       await maintenance?.close();
       await pool.end();
