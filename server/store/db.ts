@@ -101,7 +101,10 @@ export function openPostgres(url: string, poolSize: number, options: StatementLi
     },
     transaction: (fn) => transaction(pool, options.statementTimeout, fn),
     // A pool of its own (its connections opened when used, closed when idle): the timeout is a setting of the connection.
-    maintenance: () => (maintenance ??= openPostgres(url, poolSize, { ...options, statementTimeout: options.maintenanceTimeout })),
+    maintenance: () =>
+      options.statementTimeout === options.maintenanceTimeout
+        ? db
+        : (maintenance ??= openPostgres(url, poolSize, { ...options, statementTimeout: options.maintenanceTimeout })),
     async close() {
       await maintenance?.close();
       await pool.end();
