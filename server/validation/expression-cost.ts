@@ -60,51 +60,113 @@ function stringLiteralAt(text: string, start: number): string | undefined {
   return undefined;
 }
 
-/**
- * Whether a regular expression repeats a group that itself holds a repetition (`(a+)+`,
- * `(\w*\s?)*`, `(?:x{2,}){3,}`): the star height above one of catastrophic backtracking.
- */
-export function nestsRepetition(pattern: string): boolean {
-  const open: boolean[] = []; // for each open group, whether what precedes it in its parent repeats
-  let repeats = false; // whether the current group holds a repetition so far
-  let closedRepeating = false; // whether the atom just read is a group holding a repetition
-  for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern[i];
-    let atomRepeating = false;
-    if (ch === '\\') i++;
-    else if (ch === '[') {
-      for (i++; i < pattern.length && pattern[i] !== ']'; i++) if (pattern[i] === '\\') i++;
-    } else if (ch === '(') {
-      open.push(repeats);
-      repeats = false;
-      closedRepeating = false;
-      continue;
-    } else if (ch === ')') {
-      const inner: boolean = repeats;
-      repeats = (open.pop() ?? false) || inner;
-      atomRepeating = inner;
-    } else {
-      const quantifier = quantifierAt(pattern, i);
-      if (quantifier) {
-        if (quantifier.repeats && closedRepeating) return true;
-        if (quantifier.repeats) repeats = true;
-        i = quantifier.end;
-        closedRepeating = false;
-        continue;
-      }
-    }
-    closedRepeating = atomRepeating;
-  }
-  return false;
+/** One element of a pattern: an atom (a character, an escape, a class) or a group, and how it is quantified. */
+interface Item {
+  atom?: string;
+  group?: Item[][];
+  repeats: boolean;
+  optional: boolean;
 }
 
-/** The quantifier at `i` (`*`, `+`, `?`, `{n}`, `{n,}`, `{n,m}`, with a lazy `?`), whether it may repeat, and its last index. */
-function quantifierAt(pattern: string, i: number): { repeats: boolean; end: number } | undefined {
+/**
+ * Whether a regular expression repeats a group that itself holds a repetition (`(a+)+`,
+ * `(\w*\s?)*`, `(?:x{2,}){3,}`): the star height above one of catastrophic backtracking. A
+ * repeated group that begins with a character none of its inner repetitions can match
+ * (`(\.[a-z]+)*`, `(,\d+)*`: each turn starts at a separator) is unambiguous, and allowed.
+ */
+export function nestsRepetition(pattern: string): boolean {
+  const check = (alternatives: Item[][]): boolean =>
+    alternatives.some((items) =>
+      items.some((item) => {
+        if (!item.group) return false;
+        if (item.repeats && !separated(item.group)) return true;
+        return check(item.group);
+      }),
+    );
+  return check(parse(pattern, { i: 0 }));
+}
+
+/** Whether every turn of a repeated group starts at a character that its inner repetitions cannot consume. */
+function separated(alternatives: Item[][]): boolean {
+  const inner = alternatives.flatMap(repetitions);
+  if (!inner.length) return true;
+  if (alternatives.length !== 1) return false;
+  const first = alternatives[0][0];
+  const literal = first && !first.optional && first.atom !== undefined ? literalOf(first.atom) : undefined;
+  if (literal === undefined) return false;
+  return inner.every((item) => item.atom !== undefined && !matchesChar(item.atom, literal));
+}
+
+/** The repeated items of a sequence, at any depth. */
+function repetitions(items: Item[]): Item[] {
+  return items.flatMap((item) => [...(item.repeats ? [item] : []), ...(item.group ? item.group.flatMap(repetitions) : [])]);
+}
+
+/** The character an atom stands for, when it is one literal character (`a`, `\.`, `\:`). */
+function literalOf(atom: string): string | undefined {
+  if (atom.length === 1 && !'.^$'.includes(atom)) return atom;
+  if (atom.length === 2 && atom[0] === '\\' && /[^\w\s]/.test(atom[1])) return atom[1];
+  return undefined;
+}
+
+function matchesChar(atom: string, ch: string): boolean {
+  try {
+    return new RegExp(`^(?:${atom})$`, 's').test(ch);
+  } catch {
+    return true;
+  }
+}
+
+/** Parses alternatives up to the end of the pattern or of the group being read (its `)` consumed). */
+function parse(pattern: string, at: { i: number }): Item[][] {
+  const alternatives: Item[][] = [[]];
+  while (at.i < pattern.length) {
+    const ch = pattern[at.i];
+    if (ch === ')') {
+      at.i++;
+      break;
+    }
+    if (ch === '|') {
+      alternatives.push([]);
+      at.i++;
+      continue;
+    }
+    let item: Item;
+    if (ch === '(') {
+      at.i++;
+      // (?:…), (?=…), (?!…), (?<=…), (?<!…), (?<name>…): the prefix is not part of the body.
+      const prefix = /^\?(?::|=|!|<=|<!|<[A-Za-z_]\w*>)/.exec(pattern.slice(at.i));
+      if (prefix) at.i += prefix[0].length;
+      item = { group: parse(pattern, at), repeats: false, optional: false };
+    } else {
+      const start = at.i;
+      if (ch === '\\') at.i += 2;
+      else if (ch === '[') {
+        for (at.i++; at.i < pattern.length && pattern[at.i] !== ']'; at.i++) if (pattern[at.i] === '\\') at.i++;
+        at.i++;
+      } else at.i++;
+      item = { atom: pattern.slice(start, at.i), repeats: false, optional: false };
+    }
+    const quantifier = quantifierAt(pattern, at.i);
+    if (quantifier) {
+      item.repeats = quantifier.repeats;
+      item.optional = quantifier.optional;
+      at.i = quantifier.end + 1;
+    }
+    alternatives[alternatives.length - 1].push(item);
+  }
+  return alternatives;
+}
+
+/** The quantifier at `i` (`*`, `+`, `?`, `{n}`, `{n,}`, `{n,m}`, with a lazy `?`): whether it may repeat or skip, and its last index. */
+function quantifierAt(pattern: string, i: number): { repeats: boolean; optional: boolean; end: number } | undefined {
   const lazy = (end: number) => (pattern[end + 1] === '?' ? end + 1 : end);
-  if (pattern[i] === '*' || pattern[i] === '+') return { repeats: true, end: lazy(i) };
-  if (pattern[i] === '?') return { repeats: false, end: lazy(i) };
+  if (pattern[i] === '*') return { repeats: true, optional: true, end: lazy(i) };
+  if (pattern[i] === '+') return { repeats: true, optional: false, end: lazy(i) };
+  if (pattern[i] === '?') return { repeats: false, optional: true, end: lazy(i) };
   const braces = /^\{(\d+)(,(\d*))?\}/.exec(pattern.slice(i));
   if (!braces) return undefined;
-  const max = braces[2] === undefined ? Number(braces[1]) : braces[3] === '' ? Infinity : Number(braces[3]);
-  return { repeats: max > 1, end: lazy(i + braces[0].length - 1) };
+  const min = Number(braces[1]);
+  const max = braces[2] === undefined ? min : braces[3] === '' ? Infinity : Number(braces[3]);
+  return { repeats: max > 1, optional: min === 0, end: lazy(i + braces[0].length - 1) };
 }
