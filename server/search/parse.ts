@@ -101,7 +101,7 @@ export function parseSearch(
     req.ignored.push(`${name} (${why})`);
   };
   if (query.has('_type')) {
-    const listed = query.getAll('_type').flatMap((v) => v.split(','));
+    const listed = valueList('_type', query.getAll('_type').flatMap((v) => v.split(',')));
     for (const t of listed) if (!isResourceType(t)) throw badRequest(`Unknown resource type in _type: ${t}`);
     req.types = types.length ? types.filter((t) => listed.includes(t)) : listed;
     if (req.types.length > 1 && req.types.includes('AuditEvent')) throw badRequest('AuditEvent is searched on its own: the audit trail is kept apart from resources');
