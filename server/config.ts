@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { AccessRules } from './auth/principal.js';
+import { DEFAULT_LIMITS, LIMIT_SETTINGS, type RequestLimits } from './limits.js';
 
 /** Settings from the environment, with the defaults of DESIGN.md. Read once at start. */
 export interface Config {
@@ -49,6 +50,14 @@ export interface Config {
    * addresses and subnets such as `loopback`); false: none, the caller is the connection's peer.
    */
   trustProxy: boolean | number | string;
+  /** Milliseconds a statement of a request may run before PostgreSQL cancels it (0: no bound). */
+  statementTimeout: number;
+  /** Milliseconds a statement of the server's own long work may run (migrations, seed, reindex, packages). */
+  maintenanceStatementTimeout: number;
+  /** Milliseconds a request waits for a database connection before a 503 (0: no bound). */
+  connectionWait: number;
+  /** What one request may ask for (limits.ts). */
+  limits: RequestLimits;
 }
 
 export interface OidcProviderConfig {
@@ -109,6 +118,19 @@ function keyEncryptionKeys(env: NodeJS.ProcessEnv): string[] | undefined {
   return keys.length ? keys : undefined;
 }
 
+/** A whole number setting; a wrong one stops the start (a NaN would silently lift a bound). */
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = Number(env[name] ?? fallback);
+  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${name} must be a whole number: ${env[name]}`);
+  return value;
+}
+
+/** Each request limit from its setting, else its default. */
+function requestLimits(env: NodeJS.ProcessEnv): RequestLimits {
+  const entries = Object.entries(LIMIT_SETTINGS) as [keyof RequestLimits, string][];
+  return Object.fromEntries(entries.map(([key, name]) => [key, wholeNumber(env, name, DEFAULT_LIMITS[key])])) as unknown as RequestLimits;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = Number(env.PORT ?? 8080);
   const demo = env.SEED !== 'none';
@@ -139,6 +161,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     testIdentities: env.INS_TEST_IDENTITIES ? env.INS_TEST_IDENTITIES === 'on' : demo,
     auditRetentionDays: Number(env.AUDIT_RETENTION_DAYS ?? 0),
     trustProxy: trustProxy(env.TRUST_PROXY),
+    statementTimeout: wholeNumber(env, 'STATEMENT_TIMEOUT', 30_000),
+    maintenanceStatementTimeout: wholeNumber(env, 'MAINTENANCE_STATEMENT_TIMEOUT', 3_600_000),
+    connectionWait: wholeNumber(env, 'DATABASE_CONNECTION_WAIT', 5_000),
+    limits: requestLimits(env),
   };
 }
 

@@ -11,14 +11,25 @@ import type { Config } from './config.js';
 import { createApp } from './http/app.js';
 import { AuditLog } from './interactions/audit.js';
 import { createLogger } from './logger.js';
+import { setRequestLimits } from './limits.js';
 import { openPglite, openPostgres, type Database } from './store/db.js';
 import { migrate } from './store/migrate.js';
 import { loadProfiles } from './packages/profiles.js';
 import { installBundledTerminology } from './operations/terminology-install.js';
 import { loadBaseDefinitions } from './validation/registry.js';
 
-export async function openDatabase(config: Config): Promise<Database> {
-  if (config.databaseUrl) return openPostgres(config.databaseUrl, config.databasePoolSize);
+/**
+ * The configured database. The commands (migrate, seed, reindex, …) are the server's own long
+ * work: their statements get the maintenance timeout; the server's requests, `statementTimeout`.
+ */
+export async function openDatabase(config: Config, statementTimeout = config.maintenanceStatementTimeout): Promise<Database> {
+  if (config.databaseUrl) {
+    return openPostgres(config.databaseUrl, config.databasePoolSize, {
+      statementTimeout,
+      maintenanceTimeout: config.maintenanceStatementTimeout,
+      connectionWait: config.connectionWait,
+    });
+  }
   if (!config.dataDir.startsWith('memory://')) mkdirSync(config.dataDir, { recursive: true });
   return openPglite(config.dataDir);
 }
@@ -41,18 +52,21 @@ export async function startServer(config: Config, logger: Logger = createLogger(
   // Before anything is written: a server that could not keep its signing keys safe does not start.
   const keyEncryption = config.auth ? keyEncryptionFor(config, logger) : undefined;
   loadBaseDefinitions();
-  const db = await openDatabase(config);
-  const applied = await migrate(db);
+  setRequestLimits(config.limits);
+  const db = await openDatabase(config, config.statementTimeout);
+  // Starting is the server's own long work: migrations, the demo, terminology and profiles.
+  const long = db.maintenance();
+  const applied = await migrate(long);
   if (applied.length) logger.info({ applied }, 'database migrated');
   let demoLogins: DemoCredential[] | undefined;
   if (config.seed === 'demo') {
     const started = Date.now();
-    const seeded = await seedDemoIfEmpty(db, config.baseUrl, logger);
+    const seeded = await seedDemoIfEmpty(long, config.baseUrl, logger);
     if (seeded) logger.info({ resources: seeded, ms: Date.now() - started }, 'loaded the demo pôle de santé (Val-de-Lys)');
     if (seeded && config.auth) demoLogins = await resetDemoUsers(new UserService(db));
   }
   // After the demo, which loads only into an empty database.
-  if (config.terminology === 'nos') await installBundledTerminology(db, config.baseUrl, logger);
+  if (config.terminology === 'nos') await installBundledTerminology(long, config.baseUrl, logger);
 
   await loadProfiles(db, config.baseUrl, logger);
   // A signing key it cannot decrypt stops the start: the database is let go.

@@ -168,7 +168,13 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
       }
       expect((await as(actor, 'POST', 'AuditEvent', { resourceType: 'AuditEvent' })).status).toBe(405);
       expect((await as(actor, 'POST', '$reindex')).status).toBe(403);
+      // Reindexing one type locks and rewrites all its rows: not for users, nor clients of one organisation.
+      for (const type of ['Patient', 'Organization']) expect((await as(actor, 'POST', `${type}/$reindex`)).status).toBe(403);
     });
+  });
+
+  it('$reindex, of every type or one, is for the whole pôle', async () => {
+    expect((await as('operator', 'POST', 'Organization/$reindex')).status).toBe(200);
   });
 
   it('an outsider cannot join a team on their own, nor move a team to another patient', async () => {

@@ -24,6 +24,8 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
     return;
   }
   if (err instanceof FhirError) {
+    // A busy, restarting or timed-out database: worth trying again soon.
+    if (err.status === 503) res.setHeader('Retry-After', '2');
     sendOutcome(res, err.status, err.outcome);
     return;
   }

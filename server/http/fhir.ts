@@ -3,6 +3,7 @@ import { badRequest } from '../fhir/outcome.js';
 import type { Context, FhirRequest } from '../interactions/context.js';
 import { applyPrefer, parsePrefer } from '../interactions/prefer.js';
 import { dispatch } from '../interactions/router.js';
+import { cancellable } from '../store/faults.js';
 import { mediaType, negotiate, parseBody } from './content.js';
 import { sendFhir } from './respond.js';
 
@@ -51,7 +52,13 @@ export function fhirRouter(ctx: Omit<Context, 'log' | 'access'>, maxBodySize: st
       return;
     }
     const fhirReq = toFhirRequest(req, query);
-    const fhirRes = applyPrefer(fhirReq, await dispatch({ ...ctx, log: req.log, access: res.locals.access, address: req.ip }, fhirReq));
+    // A client gone before its answer: the statements run for it are cancelled on the database.
+    const abandoned = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) abandoned.abort();
+    });
+    const fhirCtx = { ...ctx, log: req.log, access: res.locals.access, address: req.ip };
+    const fhirRes = applyPrefer(fhirReq, await cancellable(abandoned.signal, () => dispatch(fhirCtx, fhirReq)));
     sendFhir(res, fhirRes, { contentType, pretty: query.get('_pretty') === 'true', head: req.method === 'HEAD' });
   });
   return router;

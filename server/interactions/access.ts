@@ -84,12 +84,14 @@ export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: P
   const rs = restrictionsFor(access, type, route.permission);
   const denied = () => forbidden(`The access token's scopes do not allow ${req.method} on /${req.path.join('/')}`);
   if (!rs.length) throw denied();
-  const visibility = type && !isPatientData(type) ? null : await visibilityOf(ctx);
   const operation = operationOf(route);
-  if (route.writesConformance) {
-    if (structureWriter(access, ctx.rules ?? NO_RULES) !== 'all') throw forbidden(`${operation} is for administrators and system clients of the whole pôle`);
-    return route.handle(ctx, req, p as never);
+  // Loading conformance resources, and work over all data (a reindex locks and rewrites every row
+  // of a type), are for administrators and system clients of the whole pôle.
+  if ((route.writesConformance || route.overAllData) && structureWriter(access, ctx.rules ?? NO_RULES) !== 'all') {
+    throw forbidden(`${operation} is for administrators and system clients of the whole pôle`);
   }
+  if (route.writesConformance) return route.handle(ctx, req, p as never);
+  const visibility = type && !isPatientData(type) ? null : await visibilityOf(ctx);
   if (operation) {
     // Operations over every patient's data are for system clients of the whole pôle; one on a
     // patient's resource, for whoever may see it.

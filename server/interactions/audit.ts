@@ -10,6 +10,7 @@ import { activeBreakGlass } from './break-glass.js';
 import { inTransaction, type AuditSink, type Context, type FhirRequest, type FhirResponse } from './context.js';
 import { operationOf, type Route } from './router.js';
 import { persistRecords } from './write.js';
+import { detached } from '../store/faults.js';
 
 /**
  * Queued AuditEvents are stored after this long, or as soon as this many wait. A batch of a
@@ -49,7 +50,8 @@ export class AuditLog implements AuditSink {
   /** Deletes the events older than the retention period; how many. */
   async purgeExpired(): Promise<number> {
     const before = new Date(Date.now() - this.retentionDays * 86_400_000);
-    const purged = await purgeTrail(this.ctx.db, before).catch((err: unknown) => {
+    // The server's own long work: a year of events may take longer than a request's statement.
+    const purged = await purgeTrail(this.ctx.db.maintenance(), before).catch((err: unknown) => {
       this.ctx.log.error({ err }, 'the audit trail could not be purged');
       return 0;
     });
@@ -59,8 +61,9 @@ export class AuditLog implements AuditSink {
 
   queue(record: AccessRecord): void {
     this.pending.push(trailEntry(record));
-    if (this.pending.length >= FLUSH_COUNT) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+    // Stored apart from the request that queued it: its client going away cancels its statements only.
+    if (this.pending.length >= FLUSH_COUNT) void detached(() => this.flush());
+    else this.timer ??= setTimeout(() => void detached(() => this.flush()), FLUSH_MS);
   }
 
   async during<T>(fn: () => Promise<T>): Promise<T> {

@@ -1,5 +1,6 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import { badRequest } from '../fhir/outcome.js';
+import { beyondLimit, limits } from '../limits.js';
 import { batch } from './batch.js';
 import type { Context, FhirRequest, FhirResponse } from './context.js';
 import { transaction } from './transaction.js';
@@ -14,6 +15,8 @@ export function processBundle(ctx: Context, req: FhirRequest, dispatch: Dispatch
     throw badRequest('POST to the base takes a Bundle of type batch or transaction');
   }
   if (bundle.entry !== undefined && !Array.isArray(bundle.entry)) throw badRequest('Bundle.entry must be an array', ['Bundle.entry']);
+  // Every entry of a transaction runs in one database transaction: its size is bounded.
+  if ((bundle.entry?.length ?? 0) > limits().bundleEntries) throw beyondLimit('bundleEntries', `Too many entries in the ${String(bundle.type)} Bundle`, 413);
   if (bundle.type === 'transaction') return transaction(ctx, req, bundle, dispatch);
   if (bundle.type === 'batch') return batch(ctx, req, bundle, dispatch);
   throw badRequest(

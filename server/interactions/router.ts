@@ -43,6 +43,8 @@ export interface Route {
   selfAudited?: boolean;
   /** The operation writes conformance resources: for those who may write them all (auth/structure-writes.ts). */
   writesConformance?: boolean;
+  /** The operation works over every resource (of a type): for system clients of the whole pôle and administrators only. */
+  overAllData?: boolean;
   handle: (ctx: Context, req: FhirRequest, p: PathParams) => Promise<FhirResponse> | FhirResponse;
 }
 
@@ -53,8 +55,8 @@ export const operationOf = (route: Route): string | undefined => route.pattern.f
 export const ROUTES: Route[] = [
   { method: 'GET', pattern: ['metadata'], handle: (ctx) => capabilities(ctx, ROUTES) },
   // Before [:type] and [:type, :id], which would take $reindex for a type or an id.
-  { method: 'POST', pattern: ['$reindex'], permission: 'u', handle: (ctx) => reindexOperation(ctx) },
-  { method: 'POST', pattern: [':type', '$reindex'], permission: 'u', handle: (ctx, _req, p) => reindexOperation(ctx, p.type) },
+  { method: 'POST', pattern: ['$reindex'], permission: 'u', overAllData: true, handle: (ctx) => reindexOperation(ctx) },
+  { method: 'POST', pattern: [':type', '$reindex'], permission: 'u', overAllData: true, handle: (ctx, _req, p) => reindexOperation(ctx, p.type) },
   {
     method: 'POST',
     pattern: [':type', ':id', '$break-glass'],

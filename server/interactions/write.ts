@@ -8,6 +8,7 @@ import { searchParametersChanged, syncSearchParametersOnce } from '../search/loa
 import type { Queryable } from '../store/db.js';
 import { terminologyWritten } from '../terminology/api.js';
 import { createVersions, writeVersion, type NewVersion, type StoredVersion } from '../store/resources.js';
+import { checkExpressionCost } from '../validation/expression-cost.js';
 import { checkIdentity } from '../validation/identity.js';
 import { validateBase } from '../validation/validate.js';
 import type { Context, FhirResponse } from './context.js';
@@ -28,8 +29,8 @@ export function checkResourceBody(type: string, body: unknown): Resource {
 /**
  * Writes the next version of a resource (or its tombstone when `resource` is null): server-managed
  * meta (versionId, lastUpdated), history, search index and care links, inside the caller's
- * transaction. A Patient's identity and the caller's right to write the version (ctx.checkWrite)
- * are checked here, whichever interaction writes it.
+ * transaction. A Patient's identity, the caller's right to write the version (ctx.checkWrite) and
+ * the cost of a definition's expressions are checked here, whichever interaction (or package) writes it.
  * `previous` must have been read FOR UPDATE in that transaction.
  */
 export async function persist(
@@ -46,6 +47,8 @@ export async function persist(
   const stored = resource ? withMeta(resource, target.id, version, lastUpdated) : undefined;
   await ctx.checkWrite?.(tx, previous, stored ?? null);
   if (stored?.resourceType === 'Patient') checkIdentity(stored as Patient, !!ctx.testIdentities);
+  // A definition the server will evaluate is refused if its regular expressions may backtrack without end.
+  if (stored) checkExpressionCost(stored);
   // Index with every SearchParameter in force, including those another process just loaded.
   if (stored) await syncSearchParametersOnce(tx);
   const index = stored ? extractIndex(stored, ctx.baseUrl) : null;

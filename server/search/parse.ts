@@ -1,4 +1,5 @@
-import { badRequest, FhirError } from '../fhir/outcome.js';
+import { badRequest, fail } from '../fhir/outcome.js';
+import { beyondLimit, limits } from '../limits.js';
 import { isResourceType, resourceTypes } from '../validation/registry.js';
 import { compartmentParams } from './compartments.js';
 import { FULL_TEXT_PARAMS, RESOURCE_COLUMN_PARAMS, searchParam, type SearchParam } from './parameters.js';
@@ -69,7 +70,6 @@ export interface SearchRequest {
 }
 
 export const DEFAULT_COUNT = 20;
-export const MAX_COUNT = 1000;
 
 /** Result and format parameters handled apart from the criteria. */
 const CONTROL = new Set(['_count', '_cursor', '_total', '_format', '_pretty', '_sort', '_summary', '_elements']);
@@ -89,10 +89,14 @@ const SUMMARIES = new Set(['true', 'text', 'data', 'count', 'false']);
 /** A parameter this server does not know or cannot apply: ignored, or 400 under strict handling. */
 class Unsupported extends Error {}
 
+/** A modifier the parameter does not take: always a 400 (R4 search.html: servers SHALL reject them). */
+const badModifier = (msg: string) => fail(400, 'not-supported', msg);
+
 /**
  * Reads a search request (`types` empty for a system search; `compartment` for
- * `Patient/[id]/[type]`). Unknown or malformed parameters are errors under `strict` handling,
- * else ignored and reported.
+ * `Patient/[id]/[type]`). Unknown parameters are errors under `strict` handling, else ignored and
+ * reported; unsupported modifiers, malformed values and requests beyond the limits (limits.ts)
+ * are always 400s: a search silently widened would answer what was not asked.
  */
 export function parseSearch(
   types: string[],
@@ -100,13 +104,14 @@ export function parseSearch(
   strict: boolean,
   compartment?: CompartmentTarget,
 ): SearchRequest {
+  checkSize(query);
   const req: SearchRequest = { types, filters: [], sort: [], include: [], count: DEFAULT_COUNT, total: 'page', applied: [], ignored: [] };
   const skip = (name: string, why: string) => {
     if (strict) throw badRequest(`Unknown or unsupported search parameter ${name}: ${why}`);
     req.ignored.push(`${name} (${why})`);
   };
   if (query.has('_type')) {
-    const listed = query.getAll('_type').flatMap((v) => v.split(','));
+    const listed = valueList('_type', query.getAll('_type').flatMap((v) => v.split(',')));
     for (const t of listed) if (!isResourceType(t)) throw badRequest(`Unknown resource type in _type: ${t}`);
     req.types = types.length ? types.filter((t) => listed.includes(t)) : listed;
     if (req.types.length > 1 && req.types.includes('AuditEvent')) throw badRequest('AuditEvent is searched on its own: the audit trail is kept apart from resources');
@@ -123,12 +128,10 @@ export function parseSearch(
     const criterion = !CONTROL.has(name) && !INCLUDES.has(name);
     try {
       if (!criterion) readControl(req, name, value);
-      else req.filters.push(onTrail(req.types, parseFilter(req.types, name, splitValues(value))));
+      else req.filters.push(onTrail(req.types, parseFilter(req.types, name, valueList(name, splitValues(value)))));
       if (name !== '_cursor' && name !== '_format' && name !== '_pretty') req.applied.push([name, value]);
     } catch (err) {
       if (err instanceof Unsupported) skip(name, err.message);
-      // A malformed criterion is ignored like an unknown one; malformed result parameters are errors.
-      else if (criterion && err instanceof FhirError && err.status === 400 && !strict) req.ignored.push(`${name}=${value} (${err.message})`);
       else throw err;
     }
   }
@@ -140,6 +143,29 @@ export function parseSearch(
   return req;
 }
 
+/**
+ * Refuses, before any parsing, a search with too many parameters, one repeated too often, or a
+ * value too long: each repeat and each value is SQL to plan and run.
+ */
+function checkSize(query: URLSearchParams): void {
+  const { searchParameters, parameterRepeats, valueLength } = limits();
+  const repeats = new Map<string, number>();
+  let n = 0;
+  for (const [name, value] of query) {
+    if (++n > searchParameters) throw beyondLimit('searchParameters', 'Too many search parameters');
+    const times = (repeats.get(name) ?? 0) + 1;
+    if (times > parameterRepeats) throw beyondLimit('parameterRepeats', `Parameter ${name} repeated too often`);
+    repeats.set(name, times);
+    if (value.length > valueLength || name.length > valueLength) throw beyondLimit('valueLength', `The value of ${name.slice(0, 64)} is too long`);
+  }
+}
+
+/** The values of one comma-separated list, within the limit. */
+function valueList<T>(name: string, values: T[]): T[] {
+  if (values.length > limits().values) throw beyondLimit('values', `Too many values in ${name}`);
+  return values;
+}
+
 /** The filter, if the search is of the audit trail and the trail can apply it (trail.ts). */
 function onTrail(types: string[], f: Filter): Filter {
   const why = types[0] === 'AuditEvent' ? trailUnsupported(f) : undefined;
@@ -147,8 +173,11 @@ function onTrail(types: string[], f: Filter): Filter {
   return f;
 }
 
-/** A parameter name with its modifier, chain and _has parts, on the given types. */
-function parseFilter(types: string[], name: string, values: string[]): Filter {
+/** A parameter name with its modifier, chain and _has parts, on the given types (`depth`: steps taken). */
+function parseFilter(types: string[], name: string, values: string[], depth = 0): Filter {
+  if ((name.startsWith('_has:') || name.includes('.')) && depth >= limits().depth) {
+    throw beyondLimit('depth', 'Chains and _has nested too deep');
+  }
   if (name.startsWith('_has:')) {
     const [, type, code, ...rest] = name.split(':');
     if (!type || !code || !rest.length) throw badRequest(`_has takes _has:Type:reference:parameter: ${name}`);
@@ -156,20 +185,20 @@ function parseFilter(types: string[], name: string, values: string[]): Filter {
     if (type === 'AuditEvent') throw new Unsupported('the audit trail is kept apart from resources: search AuditEvent itself');
     const param = searchParam(type, code);
     if (param?.type !== 'reference') throw new Unsupported(`${type}.${code} is not a reference parameter`);
-    return { kind: 'has', type, param, next: parseFilter([type], rest.join(':'), values) };
+    return { kind: 'has', type, param, next: parseFilter([type], rest.join(':'), values, depth + 1) };
   }
   const dot = name.indexOf('.');
   const head = dot > 0 ? name.slice(0, dot) : name;
   const [code, modifier, ...extra] = head.split(':');
-  if (extra.length) throw new Unsupported('more than one modifier');
+  if (extra.length) throw badModifier(`${name}: more than one modifier`);
   const param = commonParam(types, code);
   if (dot > 0) {
-    if (param.type !== 'reference') throw new Unsupported(`${code} is not a reference parameter and cannot be chained`);
+    if (param.type !== 'reference') throw badRequest(`${code} is not a reference parameter and cannot be chained`);
     const tail = name.slice(dot + 1);
     const nextCode = tail.split(/[:.]/)[0];
     const targets = referenceTargets(param, modifier).filter((t) => nextCode.startsWith('_has') || searchParam(t, nextCode));
     if (!targets.length) throw new Unsupported(`no target of ${code} has a parameter ${nextCode}`);
-    return { kind: 'chain', param, targets, next: parseFilter(targets, tail, values) };
+    return { kind: 'chain', param, targets, next: parseFilter(targets, tail, values, depth + 1) };
   }
   const supported = MODIFIERS[param.type as string];
   if (!supported || !(param.atom || RESOURCE_COLUMN_PARAMS.has(param.code) || FULL_TEXT_PARAMS.has(param.code))) {
@@ -177,7 +206,7 @@ function parseFilter(types: string[], name: string, values: string[]): Filter {
   }
   const typeModifier = param.type === 'reference' && modifier !== undefined && isResourceType(modifier);
   if (modifier !== undefined && !supported.includes(modifier) && !typeModifier) {
-    throw new Unsupported(`modifier :${modifier} is not supported on ${param.type} parameters`);
+    throw badModifier(`${code}: modifier :${modifier} is not supported on ${param.type} parameters`);
   }
   if (typeModifier) referenceTargets(param, modifier);
   const filter: Filter = { kind: 'param', param, modifier, values };
@@ -202,7 +231,7 @@ function commonParam(types: string[], code: string): SearchParam {
 function referenceTargets(param: SearchParam, modifier: string | undefined): string[] {
   if (modifier === undefined) return param.target.length ? param.target : [...resourceTypes()];
   if (!isResourceType(modifier) || (param.target.length && !param.target.includes(modifier))) {
-    throw new Unsupported(`${modifier} is not a target type of ${param.code}`);
+    throw badModifier(`${param.code}: modifier :${modifier} is not a target type of the parameter`);
   }
   return [modifier];
 }
@@ -228,7 +257,8 @@ function parseInclude(name: string, value: string): Include {
 
 function readControl(req: SearchRequest, name: string, value: string): void {
   if (INCLUDES.has(name)) {
-    const specs = value.split(',').map((v) => parseInclude(name, v));
+    const specs = valueList(name, value.split(',')).map((v) => parseInclude(name, v));
+    if (req.include.length + specs.length > limits().includes) throw beyondLimit('includes', 'Too many _include and _revinclude');
     for (const spec of specs) {
       const why = req.types[0] === 'AuditEvent' ? trailIncludeUnsupported(spec) : spec.reverse && spec.type === 'AuditEvent' ? 'the audit trail is kept apart from resources' : undefined;
       if (why) throw new Unsupported(why);
@@ -240,7 +270,7 @@ function readControl(req: SearchRequest, name: string, value: string): void {
     case '_count': {
       const n = Number(value);
       if (!/^\d+$/.test(value)) throw badRequest(`_count must be a non-negative integer: ${value}`);
-      req.count = Math.min(n, MAX_COUNT);
+      req.count = Math.min(n, limits().count);
       break;
     }
     case '_cursor':
@@ -251,6 +281,7 @@ function readControl(req: SearchRequest, name: string, value: string): void {
       req.total = value;
       break;
     case '_sort':
+      if (value.split(',').length > limits().sortKeys) throw beyondLimit('sortKeys', 'Too many _sort keys');
       req.sort = value.split(',').map((key) => {
         const desc = key.startsWith('-');
         const param = commonParam(req.types, desc ? key.slice(1) : key);
@@ -266,7 +297,7 @@ function readControl(req: SearchRequest, name: string, value: string): void {
       req.summary = value as Summary;
       break;
     case '_elements':
-      req.elements = value.split(',').map((e) => e.trim()).filter(Boolean);
+      req.elements = valueList(name, value.split(',')).map((e) => e.trim()).filter(Boolean);
       break;
     default:
       break; // _format and _pretty are the HTTP layer's

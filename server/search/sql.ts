@@ -92,15 +92,20 @@ export function matchSql(c: Compiler, types: string[], filters: Filter[], alias:
 export function matchRidsSql(c: Compiler, types: string[], filters: Filter[], unchecked = false): string | undefined {
   if (!filters.length) return undefined;
   if (!unchecked && visible('r', types, new SqlParams(), c.visibility, c.check) !== 'NOT r.deleted') return undefined;
-  // Tried on a scratch compiler first: values bound for SQL left unused would fail the statement.
-  const scratch = { ...c, p: new SqlParams() };
-  if (!filters.every((f) => 'rids' in filterSql(scratch, f, types, 'r'))) return undefined;
+  // Compiled once (compiling each nested `_has` twice cost 2^depth), its values taken back when
+  // not all are sets: values bound for SQL left unused would fail the statement.
+  const bound = c.p.values.length;
+  const sets = filters.map((f) => filterSql(c, f, types, 'r'));
+  if (!sets.every((f) => 'rids' in f)) {
+    c.p.values.length = bound;
+    return undefined;
+  }
   // A filter that names its resources or their patient drives, the others checked row by row
   // (a lateral probe, which no plan turns round): a prepared search's generic plan, blind to the
   // values, otherwise may merge the patient's few rows with every `status=active` one.
   const driver = filters.findIndex(namesFew);
-  const ordered = driver > 0 ? [filters[driver], ...filters.filter((_, i) => i !== driver)] : filters;
-  const [first, ...rest] = ordered.map((f) => (filterSql(c, f, types, 'r') as { rids: string }).rids);
+  const rids = sets.map((f) => (f as { rids: string }).rids);
+  const [first, ...rest] = driver > 0 ? [rids[driver], ...rids.filter((_, i) => i !== driver)] : rids;
   if (driver >= 0) return `SELECT DISTINCT m.rid FROM (${first}) m${rest.map((r, i) => ` JOIN LATERAL (SELECT 1 FROM (${r}) f WHERE f.rid = m.rid LIMIT 1) f${i} ON true`).join('')}`;
   // Else the first set drives; the planner may turn the others round (they are semi-joins).
   return `SELECT DISTINCT m.rid FROM (${first}) m${rest.length ? ` WHERE ${rest.map((r) => `m.rid IN (${r})`).join(' AND ')}` : ''}`;

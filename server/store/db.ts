@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
+import { asServiceFault, isConnectionFault, requestSignal } from './faults.js';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 
@@ -27,6 +28,8 @@ export interface Database extends Queryable {
   readonly kind: 'postgres' | 'pglite';
   /** Runs fn in one database transaction; committed if fn resolves, rolled back if it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** The same database for the server's own long work, whose statements may run longer. */
+  maintenance(): Database;
   close(): Promise<void>;
 }
 
@@ -62,42 +65,133 @@ function statement(sql: string, params: unknown[] | undefined, options: QueryOpt
   return { text: sql, values: params, ...(options.prepare === true || seen ? { name } : {}) };
 }
 
-export function openPostgres(url: string, poolSize: number): Database {
+export interface StatementLimits {
+  /** Milliseconds a statement may run before PostgreSQL cancels it (0: no bound). */
+  statementTimeout: number;
+  /** The bound of the server's own long work (migrations, reindex, packages): see maintenance(). */
+  maintenanceTimeout: number;
+  /** Milliseconds to wait for a free connection before answering 503 (0: no bound). */
+  connectionWait: number;
+}
+
+const UNBOUNDED: StatementLimits = { statementTimeout: 0, maintenanceTimeout: 0, connectionWait: 0 };
+
+export function openPostgres(url: string, poolSize: number, options: StatementLimits = UNBOUNDED): Database {
   // No JIT: the access checks' correlated subplans carry cost estimates far above what they
   // read, and compiling them takes longer than running them (hundreds of ms).
   // A connection is replaced after MAX_USES checkouts: what it keeps prepared stays bounded.
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, options: '-c jit=off', maxUses: MAX_USES });
-  // An idle client losing its connection must not crash the process; the pool replaces it.
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    options: '-c jit=off',
+    maxUses: MAX_USES,
+    statement_timeout: options.statementTimeout || undefined,
+    connectionTimeoutMillis: options.connectionWait || undefined,
+  });
+  // A client losing its connection (a restart, a failover, a terminated backend) emits 'error',
+  // idle or checked out: unheard, that event would end the process. The query it ran fails on
+  // its own, and the pool replaces the client.
   pool.on('error', () => undefined);
-  return {
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  let maintenance: Database | undefined;
+  const db: Database = {
     kind: 'postgres',
-    async query(sql, params, options) {
-      return (await pool.query(statement(sql, params, options))).rows;
+    async query(sql, params, opts) {
+      return withClient(pool, options.statementTimeout, async (client) => (await run(client, statement(sql, params, opts))).rows);
     },
-    async transaction(fn) {
-      for (let attempt = 1; ; attempt++) {
-        const client = await pool.connect();
+    transaction: (fn) => transaction(pool, options.statementTimeout, fn),
+    // A pool of its own (its connections opened when used, closed when idle): the timeout is a setting of the connection.
+    maintenance: () =>
+      options.statementTimeout === options.maintenanceTimeout
+        ? db
+        : (maintenance ??= openPostgres(url, poolSize, { ...options, statementTimeout: options.maintenanceTimeout })),
+    async close() {
+      await maintenance?.close();
+      await pool.end();
+    },
+  };
+  return db;
+}
+
+/** Runs fn on a connection of the pool, given back after (closed if it failed). */
+async function withClient<T>(pool: pg.Pool, timeout: number, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (err) {
+    throw asServiceFault(err, timeout);
+  }
+  let broken: Error | undefined;
+  try {
+    requestSignal()?.throwIfAborted();
+    return await fn(client);
+  } catch (err) {
+    if (isConnectionFault(err)) broken = err as Error;
+    throw asServiceFault(err, timeout);
+  } finally {
+    // An abandoned request's connection is not reused: a cancel sent for it may still be on its way.
+    client.release(broken ?? (requestSignal()?.aborted ? new Error('request abandoned') : undefined));
+  }
+}
+
+async function transaction<T>(pool: pg.Pool, timeout: number, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await withClient(pool, timeout, async (client) => {
         try {
-          await client.query('BEGIN');
-          const tx: Queryable = { query: async (sql, params, options) => (await client.query(statement(sql, params, options))).rows };
+          await run(client, { text: 'BEGIN' });
+          const tx: Queryable = { query: async (sql, params, options) => (await run(client, statement(sql, params, options))).rows };
           const result = await fn(tx);
-          await client.query('COMMIT');
+          await run(client, { text: 'COMMIT' });
           return result;
         } catch (err) {
-          await client.query('ROLLBACK').catch(() => undefined);
-          const code = (err as { code?: string }).code;
-          if (code && RETRYABLE.has(code) && attempt < MAX_ATTEMPTS) {
-            await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
-            continue;
-          }
+          if (!isConnectionFault(err)) await client.query('ROLLBACK').catch(() => undefined);
           throw err;
-        } finally {
-          client.release();
         }
+      });
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code && RETRYABLE.has(code) && attempt < MAX_ATTEMPTS) {
+        await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+        continue;
       }
-    },
-    close: () => pool.end(),
+      throw err;
+    }
+  }
+}
+
+/** Runs one statement, cancelled on the server if the request it serves is abandoned meanwhile. */
+async function run(client: pg.PoolClient, config: pg.QueryConfig): Promise<pg.QueryResult> {
+  const signal = requestSignal();
+  signal?.throwIfAborted();
+  const pending = client.query(config);
+  if (!signal) return pending;
+  const cancel = () => cancelQuery(client);
+  signal.addEventListener('abort', cancel, { once: true });
+  try {
+    return await pending;
+  } finally {
+    signal.removeEventListener('abort', cancel);
+  }
+}
+
+/**
+ * Asks PostgreSQL to cancel what a connection runs: the protocol's CancelRequest, sent on a socket
+ * of its own with the backend's key (no login, no pool slot).
+ */
+function cancelQuery(client: pg.PoolClient): void {
+  const backend = client as unknown as { processID: number; secretKey: number; host: string; port: number };
+  const socket = new pg.Connection() as unknown as NodeJS.EventEmitter & {
+    cancel(processID: number, secretKey: number): void;
+    connect(port: number | string, host?: string): void;
   };
+  socket.on('error', () => undefined);
+  socket.on('connect', () => {
+    // PostgreSQL closes the socket once it has read the request.
+    socket.cancel(backend.processID, backend.secretKey);
+  });
+  if (backend.host.startsWith('/')) socket.connect(`${backend.host}/.s.PGSQL.${backend.port}`);
+  else socket.connect(backend.port, backend.host);
 }
 
 export async function openPglite(dataDir: string): Promise<Database> {
@@ -106,7 +200,8 @@ export async function openPglite(dataDir: string): Promise<Database> {
     parsers: { [INT8]: (v: string) => Number(v) },
   });
   // PGlite is one connection: every query and transaction is already serialised by the library.
-  return {
+  // It runs in this process, without statement timeouts or cancellation: the request limits bound it.
+  const database: Database = {
     kind: 'pglite',
     async query(sql, params) {
       return (await db.query(sql, params as unknown[])).rows as never[];
@@ -114,6 +209,8 @@ export async function openPglite(dataDir: string): Promise<Database> {
     transaction(fn) {
       return db.transaction((tx) => fn({ query: async (sql, params) => (await tx.query(sql, params as unknown[])).rows as never[] }));
     },
+    maintenance: () => database,
     close: () => db.close(),
   };
+  return database;
 }
