@@ -216,6 +216,15 @@ export function readCells(pair: Pair): Cell[] {
   if (pair.mixed) add('an Observation naming it beside a visible patient via _revinclude of the visible patient', get(`Patient?_id=${OWN}&_revinclude=Observation:subject&_revinclude=*`), { targeted: false });
   if (pair.mixed) add('an Observation naming it beside a visible patient via compartment search of the visible patient', get(`Patient/${OWN}/Observation?_id=${patient}-mixed&_total=accurate`));
 
+  // Broad searches: their counts hold only what they show.
+  const counted: Judge = (reply) => {
+    const shown = (reply.body?.entry ?? []).filter((e: any) => e.search?.mode === 'match').length;
+    const total = reply.body?.total;
+    return [...reveals(reply, v, ROLE.anne, false), ...(typeof total === 'number' && total !== shown ? [`total ${total} for ${shown} shown`] : [])];
+  };
+  add('its Observations via the total of a search by text', get(`Observation?code:text=poids&_total=accurate&_count=1000`), { judge: counted });
+  add('its data via the total of a system search', (env) => get(`?_type=Patient,Observation,Condition&_lastUpdated=ge${encodeURIComponent(env.since)}&_total=accurate&_count=1000`)(), { judge: counted });
+
   // The directory is open; what it did for the victim is not.
   add('the Observations its performer made, via _has on the directory', get(`Practitioner?_id=pr-claire-morvan&_has:Observation:performer:subject=Patient/${patient}&_total=accurate`));
   add('Provenance of others’ writes, via search by agent', () => ({ method: 'GET', path: `Provenance?agent=PractitionerRole/${ROLE[pair.writer as 'claire' | 'anne']}&_count=1000` }), { targeted: false });
