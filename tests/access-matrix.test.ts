@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APP, MSP, OWN, PAIRS, prepare, readCells, ROLE, runAll, SCOPE, writeCells, type Actor, type Cell, type Env, type Outcome } from './access-matrix.js';
+import { APP, MSP, OWN, PAIRS, PHARMACY_CLIENT, prepare, readCells, ROLE, runAll, SCOPE, writeCells, type Actor, type Cell, type Env, type Outcome } from './access-matrix.js';
 import { DATABASES, useServer } from './harness.js';
-import { APP_REDIRECT, operatorToken, OPERATOR, registerApp, userToken } from './smart.js';
+import { APP_REDIRECT, operatorToken, OPERATOR, postForm, registerApp, userToken } from './smart.js';
 
 /** One test per cell: the control first (the cell can fail), then nothing reached. */
 function cellTests(cells: Cell[], results: () => Map<string, Promise<Outcome>>): void {
@@ -21,7 +21,7 @@ describe.each(DATABASES)('the access matrix on %s', (kind) => {
     auth: true,
     seed: 'demo',
     ...OPERATOR,
-    accessRules: { recordHolders: [MSP], clientOrganizations: {}, breakGlassMinutes: 60 },
+    accessRules: { recordHolders: [MSP], clientOrganizations: { [PHARMACY_CLIENT.id]: PHARMACY_CLIENT.organization }, breakGlassMinutes: 60 },
   });
   let env: Env;
 
@@ -32,6 +32,8 @@ describe.each(DATABASES)('the access matrix on %s', (kind) => {
     const login = (username: string, role: string, patient?: string) =>
       userToken(origin, { clientId: APP, scope: patient ? 'launch/patient patient/*.cruds' : 'openid fhirUser user/*.cruds', username, password: password(username), role, patient });
     const tokens = { operator: await operatorToken(origin), anne: await login('anne', ROLE.anne), claire: await login('claire', ROLE.claire), lucie: await login('lucie', ROLE.lucie) } as Record<Actor, string>;
+    const pharmacy = await registerApp(origin, { client_id: PHARMACY_CLIENT.id, grant_types: ['client_credentials'], scope: 'system/*.cruds' });
+    tokens.pharmacySystem = (await postForm(`${origin}/auth/token`, { grant_type: 'client_credentials', client_id: PHARMACY_CLIENT.id, client_secret: pharmacy.client_secret })).body.access_token;
     const partial = { origin, base: t.server.base, tokens };
     const prepared = await prepare(partial);
     // The patient in context must be one of hers, so the token is taken once her patient exists.

@@ -35,12 +35,19 @@ export const REPRESENTATIVE = ['Observation', 'Condition', 'Encounter', 'CareTea
 /** Patients, each the target of one attack that would link the outsider to it: a success stays local. */
 export const LINK_VICTIMS = ['ct-absolute', 'ct-versioned', 'ct-conditional', 'ct-uuid', 'ct-conditional-update', 'co-absolute', 'co-versioned', 'co-conditional', 'co-uuid', 'role-created', 'role-moved', 'break-glass', 'launch'];
 
-export type Actor = 'operator' | 'anne' | 'annePatient' | 'claire' | 'lucie';
+export type Actor = 'operator' | 'anne' | 'annePatient' | 'claire' | 'lucie' | 'pharmacySystem';
+/** A backend client acting for the pharmacy: an outsider to the MSP's patients as a system client. */
+export const PHARMACY_CLIENT = { id: 'lgc-pharmacie', organization: 'pharmacie-place' };
 
 /** One outsider and the patient they must not reach; the insider is one who may (the control). */
 interface Pair {
   label: string;
   outsider: Actor;
+  /**
+   * How the trail names the outsider as an agent: their own requests that name no patient are
+   * theirs to see (a system client's, with its structure's roles).
+   */
+  agents: string[];
   insider: Actor;
   /** The victim's key: its patient is `victim-<key>`, its resources `victim-<key>-…`. */
   victim: string;
@@ -54,9 +61,13 @@ interface Pair {
   mixed: boolean;
 }
 export const PAIRS: Pair[] = [
-  { label: 'outsider', outsider: 'anne', insider: 'operator', victim: 'x', writer: 'claire', mixed: true },
-  { label: 'patient-confined token', outsider: 'annePatient', insider: 'anne', victim: 'o2', writer: 'anne', mixed: false },
+  { label: 'outsider', outsider: 'anne', agents: [`PractitionerRole/${ROLE.anne}`], insider: 'operator', victim: 'x', writer: 'claire', mixed: true },
+  { label: 'outsider system client', outsider: 'pharmacySystem', agents: [PHARMACY_CLIENT.id, `PractitionerRole/${ROLE.anne}`], insider: 'operator', victim: 'x', writer: 'claire', mixed: true },
+  { label: 'patient-confined token', outsider: 'annePatient', agents: [`PractitionerRole/${ROLE.anne}`], insider: 'anne', victim: 'o2', writer: 'anne', mixed: false },
 ];
+
+/** Each victim once, with what its (first) pair says of it. */
+const VICTIMS = [...new Map(PAIRS.map((p) => [p.victim, p])).values()];
 
 export interface Env {
   origin: string;
@@ -101,7 +112,7 @@ const send = (env: Env, who: Actor, r: Request) => call(r.method, r.path.startsW
  * own audit events that name no patient (a refused request is its caller's to see). `targeted`:
  * the request asked for the victim's data only, so any count is a finding too.
  */
-function reveals(reply: Reply, victim: string, outsiderRole: string, targeted: boolean): string[] {
+function reveals(reply: Reply, victim: string, outsiderAgents: string[], targeted: boolean): string[] {
   const token = patientId(victim);
   const found = new Set<string>();
   const visit = (r: any) => {
@@ -119,7 +130,7 @@ function reveals(reply: Reply, victim: string, outsiderRole: string, targeted: b
     }
     if (r.resourceType === 'AuditEvent') {
       const namesPatient = (r.entity ?? []).some((e: any) => e.role?.code === '1' && e.what?.reference === `Patient/${token}`);
-      const own = (r.agent ?? []).some((a: any) => a.who?.reference === `PractitionerRole/${outsiderRole}`);
+      const own = (r.agent ?? []).some((a: any) => outsiderAgents.includes(a.who?.reference) || outsiderAgents.includes(a.who?.identifier?.value));
       if (!namesPatient && own) return;
     }
     if (JSON.stringify(r).includes(token)) found.add(`${r.resourceType}/${r.id}${r.meta?.versionId ? ` version ${r.meta.versionId}` : ''}`);
@@ -134,7 +145,7 @@ const answered: Judge = (reply) => (reply.status < 300 ? [`answered ${reply.stat
 
 /** A read cell: the request as the outsider reveals nothing; as the insider, something. */
 function readCell(pair: Pair, what: string, request: (env: Env) => Request, opts: { targeted?: boolean; judge?: Judge; control?: boolean } = {}): Cell {
-  const judge: Judge = opts.judge ?? ((reply) => reveals(reply, pair.victim, ROLE.anne, opts.targeted ?? true));
+  const judge: Judge = opts.judge ?? ((reply) => reveals(reply, pair.victim, pair.agents, opts.targeted ?? true));
   return {
     name: `${pair.label} ${pair.outsider} reaches ${what} of patient ${patientId(pair.victim)}`,
     attempt: async (env) => judge(await send(env, pair.outsider, request(env)), env),
@@ -220,7 +231,7 @@ export function readCells(pair: Pair): Cell[] {
   const counted: Judge = (reply) => {
     const shown = (reply.body?.entry ?? []).filter((e: any) => e.search?.mode === 'match').length;
     const total = reply.body?.total;
-    return [...reveals(reply, v, ROLE.anne, false), ...(typeof total === 'number' && total !== shown ? [`total ${total} for ${shown} shown`] : [])];
+    return [...reveals(reply, v, pair.agents, false), ...(typeof total === 'number' && total !== shown ? [`total ${total} for ${shown} shown`] : [])];
   };
   add('its Observations via the total of a search by text', get(`Observation?code:text=poids&_total=accurate&_count=1000`), { judge: counted });
   add('its data via the total of a system search', (env) => get(`?_type=Patient,Observation,Condition&_lastUpdated=ge${encodeURIComponent(env.since)}&_total=accurate&_count=1000`)(), { judge: counted });
@@ -287,7 +298,7 @@ export async function prepare(env: Omit<Env, 'since' | 'auditEvent'>): Promise<P
     { resourceType: 'CareTeam', id: `team-${OWN}`, status: 'active', subject: { reference: `Patient/${OWN}` }, participant: [{ member: { reference: `PractitionerRole/${ROLE.anne}` } }] },
   ];
   for (const l of LINK_VICTIMS) first.push(...victimData(l, { member: ROLE.claire, holder: MSP }));
-  for (const pair of PAIRS) {
+  for (const pair of VICTIMS) {
     const v = pair.victim;
     const patient = patientId(v);
     first.push(...victimData(v, pair.victim === 'x' ? { member: ROLE.claire, holder: MSP } : { member: ROLE.anne }));
@@ -301,9 +312,9 @@ export async function prepare(env: Omit<Env, 'since' | 'auditEvent'>): Promise<P
   await ok('the victims', as('operator', { method: 'POST', path: '', body: batch('transaction', first.map(put)) }));
 
   // Named through the transaction's means, once the patients exist; then the versions.
-  const second = PAIRS.flatMap((pair) => {
+  const second = VICTIMS.flatMap((pair) => {
     const patient = patientId(pair.victim);
-    const uuid = `urn:uuid:6f1f0c52-0000-4000-8000-00000000000${PAIRS.indexOf(pair)}`;
+    const uuid = `urn:uuid:6f1f0c52-0000-4000-8000-00000000000${VICTIMS.indexOf(pair)}`;
     return [
       { method: 'POST', url: 'Patient', ifNoneExist: `identifier=${identifier(pair.victim)}`, fullUrl: uuid, resource: { resourceType: 'Patient' } },
       put(observation(`${patient}-uuid`, uuid)),
@@ -321,12 +332,12 @@ export async function prepare(env: Omit<Env, 'since' | 'auditEvent'>): Promise<P
     ];
   });
   await ok('the forms and versions', as('operator', { method: 'POST', path: '', body: batch('transaction', second) }));
-  for (const pair of PAIRS) {
+  for (const pair of VICTIMS) {
     const id = `${patientId(pair.victim)}-by-user`;
     await ok(`written by ${pair.writer}`, as(pair.writer, { method: 'PUT', path: `Observation/${id}`, body: observation(id, `Patient/${patientId(pair.victim)}`) }));
   }
   const auditEvent: Record<string, string> = {};
-  for (const pair of PAIRS) {
+  for (const pair of VICTIMS) {
     const found = await ok('an audit event', as('operator', { method: 'GET', path: `AuditEvent?patient=Patient/${patientId(pair.victim)}&_count=1` }));
     auditEvent[pair.victim] = found.body.entry[0].resource.id;
   }
