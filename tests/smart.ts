@@ -23,12 +23,12 @@ export async function operatorToken(origin: string, scope = 'system/*.cruds admi
 }
 
 /** A JSON call with a bearer token (an array PATCHed is a JSON Patch). */
-export async function call(method: string, url: string, token: string, body?: unknown) {
+export async function call(method: string, url: string, token: string, body?: unknown, headers: Record<string, string> = {}) {
   const contentType = method === 'PATCH' && Array.isArray(body) ? 'application/json-patch+json' : 'application/json';
   const res = await fetch(url, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': contentType } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': contentType } : {}), ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) as any };
@@ -169,6 +169,16 @@ export interface LoginOptions {
   redirectUri?: string;
   aud?: string;
   nonce?: string;
+}
+
+/** A user's access token: the authorization by password, then the code exchanged at the token endpoint. */
+export async function userToken(origin: string, o: LoginOptions): Promise<string> {
+  const { callback, verifier } = await authorizeByPassword(origin, o);
+  const code = callback.searchParams.get('code');
+  if (!code) throw new Error(`authorize ${o.username}: ${callback}`);
+  const res = await postForm(`${origin}/auth/token`, { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: o.redirectUri ?? APP_REDIRECT, client_id: o.clientId });
+  if (res.status !== 200) throw new Error(`token for ${o.username}: ${JSON.stringify(res.body)}`);
+  return res.body.access_token as string;
 }
 
 /** The whole authorization by password, as a user would click it; the app's callback URL at the end. */

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DATABASES, useServer } from '../../tests/harness.js';
-import { APP_REDIRECT, authorizeByPassword, call, operatorToken, OPERATOR, postForm, registerApp } from '../../tests/smart.js';
+import { APP_REDIRECT, authorizeByPassword, call, operatorToken, OPERATOR, postForm, registerApp, userToken } from '../../tests/smart.js';
 
 /**
  * The équipe-de-soins rules through real tokens: actors × interactions. The pôle: an MSP holding
@@ -86,9 +86,7 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
       scope: 'openid fhirUser user/*.cruds',
     });
     for (const actor of Object.keys(ACTORS) as (keyof typeof ACTORS)[]) {
-      const { callback, verifier } = await authorizeByPassword(origin(), { clientId: APP, scope: 'openid fhirUser user/*.cruds', username: actor, password: PASSWORD, role: `role-${actor}` });
-      const res = await postForm(`${origin()}/auth/token`, { grant_type: 'authorization_code', code: callback.searchParams.get('code') as string, code_verifier: verifier, redirect_uri: APP_REDIRECT, client_id: APP });
-      tokens[actor] = res.body.access_token;
+      tokens[actor] = await userToken(origin(), { clientId: APP, scope: 'openid fhirUser user/*.cruds', username: actor, password: PASSWORD, role: `role-${actor}` });
     }
     await registerApp(origin(), { client_id: SYSTEM.id, grant_types: ['client_credentials'], scope: 'system/*.cruds' }).then(async (c) => {
       const res = await postForm(`${origin()}/auth/token`, { grant_type: 'client_credentials', client_id: SYSTEM.id, client_secret: c.client_secret });

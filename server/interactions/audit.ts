@@ -173,7 +173,8 @@ async function tracedRun(
     return res;
   } catch (err) {
     const r = record(undefined, err);
-    audit.queue(await underGlass(ctx.db, r).catch(() => r));
+    // Within a transaction, in it: PGlite's one connection is the transaction's until it ends.
+    audit.queue(await underGlass(ctx.tx ?? ctx.db, r).catch(() => r));
     throw err;
   }
 }
