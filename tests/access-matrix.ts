@@ -214,9 +214,18 @@ export function readCells(pair: Pair): Cell[] {
     add(`Observation naming it ${form} via compartment search`, get(`Patient/${patient}/Observation?_id=${id}&_total=accurate`));
   }
 
+  // Lists whose counts must hold only what they show (a history's entries are all shown, a search's matches).
+  const counted: Judge = (reply) => {
+    const entries: any[] = reply.body?.entry ?? [];
+    const shown = reply.body?.type === 'history' ? entries.length : entries.filter((e) => e.search?.mode === 'match').length;
+    const total = reply.body?.total;
+    return [...reveals(reply, v, pair.agents, false), ...(typeof total === 'number' && total !== shown ? [`total ${total} for ${shown} shown`] : [])];
+  };
+
   // Versions: one moved from the victim to the outsider's patient, one deleted.
   add('Observation via vread of its version before it moved to a patient the outsider sees', get(`Observation/moved-from-${v}/_history/1`));
-  add('Observation via instance history of one moved to a patient the outsider sees', get(`Observation/moved-from-${v}/_history`));
+  // Its new version is the outsider's: shown and counted alone.
+  add('Observation via instance history of one moved to a patient the outsider sees', get(`Observation/moved-from-${v}/_history`), { judge: counted });
   add('Observation via type history of one moved to a patient the outsider sees', (env) => get(`Observation/_history?_since=${encodeURIComponent(env.since)}&_count=1000`)(), { targeted: false });
   add('a deleted Observation via instance history', get(`Observation/${patient}-deleted/_history`));
   add('a deleted Observation via vread', get(`Observation/${patient}-deleted/_history/1`));
@@ -228,11 +237,6 @@ export function readCells(pair: Pair): Cell[] {
   if (pair.mixed) add('an Observation naming it beside a visible patient via compartment search of the visible patient', get(`Patient/${OWN}/Observation?_id=${patient}-mixed&_total=accurate`));
 
   // Broad searches: their counts hold only what they show.
-  const counted: Judge = (reply) => {
-    const shown = (reply.body?.entry ?? []).filter((e: any) => e.search?.mode === 'match').length;
-    const total = reply.body?.total;
-    return [...reveals(reply, v, pair.agents, false), ...(typeof total === 'number' && total !== shown ? [`total ${total} for ${shown} shown`] : [])];
-  };
   add('its Observations via the total of a search by text', get(`Observation?code:text=poids&_total=accurate&_count=1000`), { judge: counted });
   add('its data via the total of a system search', (env) => get(`?_type=Patient,Observation,Condition&_lastUpdated=ge${encodeURIComponent(env.since)}&_total=accurate&_count=1000`)(), { judge: counted });
 
