@@ -81,7 +81,7 @@ export function createApp({ config, db, logger, auth, audit }: AppDeps): express
     app.use('/fhir', (req, res, next) => (req.path === '/metadata' && req.method === 'GET' ? next() : requireToken(auth.tokens)(req, res, next)));
   }
   app.use('/app', coordinationAppRouter());
-  const fhir = { db, baseUrl: `${config.baseUrl}/fhir`, authEnabled: !!auth, rules: accessRulesOf(config), testIdentities: config.testIdentities, audit };
+  const fhir = { db, baseUrl: `${config.baseUrl}/fhir`, authEnabled: !!auth, rules: accessRulesOf(config), testIdentities: config.testIdentities, maxJsonDepth: config.maxJsonDepth, audit };
   app.use('/fhir', fhirRouter(fhir, config.maxBodySize));
   app.use((req) => {
     throw fail(404, 'not-found', `Nothing at ${req.path}`);

@@ -17,7 +17,7 @@ function decodeSegment(segment: string): string {
 }
 
 /** Turns an HTTP request under /fhir into a FhirRequest. */
-function toFhirRequest(req: Request, query: URLSearchParams): FhirRequest {
+function toFhirRequest(req: Request, query: URLSearchParams, maxJsonDepth: number | undefined): FhirRequest {
   const path = req.path
     .split('/')
     .filter((s) => s !== '')
@@ -35,7 +35,7 @@ function toFhirRequest(req: Request, query: URLSearchParams): FhirRequest {
     ifNoneExist: header('if-none-exist'),
     prefer: parsePrefer(header('prefer')),
     contentType,
-    body: hasBody ? parseBody(contentType, req.body as Buffer) : undefined,
+    body: hasBody ? parseBody(contentType, req.body as Buffer, maxJsonDepth) : undefined,
   };
 }
 
@@ -50,7 +50,7 @@ export function fhirRouter(ctx: Omit<Context, 'log' | 'access'>, maxBodySize: st
       res.status(405).end();
       return;
     }
-    const fhirReq = toFhirRequest(req, query);
+    const fhirReq = toFhirRequest(req, query, ctx.maxJsonDepth);
     const fhirRes = applyPrefer(fhirReq, await dispatch({ ...ctx, log: req.log, access: res.locals.access, address: req.ip }, fhirReq));
     sendFhir(res, fhirRes, { contentType, pretty: query.get('_pretty') === 'true', head: req.method === 'HEAD' });
   });

@@ -25,6 +25,8 @@ export interface Context {
   audit?: AuditSink;
   /** Whether INS on the test and demo OIDs are accepted (a test or demo configuration). */
   testIdentities?: boolean;
+  /** How deep the JSON of a body may nest (MAX_JSON_DEPTH; absent: its default), a JSON Patch in a Bundle's Binary included. */
+  maxJsonDepth?: number;
 }
 
 /** Takes the records of accesses that wrote nothing, to store them soon after (see interactions/audit.ts). */
