@@ -166,6 +166,19 @@ export interface LoginOptions {
   nonce?: string;
 }
 
+/**
+ * A user's access token by the whole authorization code flow, for a public app registered here
+ * (`user/*.cruds`), acting in `role`.
+ */
+export async function userToken(origin: string, login: { username: string; password: string }, role: string, clientId = 'test-user-app'): Promise<string> {
+  const scope = 'openid fhirUser user/*.cruds';
+  await registerApp(origin, { client_id: clientId, token_endpoint_auth_method: 'none', redirect_uris: [APP_REDIRECT], grant_types: ['authorization_code'], scope });
+  const { callback, verifier } = await authorizeByPassword(origin, { clientId, scope, username: login.username, password: login.password, role });
+  const res = await postForm(`${origin}/auth/token`, { grant_type: 'authorization_code', code: callback.searchParams.get('code') as string, code_verifier: verifier, redirect_uri: APP_REDIRECT, client_id: clientId });
+  if (res.status !== 200) throw new Error(`user token: ${JSON.stringify(res.body)}`);
+  return res.body.access_token as string;
+}
+
 /** The whole authorization by password, as a user would click it; the app's callback URL at the end. */
 export async function authorizeByPassword(origin: string, o: LoginOptions): Promise<{ callback: URL; verifier: string; state: string }> {
   const { verifier, challenge } = pkce();

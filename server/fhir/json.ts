@@ -1,6 +1,6 @@
 import { fail } from './outcome.js';
 
-/** MAX_JSON_DEPTH's default: the R4 examples nest at most 14 deep, a Questionnaire's items 2 more a level. */
+/** MAX_JSON_DEPTH's default: the R4 examples nest at most 22 deep, a Questionnaire's items 2 more a level. */
 export const DEFAULT_MAX_JSON_DEPTH = 100;
 
 /** Keys that name an object's prototype machinery: never data, refused wherever they appear. */

@@ -1,5 +1,5 @@
 import express, { type Request, type Response } from 'express';
-import { badRequest } from '../fhir/outcome.js';
+import { badRequest, fail } from '../fhir/outcome.js';
 import type { Context, FhirRequest } from '../interactions/context.js';
 import { applyPrefer, parsePrefer } from '../interactions/prefer.js';
 import { dispatch } from '../interactions/router.js';
@@ -46,10 +46,7 @@ export function fhirRouter(ctx: Omit<Context, 'log' | 'access'>, maxBodySize: st
   router.use(async (req: Request, res: Response) => {
     const query = new URLSearchParams(req.originalUrl.split('?')[1] ?? '');
     const contentType = negotiate(query.get('_format'), req.get('accept'));
-    if (!METHODS.has(req.method)) {
-      res.status(405).end();
-      return;
-    }
+    if (!METHODS.has(req.method)) throw fail(405, 'not-supported', `${req.method} is not an HTTP method of FHIR`);
     const fhirReq = toFhirRequest(req, query, ctx.maxJsonDepth);
     const fhirRes = applyPrefer(fhirReq, await dispatch({ ...ctx, log: req.log, access: res.locals.access, address: req.ip }, fhirReq));
     sendFhir(res, fhirRes, { contentType, pretty: query.get('_pretty') === 'true', head: req.method === 'HEAD' });

@@ -140,7 +140,8 @@ class StructureWalk {
 
   private value(value: unknown, type: string, path: string): void {
     if (value === null) return this.report(path, 'null is no value: leave the element out (null only holds a place in a primitive array beside its extensions)');
-    if (type === 'Resource') return this.resource(value, path);
+    // `Resource`, or a resource type itself (Bundle.entry.response.outcome is an OperationOutcome).
+    if (type === 'Resource' || isResourceType(type)) return this.resource(value, path);
     if (!isPrimitive(type)) {
       if (!isObject(value)) return this.report(path, `A value of type ${type} is a JSON object, not ${describe(value)}`);
       return this.object(value, type, path, false);
