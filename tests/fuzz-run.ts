@@ -35,7 +35,7 @@ const NOT_SENT = 'not sent';
 /**
  * Sends `count` requests of the fuzzer to the FHIR base, `concurrency` at a time, with the bearer
  * token if given (a few sent without it, or with a damaged one), and checks each response: no
- * 5xx, and a JSON resource (an OperationOutcome for errors) whenever there is a body.
+ * 5xx, a JSON resource as the body of a success that has one, an OperationOutcome for an error.
  */
 export async function runFuzz(base: string, fuzzer: Fuzzer, count: number, opts: { token?: string; concurrency?: number } = {}): Promise<FuzzReport> {
   const started = performance.now();
@@ -75,6 +75,8 @@ async function send(base: string, request: FuzzRequest): Promise<{ status: numbe
   const text = await res.text();
   if (res.status >= 500) return { status: res.status, fault: text.slice(0, 500) || '(no body)' };
   if (request.method === 'HEAD' || res.status === 204 || res.status === 304) return { status: res.status };
+  // A success may have no body (Prefer: return=minimal); an error always has its OperationOutcome.
+  if (!text && res.status < 400) return { status: res.status };
   const type = res.headers.get('content-type') ?? '';
   if (!/^application\/(fhir\+)?json/.test(type)) return { status: res.status, fault: `Content-Type ${type}: ${text.slice(0, 200)}` };
   try {

@@ -48,7 +48,7 @@ export const BODY_TYPES = {
 
 /**
  * Parses a request body by its Content-Type; 415 for a type we cannot read, 400 for bad JSON,
- * JSON nested deeper than `maxJsonDepth`, or (FHIR JSON) anything but a resource in R4's JSON
+ * JSON nested deeper than `maxJsonDepth`, or a JSON object that is not a resource in R4's JSON
  * structure: no interaction walks a body before it passes.
  */
 export function parseBody(contentType: string | undefined, body: Buffer, maxJsonDepth?: number): unknown {
@@ -62,6 +62,8 @@ export function parseBody(contentType: string | undefined, body: Buffer, maxJson
     );
   }
   const value = parseJson(body.toString('utf8'), maxJsonDepth);
-  if (contentType !== BODY_TYPES.jsonPatch) checkStructure(value);
+  // An object is a resource: checked here once for every interaction. Any other JSON value (a JSON
+  // Patch, a misdirected array) is for the interaction to refuse or take.
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) checkStructure(value);
   return value;
 }

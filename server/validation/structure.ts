@@ -75,7 +75,7 @@ class StructureWalk {
   readonly issues: OperationOutcomeIssue[] = [];
 
   private report(path: string, diagnostics: string): void {
-    if (this.issues.length < MAX_ISSUES) this.issues.push({ severity: 'error', code: 'structure', diagnostics, expression: [path] });
+    if (this.issues.length < MAX_ISSUES) this.issues.push({ severity: 'error', code: 'structure', diagnostics: `${path}: ${diagnostics}`, expression: [path] });
   }
 
   private get full(): boolean {
