@@ -95,6 +95,19 @@ describe.each(DATABASES)('the structure of FHIR JSON bodies on %s', (kind) => {
     expect(notResource.status).toBe(400);
   });
 
+  it('refuses a NUL (%00) in a query, a form, If-None-Exist or a conditional reference with a 400 (PostgreSQL text cannot hold one)', async () => {
+    for (const path of ['Patient?name=a%00b', 'Patient?identifier=%00|x', 'ValueSet/$expand?url=a%00', 'CodeSystem/$lookup?system=a%00&code=x']) {
+      const res = await t.api.get(path);
+      expect(res.status, path).toBe(400);
+      expect(res.body.resourceType).toBe('OperationOutcome');
+    }
+    expect((await post('Patient/_search', 'name=a%00', 'application/x-www-form-urlencoded')).status).toBe(400);
+    expect((await t.api.call('POST', 'Patient', { resourceType: 'Patient' }, { 'if-none-exist': 'name=%00' })).status).toBe(400);
+    const reference = { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient?name=a%00' } };
+    const bundle = await t.api.post('', { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: reference, request: { method: 'POST', url: 'Observation' } }] });
+    expect(bundle.status).toBe(400);
+  });
+
   it('refuses a PATCH whose result breaks the structure with a 422, and leaves the resource as it was', async () => {
     await t.api.put('Patient/patched', { resourceType: 'Patient', id: 'patched', name: [{ family: 'Durand' }] });
     for (const op of [

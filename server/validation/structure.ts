@@ -34,7 +34,7 @@ function isPrimitive(type: string): boolean {
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** A JSON property of a type: its element, and the type its value has (for a choice, the one its name gives: `valueQuantity`). */
+/** A JSON property of a type: whether it repeats, and the type of its value (for a choice, the one its name gives: `valueQuantity`). */
 interface Property {
   repeats: boolean;
   type: string;
