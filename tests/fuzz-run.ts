@@ -35,7 +35,8 @@ const NOT_SENT = 'not sent';
 /**
  * Sends `count` requests of the fuzzer to the FHIR base, `concurrency` at a time, with the bearer
  * token if given (a few sent without it, or with a damaged one), and checks each response: no
- * 5xx, a JSON resource as the body of a success that has one, an OperationOutcome for an error.
+ * 5xx (in a batch's entries neither), a JSON resource as the body of a success that has one, an
+ * OperationOutcome for an error.
  */
 export async function runFuzz(base: string, fuzzer: Fuzzer, count: number, opts: { token?: string; concurrency?: number } = {}): Promise<FuzzReport> {
   const started = performance.now();
@@ -80,8 +81,11 @@ async function send(base: string, request: FuzzRequest): Promise<{ status: numbe
   const type = res.headers.get('content-type') ?? '';
   if (!/^application\/(fhir\+)?json/.test(type)) return { status: res.status, fault: `Content-Type ${type}: ${text.slice(0, 200)}` };
   try {
-    const body = JSON.parse(text) as { resourceType?: unknown };
+    const body = JSON.parse(text) as { resourceType?: unknown; type?: unknown; entry?: { response?: { status?: string } }[] };
     if (typeof body.resourceType !== 'string') return { status: res.status, fault: `not a resource: ${text.slice(0, 200)}` };
+    // A batch answers 200 whatever its entries met: each entry's own status counts too.
+    const failed = body.type === 'batch-response' ? body.entry?.find((e) => e.response?.status?.startsWith('5')) : undefined;
+    if (failed) return { status: res.status, fault: `a batch entry failed: ${JSON.stringify(failed).slice(0, 300)}` };
     if (res.status >= 400 && body.resourceType !== 'OperationOutcome') return { status: res.status, fault: `an error without OperationOutcome: ${text.slice(0, 200)}` };
   } catch {
     return { status: res.status, fault: `not JSON: ${text.slice(0, 200)}` };
