@@ -73,7 +73,7 @@ export function addPackageCommands(program: Command): void {
  */
 function readResource(file: string): { resource?: Resource; issues: OperationOutcomeIssue[] } {
   try {
-    const resource = parseJson(readFileSync(file, 'utf8'), loadConfig().maxJsonDepth) as Resource;
+    const resource = parseJson(readFileSync(file, 'utf8'), loadConfig().maxJsonDepth, 'The file') as Resource;
     const issues = structureIssues(resource);
     return issues.length ? { issues } : { resource, issues };
   } catch (err) {

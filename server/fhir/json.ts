@@ -10,16 +10,17 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
  * Parses untrusted JSON, bounded: at most `maxDepth` nested arrays and objects (V8 parses any
  * depth, but every recursive walk after it - validation, JSON.stringify - would overflow the call
  * stack), and no `__proto__`, `constructor` or `prototype` key, which JSON.parse keeps as own
- * properties for a later assignment or merge to turn into a prototype change. Throws a 400.
+ * properties for a later assignment or merge to turn into a prototype change. Throws a 400
+ * whose diagnostics start with `what`.
  */
-export function parseJson(text: string, maxDepth = DEFAULT_MAX_JSON_DEPTH): unknown {
+export function parseJson(text: string, maxDepth = DEFAULT_MAX_JSON_DEPTH, what = 'The body'): unknown {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw fail(400, 'structure', `The body is not valid JSON: ${(err as Error).message}`);
+    throw fail(400, 'structure', `${what} is not valid JSON: ${(err as Error).message}`);
   }
-  checkBounds(value, maxDepth);
+  checkBounds(value, maxDepth, what);
   return value;
 }
 
@@ -32,13 +33,13 @@ interface Pending {
 }
 
 /** Walks the parsed value with a stack of its own (no recursion: the value may be deeper than the call stack). */
-function checkBounds(root: unknown, maxDepth: number): void {
+function checkBounds(root: unknown, maxDepth: number, what: string): void {
   if (root === null || typeof root !== 'object') return;
   const stack: Pending[] = [{ value: root, depth: 1 }];
   while (stack.length) {
     const node = stack.pop() as Pending;
     if (node.depth > maxDepth) {
-      throw fail(400, 'structure', `The body nests arrays and objects more than ${maxDepth} deep (MAX_JSON_DEPTH)`, [pathOf(node)]);
+      throw fail(400, 'structure', `${what} nests arrays and objects more than ${maxDepth} deep (MAX_JSON_DEPTH)`, [pathOf(node)]);
     }
     if (Array.isArray(node.value)) {
       node.value.forEach((item, key) => {
@@ -47,7 +48,7 @@ function checkBounds(root: unknown, maxDepth: number): void {
       continue;
     }
     for (const key of Object.keys(node.value)) {
-      if (FORBIDDEN_KEYS.has(key)) throw fail(400, 'structure', `The body has a property named ${key}, which no FHIR element is`, [pathOf({ value: {}, depth: node.depth + 1, parent: node, key })]);
+      if (FORBIDDEN_KEYS.has(key)) throw fail(400, 'structure', `${what} has a property named ${key}, which no FHIR element is`, [pathOf({ value: {}, depth: node.depth + 1, parent: node, key })]);
       const item = (node.value as Record<string, unknown>)[key];
       if (item !== null && typeof item === 'object') stack.push({ value: item, depth: node.depth + 1, parent: node, key });
     }

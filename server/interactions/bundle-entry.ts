@@ -75,7 +75,7 @@ function patchBody(resource: Resource | undefined, maxJsonDepth: number | undefi
   if (binary?.resourceType !== 'Binary' || !PATCH_FORMATS.includes(binary.contentType as string)) {
     return { contentType: resource ? 'application/fhir+json' : undefined, body: resource };
   }
-  return { contentType: binary.contentType, body: parseJson(Buffer.from(binary.data ?? '', 'base64').toString('utf8'), maxJsonDepth) };
+  return { contentType: binary.contentType, body: parseJson(Buffer.from(binary.data ?? '', 'base64').toString('utf8'), maxJsonDepth, 'The Binary of a PATCH entry') };
 }
 
 /** The response entry of a processed request: status line, location, etag, lastModified, body as Prefer asks. */
