@@ -7,6 +7,7 @@
  *   npm run bench:fuzz -- --requests 20000 [--seed N] [--postgres] (PostgreSQL: TEST_DATABASE_URL)
  */
 import { Command } from 'commander';
+import pg from 'pg';
 import { loadConfig } from '../server/config.js';
 import { createLogger } from '../server/logger.js';
 import { startServer } from '../server/main.js';
@@ -60,8 +61,18 @@ async function fuzz(auth: boolean, opts: Options): Promise<FuzzReport & { ready:
   }
 }
 
+async function serverVersion(url: string): Promise<string> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<{ server_version: string }>('SHOW server_version')).rows[0].server_version;
+  } finally {
+    await client.end();
+  }
+}
+
 async function main(opts: Options): Promise<void> {
-  console.log(machineLine(describeMachine(opts.postgres ? 'see TEST_DATABASE_URL' : 'none (PGlite)')));
+  console.log(machineLine(describeMachine(opts.postgres ? await serverVersion(process.env.TEST_DATABASE_URL as string) : 'none (PGlite)')));
   let faults = 0;
   for (const auth of [true, false]) {
     const report = await fuzz(auth, opts);
