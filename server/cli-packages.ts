@@ -8,11 +8,13 @@ import { readPackage } from './packages/files.js';
 import { installPackage } from './packages/install.js';
 import { packageSources } from './packages/settings.js';
 import { migrate } from './store/migrate.js';
+import { parseJson } from './fhir/json.js';
 import { FhirError } from './fhir/outcome.js';
 import { Registry } from './validation/canonicals.js';
 import { checkProfiles } from './validation/conformance.js';
 import { OPEN_POLICY, readPolicy } from './validation/policy.js';
 import { enforcementFile, PROFILES_DIR } from './packages/settings.js';
+import { structureIssues } from './validation/structure.js';
 import { validateBase } from './validation/validate.js';
 
 /** `maillage load-package` and `maillage validate`. */
@@ -48,10 +50,9 @@ export function addPackageCommands(program: Command): void {
         pkg.resources.forEach((r) => registry.hold(`${r.resourceType}/${pkg.manifest.name}/${r.id}`, '1', r));
       }
       const policy = opts.profile ? OPEN_POLICY : readPolicy(enforcementFile());
-      const resource = JSON.parse(readFileSync(file, 'utf8')) as Resource;
-      const entries = resource.resourceType === 'Bundle' ? (resource.entry ?? []).flatMap((e) => (e.resource ? [e.resource] : [])) : [];
-      const issues: OperationOutcomeIssue[] = [];
-      for (const [i, r] of [resource, ...entries].entries()) {
+      const { resource, issues } = readResource(file);
+      const entries = resource?.resourceType === 'Bundle' ? (resource.entry ?? []).flatMap((e) => (e.resource ? [e.resource] : [])) : [];
+      for (const [i, r] of (resource ? [resource, ...entries] : []).entries()) {
         const at = (issue: OperationOutcomeIssue) => (i === 0 ? issue : { ...issue, expression: issue.expression?.map((e) => `Bundle.entry[${i - 1}].resource.${e}`) });
         try {
           issues.push(...validateBase(r).map(at));
@@ -64,4 +65,19 @@ export function addPackageCommands(program: Command): void {
       console.log(JSON.stringify({ resourceType: 'OperationOutcome', issue: issues.length ? issues : [{ severity: 'information', code: 'informational', details: { text: 'No issue found' } }] }, null, 2));
       if (issues.some((x) => x.severity === 'error' || x.severity === 'fatal')) process.exitCode = 1;
     });
+}
+
+/**
+ * The resource of a file, parsed as a request body is (bounded, in R4's JSON structure), or the
+ * faults that keep it from being validated further.
+ */
+function readResource(file: string): { resource?: Resource; issues: OperationOutcomeIssue[] } {
+  try {
+    const resource = parseJson(readFileSync(file, 'utf8'), loadConfig().maxJsonDepth, 'The file') as Resource;
+    const issues = structureIssues(resource);
+    return issues.length ? { issues } : { resource, issues };
+  } catch (err) {
+    if (!(err instanceof FhirError)) throw err;
+    return { issues: err.outcome.issue ?? [] };
+  }
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { AccessRules } from './auth/principal.js';
+import { DEFAULT_MAX_JSON_DEPTH } from './fhir/json.js';
 import { DEFAULT_LIMITS, LIMIT_SETTINGS, type RequestLimits } from './limits.js';
 
 /** Settings from the environment, with the defaults of DESIGN.md. Read once at start. */
@@ -37,6 +38,8 @@ export interface Config {
   oidc?: OidcProviderConfig;
   logLevel: string;
   maxBodySize: string;
+  /** How deep a JSON body may nest arrays and objects. */
+  maxJsonDepth: number;
   /** The équipe-de-soins rules' configuration: record holders, system clients' organisations, break-glass duration. */
   accessRules: AccessRules;
   /** The organisation the bootstrap client acts for: `*` (the default), the whole pôle, as the operator's backend. */
@@ -156,6 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     oidc: oidcConfig(env),
     logLevel: env.LOG_LEVEL ?? 'info',
     maxBodySize: env.MAX_BODY_SIZE ?? '64mb',
+    maxJsonDepth: Number(env.MAX_JSON_DEPTH ?? DEFAULT_MAX_JSON_DEPTH),
     accessRules: accessRules(env, demo),
     bootstrapClientOrganization: env.BOOTSTRAP_CLIENT_ORGANIZATION || '*',
     testIdentities: env.INS_TEST_IDENTITIES ? env.INS_TEST_IDENTITIES === 'on' : demo,

@@ -9,6 +9,7 @@ import { resetDemoUsers, type DemoCredential } from '../seed/demo/users.js';
 import { UserService } from './auth/users.js';
 import type { Config } from './config.js';
 import { createApp } from './http/app.js';
+import { clientErrorHandler } from './http/errors.js';
 import { AuditLog } from './interactions/audit.js';
 import { createLogger } from './logger.js';
 import { setRequestLimits } from './limits.js';
@@ -84,6 +85,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
   });
   // Longer than the idle timeout of the usual load balancers (60 s), so that the server never closes
   // a kept-alive connection just as a client or proxy sends a request on it.
+  server.on('clientError', clientErrorHandler);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   const { port } = server.address() as AddressInfo;

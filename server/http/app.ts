@@ -85,7 +85,8 @@ export function createApp({ config, db, logger, auth, audit }: AppDeps): express
     // The CapabilityStatement stays public, as SMART asks; everything else under /fhir needs a token.
     app.use('/fhir', (req, res, next) => (req.path === '/metadata' && req.method === 'GET' ? next() : requireToken(auth.tokens)(req, res, next)));
   }
-  const fhir = { db, baseUrl: `${config.baseUrl}/fhir`, authEnabled: !!auth, rules: accessRulesOf(config), testIdentities: config.testIdentities, audit };
+  app.use('/app', coordinationAppRouter());
+  const fhir = { db, baseUrl: `${config.baseUrl}/fhir`, authEnabled: !!auth, rules: accessRulesOf(config), testIdentities: config.testIdentities, maxJsonDepth: config.maxJsonDepth, audit };
   app.use('/fhir', fhirRouter(fhir, config.maxBodySize));
   app.use((req) => {
     throw fail(404, 'not-found', `Nothing at ${req.path}`);

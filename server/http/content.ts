@@ -1,4 +1,6 @@
+import { parseJson } from '../fhir/json.js';
 import { fail } from '../fhir/outcome.js';
+import { checkStructure } from '../validation/structure.js';
 
 export const FHIR_JSON = 'application/fhir+json';
 const JSON_TYPES = new Set([FHIR_JSON, 'application/json', 'application/json+fhir', 'text/json']);
@@ -44,8 +46,12 @@ export const BODY_TYPES = {
   package: new Set(['application/gzip', 'application/x-gzip', 'application/octet-stream']),
 };
 
-/** Parses a request body by its Content-Type; 415 for a type we cannot read, 400 for bad JSON. */
-export function parseBody(contentType: string | undefined, body: Buffer): unknown {
+/**
+ * Parses a request body by its Content-Type; 415 for a type we cannot read, 400 for bad JSON,
+ * JSON nested deeper than `maxJsonDepth`, or a JSON object that is not a resource in R4's JSON
+ * structure: no interaction walks a body before it passes.
+ */
+export function parseBody(contentType: string | undefined, body: Buffer, maxJsonDepth?: number): unknown {
   if (contentType === BODY_TYPES.form) return body.toString('utf8');
   if (contentType && BODY_TYPES.package.has(contentType)) return body;
   if (!contentType || (!BODY_TYPES.resource.has(contentType) && contentType !== BODY_TYPES.jsonPatch)) {
@@ -55,9 +61,9 @@ export function parseBody(contentType: string | undefined, body: Buffer): unknow
       `Content-Type ${contentType ?? '(none)'} cannot be read: send application/fhir+json${contentType ? '' : ' (curl: -H "Content-Type: application/fhir+json")'}`,
     );
   }
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch (err) {
-    throw fail(400, 'structure', `The body is not valid JSON: ${(err as Error).message}`);
-  }
+  const value = parseJson(body.toString('utf8'), maxJsonDepth);
+  // An object is a resource: checked here once for every interaction. Any other JSON value (a JSON
+  // Patch, a misdirected array) is for the interaction to refuse or take.
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) checkStructure(value);
+  return value;
 }

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { ErrorRequestHandler, Response } from 'express';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import { FhirError, outcome } from '../fhir/outcome.js';
@@ -41,3 +42,19 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   req.log.error({ err }, 'unexpected error');
   sendOutcome(res, 500, outcome('fatal', 'exception', `Internal error (request ${String(req.id)})`));
 };
+
+/**
+ * What Node's HTTP parser refuses before express sees it (an unknown method, a malformed request
+ * line or header, headers too large): an OperationOutcome too, where Node would send a bare 400.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason] = err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
+  const body = JSON.stringify(outcome('error', 'structure', `The request is not well-formed HTTP (${err.code ?? 'parse error'})`));
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/fhir+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}

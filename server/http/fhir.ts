@@ -1,5 +1,5 @@
 import express, { type Request, type Response } from 'express';
-import { badRequest } from '../fhir/outcome.js';
+import { badRequest, fail } from '../fhir/outcome.js';
 import type { Context, FhirRequest } from '../interactions/context.js';
 import { applyPrefer, parsePrefer } from '../interactions/prefer.js';
 import { dispatch } from '../interactions/router.js';
@@ -18,7 +18,7 @@ function decodeSegment(segment: string): string {
 }
 
 /** Turns an HTTP request under /fhir into a FhirRequest. */
-function toFhirRequest(req: Request, query: URLSearchParams): FhirRequest {
+function toFhirRequest(req: Request, query: URLSearchParams, maxJsonDepth: number | undefined): FhirRequest {
   const path = req.path
     .split('/')
     .filter((s) => s !== '')
@@ -36,7 +36,7 @@ function toFhirRequest(req: Request, query: URLSearchParams): FhirRequest {
     ifNoneExist: header('if-none-exist'),
     prefer: parsePrefer(header('prefer')),
     contentType,
-    body: hasBody ? parseBody(contentType, req.body as Buffer) : undefined,
+    body: hasBody ? parseBody(contentType, req.body as Buffer, maxJsonDepth) : undefined,
   };
 }
 
@@ -47,11 +47,8 @@ export function fhirRouter(ctx: Omit<Context, 'log' | 'access'>, maxBodySize: st
   router.use(async (req: Request, res: Response) => {
     const query = new URLSearchParams(req.originalUrl.split('?')[1] ?? '');
     const contentType = negotiate(query.get('_format'), req.get('accept'));
-    if (!METHODS.has(req.method)) {
-      res.status(405).end();
-      return;
-    }
-    const fhirReq = toFhirRequest(req, query);
+    if (!METHODS.has(req.method)) throw fail(405, 'not-supported', `${req.method} is not an HTTP method of FHIR`);
+    const fhirReq = toFhirRequest(req, query, ctx.maxJsonDepth);
     // A client gone before its answer: the statements run for it are cancelled on the database.
     const abandoned = new AbortController();
     res.on('close', () => {

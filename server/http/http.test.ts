@@ -60,6 +60,8 @@ describe('HTTP layer', () => {
       ['Patient/1/_history/1', { method: 'DELETE' }, 405],
       ['Patient/%E0%A4%A', {}, 400],
       ['Patient?_count=abc', {}, 400],
+      ['Patient', { method: 'PROPFIND' }, 405],
+      ['Patient', { method: 'FOO' }, 400], // refused by Node's HTTP parser
     ];
     for (const [path, init, status] of cases) {
       const res = await fetch(url(path), init);

@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Binary, BundleEntry, BundleEntryResponse, OperationOutcome, Resource } from '@medplum/fhirtypes';
+import { parseJson } from '../fhir/json.js';
 import { badRequest, FhirError } from '../fhir/outcome.js';
 import { bodyOf, type Context, type FhirRequest, type FhirResponse, type Prefer } from './context.js';
 import { applyPrefer } from './prefer.js';
@@ -55,7 +56,7 @@ export function entryRequest(ctx: Context, entry: BundleEntry, prefer: Prefer): 
     fhirRequest.contentType = 'application/fhir+json';
     fhirRequest.body = entry.resource;
   } else if (method === 'PATCH') {
-    Object.assign(fhirRequest, patchBody(entry.resource));
+    Object.assign(fhirRequest, patchBody(entry.resource, ctx.maxJsonDepth));
   }
   return fhirRequest;
 }
@@ -69,16 +70,12 @@ function splitUrl(url: string, baseUrl: string): [string, string] {
 }
 
 /** In a Bundle a JSON Patch travels as a Binary (R4 http.html#patch); anything else goes to patch() as it is. */
-function patchBody(resource: Resource | undefined): Pick<FhirRequest, 'contentType' | 'body'> {
+function patchBody(resource: Resource | undefined, maxJsonDepth: number | undefined): Pick<FhirRequest, 'contentType' | 'body'> {
   const binary = resource as Binary | undefined;
   if (binary?.resourceType !== 'Binary' || !PATCH_FORMATS.includes(binary.contentType as string)) {
     return { contentType: resource ? 'application/fhir+json' : undefined, body: resource };
   }
-  try {
-    return { contentType: binary.contentType, body: JSON.parse(Buffer.from(binary.data ?? '', 'base64').toString('utf8')) };
-  } catch {
-    throw badRequest('The Binary of a PATCH entry does not hold a JSON document');
-  }
+  return { contentType: binary.contentType, body: parseJson(Buffer.from(binary.data ?? '', 'base64').toString('utf8'), maxJsonDepth, 'The Binary of a PATCH entry') };
 }
 
 /** The response entry of a processed request: status line, location, etag, lastModified, body as Prefer asks. */

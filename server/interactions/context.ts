@@ -32,6 +32,8 @@ export interface Context {
    * guard (access.ts) for the write it lets through. Throws to refuse.
    */
   checkWrite?: (tx: Queryable, previous: StoredVersion | undefined, next: Resource | null) => Promise<void>;
+  /** How deep the JSON of a body may nest (MAX_JSON_DEPTH; absent: its default), a JSON Patch in a Bundle's Binary included. */
+  maxJsonDepth?: number;
 }
 
 /** Takes the records of accesses that wrote nothing, to store them soon after (see interactions/audit.ts). */

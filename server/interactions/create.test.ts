@@ -30,11 +30,15 @@ describe.each(DATABASES)('create on %s', (kind) => {
   });
 
   it('refuses an invalid resource with 400 and the FHIRPath of each fault', async () => {
-    const res = await t.api.post('Patient', { resourceType: 'Patient', birthDate: 'yesterday', nickname: 'Jo' });
-    expect(res.status).toBe(400);
-    expect(res.body.resourceType).toBe('OperationOutcome');
-    const expressions = res.body.issue.flatMap((i: { expression?: string[] }) => i.expression ?? []);
-    expect(expressions).toEqual(expect.arrayContaining(['Patient.birthDate', 'Patient.nickname']));
+    const expressions = (res: { body: { issue: { expression?: string[] }[] } }) => res.body.issue.flatMap((i) => i.expression ?? []);
+    // Faults of JSON structure first (validation/structure.ts), then of content.
+    const structure = await t.api.post('Patient', { resourceType: 'Patient', active: 'yes', nickname: 'Jo' });
+    expect(structure.status).toBe(400);
+    expect(structure.body.resourceType).toBe('OperationOutcome');
+    expect(expressions(structure)).toEqual(['Patient.active', 'Patient.nickname']);
+    const content = await t.api.post('Patient', { resourceType: 'Patient', birthDate: 'yesterday', gender: 'robot' });
+    expect(content.status).toBe(400);
+    expect(expressions(content)).toEqual(expect.arrayContaining(['Patient.birthDate', 'Patient.gender']));
   });
 
   it('refuses a body of another type, a non-object body, and a body that is not JSON', async () => {

@@ -6,6 +6,7 @@ import { isResourceType } from '../validation/registry.js';
 import { validateBase } from '../validation/validate.js';
 import type { Context } from './context.js';
 import { findSingleMatch } from './conditional.js';
+import { checkQueryText } from './query-text.js';
 
 /** Resolves a conditional reference `Type?criteria` to `Type/id`. */
 export type ConditionalResolver = (type: string, criteria: string) => Promise<string>;
@@ -97,7 +98,9 @@ export function conditionalResolver(ctx: Context, q: Queryable): ConditionalReso
     const key = `${type}?${criteria}`;
     let local = known.get(key);
     if (!local) {
-      const match = await findSingleMatch(ctx, q, type, new URLSearchParams(criteria), false);
+      const params = new URLSearchParams(criteria);
+      checkQueryText(params, `The conditional reference ${key}`);
+      const match = await findSingleMatch(ctx, q, type, params, false);
       if (!match) throw badRequest(`The conditional reference ${key} matches no resource`);
       local = `${type}/${match.id}`;
       known.set(key, local);

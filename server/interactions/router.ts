@@ -6,6 +6,7 @@ import { guarded } from './access.js';
 import { traced } from './audit.js';
 import { breakGlass } from './break-glass.js';
 import { processBundle } from './bundle.js';
+import { checkRequestQuery } from './query-text.js';
 import { capabilities } from './capabilities.js';
 import type { Context, FhirRequest, FhirResponse } from './context.js';
 import { create } from './create.js';
@@ -118,6 +119,7 @@ function matchPath(pattern: string[], path: string[]): PathParams | undefined {
 
 /** Finds the route of a request and runs it. HEAD is answered as GET (the HTTP layer drops the body). */
 export async function dispatch(ctx: Context, req: FhirRequest): Promise<FhirResponse> {
+  checkRequestQuery(req);
   const method = req.method === 'HEAD' ? 'GET' : req.method;
   let pathMatched = false;
   for (const route of ROUTES) {

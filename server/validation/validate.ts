@@ -2,15 +2,15 @@ import { evalFhirPathTyped, OperationOutcomeError, toTypedValue, validateResourc
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { FhirError } from '../fhir/outcome.js';
 import { checkBindings } from './bindings.js';
-import { loadBaseDefinitions } from './registry.js';
+import { checkStructure } from './structure.js';
 
 /**
  * Checks a resource against its base R4 StructureDefinition with @medplum/core's validator and
- * our check of required bindings. Returns the warnings; throws a 400 FhirError listing every
- * issue when there is an error.
+ * our check of required bindings, once its JSON has the structure they can walk (structure.ts).
+ * Returns the warnings; throws a 400 FhirError listing every issue when there is an error.
  */
 export function validateBase(resource: Resource): OperationOutcomeIssue[] {
-  loadBaseDefinitions();
+  checkStructure(resource);
   let issues: OperationOutcomeIssue[];
   try {
     issues = validateResource(resource);
