@@ -200,7 +200,7 @@ export function readCells(pair: Pair): Cell[] {
     add(`${type} via batch GETs`, () => ({ method: 'POST', path: '', body: batch('batch', [{ method: 'GET', url: `${type}/${id}` }, { method: 'GET', url: `${type}?${param}=Patient/${patient}` }, { method: 'GET', url: `${type}/${id}/_history/1` }]) }));
     add(`${type} via transaction GET`, () => ({ method: 'POST', path: '', body: batch('transaction', [{ method: 'GET', url: `${type}/${id}` }]) }));
     add(`${type} via GET $validate on the instance`, get(`${type}/${id}/$validate`), { judge: answered });
-    add(`${type} via POST $validate on the instance`, () => ({ method: 'POST', path: `${type}/${id}/$validate`, body: { resourceType: 'Parameters', parameter: [] } }), { judge: answered });
+    add(`${type} via POST $validate on the instance`, () => ({ method: 'POST', path: `${type}/${id}/$validate`, body: { resourceType: 'Parameters' } }), { judge: answered });
   }
 
   // The ways to name the patient in stored data, each on an Observation of its own.

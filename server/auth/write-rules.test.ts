@@ -201,7 +201,7 @@ describe.each(DATABASES)('write rules on %s', (kind) => {
       forbidden(await as(c, 'DELETE', 'PractitionerRole/role-member'));
       forbidden(await as(c, 'PUT', 'Practitioner/pr-pharmacist', { resourceType: 'Practitioner', id: 'pr-pharmacist', name: [{ family: 'x' }] }));
       forbidden(await as(c, 'PUT', 'ValueSet/vs-client', valueSet('vs-client')));
-      forbidden(await as(c, 'POST', '$load-package', { resourceType: 'Parameters', parameter: [] }));
+      forbidden(await as(c, 'POST', '$load-package', { resourceType: 'Parameters' }));
       const tx = await as(c, 'POST', '', {
         resourceType: 'Bundle',
         type: 'transaction',

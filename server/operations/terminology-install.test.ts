@@ -40,8 +40,8 @@ describe.each(DATABASES)('installing the NOS terminology on %s', (kind) => {
 
   it('replaces an older version and its own changed transcription, and keeps a newer release', async () => {
     const [r38, r81] = ['TRE-R38-SpecialiteOrdinale', 'TRE-R81-Civilite'].map((id) => bundledTerminology().find((r) => r.id === id) as CodeSystem);
-    expect((await t.api.put('CodeSystem/TRE-R38-SpecialiteOrdinale', { ...r38, version: '1.3.0', meta: {} })).status).toBe(200);
-    expect((await t.api.put('CodeSystem/TRE-R81-Civilite', { ...r81, version: '20990101120000', meta: {} })).status).toBe(200);
+    expect((await t.api.put('CodeSystem/TRE-R38-SpecialiteOrdinale', { ...r38, version: '1.3.0', meta: undefined })).status).toBe(200);
+    expect((await t.api.put('CodeSystem/TRE-R81-Civilite', { ...r81, version: '20990101120000', meta: undefined })).status).toBe(200);
     const changed = { ...r38, meta: { source: `${r38.meta?.source}-changed` } };
     expect((await install([r38, r81])).map((r) => r.id)).toEqual(['TRE-R38-SpecialiteOrdinale']);
     expect(await versions('CodeSystem', R38)).toEqual(['20240531120000']);

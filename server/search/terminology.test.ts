@@ -21,7 +21,8 @@ const role = (id: string, specialty: { system: string; code: string; display?: s
   resourceType: 'PractitionerRole',
   id,
   specialty: specialty.map((c) => ({ coding: [c] })),
-  code: code.map((c) => ({ coding: [c] })),
+  // R4 JSON has no empty arrays: a role without code leaves the element out.
+  ...(code.length ? { code: code.map((c) => ({ coding: [c] })) } : {}),
 });
 
 const data = [

@@ -47,7 +47,12 @@ function terminologyOf(folder: string, tag: string): Resource[] {
     .filter((f) => /^(CodeSystem|ValueSet)-.*\.json$/.test(f))
     .map((f) => {
       const { _name, _title, _description, ...r } = readJson<ValueSet & Record<string, unknown>>(dir + f);
-      for (const include of r.compose?.include ?? []) for (const c of include.concept ?? []) c.designation = c.designation?.filter((d) => d.value);
+      for (const include of r.compose?.include ?? []) {
+        for (const c of include.concept ?? []) {
+          const designations = c.designation?.filter((d) => d.value);
+          c.designation = designations?.length ? designations : undefined;
+        }
+      }
       return { ...r, id: `${tag}-${r.id}`.slice(0, 64) } as Resource;
     });
 }
