@@ -3,7 +3,6 @@ import { badRequest, fail } from '../fhir/outcome.js';
 import type { Context, FhirRequest } from '../interactions/context.js';
 import { applyPrefer, parsePrefer } from '../interactions/prefer.js';
 import { dispatch } from '../interactions/router.js';
-import { cancellable } from '../store/faults.js';
 import { mediaType, negotiate, parseBody } from './content.js';
 import { sendFhir } from './respond.js';
 
@@ -54,8 +53,8 @@ export function fhirRouter(ctx: Omit<Context, 'log' | 'access'>, maxBodySize: st
     res.on('close', () => {
       if (!res.writableFinished) abandoned.abort();
     });
-    const fhirCtx = { ...ctx, log: req.log, access: res.locals.access, address: req.ip };
-    const fhirRes = applyPrefer(fhirReq, await cancellable(abandoned.signal, () => dispatch(fhirCtx, fhirReq)));
+    const fhirCtx = { ...ctx, db: ctx.db.cancelledBy(abandoned.signal), log: req.log, access: res.locals.access, address: req.ip };
+    const fhirRes = applyPrefer(fhirReq, await dispatch(fhirCtx, fhirReq));
     sendFhir(res, fhirRes, { contentType, pretty: query.get('_pretty') === 'true', head: req.method === 'HEAD' });
   });
   return router;

@@ -33,7 +33,7 @@ const forbidden = (msg: string) => fail(403, 'forbidden', msg);
  * cannot forget it. The principal's actors are looked up (and kept a few seconds).
  */
 export function visibilityOf(ctx: Context): Promise<Visibility | null> {
-  return withActors(reader(ctx), ctx.access ? visibilityFor(ctx.access, ctx.rules ?? NO_RULES) : null, ctx.db);
+  return withActors(reader(ctx), ctx.access ? visibilityFor(ctx.access, ctx.rules ?? NO_RULES) : null, ctx.db.root);
 }
 
 /**

@@ -10,7 +10,6 @@ import { activeBreakGlass } from './break-glass.js';
 import { inTransaction, type AuditSink, type Context, type FhirRequest, type FhirResponse } from './context.js';
 import { operationOf, type Route } from './router.js';
 import { persistRecords } from './write.js';
-import { detached } from '../store/faults.js';
 
 /**
  * Queued AuditEvents are stored after this long, or as soon as this many wait. A batch of a
@@ -61,9 +60,9 @@ export class AuditLog implements AuditSink {
 
   queue(record: AccessRecord): void {
     this.pending.push(trailEntry(record));
-    // Stored apart from the request that queued it: its client going away cancels its statements only.
-    if (this.pending.length >= FLUSH_COUNT) void detached(() => this.flush());
-    else this.timer ??= setTimeout(() => void detached(() => this.flush()), FLUSH_MS);
+    // Stored through the log's own database, not the request's: a client going away cancels its request's statements only.
+    if (this.pending.length >= FLUSH_COUNT) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
   }
 
   async during<T>(fn: () => Promise<T>): Promise<T> {

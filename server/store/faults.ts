@@ -1,16 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { fail, FhirError } from '../fhir/outcome.js';
-
-/** The signal of the request being served: aborted when its client goes away before the answer. */
-const requests = new AsyncLocalStorage<AbortSignal>();
-
-/** Runs fn (a request's work) with its statements cancelled on the database once `signal` aborts. */
-export const cancellable = <T>(signal: AbortSignal, fn: () => T): T => requests.run(signal, fn);
-
-/** Runs fn outside any request: work shared by several requests (the audit trail's writes) is not cancelled with one. */
-export const detached = <T>(fn: () => T): T => requests.exit(fn);
-
-export const requestSignal = (): AbortSignal | undefined => requests.getStore();
 
 /** SQLSTATE classes 08 (connection exception) and 57P (the server shutting down, restarting, not yet up). */
 const LOST_CODES = /^(08|57P)/;
@@ -29,11 +17,11 @@ export function isConnectionFault(err: unknown): boolean {
  * a connection lost or not to be had in time are 503s (with Retry-After, see http/errors.ts),
  * never a 500. Other errors are returned as they are.
  */
-export function asServiceFault(err: unknown, timeout: number): unknown {
+export function asServiceFault(err: unknown, timeout: number, signal: AbortSignal | undefined): unknown {
   if (err instanceof FhirError) return err;
   const code = (err as { code?: string }).code;
   if (code === '57014') {
-    if (requestSignal()?.aborted) return fail(503, 'transient', 'The request was abandoned by its client');
+    if (signal?.aborted) return fail(503, 'transient', 'The request was abandoned by its client');
     return fail(503, 'timeout', `A statement ran longer than ${timeout} ms (setting STATEMENT_TIMEOUT) and was cancelled; narrow the request`);
   }
   if ((err as Error).name === 'AbortError') return fail(503, 'transient', 'The request was abandoned by its client');

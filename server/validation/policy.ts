@@ -25,9 +25,9 @@ export function readPolicy(file: string): ConformancePolicy {
 const policies = new WeakMap<Database, ConformancePolicy>();
 
 export function setPolicy(db: Database, policy: ConformancePolicy): void {
-  policies.set(db, policy);
+  policies.set(db.root, policy);
 }
 
 export function policyOf(db: Database): ConformancePolicy {
-  return policies.get(db) ?? OPEN_POLICY;
+  return policies.get(db.root) ?? OPEN_POLICY;
 }

@@ -28,8 +28,8 @@ export function registryOf(db: Database): Registry {
 }
 
 function state(db: Database): State {
-  let s = states.get(db);
-  if (!s) states.set(db, (s = { registry: new Registry(), watermark: 0, checkedAt: 0, dirty: true }));
+  let s = states.get(db.root);
+  if (!s) states.set(db.root, (s = { registry: new Registry(), watermark: 0, checkedAt: 0, dirty: true }));
   return s;
 }
 
