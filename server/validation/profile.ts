@@ -38,6 +38,15 @@ export function walkValue(registry: Registry, resource: Resource, sd: StructureD
   new Walker(registry, resource, findings).node(elementTree(sd), value, path, sd.type as string);
 }
 
+/** Whether a value has no error against a profile (for profile discriminators). */
+function conforms(registry: Registry, canonical: string, value: unknown): boolean {
+  const sd = structureDefinition(registry, canonical);
+  if (!sd || typeof value !== 'object' || value === null) return false;
+  const findings: ProfileFindings = { issues: [], references: [], substitutions: [] };
+  walkValue(registry, value as Resource, sd as StructureDefinition, value, sd.type as string, findings);
+  return !findings.issues.some((i) => i.severity === 'error');
+}
+
 class Walker {
   /** Profiles being applied at a path, so that recursive definitions end. */
   private readonly active = new Set<string>();
@@ -100,7 +109,7 @@ class Walker {
     const counts = new Map<ElementNode, number>(sliced.slices.map((s) => [s, 0]));
     const closed = sliced.ed.slicing?.rules === 'closed';
     for (const item of items) {
-      const slice = matchingSlice(this.registry, sliced, item.value, item.type);
+      const slice = matchingSlice(this.registry, sliced, item.value, item.type, (canonical, v) => conforms(this.registry, canonical, v));
       if (!slice) {
         if (closed) this.issue('error', 'structure', item.path, `The value matches none of the slices of ${sliced.ed.id}, which is closed`);
         continue;

@@ -1,23 +1,24 @@
-import type { ElementDefinitionSlicingDiscriminator, Resource, StructureDefinition } from '@medplum/fhirtypes';
+import type { ElementDefinitionSlicingDiscriminator, Resource } from '@medplum/fhirtypes';
 import type { Registry } from './canonicals.js';
 import { valueSetCodes } from './codes.js';
 import { deepEqual, matchesPattern, type ElementNode } from './element-tree.js';
-import { walkValue, type ProfileFindings } from './profile.js';
-import { structureDefinition } from './structures.js';
+
+/** Whether a value conforms to the profile `canonical`: the profile walk's answer, handed in (it walks slices itself). */
+export type Conforms = (canonical: string, value: unknown) => boolean;
 
 /**
  * The first slice of a sliced element that a value belongs to (profiling.html#discriminator):
  * every discriminator of the slicing must hold. Discriminator paths are the restricted FHIRPath
  * the specification allows: names, `$this`, `extension('url')`, `resolve()` (not followed: the
- * target is not at hand) and `ofType(T)`.
+ * target is not at hand) and `ofType(T)`. `conforms` judges the `profile` discriminators.
  */
-export function matchingSlice(registry: Registry, sliced: ElementNode, value: unknown, type: string | undefined): ElementNode | undefined {
+export function matchingSlice(registry: Registry, sliced: ElementNode, value: unknown, type: string | undefined, conforms: Conforms): ElementNode | undefined {
   const discriminators = sliced.ed.slicing?.discriminator ?? [];
   if (!discriminators.length) return undefined;
-  return sliced.slices.find((slice) => discriminators.every((d) => holds(registry, d, slice, value, type)));
+  return sliced.slices.find((slice) => discriminators.every((d) => holds(registry, d, slice, value, type, conforms)));
 }
 
-function holds(registry: Registry, d: ElementDefinitionSlicingDiscriminator, slice: ElementNode, value: unknown, type: string | undefined): boolean {
+function holds(registry: Registry, d: ElementDefinitionSlicingDiscriminator, slice: ElementNode, value: unknown, type: string | undefined, conforms: Conforms): boolean {
   const steps = parsePath(d.path as string);
   if (!steps) return false;
   const values = navigate([value], steps);
@@ -48,7 +49,7 @@ function holds(registry: Registry, d: ElementDefinitionSlicingDiscriminator, sli
     case 'profile': {
       const target = nodeAt(slice, steps) ?? slice;
       const profiles = (target.ed.type ?? []).flatMap((t) => t.profile ?? []);
-      return values.some((v) => profiles.some((p) => conforms(registry, p, v)));
+      return values.some((v) => profiles.some((p) => conforms(p, v)));
     }
     default:
       return false;
@@ -59,15 +60,6 @@ function hasCoding(value: unknown, codings: Set<string>): boolean {
   const v = value as { system?: string; code?: string; coding?: { system?: string; code?: string }[] };
   const list = v?.coding ?? [v];
   return list.some((c) => codings.has(`${c?.system}|${c?.code}`));
-}
-
-/** Whether a value has no error against a profile (for profile discriminators). */
-function conforms(registry: Registry, canonical: string, value: unknown): boolean {
-  const sd = structureDefinition(registry, canonical);
-  if (!sd || typeof value !== 'object' || value === null) return false;
-  const findings: ProfileFindings = { issues: [], references: [], substitutions: [] };
-  walkValue(registry, value as Resource, sd as StructureDefinition, value, sd.type as string, findings);
-  return !findings.issues.some((i) => i.severity === 'error');
 }
 
 type Step = { name: string } | { extension: string } | { ofType: string };
