@@ -1,7 +1,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { Logger } from 'pino';
 import type { Context } from '../server/interactions/context.js';
-import { dispatch } from '../server/interactions/router.js';
+import { dispatch } from '../server/routes.js';
 import type { Database, Queryable } from '../server/store/db.js';
 import { buildDemo } from './demo/index.js';
 

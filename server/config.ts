@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { AccessRules } from './auth/principal.js';
+import type { AccessRules } from './access/rules.js';
 import { DEFAULT_MAX_JSON_DEPTH } from './fhir/json.js';
 import { DEFAULT_LIMITS, LIMIT_SETTINGS, type RequestLimits } from './limits.js';
 

@@ -15,7 +15,7 @@ import { DATABASES, useServer } from './harness.js';
  * accepted, or refused for another fault (the `expression` of its first error).
  */
 const REFUSED: Record<string, { expression?: string; status?: number; why: string }> = {
-  // Not a fault of theirs: the audit trail is written by the server only (interactions/router.ts).
+  // Not a fault of theirs: the audit trail is written by the server only (server/routes.ts).
   ...Object.fromEntries(
     ['', '-disclosure', '-error', '-login', '-logout', '-media', '-pixQuery', '-rest', '-search'].map((name) => [
       `AuditEvent-example${name}.json`,

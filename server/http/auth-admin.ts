@@ -2,7 +2,7 @@ import type { Encounter, Resource } from '@medplum/fhirtypes';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { clientMetadata } from '../auth/clients.js';
 import { LAUNCH_SECONDS } from '../auth/launch.js';
-import { restrictionsFor, unrestricted } from '../auth/restrictions.js';
+import { restrictionsFor, unrestricted } from '../access/restrictions.js';
 import type { AuthServer } from '../auth/service.js';
 import { hasAdminScope } from '../auth/scopes.js';
 import { OAuthError, type Access, type LaunchContext } from '../auth/tokens.js';

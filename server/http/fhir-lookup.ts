@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Access } from '../auth/tokens.js';
 import { FhirError } from '../fhir/outcome.js';
 import { bodyOf, type Context } from '../interactions/context.js';
-import { dispatch } from '../interactions/router.js';
+import { dispatch } from '../routes.js';
 
 /** What the authorization pages need to look resources up: the FHIR layer, as the server itself. */
 export type LookupContext = Omit<Context, 'log' | 'access'>;

@@ -2,7 +2,7 @@ import express, { type Request, type Response } from 'express';
 import { badRequest, fail } from '../fhir/outcome.js';
 import type { Context, FhirRequest } from '../interactions/context.js';
 import { applyPrefer, parsePrefer } from '../interactions/prefer.js';
-import { dispatch } from '../interactions/router.js';
+import { dispatch } from '../routes.js';
 import { mediaType, negotiate, parseBody } from './content.js';
 import { sendFhir } from './respond.js';
 

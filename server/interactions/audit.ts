@@ -1,14 +1,14 @@
 import type { Logger } from 'pino';
 import { actorOf, provenance, type AccessRecord } from '../auth/audit-event.js';
-import { breakGlassActor } from '../auth/principal.js';
+import { breakGlassActor } from '../access/principal.js';
 import type { Access } from '../auth/tokens.js';
 import { FhirError } from '../fhir/outcome.js';
 import { purgeTrail, trailEntry, writeTrail, type TrailEntry } from '../store/audit-trail.js';
 import type { Database, Queryable } from '../store/db.js';
-import { isPatientData } from '../search/visibility.js';
-import { activeBreakGlass } from './break-glass.js';
+import { isPatientData } from '../access/visibility.js';
+import { activeBreakGlass } from '../access/break-glass.js';
 import { inTransaction, type AuditSink, type Context, type FhirRequest, type FhirResponse } from './context.js';
-import { operationOf, type Route } from './router.js';
+import { operationOf, type Route } from '../route.js';
 import { persistRecords } from './write.js';
 
 /**

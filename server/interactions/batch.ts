@@ -1,6 +1,6 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { fail, FhirError } from '../fhir/outcome.js';
-import type { Dispatch } from './bundle.js';
+import type { Dispatch } from '../route.js';
 import { entryRequest, entryResponse, errorEntry, processingOrder } from './bundle-entry.js';
 import type { Context, FhirRequest, FhirResponse } from './context.js';
 import { conditionalResolver, rewriteLinks, type ConditionalResolver } from './references.js';

@@ -1,12 +1,10 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import { badRequest } from '../fhir/outcome.js';
 import { beyondLimit, limits } from '../limits.js';
+import type { Dispatch } from '../route.js';
 import { batch } from './batch.js';
 import type { Context, FhirRequest, FhirResponse } from './context.js';
 import { transaction } from './transaction.js';
-
-/** Runs one interaction: the router's dispatch, handed down so that entries take the same path as HTTP requests. */
-export type Dispatch = (ctx: Context, req: FhirRequest) => Promise<FhirResponse>;
 
 /** POST [base]: a Bundle of type batch or transaction (R4 http.html#transaction). */
 export function processBundle(ctx: Context, req: FhirRequest, dispatch: Dispatch): Promise<FhirResponse> {

@@ -7,12 +7,12 @@ import { supportedProfiles } from '../validation/supported.js';
 import { VERSION } from '../version.js';
 import type { Context, FhirResponse } from './context.js';
 import { PATCH_FORMATS } from './patch.js';
-import { operationOf, type Route } from './router.js';
+import { operationOf, type Route } from '../route.js';
 
 const started = new Date().toISOString();
 const TRAIL_INTERACTIONS = new Set(['read', 'vread', 'history-instance', 'history-type', 'search-type']);
 
-/** GET /metadata: built from the router's interactions and the search registry, never by hand. */
+/** GET /metadata: built from the route table's interactions and the search registry, never by hand. */
 export function capabilities(ctx: Context, routes: Route[]): FhirResponse {
   const codes = (system: boolean) =>
     [...new Set(routes.filter((r) => r.interaction && r.pattern.includes(':type') !== system).flatMap((r) => r.interaction ?? []))].map(

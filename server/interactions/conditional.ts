@@ -4,7 +4,7 @@ import { syncSearchParameters } from '../search/loaded-params.js';
 import { parseSearch } from '../search/parse.js';
 import type { Queryable } from '../store/db.js';
 import type { StoredVersion } from '../store/resources.js';
-import { visibilityOf } from './access.js';
+import { visibilityOf } from '../access/principal.js';
 import type { Context } from './context.js';
 
 /**

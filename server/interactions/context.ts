@@ -1,7 +1,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { AccessRecord } from '../auth/audit-event.js';
 import type { Logger } from 'pino';
-import type { AccessRules } from '../auth/principal.js';
+import type { AccessRules } from '../access/rules.js';
 import type { Access } from '../auth/tokens.js';
 import type { Database, Queryable } from '../store/db.js';
 import type { StoredVersion } from '../store/resources.js';
@@ -29,7 +29,7 @@ export interface Context {
   /**
    * What the caller may write, checked by the write path (write.ts, persist) on each version as it
    * will be stored (references resolved, a patch applied) against the current one: set by the
-   * guard (access.ts) for the write it lets through. Throws to refuse.
+   * guard (access/guard.ts) for the write it lets through. Throws to refuse.
    */
   checkWrite?: (tx: Queryable, previous: StoredVersion | undefined, next: Resource | null) => Promise<void>;
   /** How deep the JSON of a body may nest (MAX_JSON_DEPTH; absent: its default), a JSON Patch in a Bundle's Binary included. */

@@ -4,7 +4,8 @@ import { dateRange } from '../search/dates.js';
 import { readCurrent, readHistory, someVersionVisible, type HistoryEntry, type HistoryQuery } from '../store/resources.js';
 import { reader, type Context, type FhirRequest, type FhirResponse } from './context.js';
 import { trailHistory } from '../search/trail.js';
-import { versionRules, visibilityOf } from './access.js';
+import { visibilityOf } from '../access/principal.js';
+import { versionRules } from '../access/versions.js';
 import { link } from './bundle-links.js';
 
 const DEFAULT_COUNT = 20;

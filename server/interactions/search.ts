@@ -6,7 +6,7 @@ import { syncSearchParametersForSearch } from '../search/loaded-params.js';
 import { parseSearch, type CompartmentTarget } from '../search/parse.js';
 import type { StoredVersion } from '../store/resources.js';
 import { isResourceType } from '../validation/registry.js';
-import { visibilityOf } from './access.js';
+import { visibilityOf } from '../access/principal.js';
 import { link } from './bundle-links.js';
 import { reader, type Context, type FhirRequest, type FhirResponse } from './context.js';
 

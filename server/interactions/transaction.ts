@@ -4,7 +4,7 @@ import { parseLocalReference } from '../fhir/ids.js';
 import { badRequest, FhirError } from '../fhir/outcome.js';
 import type { Queryable } from '../store/db.js';
 import { isResourceType } from '../validation/registry.js';
-import type { Dispatch } from './bundle.js';
+import type { Dispatch } from '../route.js';
 import { atEntry, entryRequest, entryResponse, processingOrder } from './bundle-entry.js';
 import { findSingleMatch } from './conditional.js';
 import { inTransaction, type Context, type FhirRequest, type FhirResponse } from './context.js';

@@ -1,6 +1,6 @@
 import { fail, gone, notFound } from '../fhir/outcome.js';
 import { readVersion } from '../store/resources.js';
-import { versionRules } from './access.js';
+import { versionRules } from '../access/versions.js';
 import { reader, type Context, type FhirResponse } from './context.js';
 
 /**

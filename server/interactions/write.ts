@@ -1,5 +1,5 @@
 import type { Patient, Provenance, Resource } from '@medplum/fhirtypes';
-import { careLinks } from '../auth/care-links.js';
+import { careLinks } from '../access/care-links.js';
 import { recordId } from '../fhir/ids.js';
 import { badRequest } from '../fhir/outcome.js';
 import { namedPatients } from '../search/compartments.js';

@@ -1,6 +1,6 @@
 import { notFound } from '../fhir/outcome.js';
 import type { Context, FhirRequest, FhirResponse } from '../interactions/context.js';
-import type { Route } from '../interactions/router.js';
+import type { Route } from '../route.js';
 import { expandOperation } from './expand.js';
 import { lookupOperation } from './lookup.js';
 import { subsumesOperation } from './subsumes.js';

@@ -7,7 +7,7 @@ import { searchParam, type SearchParam } from './parameters.js';
 import { compiler, matchRidsSql, matchSql, namedByHasSql, namedPatient, namesFew, sortKeySql, storedColumns, visible, type Compiler } from './sql.js';
 import { withTerminologyCodes } from './terminology.js';
 import { searchTrail } from './trail.js';
-import { accessSql, type AccessCheck, type Visibility } from './visibility.js';
+import { accessSql, type AccessCheck, type Visibility } from '../access/visibility.js';
 
 export interface SearchResult {
   matches: StoredVersion[];

@@ -3,7 +3,7 @@ import type { StoredVersion } from '../store/resources.js';
 import { referenceRows, referencesTo } from './parameters.js';
 import type { Include } from './parse.js';
 import { rowsCondition, SqlParams, storedColumns, visible } from './sql.js';
-import type { Visibility } from './visibility.js';
+import type { Visibility } from '../access/visibility.js';
 
 /** Bounds on what includes add to one page: rounds of :iterate, and resources. */
 const MAX_ROUNDS = 4;

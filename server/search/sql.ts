@@ -7,7 +7,7 @@ import { FULL_TEXT_PARAMS, referenceRows, type SearchParam } from './parameters.
 import type { Filter, SortKey } from './parse.js';
 import { TERMINOLOGY_MODIFIERS } from './terminology.js';
 import { splitBar, splitEscaped, unescape } from './values.js';
-import { accessSql, type AccessCheck, type Visibility } from './visibility.js';
+import { accessSql, type AccessCheck, type Visibility } from '../access/visibility.js';
 
 /** Collects bind parameters while SQL text is built: every value goes through a placeholder. */
 export class SqlParams {

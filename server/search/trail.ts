@@ -8,7 +8,7 @@ import type { SearchResult } from './execute.js';
 import type { CompartmentTarget, Filter, Include, SearchRequest } from './parse.js';
 import { dateCondition, namedPatient, SqlParams, storedColumns, visible } from './sql.js';
 import { splitBar } from './values.js';
-import { trailAccessSql, type AccessCheck, type Visibility } from './visibility.js';
+import { trailAccessSql, type AccessCheck, type Visibility } from '../access/visibility.js';
 
 /**
  * The audit trail's own search, read and history (migration 016 stores it apart from resources):

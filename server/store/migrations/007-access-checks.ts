@@ -1,6 +1,6 @@
 /**
  * The équipe-de-soins rules are checked per patient or for a principal's whole list
- * (search/visibility.ts): the links of one patient, and those of one actor, with their periods in
+ * (access/visibility.ts): the links of one patient, and those of one actor, with their periods in
  * the index (index-only scans); the break-glass accesses of one patient.
  */
 export const statements = [

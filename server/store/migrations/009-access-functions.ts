@@ -1,5 +1,5 @@
 /**
- * The équipe-de-soins rules (DOMAIN.md §4.2) as two PL/pgSQL functions that search/visibility.ts
+ * The équipe-de-soins rules (DOMAIN.md §4.2) as two PL/pgSQL functions that access/visibility.ts
  * calls: for one patient, and as a principal's whole list. Being functions, their statements are
  * planned once per connection; written inline in every search, they were planned again with each
  * statement, which cost more than running them.

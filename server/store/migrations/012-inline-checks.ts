@@ -1,6 +1,6 @@
 /**
  * The équipe-de-soins check of one patient is now written into each statement (patientSql in
- * search/visibility.ts): as subqueries it costs a tenth of the PL/pgSQL call, and the statements
+ * access/visibility.ts): as subqueries it costs a tenth of the PL/pgSQL call, and the statements
  * under the rules are prepared, so their text is planned once. The list of a principal's patients
  * stays a function (visible_patients, computed once per statement).
  */

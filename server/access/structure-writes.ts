@@ -1,9 +1,9 @@
 import type { Endpoint, HealthcareService, Location, Organization, PractitionerRole, Reference, Resource } from '@medplum/fhirtypes';
 import { parseLocalReference } from '../fhir/ids.js';
 import { CANONICAL_TYPES } from '../validation/canonicals.js';
-import type { AccessRules } from './principal.js';
-import { hasAdminScope } from './scopes.js';
-import type { Access } from './tokens.js';
+import type { AccessRules } from './rules.js';
+import { hasAdminScope } from '../auth/scopes.js';
+import type { Access } from '../auth/tokens.js';
 
 /** The directory: who works where. A PractitionerRole at a record holder opens its patients. */
 export const DIRECTORY_TYPES = new Set(['Organization', 'PractitionerRole', 'Practitioner', 'HealthcareService', 'Location', 'Endpoint']);

@@ -1,17 +1,7 @@
-import type { Visibility } from '../search/visibility.js';
-import type { Access } from './tokens.js';
-
-/** What the pôle configures for the équipe-de-soins rules (config.ts: ACCESS_RULES_FILE and the environment). */
-export interface AccessRules {
-  /** Organisation ids that hold their patients' records (e.g. the MSP for its enrolled patients). */
-  recordHolders: string[];
-  /** The organisation each system client acts for; `*` for the whole pôle (the operator's backend). */
-  clientOrganizations: Record<string, string>;
-  /** How long a break-glass access lasts. */
-  breakGlassMinutes: number;
-}
-
-export const NO_RULES: AccessRules = { recordHolders: [], clientOrganizations: {}, breakGlassMinutes: 0 };
+import type { Access } from '../auth/tokens.js';
+import { reader, type Context } from '../interactions/context.js';
+import { NO_RULES, type AccessRules } from './rules.js';
+import { withActors, type Visibility } from './visibility.js';
 
 /**
  * Whom a token's holder is for the équipe-de-soins rules: a user acting in the PractitionerRole
@@ -31,3 +21,12 @@ export function visibilityFor(access: Access, rules: AccessRules): Visibility | 
 
 /** The key a user's break-glass accesses are kept under: their role, through any client. */
 export const breakGlassActor = (access: Access): string | undefined => (access.role ? `PractitionerRole/${access.role}` : undefined);
+
+/**
+ * Whom the équipe-de-soins rules see in the caller: null when none apply (AUTH=off, the server's
+ * own work, a system client of the whole pôle). Derived from the token each time: an interaction
+ * cannot forget it. The principal's actors are looked up (and kept a few seconds).
+ */
+export function visibilityOf(ctx: Context): Promise<Visibility | null> {
+  return withActors(reader(ctx), ctx.access ? visibilityFor(ctx.access, ctx.rules ?? NO_RULES) : null, ctx.db.root);
+}

@@ -1,12 +1,12 @@
-import { compartmentPairs, compartmentParams } from './compartments.js';
+import { compartmentPairs, compartmentParams } from '../search/compartments.js';
 import type { Queryable } from '../store/db.js';
-import { SqlParams } from './sql.js';
+import { SqlParams } from '../search/sql.js';
 
 type Params = Pick<SqlParams, 'add'>;
 
 /**
  * Whom a search runs for, as the équipe-de-soins rules see them (DOMAIN.md §4.2). Built from the
- * access token by interactions/access.ts; `null` where no rule applies (AUTH=off, the server's own
+ * access token by principal.ts; `null` where no rule applies (AUTH=off, the server's own
  * work, a system client of the whole pôle).
  */
 export interface Visibility {

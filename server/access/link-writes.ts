@@ -1,8 +1,8 @@
 import type { Resource } from '@medplum/fhirtypes';
-import { linkedPatient } from '../auth/care-links.js';
+import { linkedPatient } from './care-links.js';
 import { fail } from '../fhir/outcome.js';
 import { SqlParams } from '../search/sql.js';
-import { caresForSql, type Visibility } from '../search/visibility.js';
+import { caresForSql, type Visibility } from './visibility.js';
 import type { Queryable } from '../store/db.js';
 import type { StoredVersion } from '../store/resources.js';
 

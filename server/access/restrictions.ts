@@ -1,5 +1,5 @@
-import type { Permission } from './scopes.js';
-import type { Access } from './tokens.js';
+import type { Permission } from '../auth/scopes.js';
+import type { Access } from '../auth/tokens.js';
 
 /**
  * One way a token reaches resources of a type: confined to a patient's compartment (patient/

@@ -1,22 +1,22 @@
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
-import { NO_RULES, visibilityFor } from '../auth/principal.js';
-import { restrictionsFor, unrestricted, type Restriction } from '../auth/restrictions.js';
-import type { Permission } from '../auth/scopes.js';
-import { isStructureType, mayWriteType, ownedBy, structureWriter, type StructureWriter } from '../auth/structure-writes.js';
 import { fail, FhirError } from '../fhir/outcome.js';
+import { bodyOf, reader, type Context, type FhirRequest, type FhirResponse } from '../interactions/context.js';
+import { readResponse } from '../interactions/read.js';
+import { search } from '../interactions/search.js';
+import { operationOf, type Route } from '../route.js';
 import { compartmentParams } from '../search/compartments.js';
 import { executeSearch } from '../search/execute.js';
 import { parseSearch } from '../search/parse.js';
 import { SqlParams, storedColumns, visible } from '../search/sql.js';
 import { readTrailIfVisible, visibleTrailIds } from '../search/trail.js';
-import { isPatientData, versionAccessSql, withActors, type AccessCheck, type Visibility } from '../search/visibility.js';
 import type { Queryable } from '../store/db.js';
-import { readCurrent, type StoredVersion, type VersionCondition } from '../store/resources.js';
-import { checkLinkWrite } from './care-access.js';
-import { bodyOf, reader, type Context, type FhirRequest, type FhirResponse } from './context.js';
-import { readResponse } from './read.js';
-import { operationOf, type Route } from './router.js';
-import { search } from './search.js';
+import { readCurrent, type StoredVersion } from '../store/resources.js';
+import { checkLinkWrite } from './link-writes.js';
+import { visibilityOf } from './principal.js';
+import { restrictionsFor, unrestricted, type Restriction } from './restrictions.js';
+import { NO_RULES } from './rules.js';
+import { isStructureType, mayWriteType, ownedBy, structureWriter, type StructureWriter } from './structure-writes.js';
+import { isPatientData, type Visibility } from './visibility.js';
 
 interface Params {
   type: string;
@@ -26,34 +26,6 @@ interface Params {
 }
 
 const forbidden = (msg: string) => fail(403, 'forbidden', msg);
-
-/**
- * Whom the équipe-de-soins rules see in the caller: null when none apply (AUTH=off, the server's
- * own work, a system client of the whole pôle). Derived from the token each time: an interaction
- * cannot forget it. The principal's actors are looked up (and kept a few seconds).
- */
-export function visibilityOf(ctx: Context): Promise<Visibility | null> {
-  return withActors(reader(ctx), ctx.access ? visibilityFor(ctx.access, ctx.rules ?? NO_RULES) : null, ctx.db.root);
-}
-
-/**
- * The condition a version of `type` (undefined: any type) must meet to be shown to the caller by a
- * vread or a history (`permission` the route's): the équipe-de-soins rules for the patients that
- * version names, and, under patient/ scopes only, the patient in context among them. Undefined:
- * nothing to check. Each version on its own: the current row says nothing of the patients an
- * older version or a deleted resource named.
- */
-export async function versionRules(ctx: Context, type: string | undefined, permission: Permission, check: AccessCheck): Promise<VersionCondition | undefined> {
-  const visibility = type && !isPatientData(type) ? null : await visibilityOf(ctx);
-  const rs = ctx.access ? restrictionsFor(ctx.access, type, permission) : [];
-  const patient = rs.length && rs.every((r) => r.patient) ? rs[0].patient : undefined;
-  if (!visibility && !patient) return undefined;
-  return (alias, add) => {
-    const conditions = visibility ? [versionAccessSql(visibility, alias, type, { add }, check)] : [];
-    if (patient) conditions.push(`${add(patient)}::text = ANY(${alias}.patients)`);
-    return conditions.join(' AND ');
-  };
-}
 
 /**
  * Runs a route within what the access token allows, then the équipe-de-soins rules: the one place
@@ -75,7 +47,7 @@ export async function versionRules(ctx: Context, type: string | undefined, permi
  *
  * The directory and conformance resources are written by administrators and system clients of
  * the whole pôle, and a system client acting for an organisation writes its own structure's;
- * never by a user (auth/structure-writes.ts).
+ * never by a user (structure-writes.ts).
  */
 export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: Params): Promise<FhirResponse> {
   const access = ctx.access;

@@ -1,56 +1,33 @@
-import type { Permission } from '../auth/scopes.js';
-import { ID_RE } from '../fhir/ids.js';
-import { badRequest, fail, notFound } from '../fhir/outcome.js';
-import { isResourceType } from '../validation/registry.js';
-import { guarded } from './access.js';
-import { traced } from './audit.js';
-import { breakGlass } from './break-glass.js';
-import { processBundle } from './bundle.js';
-import { checkRequestQuery } from './query-text.js';
-import { capabilities } from './capabilities.js';
-import type { Context, FhirRequest, FhirResponse } from './context.js';
-import { create } from './create.js';
-import { conditionalRemove, remove } from './delete.js';
-import { history } from './history.js';
-import { conditionalPatch, patch } from './patch.js';
-import { read } from './read.js';
-import { TERMINOLOGY_ROUTES } from '../operations/routes.js';
-import { reindexOperation } from './reindex.js';
-import { loadPackageOperation } from '../operations/load-package.js';
-import { validateOperation } from '../operations/validate.js';
-import { search } from './search.js';
-import { conditionalUpdate, update } from './update.js';
-import { vread } from './vread.js';
+import { guarded } from './access/guard.js';
+import { breakGlass } from './access/break-glass.js';
+import { ID_RE } from './fhir/ids.js';
+import { badRequest, fail, notFound } from './fhir/outcome.js';
+import { traced } from './interactions/audit.js';
+import { processBundle } from './interactions/bundle.js';
+import { capabilities } from './interactions/capabilities.js';
+import type { Context, FhirRequest, FhirResponse } from './interactions/context.js';
+import { create } from './interactions/create.js';
+import { conditionalRemove, remove } from './interactions/delete.js';
+import { history } from './interactions/history.js';
+import { conditionalPatch, patch } from './interactions/patch.js';
+import { checkRequestQuery } from './interactions/query-text.js';
+import { read } from './interactions/read.js';
+import { reindexOperation } from './interactions/reindex.js';
+import { search } from './interactions/search.js';
+import { conditionalUpdate, update } from './interactions/update.js';
+import { vread } from './interactions/vread.js';
+import { loadPackageOperation } from './operations/load-package.js';
+import { TERMINOLOGY_ROUTES } from './operations/routes.js';
+import { validateOperation } from './operations/validate.js';
+import { operationOf, type PathParams, type Route } from './route.js';
+import { isResourceType } from './validation/registry.js';
 
-interface PathParams {
-  type: string;
-  id: string;
-  vid: string;
-  /** The resource type searched in a compartment: Patient/[id]/[target] */
-  target: string;
-}
-
-export interface Route {
-  method: FhirRequest['method'];
-  /** Literal segments, or :type, :id, :vid, :target */
-  pattern: string[];
-  /** The CapabilityStatement interaction code(s) this route implements, if any. */
-  interaction?: string | string[];
-  /** For an operation on [type]: the types it is defined on (every type when absent), as /metadata lists them. */
-  types?: string[];
-  /** The SMART scope permission the route needs (c r u d s); none for public ones like metadata. */
-  permission?: Permission;
-  /** The route writes its own AuditEvent. */
-  selfAudited?: boolean;
-  /** The operation writes conformance resources: for those who may write them all (auth/structure-writes.ts). */
-  writesConformance?: boolean;
-  /** The operation works over every resource (of a type): for system clients of the whole pôle and administrators only. */
-  overAllData?: boolean;
-  handle: (ctx: Context, req: FhirRequest, p: PathParams) => Promise<FhirResponse> | FhirResponse;
-}
-
-/** The `$name` of the operation a route runs, if it runs one. */
-export const operationOf = (route: Route): string | undefined => route.pattern.find((s) => s.startsWith('$'));
+/*
+ * The composition root of the FHIR API: the route table, assembled from the interactions and the
+ * operations, and the one dispatch that runs every request (over HTTP, as a Bundle entry, or the
+ * server's own lookups) within the audit trail and the access rules. Nothing below imports it:
+ * what needs the table or the dispatch (/metadata, Bundles) is handed them.
+ */
 
 /** Every FHIR interaction the server answers; /metadata is derived from this table. */
 export const ROUTES: Route[] = [
