@@ -5,18 +5,10 @@ import { componentParam } from './extract.js';
 import { normalizeString } from './normalize.js';
 import { FULL_TEXT_PARAMS, referenceRows, type SearchParam } from './parameters.js';
 import type { Filter, SortKey } from './parse.js';
+import { SqlParams, typeIs } from './sql-params.js';
 import { TERMINOLOGY_MODIFIERS } from './terminology.js';
 import { splitBar, splitEscaped, unescape } from './values.js';
 import { accessSql, type AccessCheck, type Visibility } from './visibility.js';
-
-/** Collects bind parameters while SQL text is built: every value goes through a placeholder. */
-export class SqlParams {
-  readonly values: unknown[] = [];
-  add(value: unknown): string {
-    this.values.push(value);
-    return `$${this.values.length}`;
-  }
-}
 
 /** What compiling needs beside the filters: the parameters, our base URL, whom for and how, and alias depth. */
 export interface Compiler {
@@ -127,9 +119,6 @@ export function checkFilter(f: Filter): void {
 type FilterSql = { where: string } | { rids: string };
 
 const asCondition = (f: FilterSql, alias: string) => ('rids' in f ? `${alias}.rid IN (${f.rids})` : f.where);
-
-const typeIs = (column: string, types: string[], p: SqlParams) =>
-  types.length === 1 ? `${column} = ${p.add(types[0])}` : `${column} = ANY(${p.add(types)}::text[])`;
 
 function filterSql(c: Compiler, f: Filter, types: string[], alias: string): FilterSql {
   const { p } = c;

@@ -1,6 +1,6 @@
 import { compartmentPairs, compartmentParams } from './compartments.js';
 import type { Queryable } from '../store/db.js';
-import { SqlParams } from './sql.js';
+import { SqlParams } from './sql-params.js';
 
 type Params = Pick<SqlParams, 'add'>;
 
