@@ -1,7 +1,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { linkedPatient } from './care-links.js';
 import { fail } from '../fhir/outcome.js';
-import { SqlParams } from '../search/sql.js';
+import { SqlParams } from '../search/sql-params.js';
 import { caresForSql, type Visibility } from './visibility.js';
 import type { Queryable } from '../store/db.js';
 import type { StoredVersion } from '../store/resources.js';

@@ -1,6 +1,6 @@
 import { compartmentPairs, compartmentParams } from '../search/compartments.js';
 import type { Queryable } from '../store/db.js';
-import { SqlParams } from '../search/sql.js';
+import { SqlParams } from '../search/sql-params.js';
 
 type Params = Pick<SqlParams, 'add'>;
 

@@ -1,8 +1,10 @@
 import { RECURRING, type Queryable } from '../store/db.js';
 import type { StoredVersion } from '../store/resources.js';
+import { rowsCondition } from './kinds/reference.js';
 import { referenceRows, referencesTo } from './parameters.js';
 import type { Include } from './parse.js';
-import { rowsCondition, SqlParams, storedColumns, visible } from './sql.js';
+import { SqlParams } from './sql-params.js';
+import { storedColumns, visible } from './sql.js';
 import type { Visibility } from '../access/visibility.js';
 
 /** Bounds on what includes add to one page: rounds of :iterate, and resources. */

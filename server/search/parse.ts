@@ -2,8 +2,9 @@ import { badRequest, fail } from '../fhir/outcome.js';
 import { beyondLimit, limits } from '../limits.js';
 import { isResourceType, resourceTypes } from '../validation/registry.js';
 import { compartmentParams } from './compartments.js';
+import { checkFilter, modifiersOf } from './kinds/index.js';
+import type { Criterion } from './kinds/kind.js';
 import { FULL_TEXT_PARAMS, RESOURCE_COLUMN_PARAMS, searchParam, type SearchParam } from './parameters.js';
-import { checkFilter } from './sql.js';
 import { trailIncludeUnsupported, trailSortable, trailUnsupported } from './trail.js';
 import { splitValues } from './values.js';
 
@@ -17,7 +18,7 @@ import { splitValues } from './values.js';
  * - compartment: the resource is in the compartment of `target` (`Patient/[id]/CarePlan`).
  */
 export type Filter =
-  | { kind: 'param'; param: SearchParam; modifier?: string; values: string[]; codes?: { system?: string; code: string }[] }
+  | ({ kind: 'param' } & Criterion)
   | { kind: 'chain'; param: SearchParam; targets: string[]; next: Filter }
   | { kind: 'has'; type: string; param: SearchParam; next: Filter }
   | { kind: 'compartment'; params: string[]; target: CompartmentTarget };
@@ -74,16 +75,6 @@ export const DEFAULT_COUNT = 20;
 /** Result and format parameters handled apart from the criteria. */
 const CONTROL = new Set(['_count', '_cursor', '_total', '_format', '_pretty', '_sort', '_summary', '_elements']);
 const INCLUDES = new Set(['_include', '_revinclude', '_include:iterate', '_revinclude:iterate', '_include:recurse', '_revinclude:recurse']);
-const MODIFIERS: Record<string, string[]> = {
-  string: ['exact', 'contains', 'missing'],
-  token: ['missing', 'not', 'text', 'of-type', 'in', 'not-in', 'above', 'below'],
-  date: ['missing'],
-  number: ['missing'],
-  quantity: ['missing'],
-  uri: ['missing', 'below', 'above'],
-  reference: ['missing', 'identifier'],
-  composite: [],
-};
 const SUMMARIES = new Set(['true', 'text', 'data', 'count', 'false']);
 
 /** A parameter this server does not know or cannot apply: ignored, or 400 under strict handling. */
@@ -200,7 +191,7 @@ function parseFilter(types: string[], name: string, values: string[], depth = 0)
     if (!targets.length) throw new Unsupported(`no target of ${code} has a parameter ${nextCode}`);
     return { kind: 'chain', param, targets, next: parseFilter(targets, tail, values, depth + 1) };
   }
-  const supported = MODIFIERS[param.type as string];
+  const supported = modifiersOf(param.type);
   if (!supported || !(param.atom || RESOURCE_COLUMN_PARAMS.has(param.code) || FULL_TEXT_PARAMS.has(param.code))) {
     throw new Unsupported(`${param.type} parameters are not supported`);
   }
@@ -309,6 +300,6 @@ export function isSupportedParam(param: SearchParam): boolean {
   return (
     RESOURCE_COLUMN_PARAMS.has(param.code) ||
     FULL_TEXT_PARAMS.has(param.code) ||
-    (!!param.atom && param.type in MODIFIERS && (param.type !== 'composite' || !!param.components))
+    (!!param.atom && !!modifiersOf(param.type) && (param.type !== 'composite' || !!param.components))
   );
 }

@@ -5,8 +5,10 @@ import { trailColumns, trailVersion, isTrailId, type TrailRow } from '../store/a
 import { RECURRING, type Queryable } from '../store/db.js';
 import type { HistoryEntry, StoredVersion } from '../store/resources.js';
 import type { SearchResult } from './execute.js';
+import { dateCondition } from './kinds/date.js';
 import type { CompartmentTarget, Filter, Include, SearchRequest } from './parse.js';
-import { dateCondition, namedPatient, SqlParams, storedColumns, visible } from './sql.js';
+import { SqlParams } from './sql-params.js';
+import { namedPatient, storedColumns, visible } from './sql.js';
 import { splitBar } from './values.js';
 import { trailAccessSql, type AccessCheck, type Visibility } from '../access/visibility.js';
 

@@ -1,7 +1,8 @@
+import type { IndexRows } from '../search/kinds/index.js';
 import { readTrail } from './audit-trail.js';
 import { careLinkCtes, type CareLink } from './care-links.js';
 import type { Queryable } from './db.js';
-import { batchIndexCtes, indexCtes, type IndexRows } from './search-index.js';
+import { batchIndexCtes, indexCtes } from './search-index.js';
 
 /** One version of a resource as stored: content is the JSON text, null for a delete. */
 export interface StoredVersion {

@@ -1,62 +1,11 @@
+import { INDEX_TABLES, type IndexRows } from '../search/kinds/index.js';
+import type { IndexRow, Table } from '../search/kinds/kind.js';
 import type { Queryable } from './db.js';
 
-/** Rows of a composite parameter carry `grp`, the ordinal of the element they come from. */
-interface Row {
-  param: string;
-  grp?: number;
-}
-
-/** The rows one resource version contributes to the search index tables (see 001 and 002). */
-export interface IndexRows {
-  string: (Row & { value: string; exact: string })[];
-  token: (Row & { system: string | null; code: string | null; text: string | null })[];
-  /** ISO instants, or '-infinity' / 'infinity' for open ends. */
-  date: (Row & { low: string; high: string })[];
-  number: (Row & { value: string })[];
-  quantity: (Row & {
-    system: string | null;
-    code: string | null;
-    unit: string | null;
-    value: string;
-    low: string;
-    high: string;
-  })[];
-  uri: (Row & { value: string })[];
-  reference: (Row & { targetType: string | null; targetId: string | null; url: string | null })[];
-  /** Accent-free text, stored as a 'french' text search document. */
-  text: (Row & { value: string })[];
-}
-
-export function emptyIndexRows(): IndexRows {
-  return { string: [], token: [], date: [], number: [], quantity: [], uri: [], reference: [], text: [] };
-}
-
-interface TableSpec<R> {
-  columns: string[];
-  types: string[];
-  pick: (r: R) => unknown[];
-  /** What is inserted for each column, from the unnested arrays u.c0, u.c1, … (default: as is). */
-  insert?: string[];
-}
-
-const TABLES: { [K in keyof IndexRows]: TableSpec<IndexRows[K][number]> } = {
-  string: { columns: ['value', 'exact'], types: ['text', 'text'], pick: (r) => [r.value, r.exact] },
-  token: { columns: ['system', 'code', 'text'], types: ['text', 'text', 'text'], pick: (r) => [r.system, r.code, r.text] },
-  date: { columns: ['low', 'high'], types: ['timestamptz', 'timestamptz'], pick: (r) => [r.low, r.high] },
-  number: { columns: ['value', 'low', 'high'], types: ['numeric', 'numeric', 'numeric'], pick: (r) => [r.value, r.value, r.value] },
-  quantity: {
-    columns: ['system', 'code', 'unit', 'value', 'low', 'high'],
-    types: ['text', 'text', 'text', 'numeric', 'numeric', 'numeric'],
-    pick: (r) => [r.system, r.code, r.unit, r.value, r.low, r.high],
-  },
-  uri: { columns: ['value'], types: ['text'], pick: (r) => [r.value] },
-  reference: {
-    columns: ['target_type', 'target_id', 'url'],
-    types: ['text', 'text', 'text'],
-    pick: (r) => [r.targetType, r.targetId, r.url],
-  },
-  text: { columns: ['doc'], types: ['text'], pick: (r) => [r.value], insert: [`to_tsvector('french', u.c1)`] },
-};
+/*
+ * Writes the index rows of resources into the index tables, each of the shape its kind declares
+ * (search/kinds/), one INSERT per table whatever the number of rows.
+ */
 
 /**
  * A btree entry holds at most ~2.7 kB: longer text is indexed by its first characters (512
@@ -76,11 +25,13 @@ interface Owner {
 }
 
 /** The CTE inserting `list` into one index table, from arrays unnested in one placeholder per column. */
-function insertCte(table: keyof IndexRows, list: Row[], params: unknown[], owner: Owner): string {
-  const spec = TABLES[table] as TableSpec<Row>;
-  const arrays: unknown[][] = [list.map((r) => r.param), ...spec.columns.map(() => []), list.map((r) => r.grp ?? null)];
-  for (const row of list) spec.pick(row).forEach((v, i) => arrays[i + 1].push(table === 'text' ? v : indexable(v)));
-  const types = ['text', ...spec.types, 'integer'];
+function insertCte(table: Table<IndexRow>, list: IndexRow[], params: unknown[], owner: Owner): string {
+  const arrays: unknown[][] = [
+    list.map((r) => r.param),
+    ...table.columns.map((column) => list.map((r) => (column.whole ? column.value(r) : indexable(column.value(r))))),
+    list.map((r) => r.grp ?? null),
+  ];
+  const types = ['text', ...table.columns.map((column) => column.type), 'integer'];
   if (owner.ordinals) {
     arrays.push(owner.ordinals);
     types.push('integer');
@@ -91,10 +42,12 @@ function insertCte(table: keyof IndexRows, list: Row[], params: unknown[], owner
   });
   const names = types.map((_, i) => `c${i}`);
   const grp = owner.ordinals ? types.length - 2 : types.length - 1;
-  const values = ['u.c0', ...(spec.insert ?? spec.columns.map((_, i) => `u.c${i + 1}`)), `u.c${grp}`];
-  return `i_${table} AS (INSERT INTO sp_${table} (rid, type, param, ${spec.columns.join(', ')}, grp)
+  const values = ['u.c0', ...table.columns.map((column, i) => column.written?.(`u.c${i + 1}`) ?? `u.c${i + 1}`), `u.c${grp}`];
+  return `i_${table.name} AS (INSERT INTO sp_${table.name} (rid, type, param, ${table.columns.map((column) => column.name).join(', ')}, grp)
          SELECT ${owner.rid}, ${owner.type}::text, ${values.join(', ')} FROM unnest(${placeholders.join(', ')}) AS u(${names.join(', ')}) ${owner.join ?? ''})`;
 }
+
+const tableRows = (rows: IndexRows, table: Table<IndexRow>) => rows[table.name as keyof IndexRows] as IndexRow[];
 
 /**
  * The data-modifying CTEs that write one resource's index rows (and, with `replace`, delete its old
@@ -104,9 +57,9 @@ function insertCte(table: keyof IndexRows, list: Row[], params: unknown[], owner
  */
 export function indexCtes(rid: string, type: string, rows: IndexRows | null, params: unknown[], replace: boolean): string[] {
   const parts: string[] = [];
-  for (const table of Object.keys(TABLES) as (keyof IndexRows)[]) {
-    if (replace) parts.push(`d_${table} AS (DELETE FROM sp_${table} WHERE rid = ${rid})`);
-    const list = rows?.[table] as Row[] | undefined;
+  for (const table of INDEX_TABLES) {
+    if (replace) parts.push(`d_${table.name} AS (DELETE FROM sp_${table.name} WHERE rid = ${rid})`);
+    const list = rows && tableRows(rows, table);
     if (list?.length) parts.push(insertCte(table, list, params, { rid, type }));
   }
   return parts;
@@ -118,11 +71,11 @@ export function indexCtes(rid: string, type: string, rows: IndexRows | null, par
  */
 export function batchIndexCtes(owners: string, rows: IndexRows[], params: unknown[]): string[] {
   const parts: string[] = [];
-  for (const table of Object.keys(TABLES) as (keyof IndexRows)[]) {
-    const list = rows.flatMap((r) => r[table] as Row[]);
+  for (const table of INDEX_TABLES) {
+    const list = rows.flatMap((r) => tableRows(r, table));
     if (!list.length) continue;
-    const ordinals = rows.flatMap((r, i) => (r[table] as Row[]).map(() => i + 1));
-    const n = `c${TABLES[table].columns.length + 2}`;
+    const ordinals = rows.flatMap((r, i) => tableRows(r, table).map(() => i + 1));
+    const n = `c${table.columns.length + 2}`;
     parts.push(insertCte(table, list, params, { rid: 'o.rid', type: 'o.type', ordinals, join: `JOIN ${owners} o ON o.n = u.${n}` }));
   }
   return parts;
