@@ -1,9 +1,10 @@
+import { traced } from '../audit/traced.js';
 import type { Permission } from '../auth/scopes.js';
 import { ID_RE } from '../fhir/ids.js';
 import { badRequest, fail, notFound } from '../fhir/outcome.js';
+import { storeFor } from '../stores/by-type.js';
 import { isResourceType } from '../validation/registry.js';
 import { guarded } from './access.js';
-import { traced } from './audit.js';
 import { breakGlass } from './break-glass.js';
 import { processBundle } from './bundle.js';
 import { checkRequestQuery } from './query-text.js';
@@ -133,10 +134,9 @@ export async function dispatch(ctx: Context, req: FhirRequest): Promise<FhirResp
     pathMatched = true;
     if (route.method !== method) continue;
     return traced(ctx, req, route, params, (inner) => {
-      // An attempt on the trail is itself traced.
-      if (params.type === 'AuditEvent' && !operationOf(route) && ['c', 'u', 'd'].includes(route.permission ?? '')) {
-        throw fail(405, 'not-supported', 'AuditEvents are written by the server only, and never changed or deleted');
-      }
+      // An attempt on what the API does not write (the audit trail) is itself traced.
+      const { readOnly } = storeFor(params.type || undefined);
+      if (readOnly && !operationOf(route) && ['c', 'u', 'd'].includes(route.permission ?? '')) throw fail(405, 'not-supported', readOnly);
       return guarded(inner, req, route, params);
     });
   }

@@ -6,7 +6,6 @@ import { keyset, pageTotal } from './paging.js';
 import { searchParam, type SearchParam } from './parameters.js';
 import { compiler, matchRidsSql, matchSql, namedByHasSql, namedPatient, namesFew, sortKeySql, storedColumns, visible, type Compiler } from './sql.js';
 import { withTerminologyCodes } from './terminology.js';
-import { searchTrail } from './trail.js';
 import { accessSql, type AccessCheck, type Visibility } from './visibility.js';
 
 export interface SearchResult {
@@ -22,12 +21,11 @@ export interface SearchResult {
 type Row = StoredVersion & Record<`s${number}`, unknown>;
 
 /**
- * Runs a search: one page of matches in the order of `_sort` (then by row
+ * Runs a search of the resource tables: one page of matches in the order of `_sort` (then by row
  * id, which makes the order total), paged by keyset (paging.ts). `visibility` is whom the search
  * runs for (null: no équipe-de-soins rule applies).
  */
 export async function executeSearch(q: Queryable, req: SearchRequest, baseUrl: string, visibility: Visibility | null): Promise<SearchResult> {
-  if (req.types.length === 1 && req.types[0] === 'AuditEvent') return searchTrail(q, req, baseUrl, visibility);
   // A search that names its patient or its resources has few rows to check: one by one. A broad
   // one is counted against the principal's whole list of patients; its page is first sought
   // among its first rows checked one by one (a principal's patients are often neighbours in the
