@@ -1,5 +1,5 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
-import { recordId } from '../fhir/ids.js';
+import { isUuid, recordId } from '../fhir/ids.js';
 import type { Database, Queryable } from '../store/db.js';
 import type { StoredVersion } from '../store/resources.js';
 import { actionOf, auditEvent, outcomeOf, subtypeOf, typeOf, userWho, type AccessRecord } from './event.js';
@@ -87,7 +87,7 @@ export function trailVersion(row: TrailRow): StoredVersion {
 }
 
 /** Whether `id` can be an AuditEvent's id (the trail's ids are UUIDs): anything else names none. */
-export const isTrailId = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
+export const isTrailId = isUuid;
 
 /** The AuditEvent `id`, as a resource's current version. */
 export async function readTrail(q: Queryable, id: string): Promise<StoredVersion | undefined> {

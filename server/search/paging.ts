@@ -1,3 +1,4 @@
+import { isUuid } from '../fhir/ids.js';
 import { badRequest } from '../fhir/outcome.js';
 import type { SearchRequest } from './parse.js';
 
@@ -129,12 +130,10 @@ function sortValue(v: unknown): string | null {
   return v instanceof Date ? v.toISOString() : String(v);
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Whether a cursor's value can be cast to `cast` (open date bounds are infinite): a forged one is a 400, never an SQL error. */
 function fitsCast(v: string, cast: string): boolean {
   if (cast === 'timestamptz') return !Number.isNaN(Date.parse(v)) || /^-?infinity$/i.test(v);
-  if (cast === 'uuid') return UUID.test(v);
+  if (cast === 'uuid') return isUuid(v);
   if (cast === 'numeric') return /^(-?\d+(\.\d+)?(e[+-]?\d+)?|nan|-?infinity)$/i.test(v);
   return true;
 }

@@ -148,7 +148,7 @@ export function parseSearch(
     const criterion = !CONTROL.has(name) && !INCLUDES.has(name);
     try {
       if (!criterion) readControl(req, name, value, storages, support);
-      else req.filters.push(supported(support, parseFilter(req.types, name, valueList(name, splitValues(value)), storages)));
+      else req.filters.push(applicable(support, parseFilter(req.types, name, valueList(name, splitValues(value)), storages)));
       if (name !== '_cursor' && name !== '_format' && name !== '_pretty') req.applied.push([name, value]);
     } catch (err) {
       if (err instanceof Unsupported) skip(name, err.message);
@@ -187,7 +187,7 @@ function valueList<T>(name: string, values: T[]): T[] {
 }
 
 /** The filter, if the storage searched can apply it. */
-function supported(support: SearchSupport | undefined, f: Filter): Filter {
+function applicable(support: SearchSupport | undefined, f: Filter): Filter {
   const why = support?.filter(f);
   if (why) throw new Unsupported(why);
   return f;
