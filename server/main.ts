@@ -10,7 +10,7 @@ import { UserService } from './auth/users.js';
 import type { Config } from './config.js';
 import { createApp } from './http/app.js';
 import { clientErrorHandler } from './http/errors.js';
-import { AuditLog } from './interactions/audit.js';
+import { AuditLog } from './audit/log.js';
 import { createLogger } from './logger.js';
 import { setRequestLimits } from './limits.js';
 import { openPglite, openPostgres, type Database } from './store/db.js';

@@ -2,7 +2,7 @@ import { guarded } from './access/guard.js';
 import { breakGlass } from './access/break-glass.js';
 import { ID_RE } from './fhir/ids.js';
 import { badRequest, fail, notFound } from './fhir/outcome.js';
-import { traced } from './interactions/audit.js';
+import { traced } from './audit/traced.js';
 import { processBundle } from './interactions/bundle.js';
 import { capabilities } from './interactions/capabilities.js';
 import type { Context, FhirRequest, FhirResponse } from './interactions/context.js';
@@ -20,6 +20,7 @@ import { loadPackageOperation } from './operations/load-package.js';
 import { TERMINOLOGY_ROUTES } from './operations/routes.js';
 import { validateOperation } from './operations/validate.js';
 import { operationOf, type PathParams, type Route } from './route.js';
+import { storeFor } from './stores/by-type.js';
 import { isResourceType } from './validation/registry.js';
 
 /*
@@ -110,10 +111,9 @@ export async function dispatch(ctx: Context, req: FhirRequest): Promise<FhirResp
     pathMatched = true;
     if (route.method !== method) continue;
     return traced(ctx, req, route, params, (inner) => {
-      // An attempt on the trail is itself traced.
-      if (params.type === 'AuditEvent' && !operationOf(route) && ['c', 'u', 'd'].includes(route.permission ?? '')) {
-        throw fail(405, 'not-supported', 'AuditEvents are written by the server only, and never changed or deleted');
-      }
+      // An attempt on what the API does not write (the audit trail) is itself traced.
+      const { readOnly } = storeFor(params.type || undefined);
+      if (readOnly && !operationOf(route) && ['c', 'u', 'd'].includes(route.permission ?? '')) throw fail(405, 'not-supported', readOnly);
       return guarded(inner, req, route, params);
     });
   }

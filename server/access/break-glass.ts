@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Parameters } from '@medplum/fhirtypes';
-import { actorOf } from '../auth/audit-event.js';
+import { actorOf } from '../audit/event.js';
 import { breakGlassActor } from './principal.js';
 import { NO_RULES } from './rules.js';
 import type { Access } from '../auth/tokens.js';
 import { badRequest, fail, notFound } from '../fhir/outcome.js';
 import type { Queryable } from '../store/db.js';
 import { readCurrent } from '../store/resources.js';
-import { trailEntry, writeTrail } from '../store/audit-trail.js';
+import { trailEntry, writeTrail } from '../audit/trail.js';
 import { inTransaction, type Context, type FhirRequest, type FhirResponse } from '../interactions/context.js';
 
 /** The reason of a break-glass access of `actor` in force for one of `patients`, if any. */

@@ -5,13 +5,9 @@ import { readResponse } from '../interactions/read.js';
 import { search } from '../interactions/search.js';
 import { operationOf, type Route } from '../route.js';
 import { compartmentParams } from '../search/compartments.js';
-import { executeSearch } from '../search/execute.js';
 import { parseSearch } from '../search/parse.js';
-import { SqlParams } from '../search/sql-params.js';
-import { storedColumns, visible } from '../search/sql.js';
-import { readTrailIfVisible, visibleTrailIds } from '../search/trail.js';
 import type { Queryable } from '../store/db.js';
-import { readCurrent, type StoredVersion } from '../store/resources.js';
+import { storeFor, STORAGES } from '../stores/by-type.js';
 import { checkLinkWrite } from './link-writes.js';
 import { visibilityOf } from './principal.js';
 import { restrictionsFor, unrestricted, type Restriction } from './restrictions.js';
@@ -54,6 +50,7 @@ export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: P
   const access = ctx.access;
   if (!access || !route.permission) return route.handle(ctx, req, p as never);
   const type = p.target || p.type || undefined;
+  const store = storeFor(type);
   const rs = restrictionsFor(access, type, route.permission);
   const denied = () => forbidden(`The access token's scopes do not allow ${req.method} on /${req.path.join('/')}`);
   if (!rs.length) throw denied();
@@ -75,7 +72,7 @@ export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: P
     if (type && p.id && (visibility || !unrestricted(rs)) && operation !== '$break-glass') {
       const q = reader(ctx);
       if (!(await visibleIds(q, type, [p.id], rs, ctx.baseUrl, visibility)).has(p.id)) {
-        const current = await readCurrent(q, type, p.id);
+        const current = await store.read(q, type, p.id);
         if (current && !current.deleted) throw visibility ? forbidden(`${type}/${p.id} is outside your équipe de soins`) : denied();
       }
     }
@@ -84,9 +81,9 @@ export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: P
   const shape = route.pattern.join('/');
   const instance = shape.startsWith(':type/:id');
   const write = route.permission === 'c' || route.permission === 'u' || route.permission === 'd';
-  // A vread or an instance history checks each version it shows (versionRules); the audit trail's
-  // events have one version, checked here as a read.
-  const versioned = (route.interaction === 'vread' || route.interaction === 'history-instance') && type !== 'AuditEvent';
+  // A vread or an instance history checks each version it shows (versionRules), where versions are
+  // judged on their own; a resource of one version is checked here as a read.
+  const versioned = (route.interaction === 'vread' || route.interaction === 'history-instance') && store.judgesVersions;
   const structure = write && !!type && isStructureType(type);
   const writer = structure ? structureWriter(access, ctx.rules ?? NO_RULES) : undefined;
   if (structure && !mayWriteType(writer, type as string)) {
@@ -109,14 +106,14 @@ export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: P
   const run = async (q: Queryable, inner: Context) => {
     if (route.interaction === 'read' && unrestricted(rs)) {
       // Read and checked in one statement: every read by id goes this way.
-      const row = await readIfVisible(q, checkType, p.id, visibility);
+      const row = await store.readIfVisible(q, checkType, p.id, visibility);
       if (row && !row.deleted && !row.visible) throw forbidden(`${checkType}/${p.id} is outside your équipe de soins`);
       return readResponse(req, checkType, p.id, row);
     }
     // Under restricted scopes, the current row of a versioned route must match them; its versions meet the rules on their own.
     const rules = versioned ? null : visibility;
     if (instance && !(await visibleIds(q, checkType, [p.id], rs, ctx.baseUrl, rules)).has(p.id)) {
-      const current = await readCurrent(q, checkType, p.id);
+      const current = await store.read(q, checkType, p.id);
       // What does not exist (or no more) may be told; what exists outside the caller's reach may not be touched.
       if (current && !current.deleted) throw rules ? forbidden(`${checkType}/${p.id} is outside your équipe de soins`) : denied();
       if (route.permission === 'r' || route.permission === 'd') return route.handle(inner, req, p as never);
@@ -184,7 +181,7 @@ async function restrictedSearch(
 
 function checkFilter(type: string, filter: string): void {
   try {
-    parseSearch([type], new URLSearchParams(filter), true);
+    parseSearch([type], new URLSearchParams(filter), true, STORAGES);
   } catch (err) {
     if (err instanceof FhirError && err.status === 400) throw forbidden(`The scope filter ?${filter} cannot be applied to ${type}`);
     throw err;
@@ -217,7 +214,7 @@ async function visibleIds(
   const seen = new Set<string>();
   for (const r of rs) {
     if (!r.filter && !r.patient) {
-      for (const id of await visibleAmong(q, type, ids, visibility)) seen.add(id);
+      for (const id of await storeFor(type).visibleIds(q, type, ids, visibility)) seen.add(id);
       continue;
     }
     const query = new URLSearchParams([['_id', ids.join(',')], ['_count', String(ids.length)], ['_total', 'none']]);
@@ -225,34 +222,14 @@ async function visibleIds(
     if (r.patient && type === 'Patient') query.append('_id', r.patient);
     else if (r.patient && !compartmentParams('Patient', type)) continue;
     try {
-      const parsed = parseSearch([type], query, true, r.patient && type !== 'Patient' ? { type: 'Patient', id: r.patient, alone: true } : undefined);
-      for (const m of (await executeSearch(q, parsed, baseUrl, visibility)).matches) seen.add(m.id);
+      const parsed = parseSearch([type], query, true, STORAGES, r.patient && type !== 'Patient' ? { type: 'Patient', id: r.patient, alone: true } : undefined);
+      for (const m of (await storeFor(type).search(q, parsed, baseUrl, visibility)).matches) seen.add(m.id);
     } catch (err) {
       // A filter the engine cannot apply grants nothing.
       if (!(err instanceof FhirError) || err.status !== 400) throw err;
     }
   }
   return seen;
-}
-
-/**
- * The ids among `ids` of live resources the équipe-de-soins rules let `visibility` see: one small
- * statement, the same text for any number of ids, so kept prepared (every read and write by id
- * runs it).
- */
-async function visibleAmong(q: Queryable, type: string, ids: string[], visibility: Visibility | null): Promise<string[]> {
-  if (type === 'AuditEvent') return visibleTrailIds(q, ids, visibility);
-  const p = new SqlParams();
-  const sql = `SELECT r.id FROM resource r WHERE r.type = ${p.add(type)} AND r.id = ANY(${p.add(ids)}::text[]) AND ${visible('r', [type], p, visibility)}`;
-  return (await q.query<{ id: string }>(sql, p.values, { prepare: true })).map((row) => row.id);
-}
-
-/** The current row of `type/id` (undefined: none), and whether the équipe-de-soins rules let `visibility` see it; prepared like visibleAmong. */
-async function readIfVisible(q: Queryable, type: string, id: string, visibility: Visibility | null): Promise<(StoredVersion & { visible: boolean }) | undefined> {
-  if (type === 'AuditEvent') return readTrailIfVisible(q, id, visibility);
-  const p = new SqlParams();
-  const sql = `SELECT ${storedColumns('r')}, ${visible('r', [type], p, visibility)} AS visible FROM resource r WHERE r.type = ${p.add(type)} AND r.id = ${p.add(id)}`;
-  return (await q.query<StoredVersion & { visible: boolean }>(sql, p.values, { prepare: true }))[0];
 }
 
 /** Drops the _include/_revinclude entries of a search the token's scopes may not read (the équipe-de-soins rules filtered them in SQL). */

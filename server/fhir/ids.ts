@@ -3,6 +3,8 @@ import { v7 as uuidv7 } from 'uuid';
 
 /** FHIR id: 1 to 64 of A-Z a-z 0-9 - . (R4 datatypes.html#id). */
 export const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
+/** A UUID as PostgreSQL reads one (any version). */
+export const isUuid = (text: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(text);
 const LOCAL_REF_RE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/([A-Za-z0-9\-.]{1,64}))?$/;
 
 export interface ParsedReference {

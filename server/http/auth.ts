@@ -1,6 +1,6 @@
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { ASSERTION_ALGS, claimedClientId } from '../auth/client-auth.js';
-import { actorOf, loginRecord, type Actor } from '../auth/audit-event.js';
+import { actorOf, loginRecord, type Actor } from '../audit/event.js';
 import type { AuthServer } from '../auth/service.js';
 import { OAuthError, type TokenService } from '../auth/tokens.js';
 import { outcome } from '../fhir/outcome.js';

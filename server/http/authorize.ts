@@ -1,7 +1,7 @@
 import type { Encounter, HumanName, Organization, Patient, PractitionerRole, Resource } from '@medplum/fhirtypes';
 import { parse as parseCookies, serialize } from 'cookie';
 import express, { type Request, type RequestHandler, type Response } from 'express';
-import { USERNAME_SYSTEM, type Actor } from '../auth/audit-event.js';
+import { USERNAME_SYSTEM, type Actor } from '../audit/event.js';
 import { AuthorizationError, checkAuthorizationRequest } from '../auth/authorization.js';
 import type { GrantContext } from '../auth/grants.js';
 import { IDNPS_SYSTEM } from '../auth/oidc-login.js';

@@ -1,7 +1,6 @@
 import type { CapabilityStatement, CapabilityStatementRestResource, CapabilityStatementRestSecurity } from '@medplum/fhirtypes';
-import { isSupportedParam } from '../search/parse.js';
 import { searchParamsOf } from '../search/parameters.js';
-import { TRAIL_PARAMS } from '../search/trail.js';
+import { storeFor } from '../stores/by-type.js';
 import { resourceTypes } from '../validation/registry.js';
 import { supportedProfiles } from '../validation/supported.js';
 import { VERSION } from '../version.js';
@@ -10,7 +9,6 @@ import { PATCH_FORMATS } from './patch.js';
 import { operationOf, type Route } from '../route.js';
 
 const started = new Date().toISOString();
-const TRAIL_INTERACTIONS = new Set(['read', 'vread', 'history-instance', 'history-type', 'search-type']);
 
 /** GET /metadata: built from the route table's interactions and the search registry, never by hand. */
 export function capabilities(ctx: Context, routes: Route[]): FhirResponse {
@@ -28,7 +26,8 @@ export function capabilities(ctx: Context, routes: Route[]): FhirResponse {
   };
   const profiles = supportedProfiles(ctx.db);
   const resource = resourceTypes().map((type) => {
-    const resource = {
+    const store = storeFor(type);
+    return store.describe({
       type: type as CapabilityStatementRestResource['type'],
       profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
       ...(profiles.get(type) ? { supportedProfile: profiles.get(type) } : {}),
@@ -41,23 +40,10 @@ export function capabilities(ctx: Context, routes: Route[]): FhirResponse {
       conditionalUpdate: true,
       conditionalDelete: 'single',
       searchParam: [...searchParamsOf(type).values()]
-        .filter((sp) => (type === 'AuditEvent' ? TRAIL_PARAMS.has(sp.code) : isSupportedParam(sp)))
+        .filter((sp) => store.searches(sp))
         .map((sp) => ({ name: sp.code, definition: sp.url, type: sp.type })),
       operation: operations(type),
-    } satisfies CapabilityStatementRestResource;
-    if (type !== 'AuditEvent') return resource;
-    // The trail is written by the server only, and read as it was written (search/trail.ts).
-    return {
-      ...resource,
-      interaction: (resource.interaction ?? []).filter((i) => TRAIL_INTERACTIONS.has(i.code)),
-      versioning: 'versioned',
-      updateCreate: false,
-      conditionalCreate: false,
-      conditionalRead: 'not-supported',
-      conditionalUpdate: false,
-      conditionalDelete: 'not-supported',
-      searchInclude: ['AuditEvent:agent', 'AuditEvent:patient', 'AuditEvent:entity'],
-    } satisfies CapabilityStatementRestResource;
+    });
   }) satisfies CapabilityStatementRestResource[];
   const statement: CapabilityStatement = {
     resourceType: 'CapabilityStatement',

@@ -1,9 +1,9 @@
 import { badRequest, preconditionFailed } from '../fhir/outcome.js';
-import { executeSearch } from '../search/execute.js';
 import { syncSearchParameters } from '../search/loaded-params.js';
 import { parseSearch } from '../search/parse.js';
 import type { Queryable } from '../store/db.js';
 import type { StoredVersion } from '../store/resources.js';
+import { searchedStore, STORAGES } from '../stores/by-type.js';
 import { visibilityOf } from '../access/principal.js';
 import type { Context } from './context.js';
 
@@ -22,14 +22,14 @@ export async function findMatches(
   lock = true,
 ): Promise<StoredVersion[]> {
   await syncSearchParameters(tx);
-  const req = parseSearch([type], criteria, true);
+  const req = parseSearch([type], criteria, true, STORAGES);
   if (!req.filters.length) throw badRequest(`A conditional ${type} interaction needs search criteria`);
   req.count = 2;
   req.total = 'none';
   const key = `${type}?${[...criteria].map(([k, v]) => `${k}=${v}`).sort().join('&')}`;
   if (lock) await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
   // Only what the caller may see can match: a conditional write never reaches past the équipe de soins.
-  return (await executeSearch(tx, req, ctx.baseUrl, await visibilityOf(ctx))).matches;
+  return (await searchedStore(req.types).search(tx, req, ctx.baseUrl, await visibilityOf(ctx))).matches;
 }
 
 /** The one match of the criteria, undefined when none; 412 when several. */

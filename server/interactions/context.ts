@@ -1,5 +1,5 @@
 import type { Resource } from '@medplum/fhirtypes';
-import type { AccessRecord } from '../auth/audit-event.js';
+import type { AccessRecord } from '../audit/event.js';
 import type { Logger } from 'pino';
 import type { AccessRules } from '../access/rules.js';
 import type { Access } from '../auth/tokens.js';
@@ -36,7 +36,7 @@ export interface Context {
   maxJsonDepth?: number;
 }
 
-/** Takes the records of accesses that wrote nothing, to store them soon after (see interactions/audit.ts). */
+/** Takes the records of accesses that wrote nothing, to store them soon after (see audit/log.ts). */
 export interface AuditSink {
   queue(record: AccessRecord): void;
   /** Stores what is queued; resolves once it is. */

@@ -1,9 +1,9 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { badRequest, fail, notFound } from '../fhir/outcome.js';
 import { dateRange } from '../search/dates.js';
-import { readCurrent, readHistory, someVersionVisible, type HistoryEntry, type HistoryQuery } from '../store/resources.js';
+import type { HistoryEntry, HistoryQuery } from '../store/resources.js';
+import { storeFor } from '../stores/by-type.js';
 import { reader, type Context, type FhirRequest, type FhirResponse } from './context.js';
-import { trailHistory } from '../search/trail.js';
 import { visibilityOf } from '../access/principal.js';
 import { versionRules } from '../access/versions.js';
 import { link } from './bundle-links.js';
@@ -23,7 +23,7 @@ export async function history(ctx: Context, req: FhirRequest, type?: string, id?
   // The first page fixes the upper bound; later pages carry it so that new writes never shift them.
   const before = q.get('_before') ? instant(q.get('_before') as string, '_before') : new Date();
   const page = { since, at, before, count: count + 1, offset };
-  const { entries, total } = type === 'AuditEvent' ? await trailPage(ctx, id, page) : await versionsPage(ctx, type, id, page);
+  const { entries, total } = await versionsPage(ctx, type, id, page);
 
   const url = `${ctx.baseUrl}/${[type, id, '_history'].filter(Boolean).join('/')}`;
   const kept: [string, string][] = [];
@@ -47,27 +47,22 @@ export async function history(ctx: Context, req: FhirRequest, type?: string, id?
 type Page = Pick<HistoryQuery, 'since' | 'at' | 'before' | 'count' | 'offset'>;
 
 /**
- * The audit trail is kept apart (migration 016): /_history does not list it. An event's own
- * history was allowed as a read (access.ts); the type's shows what the caller may see.
- */
-async function trailPage(ctx: Context, id: string | undefined, page: Page): Promise<{ entries: HistoryEntry[]; total?: number }> {
-  if (id && !(await readCurrent(reader(ctx), 'AuditEvent', id))) throw notFound(`AuditEvent/${id} is not known`);
-  return trailHistory(reader(ctx), { id, ...page, visibility: id ? null : await visibilityOf(ctx) });
-}
-
-/**
- * A resource's, a type's or the system's versions: each one listed or counted must be one the
- * caller may see, on the patients it names (versionRules). A resource none of whose versions
- * they may see is outside their équipe (403), as for a read.
+ * A resource's, a type's or the system's versions (the system's are the resource tables'): each
+ * one listed or counted must be one the caller may see, on the patients it names (versionRules).
+ * A resource none of whose versions they may see is outside their équipe (403), as for a read.
+ * Where a resource has one version, it was judged by the guard as a read (an instance's history),
+ * or the type's lists the resources the caller may see.
  */
 async function versionsPage(ctx: Context, type: string | undefined, id: string | undefined, page: Page): Promise<{ entries: HistoryEntry[]; total?: number }> {
-  const visible = await versionRules(ctx, type, id ? 'r' : 's', id ? 'probe' : 'set');
+  const store = storeFor(type);
+  const visible = store.judgesVersions ? await versionRules(ctx, type, id ? 'r' : 's', id ? 'probe' : 'set') : undefined;
+  const visibility = store.judgesVersions || id ? null : await visibilityOf(ctx);
   if (type && id) {
-    const seen = await someVersionVisible(reader(ctx), type, id, visible);
+    const seen = await store.someVersionVisible(reader(ctx), type, id, visible);
     if (seen === undefined) throw notFound(`${type}/${id} is not known`);
     if (!seen) throw fail(403, 'forbidden', `${type}/${id} is outside your équipe de soins`);
   }
-  return readHistory(reader(ctx), { type, id, ...page, visible });
+  return store.history(reader(ctx), { type, id, ...page, visible, visibility });
 }
 
 function historyEntry(ctx: Context, e: HistoryEntry): BundleEntry {

@@ -1,11 +1,12 @@
 import { gone, notFound } from '../fhir/outcome.js';
-import { readCurrent, type StoredVersion } from '../store/resources.js';
+import type { StoredVersion } from '../store/resources.js';
+import { storeFor } from '../stores/by-type.js';
 import { reader, type Context, type FhirRequest, type FhirResponse } from './context.js';
 import { notModified } from './versioning.js';
 
 /** GET [type]/[id] */
 export async function read(ctx: Context, req: FhirRequest, type: string, id: string): Promise<FhirResponse> {
-  return readResponse(req, type, id, await readCurrent(reader(ctx), type, id));
+  return readResponse(req, type, id, await storeFor(type).read(reader(ctx), type, id));
 }
 
 /** The response to a read of the current row `row` (undefined: none) of `type/id`. */

@@ -1,10 +1,10 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { notFound, outcome } from '../fhir/outcome.js';
 import { project } from '../fhir/projection.js';
-import { executeSearch } from '../search/execute.js';
 import { syncSearchParametersForSearch } from '../search/loaded-params.js';
 import { parseSearch, type CompartmentTarget } from '../search/parse.js';
 import type { StoredVersion } from '../store/resources.js';
+import { searchedStore, STORAGES } from '../stores/by-type.js';
 import { isResourceType } from '../validation/registry.js';
 import { visibilityOf } from '../access/principal.js';
 import { link } from './bundle-links.js';
@@ -29,8 +29,8 @@ export async function search(
   }
   const q = reader(ctx);
   await syncSearchParametersForSearch(q);
-  const parsed = parseSearch(type ? [type] : [], query, req.prefer.handling === 'strict', compartment);
-  const result = await executeSearch(q, parsed, ctx.baseUrl, await visibilityOf(ctx));
+  const parsed = parseSearch(type ? [type] : [], query, req.prefer.handling === 'strict', STORAGES, compartment);
+  const result = await searchedStore(parsed.types).search(q, parsed, ctx.baseUrl, await visibilityOf(ctx));
 
   const path = compartment ? `${compartment.type}/${compartment.id}/${type}` : type;
   const url = path ? `${ctx.baseUrl}/${path}` : ctx.baseUrl;

@@ -1,6 +1,6 @@
 import type { OperationOutcome, OperationOutcomeIssue, Parameters, Resource } from '@medplum/fhirtypes';
 import { badRequest, FhirError, notFound } from '../fhir/outcome.js';
-import { readCurrent } from '../store/resources.js';
+import { storeFor } from '../stores/by-type.js';
 import { reader, type Context, type FhirRequest, type FhirResponse } from '../interactions/context.js';
 import { conformanceIssues } from '../validation/conformance.js';
 import { policyOf } from '../validation/policy.js';
@@ -22,7 +22,7 @@ export async function validateOperation(ctx: Context, req: FhirRequest, type: st
   const profile = param('profile');
   let resource: Resource | undefined = body?.resourceType === 'Parameters' ? params.find((p) => p.name === 'resource')?.resource : body;
   if (id && (!resource || mode === 'delete')) {
-    const stored = await readCurrent(reader(ctx), type, id);
+    const stored = await storeFor(type).read(reader(ctx), type, id);
     if (!stored || stored.deleted) throw notFound(`${type}/${id} is not known`);
     resource = JSON.parse(stored.content as string) as Resource;
   }

@@ -1,12 +1,11 @@
-import { badRequest } from '../fhir/outcome.js';
 import { RECURRING, type Queryable } from '../store/db.js';
 import type { StoredVersion } from '../store/resources.js';
 import type { SearchRequest } from './parse.js';
 import { includes } from './include.js';
+import { keyset, pageTotal } from './paging.js';
 import { searchParam, type SearchParam } from './parameters.js';
 import { compiler, matchRidsSql, matchSql, namedByHasSql, namedPatient, namesFew, sortKeySql, storedColumns, visible, type Compiler } from './sql.js';
 import { withTerminologyCodes } from './terminology.js';
-import { searchTrail } from './trail.js';
 import { accessSql, type AccessCheck, type Visibility } from '../access/visibility.js';
 
 export interface SearchResult {
@@ -19,24 +18,14 @@ export interface SearchResult {
   previous?: string;
 }
 
-/** A page position: the sort values and row id of the row it is after (next) or before (previous). */
-interface Cursor {
-  d: 'next' | 'previous';
-  v: (string | null)[];
-  rid: number;
-}
-
 type Row = StoredVersion & Record<`s${number}`, unknown>;
 
 /**
- * Runs a search: one page of matches in the order of `_sort` (then by row id, which makes the
- * order total), read ahead by one row to know whether another page exists. Pages are found by
- * keyset (the sort values of the last row seen), so a reader who pages to the end sees no row
- * twice and misses none of those that stayed in place, however the data changes meanwhile.
- * `visibility` is whom the search runs for (null: no équipe-de-soins rule applies).
+ * Runs a search of the resource tables: one page of matches in the order of `_sort` (then by row
+ * id, which makes the order total), paged by keyset (paging.ts). `visibility` is whom the search
+ * runs for (null: no équipe-de-soins rule applies).
  */
 export async function executeSearch(q: Queryable, req: SearchRequest, baseUrl: string, visibility: Visibility | null): Promise<SearchResult> {
-  if (req.types.length === 1 && req.types[0] === 'AuditEvent') return searchTrail(q, req, baseUrl, visibility);
   // A search that names its patient or its resources has few rows to check: one by one. A broad
   // one is counted against the principal's whole list of patients; its page is first sought
   // among its first rows checked one by one (a principal's patients are often neighbours in the
@@ -65,21 +54,15 @@ export async function executeSearch(q: Queryable, req: SearchRequest, baseUrl: s
   const counted = () => source(visibility, check, { ids: true });
   if (req.count === 0) return { matches: [], included: [], total: await total(q, req, counted()) };
 
-  const cursor = req.cursor !== undefined ? decodeCursor(req.cursor, sort.length) : undefined;
-  const backwards = cursor?.d === 'previous';
-  // Reading backwards flips every direction; the page is put back in order afterwards.
-  const order = (from: string) =>
-    [
-      ...sort.map((k, i) => `${from}s${i} ${k.desc !== backwards ? 'DESC' : 'ASC'} NULLS ${backwards ? 'FIRST' : 'LAST'}`),
-      ...(ridTieBreak ? [`${from}rid ${backwards ? 'DESC' : 'ASC'}`] : []),
-    ].join(', ');
+  const paging = keyset(req.cursor, sort, ridTieBreak);
+  const order = paging.order;
   // The matching rows in page order, after the cursor, on row ids and sort values alone (from
   // the index where the plan allows): only the page's rows are then read from the resource table.
   const inOrder = ({ c, from }: { c: Compiler; from: string }) => {
-    const keys = sort.map((k) => ({ ...sortKeySql(k, 'r', c.p), desc: k.desc }));
+    const keys = sort.map((k) => sortKeySql(k, 'r', c.p));
     const select = ['r.rid', ...keys.map((k, i) => `${k.expr} AS s${i}`)].join(', ');
-    const seek = cursor ? `WHERE ${seekSql(keys, cursor, (v) => c.p.add(v), ridTieBreak)}` : '';
-    return `SELECT * FROM (SELECT ${select} FROM ${from}) m ${seek} ORDER BY ${order('')}`;
+    const seek = paging.seek(keys.map((k) => k.cast), (v) => c.p.add(v));
+    return `SELECT * FROM (SELECT ${select} FROM ${from}) m ${seek ? `WHERE ${seek}` : ''} ORDER BY ${order('')}`;
   };
   const columns = [storedColumns('r'), ...sort.map((_, i) => `page.s${i}`)].join(', ');
   // A page (read ahead by one) among the first candidates, checked one by one in page order so
@@ -105,25 +88,14 @@ export async function executeSearch(q: Queryable, req: SearchRequest, baseUrl: s
     const sql = `SELECT ${columns} FROM (${inOrder(s)} LIMIT ${req.count + 1}) page JOIN resource r ON r.rid = page.rid ORDER BY ${order('page.')}`;
     return q.query<Row>(sql, s.c.p.values, RECURRING);
   };
-  const rows = (visibility && check === 'set' ? await probed(visibility) : undefined) ?? (await paged());
-  const more = rows.length > req.count;
-  const page = more ? rows.slice(0, req.count) : rows;
-  if (backwards) page.reverse();
-  const position = (d: Cursor['d'], row: Row) =>
-    encodeCursor({ d, rid: row.rid, v: sort.map((_, i) => sortValue(row[`s${i}`])) });
-  const first = page[0];
-  const last = page[page.length - 1];
-  const result: SearchResult = {
-    matches: page.map(stored),
-    included: await includes(q, req.include, page, visibility),
-    next: last && (backwards || more) ? position('next', last) : undefined,
-    previous: first && (backwards ? more : !!cursor) ? position('previous', first) : undefined,
+  const page = paging.page((visibility && check === 'set' ? await probed(visibility) : undefined) ?? (await paged()), req.count);
+  return {
+    matches: page.rows.map(stored),
+    included: await includes(q, req.include, page.rows, visibility),
+    next: page.next,
+    previous: page.previous,
+    total: await pageTotal(req.total, page, () => total(q, req, counted())),
   };
-  // A first page that holds every match gives the total without counting; beyond it, counting
-  // (which may walk a whole type) is done only when asked for.
-  if (!cursor && !more && req.total !== 'none') result.total = page.length;
-  else if (req.total !== 'page') result.total = await total(q, req, counted());
-  return result;
 }
 
 /**
@@ -152,50 +124,4 @@ async function total(q: Queryable, req: SearchRequest, rows: { c: Compiler; from
     if (rows !== undefined) return Math.round(rows);
   }
   return (await q.query<{ n: number }>(countSql, values))[0].n;
-}
-
-/**
- * Rows strictly after the cursor in the page order (before it, reading backwards), nulls last:
- * lexicographic over the sort keys, then the row id (unless the keys alone order every row).
- */
-function seekSql(keys: { cast: string; desc: boolean }[], cursor: Cursor, add: (v: unknown) => string, ridTieBreak: boolean): string {
-  const backwards = cursor.d === 'previous';
-  const terms: string[] = [];
-  const equal: string[] = [];
-  keys.forEach((k, i) => {
-    const col = `s${i}`;
-    const v = cursor.v[i];
-    const value = v === null ? undefined : `${add(v)}::${k.cast}`;
-    const greater = k.desc === backwards; // whether "after" means a greater value
-    let beyond: string | undefined;
-    if (!backwards) beyond = value ? `(${col} ${greater ? '>' : '<'} ${value} OR ${col} IS NULL)` : undefined;
-    else beyond = value ? `${col} ${greater ? '>' : '<'} ${value}` : `${col} IS NOT NULL`;
-    if (beyond) terms.push([...equal, beyond].join(' AND '));
-    equal.push(value ? `${col} = ${value}` : `${col} IS NULL`);
-  });
-  if (ridTieBreak) terms.push([...equal, `rid ${backwards ? '<' : '>'} ${add(cursor.rid)}`].join(' AND '));
-  return terms.map((t) => `(${t})`).join(' OR ');
-}
-
-function sortValue(v: unknown): string | null {
-  if (v === null || v === undefined) return null;
-  return v instanceof Date ? v.toISOString() : String(v);
-}
-
-const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString('base64url');
-
-function decodeCursor(text: string, keys: number): Cursor {
-  try {
-    const c = JSON.parse(Buffer.from(text, 'base64url').toString()) as Cursor;
-    const valid =
-      (c.d === 'next' || c.d === 'previous') &&
-      Number.isSafeInteger(c.rid) &&
-      Array.isArray(c.v) &&
-      c.v.length === keys &&
-      c.v.every((v) => v === null || typeof v === 'string');
-    if (valid) return c;
-  } catch {
-    // reported below
-  }
-  throw badRequest('Invalid _cursor: page links are only valid with the parameters they came with');
 }

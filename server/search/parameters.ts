@@ -42,11 +42,11 @@ export const RESOURCE_COLUMN_PARAMS = new Set(['_id', '_lastUpdated']);
 export const FULL_TEXT_PARAMS = new Set(['_text', '_content']);
 
 /**
- * The records the server writes of its own accord, one per access: they have no words worth a
+ * The records the server writes of its own accord, one per write: they have no words worth a
  * full-text index (codes, ids and times, searched by their own parameters), which would cost a
- * third of storing each.
+ * third of storing each. (The audit trail has a table and a search of its own: audit/.)
  */
-const WITHOUT_FULL_TEXT = new Set(['AuditEvent', 'Provenance']);
+const WITHOUT_FULL_TEXT = new Set(['Provenance']);
 
 /**
  * The registry: the base R4 parameters, overlaid with those loaded as SearchParameter resources

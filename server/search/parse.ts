@@ -5,7 +5,6 @@ import { compartmentParams } from './compartments.js';
 import { checkFilter, modifiersOf } from './kinds/index.js';
 import type { Criterion } from './kinds/kind.js';
 import { FULL_TEXT_PARAMS, RESOURCE_COLUMN_PARAMS, searchParam, type SearchParam } from './parameters.js';
-import { trailIncludeUnsupported, trailSortable, trailUnsupported } from './trail.js';
 import { splitValues } from './values.js';
 
 /**
@@ -72,6 +71,23 @@ export interface SearchRequest {
 
 export const DEFAULT_COUNT = 20;
 
+/** What a kind of storage cannot search on that the engine parses: why not, or undefined when it can. */
+export interface SearchSupport {
+  filter(f: Filter): string | undefined;
+  include(i: Include): string | undefined;
+  sort(code: string): string | undefined;
+}
+
+/**
+ * The kinds of storage searches run on (stores/), as parsing asks them: why a type is kept apart
+ * from the resource tables (searched on its own, never with other types nor through their _has or
+ * _revinclude), and what the one a search of `types` runs on cannot search on.
+ */
+export interface Storages {
+  apart(type: string): string | undefined;
+  support(types: string[]): SearchSupport | undefined;
+}
+
 /** Result and format parameters handled apart from the criteria. */
 const CONTROL = new Set(['_count', '_cursor', '_total', '_format', '_pretty', '_sort', '_summary', '_elements']);
 const INCLUDES = new Set(['_include', '_revinclude', '_include:iterate', '_revinclude:iterate', '_include:recurse', '_revinclude:recurse']);
@@ -85,14 +101,16 @@ const badModifier = (msg: string) => fail(400, 'not-supported', msg);
 
 /**
  * Reads a search request (`types` empty for a system search; `compartment` for
- * `Patient/[id]/[type]`). Unknown parameters are errors under `strict` handling, else ignored and
- * reported; unsupported modifiers, malformed values and requests beyond the limits (limits.ts)
- * are always 400s: a search silently widened would answer what was not asked.
+ * `Patient/[id]/[type]`) on the `storages` it will run on. Unknown parameters are errors under
+ * `strict` handling, else ignored and reported; unsupported modifiers, malformed values and
+ * requests beyond the limits (limits.ts) are always 400s: a search silently widened would answer
+ * what was not asked.
  */
 export function parseSearch(
   types: string[],
   query: URLSearchParams,
   strict: boolean,
+  storages: Storages,
   compartment?: CompartmentTarget,
 ): SearchRequest {
   checkSize(query);
@@ -105,12 +123,14 @@ export function parseSearch(
     const listed = valueList('_type', query.getAll('_type').flatMap((v) => v.split(',')));
     for (const t of listed) if (!isResourceType(t)) throw badRequest(`Unknown resource type in _type: ${t}`);
     req.types = types.length ? types.filter((t) => listed.includes(t)) : listed;
-    if (req.types.length > 1 && req.types.includes('AuditEvent')) throw badRequest('AuditEvent is searched on its own: the audit trail is kept apart from resources');
+    const apart = req.types.length > 1 ? req.types.find((t) => storages.apart(t)) : undefined;
+    if (apart) throw badRequest(`${apart} is searched on its own: ${storages.apart(apart)}`);
     req.applied.push(['_type', listed.join(',')]);
   }
+  const support = storages.support(req.types);
   if (compartment) {
     const f = compartmentFilter(req.types, compartment);
-    const why = req.types[0] === 'AuditEvent' ? trailUnsupported(f) : undefined;
+    const why = support?.filter(f);
     if (why) throw badRequest(why);
     req.filters.push(f);
   }
@@ -118,8 +138,8 @@ export function parseSearch(
     if (name === '_type') continue;
     const criterion = !CONTROL.has(name) && !INCLUDES.has(name);
     try {
-      if (!criterion) readControl(req, name, value);
-      else req.filters.push(onTrail(req.types, parseFilter(req.types, name, valueList(name, splitValues(value)))));
+      if (!criterion) readControl(req, name, value, storages, support);
+      else req.filters.push(applicable(support, parseFilter(req.types, name, valueList(name, splitValues(value)), storages)));
       if (name !== '_cursor' && name !== '_format' && name !== '_pretty') req.applied.push([name, value]);
     } catch (err) {
       if (err instanceof Unsupported) skip(name, err.message);
@@ -157,15 +177,15 @@ function valueList<T>(name: string, values: T[]): T[] {
   return values;
 }
 
-/** The filter, if the search is of the audit trail and the trail can apply it (trail.ts). */
-function onTrail(types: string[], f: Filter): Filter {
-  const why = types[0] === 'AuditEvent' ? trailUnsupported(f) : undefined;
+/** The filter, if the storage searched can apply it. */
+function applicable(support: SearchSupport | undefined, f: Filter): Filter {
+  const why = support?.filter(f);
   if (why) throw new Unsupported(why);
   return f;
 }
 
 /** A parameter name with its modifier, chain and _has parts, on the given types (`depth`: steps taken). */
-function parseFilter(types: string[], name: string, values: string[], depth = 0): Filter {
+function parseFilter(types: string[], name: string, values: string[], storages: Storages, depth = 0): Filter {
   if ((name.startsWith('_has:') || name.includes('.')) && depth >= limits().depth) {
     throw beyondLimit('depth', 'Chains and _has nested too deep');
   }
@@ -173,10 +193,11 @@ function parseFilter(types: string[], name: string, values: string[], depth = 0)
     const [, type, code, ...rest] = name.split(':');
     if (!type || !code || !rest.length) throw badRequest(`_has takes _has:Type:reference:parameter: ${name}`);
     if (!isResourceType(type)) throw new Unsupported(`unknown resource type ${type}`);
-    if (type === 'AuditEvent') throw new Unsupported('the audit trail is kept apart from resources: search AuditEvent itself');
+    const apart = storages.apart(type);
+    if (apart) throw new Unsupported(`${apart}: search ${type} itself`);
     const param = searchParam(type, code);
     if (param?.type !== 'reference') throw new Unsupported(`${type}.${code} is not a reference parameter`);
-    return { kind: 'has', type, param, next: parseFilter([type], rest.join(':'), values, depth + 1) };
+    return { kind: 'has', type, param, next: parseFilter([type], rest.join(':'), values, storages, depth + 1) };
   }
   const dot = name.indexOf('.');
   const head = dot > 0 ? name.slice(0, dot) : name;
@@ -189,7 +210,7 @@ function parseFilter(types: string[], name: string, values: string[], depth = 0)
     const nextCode = tail.split(/[:.]/)[0];
     const targets = referenceTargets(param, modifier).filter((t) => nextCode.startsWith('_has') || searchParam(t, nextCode));
     if (!targets.length) throw new Unsupported(`no target of ${code} has a parameter ${nextCode}`);
-    return { kind: 'chain', param, targets, next: parseFilter(targets, tail, values, depth + 1) };
+    return { kind: 'chain', param, targets, next: parseFilter(targets, tail, values, storages, depth + 1) };
   }
   const supported = modifiersOf(param.type);
   if (!supported || !(param.atom || RESOURCE_COLUMN_PARAMS.has(param.code) || FULL_TEXT_PARAMS.has(param.code))) {
@@ -246,12 +267,12 @@ function parseInclude(name: string, value: string): Include {
   return { reverse, iterate, type, param: code, target };
 }
 
-function readControl(req: SearchRequest, name: string, value: string): void {
+function readControl(req: SearchRequest, name: string, value: string, storages: Storages, support: SearchSupport | undefined): void {
   if (INCLUDES.has(name)) {
     const specs = valueList(name, value.split(',')).map((v) => parseInclude(name, v));
     if (req.include.length + specs.length > limits().includes) throw beyondLimit('includes', 'Too many _include and _revinclude');
     for (const spec of specs) {
-      const why = req.types[0] === 'AuditEvent' ? trailIncludeUnsupported(spec) : spec.reverse && spec.type === 'AuditEvent' ? 'the audit trail is kept apart from resources' : undefined;
+      const why = support ? support.include(spec) : spec.reverse && spec.type ? storages.apart(spec.type) : undefined;
       if (why) throw new Unsupported(why);
     }
     req.include.push(...specs);
@@ -276,7 +297,8 @@ function readControl(req: SearchRequest, name: string, value: string): void {
       req.sort = value.split(',').map((key) => {
         const desc = key.startsWith('-');
         const param = commonParam(req.types, desc ? key.slice(1) : key);
-        if (req.types[0] === 'AuditEvent' && !trailSortable(param.code)) throw new Unsupported('the audit trail is sorted by date only');
+        const why = support?.sort(param.code);
+        if (why) throw new Unsupported(why);
         if (param.type === 'composite' || param.type === 'special' || FULL_TEXT_PARAMS.has(param.code)) {
           throw new Unsupported(`cannot sort on ${param.type} parameter ${param.code}`);
         }

@@ -1,5 +1,4 @@
 import type { IndexRows } from '../search/kinds/index.js';
-import { readTrail } from './audit-trail.js';
 import { careLinkCtes, type CareLink } from './care-links.js';
 import type { Queryable } from './db.js';
 import { batchIndexCtes, indexCtes } from './search-index.js';
@@ -21,12 +20,8 @@ export interface HistoryEntry extends StoredVersion {
 
 const CURRENT = 'SELECT rid, type, id, version, last_updated AS "lastUpdated", deleted, content FROM resource';
 
-/**
- * The current version (or tombstone); `forUpdate` locks the row until the transaction ends. An
- * AuditEvent is read from the trail (never written through here: nothing to lock).
- */
+/** The current version (or tombstone); `forUpdate` locks the row until the transaction ends. */
 export async function readCurrent(q: Queryable, type: string, id: string, forUpdate = false): Promise<StoredVersion | undefined> {
-  if (type === 'AuditEvent') return readTrail(q, id);
   const rows = await q.query<StoredVersion>(`${CURRENT} WHERE type = $1 AND id = $2${forUpdate ? ' FOR UPDATE' : ''}`, [type, id]);
   return rows[0];
 }
@@ -53,10 +48,6 @@ export async function readVersion(
   version: number,
   visible?: VersionCondition,
 ): Promise<(HistoryEntry & { visible: boolean }) | undefined> {
-  if (type === 'AuditEvent') {
-    const event = version === 1 ? await readTrail(q, id) : undefined;
-    return event && { ...event, method: 'POST', visible: true };
-  }
   const params: unknown[] = [type, id, version];
   const rows = await q.query<HistoryEntry & { visible: boolean }>(
     `SELECT v.rid, v.type, v.id, v.version, v.last_updated AS "lastUpdated", v.content IS NULL AS deleted, v.content, v.method,

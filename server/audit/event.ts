@@ -1,6 +1,6 @@
 import type { AuditEvent, AuditEventAgent, AuditEventEntity, Coding, Provenance, Reference } from '@medplum/fhirtypes';
 import { MAILLAGE_CANONICAL } from '../fhir/maillage.js';
-import type { Access } from './tokens.js';
+import type { Access } from '../auth/tokens.js';
 
 /** The system of our OAuth client ids, for the client as a Device (by identifier: no Device resource is kept). */
 export const CLIENT_SYSTEM = `${MAILLAGE_CANONICAL}/oauth-client`;

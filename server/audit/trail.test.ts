@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DATABASES, withDatabase } from '../../tests/harness.js';
-import { auditEvent, type AccessRecord } from '../auth/audit-event.js';
-import { readTrail, writeTrail } from './audit-trail.js';
-import { migrate } from './migrate.js';
-import { migrations } from './migrations/index.js';
+import { migrate } from '../store/migrate.js';
+import { migrations } from '../store/migrations/index.js';
+import { auditEvent, type AccessRecord } from './event.js';
+import { readTrail, writeTrail } from './trail.js';
 
 const record: AccessRecord = {
   actor: { clientId: 'lgc', role: 'role-1', fhirUser: 'Practitioner/pr-1' },

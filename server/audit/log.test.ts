@@ -1,10 +1,10 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { DATABASES, withDatabase } from '../../tests/harness.js';
-import type { AccessRecord } from '../auth/audit-event.js';
-import { purgeTrail, trailEntry, writeTrail } from '../store/audit-trail.js';
 import { migrate } from '../store/migrate.js';
-import { AuditLog, patientsInJson } from './audit.js';
+import type { AccessRecord } from './event.js';
+import { AuditLog } from './log.js';
+import { purgeTrail, trailEntry, writeTrail } from './trail.js';
 
 const read = (patient: string): AccessRecord => ({
   actor: { clientId: 'lgc' },
@@ -57,23 +57,5 @@ describe.each(DATABASES)('the retention of the audit trail on %s', (kind) => {
       expect(await purgeTrail(db, daysAgo(30), 10)).toBe(25);
       expect(await kept()).toEqual(['d29', 'd1']);
     });
-  });
-});
-
-describe('the patients a response names', () => {
-  it('are its Patient resources and the patients it references, wherever, and nothing a string only mentions', () => {
-    const bundle = {
-      resourceType: 'Bundle',
-      entry: [
-        { resource: { resourceType: 'Patient', id: 'helene', generalPractitioner: [{ reference: 'Practitioner/emilie' }] } },
-        { resource: { resourceType: 'Observation', id: 'o1', subject: { reference: 'http://x/fhir/Patient/jerome' } } },
-        { resource: { resourceType: 'CarePlan', id: 'c1', extension: [{ valueReference: { reference: 'Patient/ines/_history/2' } }] } },
-        { resource: { resourceType: 'Observation', id: 'o2', note: [{ text: '"reference":"Patient/evil" and {"resourceType":"Patient","id":"evil2"}' }] } },
-        { resource: { resourceType: 'Observation', id: 'o3', subject: { reference: 'http://elsewhere/fhir/Patient/other' } } },
-      ],
-    };
-    const found = new Set<string>();
-    patientsInJson(JSON.stringify(bundle), 'http://x/fhir', found);
-    expect([...found].sort()).toEqual(['helene', 'ines', 'jerome']);
   });
 });

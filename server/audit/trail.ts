@@ -1,8 +1,11 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
-import { recordId } from '../fhir/ids.js';
-import { actionOf, auditEvent, outcomeOf, subtypeOf, typeOf, userWho, type AccessRecord } from '../auth/audit-event.js';
-import type { Database, Queryable } from './db.js';
-import type { StoredVersion } from './resources.js';
+import { isUuid, recordId } from '../fhir/ids.js';
+import type { Database, Queryable } from '../store/db.js';
+import type { StoredVersion } from '../store/resources.js';
+import { actionOf, auditEvent, outcomeOf, subtypeOf, typeOf, userWho, type AccessRecord } from './event.js';
+
+/** The one resource type the trail holds. */
+export const TRAIL_TYPE = 'AuditEvent';
 
 /** An AuditEvent to store: its id, when it was recorded, and what it records. */
 export interface TrailEntry {
@@ -80,11 +83,11 @@ export function trailVersion(row: TrailRow): StoredVersion {
   const content = trailContent(row);
   // An event from before the trail keeps the lastUpdated it was stored with.
   const lastUpdated = row.content !== null ? new Date((JSON.parse(content) as AuditEvent).meta?.lastUpdated ?? row.recorded) : row.recorded;
-  return { rid: 0, type: 'AuditEvent', id: row.id, version: 1, lastUpdated, deleted: false, content };
+  return { rid: 0, type: TRAIL_TYPE, id: row.id, version: 1, lastUpdated, deleted: false, content };
 }
 
 /** Whether `id` can be an AuditEvent's id (the trail's ids are UUIDs): anything else names none. */
-export const isTrailId = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
+export const isTrailId = isUuid;
 
 /** The AuditEvent `id`, as a resource's current version. */
 export async function readTrail(q: Queryable, id: string): Promise<StoredVersion | undefined> {
