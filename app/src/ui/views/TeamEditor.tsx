@@ -10,7 +10,7 @@ import { useMe } from '../context.js';
 import { ConflictNotice, FormActions, useSave } from '../edit.js';
 import { patientHref } from '../router.js';
 import { asFhirError, Empty, ErrorBox } from '../states.js';
-import { Banner } from './Patient.js';
+import { Banner } from './Banner.js';
 import type { FhirError } from '../../fhir/http.js';
 
 const ROLES = {
