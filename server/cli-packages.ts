@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
-import { loadConfig } from './config.js';
+import { fhirBaseOf, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { openDatabase } from './main.js';
 import { readPackage } from './packages/files.js';
@@ -29,7 +29,7 @@ export function addPackageCommands(program: Command): void {
       try {
         await migrate(db);
         const started = Date.now();
-        const report = await installPackage(db, config.baseUrl, logger, readPackage(path), packageSources());
+        const report = await installPackage(db, fhirBaseOf(config.origin), logger, readPackage(path), packageSources());
         for (const w of report.warnings) console.warn(`warning: ${w}`);
         for (const p of report.packages) console.log(`${p.name}#${p.version}: ${p.resources} resources, ${p.written} written`);
         console.log(`Loaded in ${((Date.now() - started) / 1000).toFixed(1)} s`);

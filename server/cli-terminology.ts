@@ -24,7 +24,7 @@ export function addTerminologyCommands(program: Command): void {
       const db = await openDatabase(config);
       try {
         await migrate(db);
-        const written = await installTerminology(db, config.baseUrl, createLogger(config.logLevel), resources);
+        const written = await installTerminology(db, config.origin, createLogger(config.logLevel), resources);
         for (const r of written) console.log(`${r.resourceType} ${r.url}|${r.version ?? ''}`);
         console.log(`Installed ${written.length} of ${resources.length} code systems and value sets (the others are held in that version or a newer one)`);
       } finally {

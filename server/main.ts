@@ -7,7 +7,7 @@ import { createAuthServer, type AuthServer } from './auth/service.js';
 import { seedDemoIfEmpty } from '../seed/load.js';
 import { resetDemoUsers, type DemoCredential } from '../seed/demo/users.js';
 import { UserService } from './auth/users.js';
-import type { Config } from './config.js';
+import { fhirBaseOf, type Config } from './config.js';
 import { createApp } from './http/app.js';
 import { clientErrorHandler } from './http/errors.js';
 import { AuditLog } from './interactions/audit.js';
@@ -62,14 +62,14 @@ export async function startServer(config: Config, logger: Logger = createLogger(
   let demoLogins: DemoCredential[] | undefined;
   if (config.seed === 'demo') {
     const started = Date.now();
-    const seeded = await seedDemoIfEmpty(long, config.baseUrl, logger);
+    const seeded = await seedDemoIfEmpty(long, config.origin, logger);
     if (seeded) logger.info({ resources: seeded, ms: Date.now() - started }, 'loaded the demo pôle de santé (Val-de-Lys)');
     if (seeded && config.auth) demoLogins = await resetDemoUsers(new UserService(db));
   }
   // After the demo, which loads only into an empty database.
-  if (config.terminology === 'nos') await installBundledTerminology(long, config.baseUrl, logger);
+  if (config.terminology === 'nos') await installBundledTerminology(long, config.origin, logger);
 
-  await loadProfiles(db, config.baseUrl, logger);
+  await loadProfiles(db, fhirBaseOf(config.origin), logger);
   // A signing key it cannot decrypt stops the start: the database is let go.
   const auth: AuthServer | undefined = keyEncryption
     ? await createAuthServer(config, db, logger, keyEncryption).catch(async (err: unknown) => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import pg from 'pg';
-import { loadConfig, type Config } from '../server/config.js';
+import { fhirBaseOf, loadConfig, type Config } from '../server/config.js';
 import { createLogger } from '../server/logger.js';
 import { startServer, type RunningServer } from '../server/main.js';
 import { openPglite, openPostgres, type Database } from '../server/store/db.js';
@@ -73,7 +73,7 @@ export async function startTestServer(kind: 'pglite' | 'postgres', overrides: Pa
     ...loadConfig({}),
     port,
     host: '127.0.0.1',
-    baseUrl: `http://127.0.0.1:${port}`,
+    origin: `http://127.0.0.1:${port}`,
     dataDir: 'memory://',
     databaseUrl: pgDb?.url,
     seed: 'none',
@@ -87,7 +87,7 @@ export async function startTestServer(kind: 'pglite' | 'postgres', overrides: Pa
   const running = await startServer(config, createLogger(config.logLevel));
   return {
     ...running,
-    base: `${config.baseUrl}/fhir`,
+    base: fhirBaseOf(config.origin),
     stop: async () => {
       await running.close();
       await pgDb?.drop();
