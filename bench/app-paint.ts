@@ -10,6 +10,7 @@ import { chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { loadConfig } from '../server/config.js';
 import { createLogger } from '../server/logger.js';
+import { DEMO } from '../seed/load.js';
 import { startServer } from '../server/main.js';
 import { freePort } from '../tests/harness.js';
 
@@ -23,7 +24,7 @@ async function main() {
   await build({ configFile: 'app/vite.config.ts', logLevel: 'warn' });
   const port = await freePort();
   const config = { ...loadConfig({}), port, origin: `http://127.0.0.1:${port}`, dataDir: 'memory://', seed: 'demo' as const, logLevel: 'silent' };
-  const server = await startServer(config, createLogger('silent'));
+  const server = await startServer(config, createLogger('silent'), DEMO);
   const login = server.demoLogins?.find((l) => l.username === 'aurelie');
   if (!login) throw new Error('no demo login');
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox'] });

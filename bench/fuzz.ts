@@ -10,6 +10,7 @@ import { Command } from 'commander';
 import pg from 'pg';
 import { fhirBaseOf, loadConfig } from '../server/config.js';
 import { createLogger } from '../server/logger.js';
+import { DEMO } from '../seed/load.js';
 import { startServer } from '../server/main.js';
 import { fetchCorpus, gpToken, runFuzz, type FuzzReport } from '../tests/fuzz-run.js';
 import { Fuzzer } from '../tests/fuzz-requests.js';
@@ -39,7 +40,7 @@ async function fuzz(auth: boolean, opts: Options): Promise<FuzzReport & { ready:
     logLevel: 'silent',
     ...OPERATOR,
   };
-  const server = await startServer(config, createLogger('silent'));
+  const server = await startServer(config, createLogger('silent'), DEMO);
   try {
     const base = fhirBaseOf(config.origin);
     let token: string | undefined;

@@ -1,8 +1,10 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { Logger } from 'pino';
 import { putAll } from '../server/interactions/put-all.js';
+import type { Demo } from '../server/main.js';
 import type { Database } from '../server/store/db.js';
 import { buildDemo } from './demo/index.js';
+import { resetDemoUsers } from './demo/users.js';
 
 // Any constant: it keeps two processes starting on an empty database from both seeding it.
 const SEED_LOCK = 4_271_830;
@@ -25,3 +27,6 @@ export async function seedDemoIfEmpty(db: Database, origin: string, log: Logger)
     return resources.length;
   });
 }
+
+/** The demo pôle as the server loads it at start with SEED=demo. */
+export const DEMO: Demo = { loadIfEmpty: seedDemoIfEmpty, resetLogins: resetDemoUsers };

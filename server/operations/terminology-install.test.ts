@@ -82,7 +82,7 @@ describe('maillage terminology import', () => {
   it('installs a release into the configured database', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'maillage-import-'));
     try {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli.ts', 'terminology', 'import', EXTRACT], {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'cli/maillage.ts', 'terminology', 'import', EXTRACT], {
         env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'silent' },
         stdio: ['ignore', 'pipe', 'inherit'],
       });

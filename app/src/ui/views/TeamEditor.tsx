@@ -1,6 +1,6 @@
 import type { Bundle, CareTeam } from '@medplum/fhirtypes';
 import { useState } from 'preact/hooks';
-import { TEAM_ROLE } from '../../../../seed/codes.js';
+import { TEAM_ROLE } from '../../../../server/fhir/vocabulary.js';
 import { saveTransaction } from '../../fhir/bundle.js';
 import { directoryRows, directorySearches, type DirectoryRow } from '../../fhir/directory.js';
 import { isoDay, patientName } from '../../fhir/format.js';

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { loadConfig } from './config.js';
-import { createLogger } from './logger.js';
-import { openDatabase } from './main.js';
-import { installTerminology } from './operations/terminology-install.js';
-import { migrate } from './store/migrate.js';
-import { readRelease } from './terminology/release.js';
+import { loadConfig } from '../server/config.js';
+import { createLogger } from '../server/logger.js';
+import { openDatabase } from '../server/main.js';
+import { installTerminology } from '../server/operations/terminology-install.js';
+import { migrate } from '../server/store/migrate.js';
+import { readRelease } from '../server/terminology/release.js';
 
 /**
  * `maillage terminology import <path>`: installs a newer official ANS release of NOS code systems
