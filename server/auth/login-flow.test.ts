@@ -3,6 +3,7 @@ import { ACTING_AS } from '../fhir/maillage.js';
 import { USERNAME_SYSTEM } from './audit-event.js';
 import type { AuthorizationRequest } from './authorization.js';
 import type { OAuthClient } from './clients.js';
+import type { CodeRequest } from './grants.js';
 import * as flow from './login-flow.js';
 import type { Answers, FlowSettings, Needs, Outcome, Step } from './login-flow.js';
 import { IDNPS_SYSTEM } from './oidc-login.js';
@@ -403,7 +404,7 @@ describe('the patient and encounter pickers', () => {
     const state = session({ user: USER, role: 'role-msp' }, { launch, pickEncounter: true });
     const { asked } = await run(flow.pickEncounter(state, SETTINGS, { encounter: 'enc-7' }), { encounters: [{ id: 'enc-7', label: '' }], code: 'c-3' });
     expect(asked[0]).toMatchObject(['encounters', { patient: 'pat-7', id: 'enc-7' }]);
-    expect((asked[1][1] as flow.CodeRequest).context).toMatchObject({
+    expect((asked[1][1] as CodeRequest).context).toMatchObject({
       patient: 'pat-7',
       encounter: 'enc-7',
       need_patient_banner: false,

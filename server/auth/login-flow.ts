@@ -3,7 +3,7 @@ import { ID_RE } from '../fhir/ids.js';
 import { USERNAME_SYSTEM, type Actor } from './audit-event.js';
 import { authorizationRequest, checkRequest, type AuthorizationRequest, type Refusal } from './authorization.js';
 import type { OAuthClient } from './clients.js';
-import type { GrantContext } from './grants.js';
+import type { CodeRequest, GrantContext } from './grants.js';
 import { IDNPS_SYSTEM, type ExternalIdentity } from './oidc-login.js';
 import { parseResourceScopes } from './scopes.js';
 import type { LoginState } from './sessions.js';
@@ -127,17 +127,6 @@ const answer = async <K extends keyof Needs>(n: NeedOf<K>, answers: Answers): Pr
 export async function outcomeOf(step: Step, answers: Answers): Promise<Outcome> {
   while ('need' in step) step = await answer(step, answers);
   return step;
-}
-
-/** What the grant of a code records. */
-export interface CodeRequest {
-  clientId: string;
-  userId: string;
-  scope: string;
-  context: GrantContext;
-  redirectUri: string;
-  codeChallenge: string;
-  nonce?: string;
 }
 
 const need = <K extends keyof Needs>(name: K, ask: Needs[K][0], next: (answer: Needs[K][1]) => Step): Step => ({ need: name, ask, next }) as NeedOf<K> as Need;
