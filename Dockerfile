@@ -3,6 +3,7 @@ FROM node:20-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 RUN npm ci --ignore-scripts
+COPY cli ./cli
 COPY server ./server
 COPY seed ./seed
 COPY app ./app
@@ -24,4 +25,4 @@ USER node
 VOLUME /data
 EXPOSE 8080
 HEALTHCHECK CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "--max-semi-space-size=32", "dist/server/cli.js", "serve"]
+CMD ["node", "--max-semi-space-size=32", "dist/cli/maillage.js", "serve"]

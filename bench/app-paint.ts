@@ -10,6 +10,7 @@ import { chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { loadConfig } from '../server/config.js';
 import { createLogger } from '../server/logger.js';
+import { DEMO } from '../seed/load.js';
 import { startServer } from '../server/main.js';
 import { freePort } from '../tests/harness.js';
 
@@ -22,14 +23,14 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function main() {
   await build({ configFile: 'app/vite.config.ts', logLevel: 'warn' });
   const port = await freePort();
-  const config = { ...loadConfig({}), port, baseUrl: `http://127.0.0.1:${port}`, dataDir: 'memory://', seed: 'demo' as const, logLevel: 'silent' };
-  const server = await startServer(config, createLogger('silent'));
+  const config = { ...loadConfig({}), port, origin: `http://127.0.0.1:${port}`, dataDir: 'memory://', seed: 'demo' as const, logLevel: 'silent' };
+  const server = await startServer(config, createLogger('silent'), DEMO);
   const login = server.demoLogins?.find((l) => l.username === 'aurelie');
   if (!login) throw new Error('no demo login');
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
   try {
     const page = await browser.newPage();
-    await page.goto(`${config.baseUrl}/app/`);
+    await page.goto(`${config.origin}/app/`);
     await page.getByRole('button', { name: 'Travailler sur tout le pôle' }).click();
     await page.getByLabel('Identifiant').fill(login.username);
     await page.getByLabel('Mot de passe').fill(login.password);
@@ -53,7 +54,7 @@ async function main() {
         const times: number[] = [];
         let requests = 0;
         for (let i = 0; i < RUNS; i++) {
-          const r = await load(page, `${config.baseUrl}/app/${hash}`, mark);
+          const r = await load(page, `${config.origin}/app/${hash}`, mark);
           times.push(r.ms);
           requests = r.requests;
         }

@@ -8,8 +8,9 @@
  */
 import { Command } from 'commander';
 import pg from 'pg';
-import { loadConfig } from '../server/config.js';
+import { fhirBaseOf, loadConfig } from '../server/config.js';
 import { createLogger } from '../server/logger.js';
+import { DEMO } from '../seed/load.js';
 import { startServer } from '../server/main.js';
 import { fetchCorpus, gpToken, runFuzz, type FuzzReport } from '../tests/fuzz-run.js';
 import { Fuzzer } from '../tests/fuzz-requests.js';
@@ -30,7 +31,7 @@ async function fuzz(auth: boolean, opts: Options): Promise<FuzzReport & { ready:
   const config = {
     ...loadConfig({}),
     port,
-    baseUrl: `http://127.0.0.1:${port}`,
+    origin: `http://127.0.0.1:${port}`,
     dataDir: 'memory://',
     databaseUrl: pg?.url,
     seed: 'demo' as const,
@@ -39,20 +40,20 @@ async function fuzz(auth: boolean, opts: Options): Promise<FuzzReport & { ready:
     logLevel: 'silent',
     ...OPERATOR,
   };
-  const server = await startServer(config, createLogger('silent'));
+  const server = await startServer(config, createLogger('silent'), DEMO);
   try {
-    const base = `${config.baseUrl}/fhir`;
+    const base = fhirBaseOf(config.origin);
     let token: string | undefined;
     if (auth) {
       const claire = server.demoLogins?.find((l) => l.username === 'claire');
       if (!claire) throw new Error('the demo users were not created');
-      token = await gpToken(config.baseUrl, claire);
+      token = await gpToken(config.origin, claire);
     }
-    const corpus = await fetchCorpus(base, auth ? await operatorToken(config.baseUrl) : undefined);
+    const corpus = await fetchCorpus(base, auth ? await operatorToken(config.origin) : undefined);
     const seed = Number(opts.seed) + (auth ? 0 : 1);
     console.log(`AUTH ${auth ? 'on' : 'off'}: ${opts.requests} requests, seed ${seed}, ${corpus.length} resources to mutate (load average ${loadAverage()})`);
     const report = await runFuzz(base, new Fuzzer(seed, corpus), Number(opts.requests), { token, concurrency: Number(opts.concurrency) });
-    const ready = (await fetch(`${config.baseUrl}/readyz`)).status === 200;
+    const ready = (await fetch(`${config.origin}/readyz`)).status === 200;
     return { ...report, ready };
   } finally {
     await server.close();

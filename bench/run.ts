@@ -62,7 +62,7 @@ function startMaillage(url: string, opts: Pick<Options, 'logLevel' | 'cpuProf'>,
   return startProcess({
     name: secured ? 'Maillage, AUTH on' : 'Maillage',
     // As `npm start` and the image run it.
-    args: [...(opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProf}`] : []), '--max-semi-space-size=32', path('../dist/server/cli.js'), 'serve'],
+    args: [...(opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProf}`] : []), '--max-semi-space-size=32', path('../dist/cli/maillage.js'), 'serve'],
     port,
     // The generated patients carry INS on the test OID (seed/identifiers.ts), which the transactions resend.
     env: { DATABASE_URL: url, SEED: 'none', INS_TEST_IDENTITIES: 'on', LOG_LEVEL: opts.logLevel, HOST: '127.0.0.1', BASE_URL: `http://127.0.0.1:${port}`, ...auth },
@@ -102,7 +102,7 @@ async function buildDataSet(name: string, patients: number, seed: number, machin
   await recreateDatabase(name);
   const loadAvg = loadAverage();
   const started = performance.now();
-  const child = spawn(process.execPath, [path('../dist/server/cli.js'), 'seed', '--patients', String(patients), '--seed', String(seed)], {
+  const child = spawn(process.execPath, [path('../dist/cli/maillage.js'), 'seed', '--patients', String(patients), '--seed', String(seed)], {
     env: { ...process.env, DATABASE_URL: databaseUrl(name), LOG_LEVEL: 'warn' },
     stdio: 'inherit',
   });
@@ -119,7 +119,7 @@ async function buildDataSet(name: string, patients: number, seed: number, machin
 /** Brings a kept data set to the current schema with `maillage migrate`, as a deployment would. */
 async function migrateDataSet(name: string): Promise<void> {
   console.log(`Migrating data set ${name} to the current schema`);
-  const child = spawn(process.execPath, [path('../dist/server/cli.js'), 'migrate'], {
+  const child = spawn(process.execPath, [path('../dist/cli/maillage.js'), 'migrate'], {
     env: { ...process.env, DATABASE_URL: databaseUrl(name), LOG_LEVEL: 'warn' },
     stdio: 'inherit',
   });

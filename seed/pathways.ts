@@ -17,7 +17,7 @@ import type {
   Task,
 } from '@medplum/fhirtypes';
 import { MAILLAGE_CANONICAL } from '../server/fhir/maillage.js';
-import { COORDINATION, SYSTEM, TEAM_ROLE, concept } from './codes.js';
+import { COORDINATION, SYSTEM, TEAM_ROLE, concept } from '../server/fhir/vocabulary.js';
 import { references, type Pole } from './pole.js';
 import type { GeneratedPatient } from './patients.js';
 

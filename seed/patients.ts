@@ -1,6 +1,6 @@
 import type { Faker } from '@faker-js/faker';
 import type { Patient } from '@medplum/fhirtypes';
-import { coding, SYSTEM } from './codes.js';
+import { coding, SYSTEM } from '../server/fhir/vocabulary.js';
 import { demoIns } from './identifiers.js';
 import type { Commune } from './pole.js';
 

@@ -1,7 +1,8 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { Logger } from 'pino';
 import type { Database } from '../server/store/db.js';
-import { putAll } from './load.js';
+import { putAll } from '../server/put-all.js';
+import { GENERATED } from './load.js';
 import { generateTerritory, type TerritoryOptions } from './territory.js';
 
 /** Resources per database transaction: big enough to amortise the commit, small enough to stream. */
@@ -20,7 +21,7 @@ export interface StreamResult {
  */
 export async function streamTerritory(
   db: Database,
-  baseUrl: string,
+  origin: string,
   log: Logger,
   options: TerritoryOptions,
   onPatients: (done: number) => void = () => undefined,
@@ -36,7 +37,7 @@ export async function streamTerritory(
     const [rows, count] = [batch, batchPatients];
     batch = [];
     batchPatients = 0;
-    const write = db.transaction((tx) => putAll(db, tx, baseUrl, log, rows)).then(() => {
+    const write = db.transaction((tx) => putAll(db, tx, origin, log, rows, GENERATED)).then(() => {
       resources += rows.length;
       patients += count;
       onPatients(patients);

@@ -1,6 +1,7 @@
 import type { Address, ContactPoint, Organization, Practitioner, PractitionerRole } from '@medplum/fhirtypes';
 import { MAILLAGE_CANONICAL } from '../server/fhir/maillage.js';
-import { FONCTION, PROFESSION, SPECIALTY, concept } from './codes.js';
+import { concept } from '../server/fhir/vocabulary.js';
+import { FONCTION, PROFESSION, SPECIALTY } from './codes.js';
 import { professionalIds } from './identifiers.js';
 
 /** Builders for the structures and professionals of a pôle, shared by the demo and the generator. */

@@ -49,7 +49,7 @@ describe.each(DATABASES)('territory streamed into %s', (kind) => {
   it('loads every generated resource through the write path', async () => {
     const expected = all(120, 5);
     let progress = 0;
-    const result = await streamTerritory(t.server.db, t.server.base.replace(/\/fhir$/, ''), t.server.logger, { patients: 120, seed: 5, today }, (n) => (progress = n));
+    const result = await streamTerritory(t.server.db, t.server.url, t.server.logger, { patients: 120, seed: 5, today }, (n) => (progress = n));
     expect(result).toMatchObject({ resources: expected.length, patients: 120 });
     expect(progress).toBe(120);
     expect((await t.api.get('Patient?_count=0')).body.total).toBe(120);

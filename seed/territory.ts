@@ -1,6 +1,7 @@
 import { base, Faker, fr } from '@faker-js/faker';
 import type { Organization, Resource } from '@medplum/fhirtypes';
-import { CATEGORIE, COORDINATION, FONCTION, GENRE, PROFESSION, SPECIALTY } from './codes.js';
+import { COORDINATION } from '../server/fhir/vocabulary.js';
+import { CATEGORIE, FONCTION, GENRE, PROFESSION, SPECIALTY } from './codes.js';
 import { siretIds, structureIds } from './identifiers.js';
 import { makePatient } from './patients.js';
 import { Calendar, concertations, DEFAULT_QUOTAS, makePathway, PROTOCOLS, type PathwaySummary, type Quotas } from './pathways.js';

@@ -7,7 +7,8 @@ import { DEFAULT_LIMITS, LIMIT_SETTINGS, type RequestLimits } from './limits.js'
 export interface Config {
   port: number;
   host: string;
-  baseUrl: string;
+  /** The public origin (BASE_URL), e.g. https://maillage.example: the FHIR base is under it (fhirBaseOf). */
+  origin: string;
   databaseUrl?: string;
   databasePoolSize: number;
   dataDir: string;
@@ -134,13 +135,16 @@ function requestLimits(env: NodeJS.ProcessEnv): RequestLimits {
   return Object.fromEntries(entries.map(([key, name]) => [key, wholeNumber(env, name, DEFAULT_LIMITS[key])])) as unknown as RequestLimits;
 }
 
+/** The FHIR base under a public origin: what fullUrls, references and token audiences name. */
+export const fhirBaseOf = (origin: string) => `${origin}/fhir`;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = Number(env.PORT ?? 8080);
   const demo = env.SEED !== 'none';
   return {
     port,
     host: env.HOST ?? '127.0.0.1',
-    baseUrl: (env.BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    origin: (env.BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     databaseUrl: env.DATABASE_URL || undefined,
     databasePoolSize: Number(env.DATABASE_POOL_SIZE ?? 10),
     dataDir: env.DATA_DIR ?? './data',

@@ -4,10 +4,8 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { keyEncryptionFor } from './auth/key-encryption.js';
 import { createAuthServer, type AuthServer } from './auth/service.js';
-import { seedDemoIfEmpty } from '../seed/load.js';
-import { resetDemoUsers, type DemoCredential } from '../seed/demo/users.js';
 import { UserService } from './auth/users.js';
-import type { Config } from './config.js';
+import { fhirBaseOf, type Config } from './config.js';
 import { createApp } from './http/app.js';
 import { clientErrorHandler } from './http/errors.js';
 import { AuditLog } from './audit/log.js';
@@ -35,6 +33,21 @@ export async function openDatabase(config: Config, statementTimeout = config.mai
   return openPglite(config.dataDir);
 }
 
+/** A demo user's login, to show once. */
+export interface DemoCredential {
+  username: string;
+  password: string;
+  role: string;
+}
+
+/** The demo pôle that SEED=demo loads at start: the program that starts the server gives it (cli/maillage.ts, the seed's). */
+export interface Demo {
+  /** Writes the demo into the database when it holds no resource yet; returns how many resources were written. */
+  loadIfEmpty(db: Database, origin: string, log: Logger): Promise<number>;
+  /** Gives the demo's professionals logins with new passwords. */
+  resetLogins(users: UserService): Promise<DemoCredential[]>;
+}
+
 export interface RunningServer {
   url: string;
   server: Server;
@@ -46,12 +59,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel), demo?: Demo): Promise<RunningServer> {
   if (!config.auth) {
     logger.warn('AUTH=off: the FHIR API is open to anyone who can reach it. Use this for local development only.');
   }
   // Before anything is written: a server that could not keep its signing keys safe does not start.
   const keyEncryption = config.auth ? keyEncryptionFor(config, logger) : undefined;
+  if (config.seed === 'demo' && !demo) throw new Error('SEED=demo, but this program gives the server no demo pôle to load');
   loadBaseDefinitions();
   setRequestLimits(config.limits);
   const db = await openDatabase(config, config.statementTimeout);
@@ -60,16 +74,16 @@ export async function startServer(config: Config, logger: Logger = createLogger(
   const applied = await migrate(long);
   if (applied.length) logger.info({ applied }, 'database migrated');
   let demoLogins: DemoCredential[] | undefined;
-  if (config.seed === 'demo') {
+  if (config.seed === 'demo' && demo) {
     const started = Date.now();
-    const seeded = await seedDemoIfEmpty(long, config.baseUrl, logger);
+    const seeded = await demo.loadIfEmpty(long, config.origin, logger);
     if (seeded) logger.info({ resources: seeded, ms: Date.now() - started }, 'loaded the demo pôle de santé (Val-de-Lys)');
-    if (seeded && config.auth) demoLogins = await resetDemoUsers(new UserService(db));
+    if (seeded && config.auth) demoLogins = await demo.resetLogins(new UserService(db));
   }
   // After the demo, which loads only into an empty database.
-  if (config.terminology === 'nos') await installBundledTerminology(long, config.baseUrl, logger);
+  if (config.terminology === 'nos') await installBundledTerminology(long, config.origin, logger);
 
-  await loadProfiles(db, config.baseUrl, logger);
+  await loadProfiles(db, fhirBaseOf(config.origin), logger);
   // A signing key it cannot decrypt stops the start: the database is let go.
   const auth: AuthServer | undefined = keyEncryption
     ? await createAuthServer(config, db, logger, keyEncryption).catch(async (err: unknown) => {

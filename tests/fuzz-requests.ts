@@ -10,7 +10,7 @@ export interface FuzzRequest {
   /** Under the FHIR base, with its query: `Patient?name:exact=x`. */
   path: string;
   headers: Record<string, string>;
-  body?: string | Buffer;
+  body?: string | Buffer<ArrayBuffer>;
 }
 
 /** Resources of the server the requests start from (each with its id). */
@@ -185,7 +185,7 @@ export class Fuzzer {
   }
 
   /** The JSON text of a body, now and then damaged below the JSON level. */
-  private body(value: unknown): string | Buffer {
+  private body(value: unknown): string | Buffer<ArrayBuffer> {
     const text = this.json(value);
     switch (this.int(20)) {
       case 0: return text.slice(0, this.int(text.length));

@@ -2,8 +2,9 @@ import { afterAll, beforeAll } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import pg from 'pg';
-import { loadConfig, type Config } from '../server/config.js';
+import { fhirBaseOf, loadConfig, type Config } from '../server/config.js';
 import { createLogger } from '../server/logger.js';
+import { DEMO } from '../seed/load.js';
 import { startServer, type RunningServer } from '../server/main.js';
 import { openPglite, openPostgres, type Database } from '../server/store/db.js';
 
@@ -73,7 +74,7 @@ export async function startTestServer(kind: 'pglite' | 'postgres', overrides: Pa
     ...loadConfig({}),
     port,
     host: '127.0.0.1',
-    baseUrl: `http://127.0.0.1:${port}`,
+    origin: `http://127.0.0.1:${port}`,
     dataDir: 'memory://',
     databaseUrl: pgDb?.url,
     seed: 'none',
@@ -84,10 +85,10 @@ export async function startTestServer(kind: 'pglite' | 'postgres', overrides: Pa
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...overrides,
   };
-  const running = await startServer(config, createLogger(config.logLevel));
+  const running = await startServer(config, createLogger(config.logLevel), DEMO);
   return {
     ...running,
-    base: `${config.baseUrl}/fhir`,
+    base: fhirBaseOf(config.origin),
     stop: async () => {
       await running.close();
       await pgDb?.drop();
@@ -147,7 +148,7 @@ export interface ServerProcess {
 export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
   const { spawn } = await import('node:child_process');
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli.ts', 'serve'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/maillage.ts', 'serve'], {
     env: { ...process.env, AUTH: 'off', KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY, SEED: 'none', TERMINOLOGY: 'none', LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -1,13 +1,12 @@
 import type Client from 'fhirclient/lib/Client';
 import 'fhirclient/build/fhir-client.pure.min.js';
-import { COORDINATION_APP_CLIENT_ID } from '../../server/fhir/maillage.js';
+import { ACTING_AS, COORDINATION_APP_CLIENT_ID } from '../../server/fhir/maillage.js';
 import { createFhir, type Fhir } from './fhir/http.js';
 
 const { FHIR } = window;
 /** The FHIR base of the server that serves the app: the app is registered with it only. */
 export const FHIR_BASE = `${location.origin}/fhir`;
 const REDIRECT_URI = `${location.origin}/app/`;
-const ACTING_AS = 'urn:maillage:fhir-context-role:acting-as';
 // Pôle-wide work needs user-level access; the launch scopes only bring a starting patient.
 const BASE_SCOPE = 'openid fhirUser online_access user/*.cruds';
 

@@ -44,7 +44,7 @@ describe.each(DATABASES)('demo pôle loaded at start on %s', (kind) => {
 
   it('is not loaded again into a database that holds data', async () => {
     const { seedDemoIfEmpty } = await import('../load.js');
-    expect(await seedDemoIfEmpty(t.server.db, t.server.base.replace(/\/fhir$/, ''), t.server.logger)).toBe(0);
+    expect(await seedDemoIfEmpty(t.server.db, t.server.url, t.server.logger)).toBe(0);
     expect((await t.api.get('Patient/pat-0001')).body.meta.versionId).toBe('1');
   });
 });

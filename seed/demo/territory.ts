@@ -1,6 +1,7 @@
 import type { Address, Organization, Practitioner, PractitionerRole } from '@medplum/fhirtypes';
 import type { Commune, Pole } from '../pole.js';
-import { CATEGORIE, COORDINATION, FONCTION, GENRE, PROFESSION, SPECIALTY } from '../codes.js';
+import { COORDINATION } from '../../server/fhir/vocabulary.js';
+import { CATEGORIE, FONCTION, GENRE, PROFESSION, SPECIALTY } from '../codes.js';
 import { siretIds, structureIds } from '../identifiers.js';
 import {
   hospitalService,

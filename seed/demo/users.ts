@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { UserService } from '../../server/auth/users.js';
+import type { DemoCredential } from '../../server/main.js';
 
 /** One demo professional per role a pôle's app is tried with; their passwords are never in the repo. */
 export const DEMO_USERS = [
@@ -9,12 +10,6 @@ export const DEMO_USERS = [
   { username: 'anne', practitionerId: 'pr-anne-lemoine', role: 'pharmacienne' },
   { username: 'lucie', practitionerId: 'pr-lucie-tanguy', role: 'infirmière de sortie, CH de Lysmont' },
 ] as const;
-
-export interface DemoCredential {
-  username: string;
-  password: string;
-  role: string;
-}
 
 /**
  * Gives each demo professional a login with a new random password (creating the user when

@@ -71,7 +71,7 @@ export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: P
     // outside one's équipe: it checks its own conditions.
     if (type && p.id && (visibility || !unrestricted(rs)) && operation !== '$break-glass') {
       const q = reader(ctx);
-      if (!(await visibleIds(q, type, [p.id], rs, ctx.baseUrl, visibility)).has(p.id)) {
+      if (!(await visibleIds(q, type, [p.id], rs, ctx.fhirBase, visibility)).has(p.id)) {
         const current = await store.read(q, type, p.id);
         if (current && !current.deleted) throw visibility ? forbidden(`${type}/${p.id} is outside your équipe de soins`) : denied();
       }
@@ -89,7 +89,7 @@ export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: P
   if (structure && !mayWriteType(writer, type as string)) {
     throw forbidden(`${type} resources are written by administrators and system clients${writer ? ' of the whole pôle' : ''} only`);
   }
-  ctx = { ...ctx, checkWrite: write ? writeCheck(ctx.baseUrl, type as string, visibility, writer) : undefined };
+  ctx = { ...ctx, checkWrite: write ? writeCheck(ctx.fhirBase, type as string, visibility, writer) : undefined };
   if (unrestricted(rs) && (versioned || !(visibility && (instance || write)))) return withVisibleIncludes(ctx, await route.handle(ctx, req, p as never));
   if (!unrestricted(rs)) {
     if (type && route.permission === 's' && (shape === ':type' || shape === ':type/_search')) {
@@ -112,7 +112,7 @@ export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: P
     }
     // Under restricted scopes, the current row of a versioned route must match them; its versions meet the rules on their own.
     const rules = versioned ? null : visibility;
-    if (instance && !(await visibleIds(q, checkType, [p.id], rs, ctx.baseUrl, rules)).has(p.id)) {
+    if (instance && !(await visibleIds(q, checkType, [p.id], rs, ctx.fhirBase, rules)).has(p.id)) {
       const current = await store.read(q, checkType, p.id);
       // What does not exist (or no more) may be told; what exists outside the caller's reach may not be touched.
       if (current && !current.deleted) throw rules ? forbidden(`${checkType}/${p.id} is outside your équipe de soins`) : denied();
@@ -120,10 +120,10 @@ export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: P
     }
     const res = await route.handle(inner, req, p as never);
     if (write && route.permission !== 'd') {
-      const written = writtenId(res, ctx.baseUrl, checkType);
+      const written = writtenId(res, ctx.fhirBase, checkType);
       // A new patient is nobody's yet: its creator links it to a team next.
       const created = checkType === 'Patient' && res.status === 201;
-      if (!written || !(await visibleIds(q, checkType, [written], rs, ctx.baseUrl, created ? null : visibility)).has(written)) {
+      if (!written || !(await visibleIds(q, checkType, [written], rs, ctx.fhirBase, created ? null : visibility)).has(written)) {
         throw forbidden(`You may not write this ${checkType}: ${visibility ? 'it would be outside your équipe de soins' : 'outside your scopes'}`);
       }
     }
@@ -248,7 +248,7 @@ async function withVisibleIncludes(ctx: Context, res: FhirResponse): Promise<Fhi
     const rs = restrictionsFor(ctx.access, type, 'r');
     if (unrestricted(rs)) continue;
     const ids = entries.map((e) => e.resource?.id as string);
-    const shown = rs.length ? await visibleIds(reader(ctx), type, ids, rs, ctx.baseUrl, null) : new Set<string>();
+    const shown = rs.length ? await visibleIds(reader(ctx), type, ids, rs, ctx.fhirBase, null) : new Set<string>();
     for (const e of entries) if (!shown.has(e.resource?.id as string)) hidden.add(e);
   }
   if (!hidden.size) return res;

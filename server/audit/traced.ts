@@ -43,7 +43,7 @@ async function tracedRun(
   const interaction = operation ? 'operation' : ((Array.isArray(route.interaction) ? route.interaction[0] : route.interaction) ?? interactionOf(route));
   const record = (res: FhirResponse | undefined, err?: unknown): AccessRecord => ({
     actor: actorOf(access),
-    site: ctx.baseUrl,
+    site: ctx.fhirBase,
     ...(ctx.address ? { address: ctx.address } : {}),
     interaction,
     ...(operation ? { operation } : {}),
@@ -91,7 +91,7 @@ function interactionOf(route: Route): string {
 
 /** The versions an interaction read or wrote by id. */
 function touched(ctx: Context, p: { type: string; id: string; target?: string }, res: FhirResponse | undefined): string[] {
-  if (res?.location?.startsWith(`${ctx.baseUrl}/`)) return [res.location.slice(ctx.baseUrl.length + 1)];
+  if (res?.location?.startsWith(`${ctx.fhirBase}/`)) return [res.location.slice(ctx.fhirBase.length + 1)];
   if (p.id && !p.target && res?.version !== undefined) return [`${p.type}/${p.id}/_history/${res.version}`];
   return [];
 }
@@ -101,7 +101,7 @@ function patientsOf(ctx: Context, p: { type: string; id: string }, res: FhirResp
   const found = new Set<string>();
   if (p.type === 'Patient' && p.id) found.add(p.id);
   const body = res?.raw ?? (res?.resource && res.resource.resourceType !== 'OperationOutcome' ? JSON.stringify(res.resource) : undefined);
-  if (body) patientsInJson(body, ctx.baseUrl, found);
+  if (body) patientsInJson(body, ctx.fhirBase, found);
   return [...found];
 }
 

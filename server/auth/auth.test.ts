@@ -159,7 +159,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('tokens across server processes on
     drop = database.drop;
     servers.push(await startTestServer('pglite', { auth: true, databaseUrl: database.url, ...CLIENT }));
     // Behind a load balancer every process has the same public base URL.
-    servers.push(await startTestServer('pglite', { auth: true, databaseUrl: database.url, baseUrl: servers[0].url, ...CLIENT }));
+    servers.push(await startTestServer('pglite', { auth: true, databaseUrl: database.url, origin: servers[0].url, ...CLIENT }));
   });
   afterAll(async () => {
     for (const s of servers) await s.close();

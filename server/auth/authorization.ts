@@ -1,5 +1,4 @@
-import type { ClientRegistry } from './clients.js';
-import type { LaunchService } from './launch.js';
+import type { OAuthClient } from './clients.js';
 import { parseResourceScope, scopesWithin, splitScope } from './scopes.js';
 import type { LaunchContext } from './tokens.js';
 
@@ -26,41 +25,39 @@ export interface AuthorizationRequest {
  * user is told on a page (`redirect` false): redirecting to an unchecked URI would make us an
  * open redirector. Afterwards the error goes back to the app.
  */
-export class AuthorizationError extends Error {
-  constructor(
-    readonly error: string,
-    readonly description: string,
-    readonly redirect: boolean,
-  ) {
-    super(description);
-  }
+export interface Refusal {
+  error: string;
+  description: string;
+  redirect: boolean;
 }
 
 const VERIFIER_CHALLENGE_RE = /^[A-Za-z0-9_-]{43}$/;
+const refuse = (error: string, description: string): Refusal => ({ error, description, redirect: true });
 
-/** Checks a request to /auth/authorize (RFC 6749 §4.1.1, PKCE, SMART App Launch 2.2). */
-export async function checkAuthorizationRequest(
-  p: Record<string, string | undefined>,
-  deps: { clients: ClientRegistry; launches: LaunchService; fhirBase: string },
-): Promise<AuthorizationRequest> {
-  const client = p.client_id ? await deps.clients.find(p.client_id) : undefined;
-  if (!client) throw new AuthorizationError('invalid_request', 'Application inconnue (client_id).', false);
+/**
+ * The checks of a request to /auth/authorize by a known client (RFC 6749 §4.1.1, PKCE, SMART App
+ * Launch 2.2) that come before its launch handle is used up: a faulty request must not spend it.
+ */
+export function checkRequest(p: Record<string, string | undefined>, client: OAuthClient, fhirBase: string): Refusal | undefined {
   if (!p.redirect_uri || !client.redirectUris.includes(p.redirect_uri)) {
-    throw new AuthorizationError('invalid_request', "L'adresse de retour (redirect_uri) n'est pas celle enregistrée pour cette application.", false);
+    return { error: 'invalid_request', description: "L'adresse de retour (redirect_uri) n'est pas celle enregistrée pour cette application.", redirect: false };
   }
-  const refuse = (error: string, description: string) => new AuthorizationError(error, description, true);
-  if (p.response_type !== 'code') throw refuse('unsupported_response_type', 'response_type must be code');
-  if (!client.grantTypes.includes('authorization_code')) throw refuse('unauthorized_client', 'This client may not use authorization_code');
-  if (!p.state) throw refuse('invalid_request', 'state is required');
-  if (stripSlash(p.aud) !== deps.fhirBase) throw refuse('invalid_request', `aud must be this server's FHIR base, ${deps.fhirBase}`);
+  if (p.response_type !== 'code') return refuse('unsupported_response_type', 'response_type must be code');
+  if (!client.grantTypes.includes('authorization_code')) return refuse('unauthorized_client', 'This client may not use authorization_code');
+  if (!p.state) return refuse('invalid_request', 'state is required');
+  if (stripSlash(p.aud) !== fhirBase) return refuse('invalid_request', `aud must be this server's FHIR base, ${fhirBase}`);
   if (p.code_challenge_method !== 'S256' || !VERIFIER_CHALLENGE_RE.test(p.code_challenge ?? '')) {
-    throw refuse('invalid_request', 'PKCE is required: code_challenge with code_challenge_method S256');
+    return refuse('invalid_request', 'PKCE is required: code_challenge with code_challenge_method S256');
   }
-  let launch: LaunchContext | undefined;
-  if (p.launch !== undefined) {
-    launch = await deps.launches.use(p.launch, client.id);
-    if (!launch) throw refuse('invalid_request', 'Unknown, expired or already used launch');
-  }
+  return undefined;
+}
+
+/**
+ * The request to keep in the login session, once checkRequest passed and the launch handle, if
+ * any, was used (`launch`: its context, undefined when unknown, expired or used).
+ */
+export function authorizationRequest(p: Record<string, string | undefined>, client: OAuthClient, launch: LaunchContext | undefined): AuthorizationRequest | Refusal {
+  if (p.launch !== undefined && !launch) return refuse('invalid_request', 'Unknown, expired or already used launch');
   const requested = splitScope(p.scope);
   const pickEncounter = !launch?.encounter && requested.includes('launch/encounter');
   // An encounter is a patient's: picking one starts with the patient.
@@ -74,12 +71,12 @@ export async function checkAuthorizationRequest(
     if (s === 'launch/encounter') return !!launch?.encounter || pickEncounter;
     return true;
   });
-  if (!scope.length) throw refuse('invalid_scope', 'None of the requested scopes can be granted to this client');
+  if (!scope.length) return refuse('invalid_scope', 'None of the requested scopes can be granted to this client');
   return {
     clientId: client.id,
     clientName: client.name,
-    redirectUri: p.redirect_uri,
-    state: p.state,
+    redirectUri: p.redirect_uri as string,
+    state: p.state as string,
     scope: scope.join(' '),
     codeChallenge: p.code_challenge as string,
     ...(p.nonce ? { nonce: p.nonce } : {}),

@@ -7,13 +7,13 @@ import { clientFromMetadata, type OAuthClient } from './clients.js';
  * our own origin. Undefined when that origin cannot be a redirect URI (plain http off the
  * loopback), which the caller reports.
  */
-export function coordinationClient(baseUrl: string): OAuthClient | undefined {
+export function coordinationClient(origin: string): OAuthClient | undefined {
   try {
     return clientFromMetadata({
       client_id: COORDINATION_APP_CLIENT_ID,
       client_name: 'Maillage — coordination des parcours',
       token_endpoint_auth_method: 'none',
-      redirect_uris: [`${baseUrl}/app/`],
+      redirect_uris: [`${origin}/app/`],
       scope: 'openid fhirUser launch launch/patient online_access user/*.cruds',
     });
   } catch {

@@ -21,6 +21,17 @@ export interface GrantContext extends LaunchContext {
   acr?: string;
 }
 
+/** What the user granted, for a code: recorded by issueCode. */
+export interface CodeRequest {
+  clientId: string;
+  userId: string;
+  scope: string;
+  context: GrantContext;
+  redirectUri: string;
+  codeChallenge: string;
+  nonce?: string;
+}
+
 export interface TokenResponse extends LaunchContext {
   access_token: string;
   token_type: 'Bearer';
@@ -48,15 +59,7 @@ export class GrantService {
   ) {}
 
   /** Records what the user granted and returns a single-use code for it. */
-  async issueCode(a: {
-    clientId: string;
-    userId: string;
-    scope: string;
-    context: GrantContext;
-    redirectUri: string;
-    codeChallenge: string;
-    nonce?: string;
-  }): Promise<string> {
+  async issueCode(a: CodeRequest): Promise<string> {
     const scopes = splitScope(a.scope);
     // Without refresh tokens the grant lasts as long as its code's access token, for reuse detection.
     const lifetime = scopes.includes('offline_access') ? OFFLINE_SECONDS : scopes.includes('online_access') ? ONLINE_SECONDS : CODE_SECONDS + ACCESS_TOKEN_SECONDS;

@@ -41,8 +41,8 @@ describe.each(DATABASES)('token signing keys encrypted at rest on %s', (kind) =>
   let port: number | undefined;
   const start = async (keys: string[] | undefined) => {
     port ??= await freePort();
-    const origin = { port, baseUrl: `http://127.0.0.1:${port}` };
-    const server = await startTestServer('pglite', { auth: true, ...OPERATOR, ...origin, ...(await where()), keyEncryptionKeys: keys });
+    const address = { port, origin: `http://127.0.0.1:${port}` };
+    const server = await startTestServer('pglite', { auth: true, ...OPERATOR, ...address, ...(await where()), keyEncryptionKeys: keys });
     started.push(server);
     return server;
   };

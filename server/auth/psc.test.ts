@@ -16,7 +16,7 @@ describe('login through Pro Santé Connect (oidc-provider playing PSC)', () => {
     psc = await startPscStub(`${origin}/auth/oidc/callback`);
     server = await startTestServer('pglite', {
       port,
-      baseUrl: origin,
+      origin,
       auth: true,
       ...OPERATOR,
       passwordLogin: false,

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Config } from '../config.js';
+import { fhirBaseOf, type Config } from '../config.js';
 import type { Database } from '../store/db.js';
 import { deleteExpired } from '../store/oauth-state.js';
 import { ClientAuthenticator } from './client-auth.js';
@@ -39,15 +39,15 @@ const UPKEEP_MS = 15 * 60_000;
 
 /** `keyEncryption`: what the signing keys are encrypted under in the database (keyEncryptionFor). */
 export async function createAuthServer(config: Config, db: Database, logger: Logger, keyEncryption: KeyEncryption): Promise<AuthServer> {
-  const origin = config.baseUrl;
+  const origin = config.origin;
   const issuer = `${origin}/auth`;
-  const fhirBase = `${origin}/fhir`;
+  const fhirBase = fhirBaseOf(origin);
   const keys = new KeyStore(db, keyEncryption);
   await keys.init();
   await keys.rotate(config.keyRotationDays);
   // The coordination app first: a registration of the same id in CLIENTS_FILE replaces it.
   const app = coordinationClient(origin);
-  if (!app) logger.warn({ baseUrl: origin }, 'The coordination app at /app/ needs an https BASE_URL (http only on the loopback): it is not registered.');
+  if (!app) logger.warn({ origin }, 'The coordination app at /app/ needs an https BASE_URL (http only on the loopback): it is not registered.');
   const clients = new ClientRegistry(db, config, [...(app ? [app] : []), ...(config.clientsFile ? readClientsFile(config.clientsFile) : [])]);
   if (!config.bootstrapClientId && !config.clientsFile) {
     logger.warn('AUTH is on and no backend client is configured: set BOOTSTRAP_CLIENT_ID and BOOTSTRAP_CLIENT_SECRET, or CLIENTS_FILE, to get tokens without a user.');

@@ -15,14 +15,14 @@ export interface ParsedReference {
 
 /**
  * Parses a literal reference to a resource of ours: `Type/id`, `Type/id/_history/v`, or the same
- * under `baseUrl` (our own absolute URL). Anything else (another server, urn:, #contained, a
+ * under `fhirBase` (our own absolute URL). Anything else (another server, urn:, #contained, a
  * conditional `Type?criteria`) gives undefined. The one reader of references for whatever decides
  * access, links or indexes: the base is required, so that no caller reads `[base]/Patient/x` as
  * nobody while another reads it as Patient/x. A version names the same resource for access.
  */
-export function parseLocalReference(reference: string, baseUrl: string): ParsedReference | undefined {
+export function parseLocalReference(reference: string, fhirBase: string): ParsedReference | undefined {
   let ref = reference;
-  if (ref.startsWith(baseUrl + '/')) ref = ref.slice(baseUrl.length + 1);
+  if (ref.startsWith(fhirBase + '/')) ref = ref.slice(fhirBase.length + 1);
   const m = LOCAL_REF_RE.exec(ref);
   return m ? { type: m[1], id: m[2], ...(m[3] ? { version: m[3] } : {}) } : undefined;
 }

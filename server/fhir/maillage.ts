@@ -9,3 +9,6 @@ export const COORDINATION_SYSTEM = `${MAILLAGE_CANONICAL}/CodeSystem/coordinatio
 
 /** The OAuth client id of Maillage's own coordination app (server/auth/coordination-client.ts, app/). */
 export const COORDINATION_APP_CLIENT_ID = 'maillage-coordination';
+
+/** The fhirContext role of the PractitionerRole the user acts in (a token's launch context, read by the app). */
+export const ACTING_AS = 'urn:maillage:fhir-context-role:acting-as';

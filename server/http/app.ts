@@ -3,7 +3,7 @@ import express from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { AuthServer } from '../auth/service.js';
-import { accessRulesOf, type Config } from '../config.js';
+import { accessRulesOf, fhirBaseOf, type Config } from '../config.js';
 import { fail } from '../fhir/outcome.js';
 import type { AuditSink } from '../interactions/context.js';
 import type { Database } from '../store/db.js';
@@ -57,8 +57,8 @@ export function createApp({ config, db, logger, auth, audit }: AppDeps): express
   );
 
   // The coordination app first, with its own policy; everything else gets the API's.
-  app.use('/app', appHeaders(config.baseUrl), coordinationAppRouter());
-  app.use(apiHeaders(config.baseUrl));
+  app.use('/app', appHeaders(config.origin), coordinationAppRouter());
+  app.use(apiHeaders(config.origin));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -74,7 +74,7 @@ export function createApp({ config, db, logger, auth, audit }: AppDeps): express
   });
 
   if (auth) {
-    const lookup = { db, baseUrl: auth.fhirBase, authEnabled: true, rules: accessRulesOf(config) };
+    const lookup = { db, origin: auth.origin, fhirBase: auth.fhirBase, authEnabled: true, rules: accessRulesOf(config) };
     app.use(corsPolicy(auth.clients));
     app.use('/auth', authRouter(auth, config.clientAuthRateLimit, audit));
     app.use('/auth', adminRouter({ auth, lookup }));
@@ -86,7 +86,7 @@ export function createApp({ config, db, logger, auth, audit }: AppDeps): express
     app.use('/fhir', (req, res, next) => (req.path === '/metadata' && req.method === 'GET' ? next() : requireToken(auth.tokens)(req, res, next)));
   }
   app.use('/app', coordinationAppRouter());
-  const fhir = { db, baseUrl: `${config.baseUrl}/fhir`, authEnabled: !!auth, rules: accessRulesOf(config), testIdentities: config.testIdentities, maxJsonDepth: config.maxJsonDepth, audit };
+  const fhir = { db, origin: config.origin, fhirBase: fhirBaseOf(config.origin), authEnabled: !!auth, rules: accessRulesOf(config), testIdentities: config.testIdentities, maxJsonDepth: config.maxJsonDepth, audit };
   app.use('/fhir', fhirRouter(fhir, config.maxBodySize));
   app.use((req) => {
     throw fail(404, 'not-found', `Nothing at ${req.path}`);

@@ -53,7 +53,7 @@ const userView = (u: UserRow) => ({ id: u.id, practitioner: `Practitioner/${u.pr
 export function adminRouter(d: AdminDeps): express.Router {
   const router = express.Router();
   const refOf = (value: unknown, type: string): string => {
-    const ref = typeof value === 'string' ? parseLocalReference(value.includes('/') ? value : `${type}/${value}`, d.lookup.baseUrl) : undefined;
+    const ref = typeof value === 'string' ? parseLocalReference(value.includes('/') ? value : `${type}/${value}`, d.lookup.fhirBase) : undefined;
     if (!ref || ref.type !== type) throw badRequest(`${type} must be an id or ${type}/[id]`);
     return ref.id;
   };

@@ -37,7 +37,7 @@ describe.each(DATABASES)('security headers on %s', (kind) => {
   });
 
   it('HSTS where the public origin is https', async () => {
-    const https = await startTestServer(kind, { auth: true, ...OPERATOR, baseUrl: 'https://maillage.example' });
+    const https = await startTestServer(kind, { auth: true, ...OPERATOR, origin: 'https://maillage.example' });
     try {
       expect((await headersOf(`${https.url}/fhir/metadata`)).get('strict-transport-security')).toBe('max-age=31536000');
       expect((await headersOf(`${https.url}/app/`)).get('strict-transport-security')).toBe('max-age=31536000');

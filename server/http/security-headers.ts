@@ -8,18 +8,18 @@ import helmet from 'helmet';
  * Cross-Origin-Opener-Policy is left out: a SMART app may run its authorization in a popup,
  * whose opener must stay reachable when it comes back to the app.
  */
-function common(baseUrl: string) {
+function common(origin: string) {
   return {
-    strictTransportSecurity: baseUrl.startsWith('https:') ? { maxAge: 31_536_000, includeSubDomains: false } : (false as const),
+    strictTransportSecurity: origin.startsWith('https:') ? { maxAge: 31_536_000, includeSubDomains: false } : (false as const),
     crossOriginOpenerPolicy: false,
     referrerPolicy: { policy: 'no-referrer' as const },
   };
 }
 
 /** Everything but the coordination app: the FHIR API, the authorization server (its pages set their own policy). */
-export function apiHeaders(baseUrl: string): RequestHandler {
+export function apiHeaders(origin: string): RequestHandler {
   return helmet({
-    ...common(baseUrl),
+    ...common(origin),
     contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"] } },
     xFrameOptions: { action: 'deny' },
   }) as RequestHandler;
@@ -30,9 +30,9 @@ export function apiHeaders(baseUrl: string): RequestHandler {
  * foreign base; the authorization code comes back in its URL, so no referrer. A practice
  * software may show it in a frame (an EHR launch), so framing is not forbidden.
  */
-export function appHeaders(baseUrl: string): RequestHandler {
+export function appHeaders(origin: string): RequestHandler {
   return helmet({
-    ...common(baseUrl),
+    ...common(origin),
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {

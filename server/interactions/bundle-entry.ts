@@ -33,7 +33,7 @@ export function entryRequest(ctx: Context, entry: BundleEntry, prefer: Prefer): 
   }
   if (entry.fullUrl !== undefined && typeof entry.fullUrl !== 'string') throw badRequest('fullUrl must be a string');
   const method = request.method as FhirRequest['method'];
-  const [pathPart, queryPart] = splitUrl(request.url, ctx.baseUrl);
+  const [pathPart, queryPart] = splitUrl(request.url, ctx.fhirBase);
   let path: string[];
   try {
     path = pathPart.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
@@ -62,8 +62,8 @@ export function entryRequest(ctx: Context, entry: BundleEntry, prefer: Prefer): 
 }
 
 /** request.url is relative to the base; our own absolute base is accepted too, another server's is not. */
-function splitUrl(url: string, baseUrl: string): [string, string] {
-  const relative = url.startsWith(`${baseUrl}/`) ? url.slice(baseUrl.length + 1) : url;
+function splitUrl(url: string, fhirBase: string): [string, string] {
+  const relative = url.startsWith(`${fhirBase}/`) ? url.slice(fhirBase.length + 1) : url;
   if (/^[a-z][a-z0-9+.-]*:/i.test(relative)) throw badRequest(`request.url must be relative to this server: ${url}`);
   const q = relative.indexOf('?');
   return q < 0 ? [relative, ''] : [relative.slice(0, q), relative.slice(q + 1)];
@@ -88,7 +88,7 @@ export function entryResponse(ctx: Context, req: FhirRequest, res: FhirResponse)
   if (shaped.lastUpdated) response.lastModified = shaped.lastUpdated.toISOString();
   if (!body || req.method === 'HEAD') return { response };
   if (body.resourceType === 'OperationOutcome' && req.method !== 'GET') return { response: { ...response, outcome: body } };
-  const fullUrl = body.id && body.resourceType !== 'Bundle' ? `${ctx.baseUrl}/${body.resourceType}/${body.id}` : undefined;
+  const fullUrl = body.id && body.resourceType !== 'Bundle' ? `${ctx.fhirBase}/${body.resourceType}/${body.id}` : undefined;
   return { ...(fullUrl ? { fullUrl } : {}), resource: body, response };
 }
 

@@ -52,18 +52,17 @@ export function capabilities(ctx: Context, routes: Route[]): FhirResponse {
     publisher: 'Maillage',
     kind: 'instance',
     software: { name: 'Maillage', version: VERSION },
-    implementation: { description: 'Maillage FHIR R4 server', url: ctx.baseUrl },
+    implementation: { description: 'Maillage FHIR R4 server', url: ctx.fhirBase },
     fhirVersion: '4.0.1',
     format: ['application/fhir+json', 'application/json'],
     patchFormat: PATCH_FORMATS,
-    rest: [{ mode: 'server', ...(ctx.authEnabled ? { security: security(ctx.baseUrl) } : {}), resource, interaction: codes(true) as never, operation: operations() }],
+    rest: [{ mode: 'server', ...(ctx.authEnabled ? { security: security(ctx.origin) } : {}), resource, interaction: codes(true) as never, operation: operations() }],
   };
   return { status: 200, resource: statement };
 }
 
 /** SMART on FHIR security, with the oauth-uris extension pointing at our authorization server. */
-function security(baseUrl: string): CapabilityStatementRestSecurity {
-  const origin = baseUrl.replace(/\/fhir$/, '');
+function security(origin: string): CapabilityStatementRestSecurity {
   return {
     service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
     extension: [

@@ -29,7 +29,7 @@ export async function findMatches(
   const key = `${type}?${[...criteria].map(([k, v]) => `${k}=${v}`).sort().join('&')}`;
   if (lock) await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
   // Only what the caller may see can match: a conditional write never reaches past the équipe de soins.
-  return (await searchedStore(req.types).search(tx, req, ctx.baseUrl, await visibilityOf(ctx))).matches;
+  return (await searchedStore(req.types).search(tx, req, ctx.fhirBase, await visibilityOf(ctx))).matches;
 }
 
 /** The one match of the criteria, undefined when none; 412 when several. */

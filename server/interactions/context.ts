@@ -11,8 +11,10 @@ export interface Context {
   db: Database;
   /** Set while a transaction Bundle runs: every interaction then joins it instead of opening one. */
   tx?: Queryable;
-  /** The FHIR base URL, e.g. http://localhost:8080/fhir */
-  baseUrl: string;
+  /** The public origin, e.g. http://localhost:8080: the authorization server's endpoints are under it. */
+  origin: string;
+  /** The FHIR base, e.g. http://localhost:8080/fhir: what fullUrls, Locations and references name. */
+  fhirBase: string;
   log: Logger;
   /** Whether tokens are required (AUTH=on); /metadata then advertises the OAuth endpoints. */
   authEnabled: boolean;

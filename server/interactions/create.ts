@@ -18,11 +18,11 @@ export async function create(ctx: Context, req: FhirRequest, type: string): Prom
           resource: JSON.parse(existing.content as string) as Resource,
           version: existing.version,
           lastUpdated: existing.lastUpdated,
-          location: `${ctx.baseUrl}/${type}/${existing.id}/_history/${existing.version}`,
+          location: `${ctx.fhirBase}/${type}/${existing.id}/_history/${existing.version}`,
         };
       }
     }
-    await enforceConformance(ctx.db, tx, ctx.baseUrl, resource);
+    await enforceConformance(ctx.db, tx, ctx.fhirBase, resource);
     return writeResponse(ctx, 201, await persist(ctx, tx, undefined, { type, id: req.assignedId ?? randomUUID() }, resource, 'POST'));
   });
 }

@@ -25,7 +25,7 @@ export async function history(ctx: Context, req: FhirRequest, type?: string, id?
   const page = { since, at, before, count: count + 1, offset };
   const { entries, total } = await versionsPage(ctx, type, id, page);
 
-  const url = `${ctx.baseUrl}/${[type, id, '_history'].filter(Boolean).join('/')}`;
+  const url = `${ctx.fhirBase}/${[type, id, '_history'].filter(Boolean).join('/')}`;
   const kept: [string, string][] = [];
   if (since) kept.push(['_since', q.get('_since') as string]);
   if (atValue) kept.push(['_at', atValue]);
@@ -69,7 +69,7 @@ function historyEntry(ctx: Context, e: HistoryEntry): BundleEntry {
   const instanceUrl = `${e.type}/${e.id}`;
   const status = e.method === 'DELETE' ? '204 No Content' : e.version === 1 ? '201 Created' : '200 OK';
   return {
-    fullUrl: `${ctx.baseUrl}/${instanceUrl}`,
+    fullUrl: `${ctx.fhirBase}/${instanceUrl}`,
     ...(e.content ? { resource: JSON.parse(e.content) as Resource } : {}),
     request: { method: e.method as 'POST', url: e.method === 'POST' ? e.type : instanceUrl },
     response: { status, etag: `W/"${e.version}"`, lastModified: e.lastUpdated.toISOString() },

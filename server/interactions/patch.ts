@@ -63,6 +63,6 @@ async function applyTo(
     if (err instanceof FhirError) throw new FhirError(422, err.outcome);
     throw err;
   }
-  await enforceConformance(ctx.db, tx, ctx.baseUrl, patched);
+  await enforceConformance(ctx.db, tx, ctx.fhirBase, patched);
   return writeResponse(ctx, 200, await persist(ctx, tx, current, { type, id }, patched, 'PATCH'));
 }

@@ -7,7 +7,7 @@ import type { Context, FhirResponse } from './context.js';
  * SearchParameters in force (after loading new ones), logging progress; answers the count.
  */
 export async function reindexOperation(ctx: Context, type?: string): Promise<FhirResponse> {
-  const count = await reindex(ctx.db.maintenance(), ctx.baseUrl, type, (p) => ctx.log.info({ type, ...p }, 'reindexing'));
+  const count = await reindex(ctx.db.maintenance(), ctx.fhirBase, type, (p) => ctx.log.info({ type, ...p }, 'reindexing'));
   const result: Parameters = { resourceType: 'Parameters', parameter: [{ name: 'count', valueInteger: count }] };
   return { status: 200, resource: result };
 }

@@ -30,10 +30,10 @@ export async function search(
   const q = reader(ctx);
   await syncSearchParametersForSearch(q);
   const parsed = parseSearch(type ? [type] : [], query, req.prefer.handling === 'strict', STORAGES, compartment);
-  const result = await searchedStore(parsed.types).search(q, parsed, ctx.baseUrl, await visibilityOf(ctx));
+  const result = await searchedStore(parsed.types).search(q, parsed, ctx.fhirBase, await visibilityOf(ctx));
 
   const path = compartment ? `${compartment.type}/${compartment.id}/${type}` : type;
-  const url = path ? `${ctx.baseUrl}/${path}` : ctx.baseUrl;
+  const url = path ? `${ctx.fhirBase}/${path}` : ctx.fhirBase;
   const links = [link('self', url, parsed.applied)];
   if (result.next) links.push(link('next', url, [...parsed.applied, ['_cursor', result.next]]));
   if (result.previous) links.push(link('previous', url, [...parsed.applied, ['_cursor', result.previous]]));
@@ -45,7 +45,7 @@ export async function search(
     return JSON.stringify(project(resource, parsed) ?? resource);
   };
   const entry = (row: StoredVersion, mode: 'match' | 'include') =>
-    `{"fullUrl":${JSON.stringify(`${ctx.baseUrl}/${row.type}/${row.id}`)},"resource":${resourceText(row)},"search":{"mode":"${mode}"}}`;
+    `{"fullUrl":${JSON.stringify(`${ctx.fhirBase}/${row.type}/${row.id}`)},"resource":${resourceText(row)},"search":{"mode":"${mode}"}}`;
   const entries = [...result.matches.map((m) => entry(m, 'match')), ...result.included.map((m) => entry(m, 'include'))];
   if (parsed.ignored.length) {
     const warning: BundleEntry = {

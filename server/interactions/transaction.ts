@@ -45,7 +45,7 @@ export async function transaction(ctx: Context, req: FhirRequest, bundle: Bundle
     const out = new Array<BundleEntry>(entries.length);
     for (const i of processingOrder(entries)) {
       out[i] = await named(i, entries[i], async () => {
-        const entryReq = await prepare(requests[i], targets[i], localLinks(fullUrls, entries[i].fullUrl, ctx.baseUrl), resolve);
+        const entryReq = await prepare(requests[i], targets[i], localLinks(fullUrls, entries[i].fullUrl, ctx.fhirBase), resolve);
         const res = await dispatch(txCtx, entryReq);
         checkTarget(txCtx, entryReq, res, targets[i]);
         return entryResponse(txCtx, entryReq, res);
@@ -120,13 +120,13 @@ async function prepare(
  * The entries a link of one entry may name: by fullUrl, or, for a relative reference in an entry
  * whose fullUrl is absolute, by that fullUrl's base (R4 bundle.html#references).
  */
-function localLinks(fullUrls: Map<string, string>, entryFullUrl: string | undefined, baseUrl: string): LocalLinks {
+function localLinks(fullUrls: Map<string, string>, entryFullUrl: string | undefined, fhirBase: string): LocalLinks {
   const segments = /^https?:\/\//.test(entryFullUrl ?? '') ? (entryFullUrl as string).split('/') : [];
-  const base = segments.length > 4 && parseLocalReference(segments.slice(-2).join('/'), baseUrl) ? segments.slice(0, -2).join('/') : undefined;
+  const base = segments.length > 4 && parseLocalReference(segments.slice(-2).join('/'), fhirBase) ? segments.slice(0, -2).join('/') : undefined;
   return (url) => {
     const byFullUrl = fullUrls.get(url);
     if (byFullUrl || !base) return byFullUrl;
-    const ref = parseLocalReference(url, baseUrl);
+    const ref = parseLocalReference(url, fhirBase);
     return ref && !ref.version ? fullUrls.get(`${base}/${url}`) : undefined;
   };
 }
@@ -134,7 +134,7 @@ function localLinks(fullUrls: Map<string, string>, entryFullUrl: string | undefi
 /** A write must land on the target its references were rewritten to; it does not when two entries interfere. */
 function checkTarget(ctx: Context, r: FhirRequest, res: FhirResponse, target: Target | undefined): void {
   if (!target || (r.method !== 'POST' && r.method !== 'PUT') || !res.location) return;
-  if (!res.location.startsWith(`${ctx.baseUrl}/${target.type}/${target.id}/_history/`)) {
+  if (!res.location.startsWith(`${ctx.fhirBase}/${target.type}/${target.id}/_history/`)) {
     throw badRequest(`This entry conflicts with another entry of the Bundle: it wrote ${res.location}, not ${target.type}/${target.id}`);
   }
 }

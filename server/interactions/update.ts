@@ -15,7 +15,7 @@ export async function update(ctx: Context, req: FhirRequest, type: string, id: s
   return inTransaction(ctx, async (tx) => {
     const current = await readCurrent(tx, type, id, true);
     checkIfMatch(req, current);
-    await enforceConformance(ctx.db, tx, ctx.baseUrl, resource);
+    await enforceConformance(ctx.db, tx, ctx.fhirBase, resource);
     const written = await persist(ctx, tx, current, { type, id }, resource, 'PUT');
     return writeResponse(ctx, current && !current.deleted ? 200 : 201, written);
   });
@@ -35,7 +35,7 @@ export async function conditionalUpdate(ctx: Context, req: FhirRequest, type: st
       throw conflict(`${type}/${id} exists but does not match the criteria`);
     }
     checkIfMatch(req, current);
-    await enforceConformance(ctx.db, tx, ctx.baseUrl, resource);
+    await enforceConformance(ctx.db, tx, ctx.fhirBase, resource);
     const written = await persist(ctx, tx, current, { type, id }, resource, 'PUT');
     return writeResponse(ctx, current && !current.deleted ? 200 : 201, written);
   });

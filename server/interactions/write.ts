@@ -34,7 +34,7 @@ export function checkResourceBody(type: string, body: unknown): Resource {
  * `previous` must have been read FOR UPDATE in that transaction.
  */
 export async function persist(
-  ctx: Pick<Context, 'baseUrl' | 'testIdentities' | 'checkWrite'>,
+  ctx: Pick<Context, 'fhirBase' | 'testIdentities' | 'checkWrite'>,
   tx: Queryable,
   previous: StoredVersion | undefined,
   target: { type: string; id: string },
@@ -51,7 +51,7 @@ export async function persist(
   if (stored) checkExpressionCost(stored);
   // Index with every SearchParameter in force, including those another process just loaded.
   if (stored) await syncSearchParametersOnce(tx);
-  const index = stored ? extractIndex(stored, ctx.baseUrl) : null;
+  const index = stored ? extractIndex(stored, ctx.fhirBase) : null;
   const row = await writeVersion(
     tx,
     previous,
@@ -65,7 +65,7 @@ export async function persist(
       patients: index ? namedPatients(target.type, target.id, index) : [],
     },
     index,
-    careLinks(stored ?? null, target.type, ctx.baseUrl),
+    careLinks(stored ?? null, target.type, ctx.fhirBase),
   );
   if (target.type === 'SearchParameter') searchParametersChanged(tx);
   if (target.type === 'CodeSystem' || target.type === 'ValueSet') terminologyWritten();
@@ -76,7 +76,7 @@ export async function persist(
  * Writes the records the server keeps of its own accord (the Provenances of writes), new
  * resources with generated ids, all in one statement.
  */
-export async function persistRecords(ctx: Pick<Context, 'baseUrl'>, tx: Queryable, records: Provenance[]): Promise<void> {
+export async function persistRecords(ctx: Pick<Context, 'fhirBase'>, tx: Queryable, records: Provenance[]): Promise<void> {
   if (!records.length) return;
   await syncSearchParametersOnce(tx);
   const lastUpdated = new Date();
@@ -87,7 +87,7 @@ export async function persistRecords(ctx: Pick<Context, 'baseUrl'>, tx: Queryabl
       // page of its own (a full-page image in the WAL after each checkpoint). A record's time is
       // no secret: it is in the record.
       const stored = withMeta(record, recordId(), 1, lastUpdated);
-      const index = extractIndex(stored, ctx.baseUrl);
+      const index = extractIndex(stored, ctx.fhirBase);
       const id = stored.id as string;
       const patients = namedPatients(record.resourceType, id, index);
       return { version: { type: record.resourceType, id, version: 1, lastUpdated, method: 'POST' as const, content: JSON.stringify(stored), patients }, index };
@@ -113,6 +113,6 @@ export function writeResponse(
     resource: written.resource,
     version,
     lastUpdated,
-    location: `${ctx.baseUrl}/${type}/${id}/_history/${version}`,
+    location: `${ctx.fhirBase}/${type}/${id}/_history/${version}`,
   };
 }

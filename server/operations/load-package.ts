@@ -33,7 +33,7 @@ export async function loadPackageOperation(ctx: Context, req: FhirRequest): Prom
   }
   let report;
   try {
-    report = await installPackage(ctx.db.maintenance(), ctx.baseUrl.replace(/\/fhir$/, ''), ctx.log, pkg, sources);
+    report = await installPackage(ctx.db.maintenance(), ctx.fhirBase, ctx.log, pkg, sources);
   } catch (err) {
     if (err instanceof PackageError) throw fail(422, 'not-found', err.message);
     throw err;

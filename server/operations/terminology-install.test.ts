@@ -22,7 +22,7 @@ const silent = createLogger('silent');
 
 describe.each(DATABASES)('installing the NOS terminology on %s', (kind) => {
   const t = useServer(kind, { terminology: 'nos' });
-  const install = (resources: ReturnType<typeof bundledTerminology>) => installTerminology(t.server.db, t.server.base.replace(/\/fhir$/, ''), silent, resources);
+  const install = (resources: ReturnType<typeof bundledTerminology>) => installTerminology(t.server.db, t.server.url, silent, resources);
   const versions = async (type: string, url: string) =>
     (await t.api.get(`${type}?url=${encodeURIComponent(url)}`)).body.entry.map((e: { resource: { version: string } }) => e.resource.version).sort();
 
@@ -82,7 +82,7 @@ describe('maillage terminology import', () => {
   it('installs a release into the configured database', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'maillage-import-'));
     try {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli.ts', 'terminology', 'import', EXTRACT], {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'cli/maillage.ts', 'terminology', 'import', EXTRACT], {
         env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'silent' },
         stdio: ['ignore', 'pipe', 'inherit'],
       });

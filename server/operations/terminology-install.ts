@@ -1,6 +1,6 @@
 import type { CodeSystem, ValueSet } from '@medplum/fhirtypes';
 import type { Logger } from 'pino';
-import { putAll } from '../../seed/load.js';
+import { putAll } from '../put-all.js';
 import { readCanonicalHeads, type CanonicalHead } from '../store/canonicals.js';
 import type { Database, Queryable } from '../store/db.js';
 import { BUNDLED_SOURCE, bundledTerminology } from '../terminology/bundled.js';
@@ -40,19 +40,19 @@ async function stale(q: Queryable, resources: Terminology[]): Promise<Terminolog
  * the write path (PUT by id: validation, history, search index), in one transaction; leaves the
  * others. Returns those written. Checking costs one query when there is nothing to write.
  */
-export async function installTerminology(db: Database, baseUrl: string, log: Logger, resources: Terminology[]): Promise<Terminology[]> {
+export async function installTerminology(db: Database, origin: string, log: Logger, resources: Terminology[]): Promise<Terminology[]> {
   if (!(await stale(db, resources)).length) return [];
   return db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [INSTALL_LOCK]);
     const toWrite = await stale(tx, resources);
-    await putAll(db, tx, baseUrl, log, toWrite);
+    await putAll(db, tx, origin, log, toWrite);
     return toWrite;
   });
 }
 
 /** At start: Maillage's own NOS code systems and value sets (terminology/nos), where the database has none as new. */
-export async function installBundledTerminology(db: Database, baseUrl: string, log: Logger): Promise<void> {
+export async function installBundledTerminology(db: Database, origin: string, log: Logger): Promise<void> {
   const started = Date.now();
-  const written = await installTerminology(db, baseUrl, log, bundledTerminology());
+  const written = await installTerminology(db, origin, log, bundledTerminology());
   if (written.length) log.info({ resources: written.length, ms: Date.now() - started }, 'installed the NOS terminology');
 }

@@ -38,7 +38,7 @@ export async function validateOperation(ctx: Context, req: FhirRequest, type: st
     issues = err.outcome.issue ?? [];
   }
   const request = { policy: policyOf(ctx.db), ...(profile ? { profiles: [profile] } : {}) };
-  issues = [...issues, ...(await conformanceIssues(ctx.db, reader(ctx), ctx.baseUrl, resource, request))];
+  issues = [...issues, ...(await conformanceIssues(ctx.db, reader(ctx), ctx.fhirBase, resource, request))];
   return answer(issues);
 }
 

@@ -28,13 +28,13 @@ export class PackageError extends Error {}
  * they have unless another version of the resource holds that id. Loading again changes nothing.
  * StructureDefinitions that come without a snapshot are stored with one generated.
  */
-export async function installPackage(db: Database, baseUrl: string, log: Logger, pkg: FhirPackage, sources: PackageSources): Promise<InstallReport> {
+export async function installPackage(db: Database, fhirBase: string, log: Logger, pkg: FhirPackage, sources: PackageSources): Promise<InstallReport> {
   const report: InstallReport = { packages: [], warnings: [] };
   const order: FhirPackage[] = [];
   await collect(db, pkg, sources, report, order, new Set());
   for (const p of order) {
     const started = Date.now();
-    const written = await db.transaction((tx) => writePackage(db, tx, baseUrl, p, report));
+    const written = await db.transaction((tx) => writePackage(db, tx, fhirBase, p, report));
     conformanceWritten(db);
     report.packages.push({ name: p.manifest.name, version: p.manifest.version, resources: p.resources.length, written });
     log.info({ package: `${p.manifest.name}#${p.manifest.version}`, resources: p.resources.length, written, ms: Date.now() - started }, 'package loaded');
@@ -101,7 +101,7 @@ async function packageHeld(db: Database, name: string, version: string): Promise
 }
 
 /** Writes a package's resources in one transaction; returns how many were new or changed. */
-async function writePackage(db: Database, tx: Queryable, baseUrl: string, pkg: FhirPackage, report: InstallReport): Promise<number> {
+async function writePackage(db: Database, tx: Queryable, fhirBase: string, pkg: FhirPackage, report: InstallReport): Promise<number> {
   const source = packageSource(pkg.manifest.name, pkg.manifest.version);
   const registry = await syncRegistry(db, tx);
   // The package's own definitions, for snapshots of its differential-only profiles.
@@ -115,7 +115,7 @@ async function writePackage(db: Database, tx: Queryable, baseUrl: string, pkg: F
     const id = await freeId(tx, resource);
     const current = await readCurrent(tx, resource.resourceType, id, true);
     if (current?.content && !current.deleted && sameContent(JSON.parse(current.content) as Resource, resource)) continue;
-    await persist({ baseUrl: `${baseUrl}/fhir` } as never, tx, current, { type: resource.resourceType, id }, { ...resource, id }, 'PUT');
+    await persist({ fhirBase }, tx, current, { type: resource.resourceType, id }, { ...resource, id }, 'PUT');
     written++;
   }
   for (const s of new Map(substitutions.map((x) => [x.canonical, x])).values()) {

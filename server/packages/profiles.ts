@@ -11,9 +11,9 @@ import { enforcementFile, PROFILES_DIR } from './settings.js';
  * when they are there already: their generated snapshots are stored with them), and the
  * enforcement policy in force.
  */
-export async function loadProfiles(db: Database, baseUrl: string, log: Logger): Promise<void> {
+export async function loadProfiles(db: Database, fhirBase: string, log: Logger): Promise<void> {
   const started = Date.now();
-  const report = await installPackage(db, baseUrl, log, readPackage(PROFILES_DIR), {});
+  const report = await installPackage(db, fhirBase, log, readPackage(PROFILES_DIR), {});
   const written = report.packages.reduce((n, p) => n + p.written, 0);
   setPolicy(db, readPolicy(enforcementFile()));
   await syncRegistry(db);

@@ -106,7 +106,7 @@ describe.runIf(DATABASES.includes('postgres'))('SearchParameters across server p
       other.child.kill('SIGTERM');
       await other.exited;
     }
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'server/cli.ts', 'reindex', '--type', 'Patient'], {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'cli/maillage.ts', 'reindex', '--type', 'Patient'], {
       env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn' },
     });
     expect(stderr).toContain('reindexed 2/2 (100%)');

@@ -20,7 +20,7 @@ export interface ReindexProgress {
  */
 export async function reindex(
   db: Database,
-  baseUrl: string,
+  fhirBase: string,
   type: string | undefined,
   onProgress: (p: ReindexProgress) => void = () => undefined,
 ): Promise<number> {
@@ -39,7 +39,7 @@ export async function reindex(
         type ? [after, type] : [after],
       );
       for (const row of rows) {
-        const index = extractIndex(JSON.parse(row.content) as Resource, baseUrl);
+        const index = extractIndex(JSON.parse(row.content) as Resource, fhirBase);
         await writeIndex(tx, row.rid, row.type, index, namedPatients(row.type, row.id, index));
       }
       if (rows.length) after = rows[rows.length - 1].rid;

@@ -49,10 +49,10 @@ export function checkProfiles(registry: Registry, resource: Resource, request: P
 }
 
 /** Every issue of a profile check, references to stored resources followed, version substitutions told. */
-export async function conformanceIssues(db: Database, q: Queryable, baseUrl: string, resource: Resource, request: ProfileRequest): Promise<OperationOutcomeIssue[]> {
+export async function conformanceIssues(db: Database, q: Queryable, fhirBase: string, resource: Resource, request: ProfileRequest): Promise<OperationOutcomeIssue[]> {
   const registry = await syncRegistry(db, q);
   const findings = checkProfiles(registry, resource, request);
-  for (const check of findings.references) await checkTarget(q, registry, baseUrl, check, findings);
+  for (const check of findings.references) await checkTarget(q, registry, fhirBase, check, findings);
   for (const s of new Map(findings.substitutions.map((x) => [x.canonical, x])).values()) {
     findings.issues.push({
       severity: 'warning',
@@ -64,8 +64,8 @@ export async function conformanceIssues(db: Database, q: Queryable, baseUrl: str
 }
 
 /** Checks a write against the policy in force; refuses it with 422 and every issue when it fails. */
-export async function enforceConformance(db: Database, q: Queryable, baseUrl: string, resource: Resource): Promise<OperationOutcomeIssue[]> {
-  const issues = await conformanceIssues(db, q, baseUrl, resource, { policy: policyOf(db) });
+export async function enforceConformance(db: Database, q: Queryable, fhirBase: string, resource: Resource): Promise<OperationOutcomeIssue[]> {
+  const issues = await conformanceIssues(db, q, fhirBase, resource, { policy: policyOf(db) });
   if (issues.some((i) => i.severity === 'error' || i.severity === 'fatal')) {
     throw new FhirError(422, { resourceType: 'OperationOutcome', issue: issues });
   }
@@ -73,8 +73,8 @@ export async function enforceConformance(db: Database, q: Queryable, baseUrl: st
 }
 
 /** A stored reference target must conform to one of the target profiles; an absent one is not checked. */
-async function checkTarget(q: Queryable, registry: Registry, baseUrl: string, check: ProfileFindings['references'][number], findings: ProfileFindings): Promise<void> {
-  const ref = parseLocalReference(check.reference, baseUrl);
+async function checkTarget(q: Queryable, registry: Registry, fhirBase: string, check: ProfileFindings['references'][number], findings: ProfileFindings): Promise<void> {
+  const ref = parseLocalReference(check.reference, fhirBase);
   if (!ref) return;
   const stored = await readCurrent(q, ref.type, ref.id);
   if (!stored?.content || stored.deleted) return;

@@ -169,7 +169,7 @@ describe('maillage validate', () => {
       const file = join(dir, 'r.json');
       writeFileSync(file, content);
       try {
-        const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'server/cli.ts', 'validate', file]);
+        const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'cli/maillage.ts', 'validate', file]);
         return { code: 0, outcome: JSON.parse(stdout) };
       } catch (err) {
         const e = err as { code: number; stdout: string };

@@ -1,5 +1,5 @@
 import type { Appointment, Bundle, BundleEntry, Encounter, Organization, Patient, PractitionerRole, Reference, Task } from '@medplum/fhirtypes';
-import { COORDINATION, SYSTEM } from '../../../seed/codes.js';
+import { COORDINATION, SYSTEM } from '../../../server/fhir/vocabulary.js';
 import { versionTag } from './bundle.js';
 
 export interface CaseInput {

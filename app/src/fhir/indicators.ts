@@ -1,5 +1,5 @@
 import type { Bundle, PlanDefinition } from '@medplum/fhirtypes';
-import { SYSTEM } from '../../../seed/codes.js';
+import { SYSTEM } from '../../../server/fhir/vocabulary.js';
 import { matches } from './bundle.js';
 
 const coord = (code: string) => `${SYSTEM.coordination}|${code}`;

@@ -1,5 +1,5 @@
 import type { Bundle, BundleEntry, CarePlan, CarePlanActivity, CareTeam, Goal, Patient, Reference, Resource } from '@medplum/fhirtypes';
-import { COORDINATION, SYSTEM } from '../../../seed/codes.js';
+import { COORDINATION, SYSTEM } from '../../../server/fhir/vocabulary.js';
 import { versionTag } from './bundle.js';
 import { codeText } from './format.js';
 

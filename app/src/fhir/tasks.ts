@@ -1,5 +1,5 @@
 import type { Bundle, CodeableConcept, Patient, Reference, Task } from '@medplum/fhirtypes';
-import { COORDINATION, SYSTEM } from '../../../seed/codes.js';
+import { COORDINATION, SYSTEM } from '../../../server/fhir/vocabulary.js';
 import { matches, ResourceIndex } from './bundle.js';
 import { codeText, daysFrom, patientName, refText } from './format.js';
 

@@ -1,7 +1,7 @@
 import type { Organization, PlanDefinition, Practitioner, PractitionerRole, Reference } from '@medplum/fhirtypes';
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
-import { SYSTEM } from '../../../seed/codes.js';
+import { SYSTEM } from '../../../server/fhir/vocabulary.js';
 import { batchAnswers, batchOf, matches, ResourceIndex } from '../fhir/bundle.js';
 import { codeText, personName } from '../fhir/format.js';
 import type { Session } from '../smart.js';

@@ -1,6 +1,6 @@
 import type { Bundle, Task } from '@medplum/fhirtypes';
 import { useState } from 'preact/hooks';
-import { SYSTEM } from '../../../../seed/codes.js';
+import { SYSTEM } from '../../../../server/fhir/vocabulary.js';
 import { batchAnswers, batchOf, matches, ResourceIndex } from '../../fhir/bundle.js';
 import { meetingTransaction } from '../../fhir/concertation.js';
 import { frenchDate, isoDay, patientName, refText } from '../../fhir/format.js';

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { SYSTEM } from '../../../../seed/codes.js';
+import { SYSTEM } from '../../../../server/fhir/vocabulary.js';
 import { batchAnswers, batchOf, refTo, saveTransaction } from '../../fhir/bundle.js';
 import { frenchDate, isoDay } from '../../fhir/format.js';
 import { stayRows, type StayRow } from '../../fhir/hospital.js';

@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import { saveTransaction } from '../../fhir/bundle.js';
 import { codeText, frenchDate, isoDay, refText } from '../../fhir/format.js';
 import { FhirError, frenchMessage } from '../../fhir/http.js';
-import { careTeamMembers, identity, withMemberEnded, type Member } from '../../fhir/patient.js';
+import { careTeamMembers, withMemberEnded, type Member } from '../../fhir/patient.js';
 import { ACHIEVEMENT, ACTIVITY_STATUS, PLAN_STATUS } from '../../fhir/ppcs.js';
 import { accessQuery, accessRows, patientRecord, recordQueries, timeline, type PatientRecord } from '../../fhir/record.js';
 import { taskRows } from '../../fhir/tasks.js';
@@ -14,6 +14,7 @@ import { PagedTable } from '../Paged.js';
 import { patientHref } from '../router.js';
 import { asFhirError, Empty, ErrorBox, Loading, Show, useLoad, useReady } from '../states.js';
 import { TaskActions } from '../TaskActions.js';
+import { Banner } from './Banner.js';
 import { PpcsEditor } from './PpcsEditor.js';
 import { TaskEditor } from './TaskEditor.js';
 import { TeamEditor } from './TeamEditor.js';
@@ -47,34 +48,6 @@ export function PatientView({ id, edit }: { id: string; edit?: 'ppcs' | 'equipe'
         )
       }
     </Show>
-  );
-}
-
-export function Banner({ r }: { r: PatientRecord }) {
-  const me = useMe();
-  const who = identity(r.patient, me.today);
-  // Launched from practice software that shows its own banner: do not repeat it.
-  if (!me.session.needPatientBanner && me.session.patient === who.id) return <h1 class="visually-hidden">{who.name}</h1>;
-  return (
-    <header class="banner" aria-label="Identité du patient">
-      <h1>{who.name}</h1>
-      <p>
-        {who.gender}, né(e) le {frenchDate(who.birthDate)}
-        {who.age !== undefined && ` (${who.age} ans)`}
-        {who.address && ` — ${who.address}`}
-        {who.phone && ` — ${who.phone}`}
-      </p>
-      <p>
-        <span class={`badge ${who.statusCode === 'VALI' || who.statusCode === 'QUAL' ? 'ok' : 'warn'}`}>{who.status}</span>{' '}
-        {who.ins ? (
-          <span>
-            {who.ins.kind} : <span class="mono">{who.ins.value}</span>
-          </span>
-        ) : (
-          <span>Pas d’INS : l’identité n’est pas validée.</span>
-        )}
-      </p>
-    </header>
   );
 }
 

@@ -7,7 +7,7 @@ import { useMe } from '../context.js';
 import { ConflictNotice, FormActions, teamChoices, useSave } from '../edit.js';
 import { patientHref } from '../router.js';
 import { ErrorBox } from '../states.js';
-import { Banner } from './Patient.js';
+import { Banner } from './Banner.js';
 
 const options = (labels: Record<string, string>, value: string) =>
   Object.entries(labels).map(([k, v]) => (

@@ -7,7 +7,7 @@ import { useMe } from '../context.js';
 import { FormActions, teamChoices, useSave } from '../edit.js';
 import { patientHref } from '../router.js';
 import { ErrorBox } from '../states.js';
-import { Banner } from './Patient.js';
+import { Banner } from './Banner.js';
 
 /** Create a task about the patient and assign it to a member of the cercle de soins, a pôle structure, or me. */
 export function TaskEditor({ record: r, onSaved }: { record: PatientRecord; onSaved: () => void }) {

@@ -1,6 +1,6 @@
 import type { Bundle, CareTeam } from '@medplum/fhirtypes';
 import { useState } from 'preact/hooks';
-import { TEAM_ROLE } from '../../../../seed/codes.js';
+import { TEAM_ROLE } from '../../../../server/fhir/vocabulary.js';
 import { saveTransaction } from '../../fhir/bundle.js';
 import { directoryRows, directorySearches, type DirectoryRow } from '../../fhir/directory.js';
 import { isoDay, patientName } from '../../fhir/format.js';
@@ -10,7 +10,7 @@ import { useMe } from '../context.js';
 import { ConflictNotice, FormActions, useSave } from '../edit.js';
 import { patientHref } from '../router.js';
 import { asFhirError, Empty, ErrorBox } from '../states.js';
-import { Banner } from './Patient.js';
+import { Banner } from './Banner.js';
 import type { FhirError } from '../../fhir/http.js';
 
 const ROLES = {

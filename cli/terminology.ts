@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { loadConfig } from './config.js';
-import { createLogger } from './logger.js';
-import { openDatabase } from './main.js';
-import { installTerminology } from './operations/terminology-install.js';
-import { migrate } from './store/migrate.js';
-import { readRelease } from './terminology/release.js';
+import { loadConfig } from '../server/config.js';
+import { createLogger } from '../server/logger.js';
+import { openDatabase } from '../server/main.js';
+import { installTerminology } from '../server/operations/terminology-install.js';
+import { migrate } from '../server/store/migrate.js';
+import { readRelease } from '../server/terminology/release.js';
 
 /**
  * `maillage terminology import <path>`: installs a newer official ANS release of NOS code systems
@@ -24,7 +24,7 @@ export function addTerminologyCommands(program: Command): void {
       const db = await openDatabase(config);
       try {
         await migrate(db);
-        const written = await installTerminology(db, config.baseUrl, createLogger(config.logLevel), resources);
+        const written = await installTerminology(db, config.origin, createLogger(config.logLevel), resources);
         for (const r of written) console.log(`${r.resourceType} ${r.url}|${r.version ?? ''}`);
         console.log(`Installed ${written.length} of ${resources.length} code systems and value sets (the others are held in that version or a newer one)`);
       } finally {

@@ -1,21 +1,21 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
-import { loadConfig } from './config.js';
-import { createLogger } from './logger.js';
-import { openDatabase } from './main.js';
-import { readPackage } from './packages/files.js';
-import { installPackage } from './packages/install.js';
-import { packageSources } from './packages/settings.js';
-import { migrate } from './store/migrate.js';
-import { parseJson } from './fhir/json.js';
-import { FhirError } from './fhir/outcome.js';
-import { Registry } from './validation/canonicals.js';
-import { checkProfiles } from './validation/conformance.js';
-import { OPEN_POLICY, readPolicy } from './validation/policy.js';
-import { enforcementFile, PROFILES_DIR } from './packages/settings.js';
-import { structureIssues } from './validation/structure.js';
-import { validateBase } from './validation/validate.js';
+import { fhirBaseOf, loadConfig } from '../server/config.js';
+import { createLogger } from '../server/logger.js';
+import { openDatabase } from '../server/main.js';
+import { readPackage } from '../server/packages/files.js';
+import { installPackage } from '../server/packages/install.js';
+import { packageSources } from '../server/packages/settings.js';
+import { migrate } from '../server/store/migrate.js';
+import { parseJson } from '../server/fhir/json.js';
+import { FhirError } from '../server/fhir/outcome.js';
+import { Registry } from '../server/validation/canonicals.js';
+import { checkProfiles } from '../server/validation/conformance.js';
+import { OPEN_POLICY, readPolicy } from '../server/validation/policy.js';
+import { enforcementFile, PROFILES_DIR } from '../server/packages/settings.js';
+import { structureIssues } from '../server/validation/structure.js';
+import { validateBase } from '../server/validation/validate.js';
 
 /** `maillage load-package` and `maillage validate`. */
 export function addPackageCommands(program: Command): void {
@@ -29,7 +29,7 @@ export function addPackageCommands(program: Command): void {
       try {
         await migrate(db);
         const started = Date.now();
-        const report = await installPackage(db, config.baseUrl, logger, readPackage(path), packageSources());
+        const report = await installPackage(db, fhirBaseOf(config.origin), logger, readPackage(path), packageSources());
         for (const w of report.warnings) console.warn(`warning: ${w}`);
         for (const p of report.packages) console.log(`${p.name}#${p.version}: ${p.resources} resources, ${p.written} written`);
         console.log(`Loaded in ${((Date.now() - started) / 1000).toFixed(1)} s`);

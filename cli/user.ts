@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { loadConfig } from './config.js';
-import { openDatabase } from './main.js';
-import type { Database } from './store/db.js';
-import { migrate } from './store/migrate.js';
-import { readCurrent } from './store/resources.js';
-import { UserService } from './auth/users.js';
+import { loadConfig } from '../server/config.js';
+import { openDatabase } from '../server/main.js';
+import type { Database } from '../server/store/db.js';
+import { migrate } from '../server/store/migrate.js';
+import { readCurrent } from '../server/store/resources.js';
+import { UserService } from '../server/auth/users.js';
 import { DEMO_USERS, formatDemoCredentials, resetDemoUsers } from '../seed/demo/users.js';
 
 async function withUsers(fn: (users: UserService, db: Database) => Promise<void>): Promise<void> {

@@ -5,20 +5,20 @@
 import { Presets, SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import type { Logger } from 'pino';
-import { addTerminologyCommands } from './cli-terminology.js';
-import { addUserCommands } from './cli-user.js';
-import { addPackageCommands } from './cli-packages.js';
-import { loadConfig, type Config } from './config.js';
-import { createLogger } from './logger.js';
-import { openDatabase, startServer } from './main.js';
+import { addTerminologyCommands } from './terminology.js';
+import { addUserCommands } from './user.js';
+import { addPackageCommands } from './packages.js';
+import { fhirBaseOf, loadConfig, type Config } from '../server/config.js';
+import { createLogger } from '../server/logger.js';
+import { openDatabase, startServer } from '../server/main.js';
 import { buildDemo, startOfDay } from '../seed/demo/index.js';
 import { formatDemoCredentials } from '../seed/demo/users.js';
 import { streamTerritory } from '../seed/stream.js';
-import type { Database } from './store/db.js';
-import { loadResources } from '../seed/load.js';
-import { reindex } from './search/reindex.js';
-import { migrate } from './store/migrate.js';
-import { VERSION } from './version.js';
+import type { Database } from '../server/store/db.js';
+import { DEMO, loadResources } from '../seed/load.js';
+import { reindex } from '../server/search/reindex.js';
+import { migrate } from '../server/store/migrate.js';
+import { VERSION } from '../server/version.js';
 
 const program = new Command('maillage').version(VERSION).description('Maillage FHIR R4 server');
 
@@ -28,7 +28,7 @@ program
   .action(async () => {
     const config = loadConfig();
     const logger = createLogger(config.logLevel);
-    const running = await startServer(config, logger);
+    const running = await startServer(config, logger, DEMO);
     if (running.demoLogins) console.log(formatDemoCredentials(running.demoLogins));
     const shutdown = (signal: string) => {
       logger.info({ signal }, 'shutting down: finishing in-flight requests');
@@ -62,13 +62,13 @@ program
       if (opts.demo) {
         const resources = buildDemo();
         const started = Date.now();
-        await loadResources(db, config.baseUrl, logger, resources);
+        await loadResources(db, config.origin, logger, resources);
         console.log(`Loaded ${resources.length} resources of the demo pôle in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       }
       if (opts.patients) {
         const bar = new SingleBar({ format: 'patients {bar} {value}/{total} | {percentage}% | ETA {eta_formatted}' }, Presets.shades_classic);
         bar.start(opts.patients, 0);
-        const result = await streamTerritory(db, config.baseUrl, logger, { patients: opts.patients, seed: opts.seed, today: startOfDay(new Date()) }, (n) =>
+        const result = await streamTerritory(db, config.origin, logger, { patients: opts.patients, seed: opts.seed, today: startOfDay(new Date()) }, (n) =>
           bar.update(n),
         );
         bar.stop();
@@ -85,7 +85,7 @@ program
   .option('--type <type>', 'only resources of this type')
   .action((opts: { type?: string }) =>
     withDatabase(async (db, config) => {
-      const count = await reindex(db, `${config.baseUrl}/fhir`, opts.type, ({ done, total }) => {
+      const count = await reindex(db, fhirBaseOf(config.origin), opts.type, ({ done, total }) => {
         process.stderr.write(`\rreindexed ${done}/${total} (${Math.round((100 * done) / Math.max(total, 1))}%)`);
       });
       process.stderr.write('\n');

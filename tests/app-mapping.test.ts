@@ -1,17 +1,17 @@
 import type { Bundle, CarePlan, CareTeam, Goal, Patient, PlanDefinition, Resource, Task } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
-import { buildDemo } from '../../../seed/demo/index.js';
-import { batchAnswers, ResourceIndex, saveTransaction } from './bundle.js';
-import { meetingTransaction } from './concertation.js';
-import { directorySearches, localSuggestions } from './directory.js';
-import { dueActivities, toCsv } from './followup.js';
-import { frenchDate, patientName } from './format.js';
-import { stayRows } from './hospital.js';
-import { casesByMonth } from './indicators.js';
-import { careTeamMembers, identity, withMember, withMemberEnded } from './patient.js';
-import { ppcsForm, ppcsTransaction } from './ppcs.js';
-import { accessRows } from './record.js';
-import { taskRows } from './tasks.js';
+import { buildDemo } from '../seed/demo/index.js';
+import { batchAnswers, ResourceIndex, saveTransaction } from '../app/src/fhir/bundle.js';
+import { meetingTransaction } from '../app/src/fhir/concertation.js';
+import { directorySearches, localSuggestions } from '../app/src/fhir/directory.js';
+import { dueActivities, toCsv } from '../app/src/fhir/followup.js';
+import { frenchDate, patientName } from '../app/src/fhir/format.js';
+import { stayRows } from '../app/src/fhir/hospital.js';
+import { casesByMonth } from '../app/src/fhir/indicators.js';
+import { careTeamMembers, identity, withMember, withMemberEnded } from '../app/src/fhir/patient.js';
+import { ppcsForm, ppcsTransaction } from '../app/src/fhir/ppcs.js';
+import { accessRows } from '../app/src/fhir/record.js';
+import { taskRows } from '../app/src/fhir/tasks.js';
 
 const TODAY = new Date('2026-03-10T00:00:00Z');
 /** The demo pôle dated around TODAY: the same data the app shows. */
