@@ -46,7 +46,8 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+/** Starts the server over the configured database, or over `database` when given (the tests open theirs from a snapshot); it is closed with the server. */
+export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel), database?: Database): Promise<RunningServer> {
   if (!config.auth) {
     logger.warn('AUTH=off: the FHIR API is open to anyone who can reach it. Use this for local development only.');
   }
@@ -54,7 +55,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
   const keyEncryption = config.auth ? keyEncryptionFor(config, logger) : undefined;
   loadBaseDefinitions();
   setRequestLimits(config.limits);
-  const db = await openDatabase(config, config.statementTimeout);
+  const db = database ?? (await openDatabase(config, config.statementTimeout));
   // Starting is the server's own long work: migrations, the demo, terminology and profiles.
   const long = db.maintenance();
   const applied = await migrate(long);
