@@ -24,7 +24,7 @@ async function main() {
   await build({ configFile: 'app/vite.config.ts', logLevel: 'warn' });
   const port = await freePort();
   const config = { ...loadConfig({}), port, origin: `http://127.0.0.1:${port}`, dataDir: 'memory://', seed: 'demo' as const, logLevel: 'silent' };
-  const server = await startServer(config, createLogger('silent'), DEMO);
+  const server = await startServer(config, createLogger('silent'), { demo: DEMO });
   const login = server.demoLogins?.find((l) => l.username === 'aurelie');
   if (!login) throw new Error('no demo login');
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox'] });

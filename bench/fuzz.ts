@@ -40,7 +40,7 @@ async function fuzz(auth: boolean, opts: Options): Promise<FuzzReport & { ready:
     logLevel: 'silent',
     ...OPERATOR,
   };
-  const server = await startServer(config, createLogger('silent'), DEMO);
+  const server = await startServer(config, createLogger('silent'), { demo: DEMO });
   try {
     const base = fhirBaseOf(config.origin);
     let token: string | undefined;

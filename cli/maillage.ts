@@ -28,7 +28,7 @@ program
   .action(async () => {
     const config = loadConfig();
     const logger = createLogger(config.logLevel);
-    const running = await startServer(config, logger, DEMO);
+    const running = await startServer(config, logger, { demo: DEMO });
     if (running.demoLogins) console.log(formatDemoCredentials(running.demoLogins));
     const shutdown = (signal: string) => {
       logger.info({ signal }, 'shutting down: finishing in-flight requests');

@@ -59,7 +59,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel), demo?: Demo): Promise<RunningServer> {
+/** What the program starting the server hands it: the demo pôle to load with SEED=demo, and the database when it opened one itself (the tests open theirs from a snapshot; it is closed with the server). */
+export interface StartOptions {
+  demo?: Demo;
+  database?: Database;
+}
+
+export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel), { demo, database }: StartOptions = {}): Promise<RunningServer> {
   if (!config.auth) {
     logger.warn('AUTH=off: the FHIR API is open to anyone who can reach it. Use this for local development only.');
   }
@@ -68,7 +74,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
   if (config.seed === 'demo' && !demo) throw new Error('SEED=demo, but this program gives the server no demo pôle to load');
   loadBaseDefinitions();
   setRequestLimits(config.limits);
-  const db = await openDatabase(config, config.statementTimeout);
+  const db = database ?? (await openDatabase(config, config.statementTimeout));
   // Starting is the server's own long work: migrations, the demo, terminology and profiles.
   const long = db.maintenance();
   const applied = await migrate(long);

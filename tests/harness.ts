@@ -1,27 +1,72 @@
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { randomBytes } from 'node:crypto';
+import { openAsBlob } from 'node:fs';
 import { createServer } from 'node:net';
 import pg from 'pg';
 import { fhirBaseOf, loadConfig, type Config } from '../server/config.js';
 import { createLogger } from '../server/logger.js';
 import { DEMO } from '../seed/load.js';
 import { startServer, type RunningServer } from '../server/main.js';
-import { openPglite, openPostgres, type Database } from '../server/store/db.js';
+import { openPglite, openPostgres, type Database, type PgliteDatabase } from '../server/store/db.js';
 
 /** The databases every storage test runs on: PGlite always, PostgreSQL when TEST_DATABASE_URL is set. */
 export const DATABASES: ('pglite' | 'postgres')[] = process.env.TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
 
-/** Creates an empty PostgreSQL database for one test file; returns its URL and a dropper. */
-export async function freshPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+/**
+ * The databases global-setup.ts builds once per run, for the test servers to start from: an empty
+ * one (PGlite after initdb), a migrated one, and what a first start with the test settings
+ * (testConfig) writes, with the NOS terminology or without. A start writes beyond the migrations
+ * only what these settings decide (the demo, the terminology, Maillage's profiles); what it writes
+ * at every start (signing keys, clients) it writes as ever.
+ */
+export type Snapshot = 'empty' | ServerSnapshot;
+export type ServerSnapshot = 'migrated' | 'loaded' | 'loaded-nos';
+
+/** Where the snapshots are, given by the global setup: PGlite dumps (files) and PostgreSQL templates (database names). */
+export interface Snapshots {
+  pglite: Record<Snapshot, string>;
+  postgres?: Record<ServerSnapshot, string>;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    snapshots: Snapshots;
+  }
+}
+
+/**
+ * The snapshot a first start with this configuration begins from: the demo loads only into an
+ * empty database (its servers start from the migrated one and load it as a fresh server does).
+ */
+function snapshotFor(config: Config): ServerSnapshot {
+  if (config.seed === 'demo') return 'migrated';
+  return config.terminology === 'nos' ? 'loaded-nos' : 'loaded';
+}
+
+/** A PGlite holding the snapshot, in memory or in `dataDir` (which must hold no database yet). */
+export async function pgliteFrom(snapshot: Snapshot, dataDir = 'memory://'): Promise<PgliteDatabase> {
+  return openPglite(dataDir, await openAsBlob(inject('snapshots').pglite[snapshot]));
+}
+
+/** A PostgreSQL database on TEST_DATABASE_URL's server. */
+export interface PostgresDatabase {
+  name: string;
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** Creates a PostgreSQL database, empty or a copy of the database `template`. */
+export async function createPostgresDatabase(prefix: string, template?: string): Promise<PostgresDatabase> {
   const adminUrl = process.env.TEST_DATABASE_URL as string;
-  const name = `maillage_test_${randomBytes(6).toString('hex')}`;
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.query(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
   await admin.end();
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
+    name,
     url: url.toString(),
     drop: async () => {
       const c = new pg.Client({ connectionString: adminUrl });
@@ -32,15 +77,40 @@ export async function freshPostgresDatabase(): Promise<{ url: string; drop: () =
   };
 }
 
+/** Creates a PostgreSQL database for one test file, empty or a copy of a snapshot. */
+export async function freshPostgresDatabase(snapshot?: ServerSnapshot): Promise<PostgresDatabase> {
+  const template = snapshot && inject('snapshots').postgres?.[snapshot];
+  if (snapshot && !template) throw new Error(`No PostgreSQL snapshot ${snapshot}: TEST_DATABASE_URL was not set for the global setup`);
+  return createPostgresDatabase('maillage_test', template);
+}
+
+/**
+ * Opens a database of the kind for one test file, empty or a copy of a snapshot (PGlite in memory,
+ * or a PostgreSQL database of its own); `close` closes it and drops it.
+ */
+export async function openTestDatabase(kind: 'pglite' | 'postgres', snapshot: Snapshot = 'empty'): Promise<{ db: Database; close: () => Promise<void> }> {
+  if (kind === 'pglite') {
+    const db = await pgliteFrom(snapshot);
+    return { db, close: () => db.close() };
+  }
+  const pg = await freshPostgresDatabase(snapshot === 'empty' ? undefined : snapshot);
+  const db = openPostgres(pg.url, 2);
+  return {
+    db,
+    close: async () => {
+      await db.close();
+      await pg.drop();
+    },
+  };
+}
+
 /** Runs `fn` on an empty database of the kind (PGlite in memory, or a fresh PostgreSQL database), dropped after. */
 export async function withDatabase(kind: 'pglite' | 'postgres', fn: (db: Database) => Promise<void>): Promise<void> {
-  const pg = kind === 'postgres' ? await freshPostgresDatabase() : undefined;
-  const db = pg ? openPostgres(pg.url, 2) : await openPglite('memory://');
+  const { db, close } = await openTestDatabase(kind);
   try {
     await fn(db);
   } finally {
-    await db.close();
-    await pg?.drop();
+    await close();
   }
 }
 
@@ -66,17 +136,14 @@ export interface TestServer extends RunningServer {
 /** The key the test servers' signing keys are encrypted under (KEY_ENCRYPTION_KEY): for tests only. */
 export const TEST_KEY_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
 
-/** Starts a real server on a free port over a fresh database of the given kind. */
-export async function startTestServer(kind: 'pglite' | 'postgres', overrides: Partial<Config> = {}): Promise<TestServer> {
-  const pgDb = kind === 'postgres' ? await freshPostgresDatabase() : undefined;
-  const port = await freePort();
-  const config: Config = {
+/** The settings of a test server on `port`: no demo, no terminology, no authorization unless overridden. */
+export function testConfig(port: number, overrides: Partial<Config> = {}): Config {
+  return {
     ...loadConfig({}),
     port,
     host: '127.0.0.1',
     origin: `http://127.0.0.1:${port}`,
     dataDir: 'memory://',
-    databaseUrl: pgDb?.url,
     seed: 'none',
     // Installing the NOS terminology costs a second per start: the tests that need it ask for it.
     terminology: 'none',
@@ -85,7 +152,27 @@ export async function startTestServer(kind: 'pglite' | 'postgres', overrides: Pa
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...overrides,
   };
-  const running = await startServer(config, createLogger(config.logLevel), DEMO);
+}
+
+/**
+ * Starts a real server on a free port over a fresh database of the given kind, a copy of the
+ * snapshot of what a first start with its settings writes (unless `overrides` name a database).
+ */
+export async function startTestServer(kind: 'pglite' | 'postgres', overrides: Partial<Config> = {}): Promise<TestServer> {
+  const port = await freePort();
+  const snapshot = snapshotFor(testConfig(port, overrides));
+  const pgDb = kind === 'postgres' && !overrides.databaseUrl ? await freshPostgresDatabase(snapshot) : undefined;
+  const config = testConfig(port, { databaseUrl: pgDb?.url, ...overrides });
+  const db = !config.databaseUrl && config.dataDir === 'memory://' ? await pgliteFrom(snapshot) : undefined;
+  let running: RunningServer;
+  try {
+    running = await startServer(config, createLogger(config.logLevel), { demo: DEMO, database: db });
+  } catch (err) {
+    // A server that refuses to start may not have closed the database it was given.
+    await db?.close().catch(() => undefined);
+    await pgDb?.drop();
+    throw err;
+  }
   return {
     ...running,
     base: fhirBaseOf(config.origin),

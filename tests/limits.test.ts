@@ -98,7 +98,7 @@ describe.runIf(DATABASES.includes('postgres'))('database faults on PostgreSQL', 
   let admin: pg.Client;
 
   beforeAll(async () => {
-    db = await freshPostgresDatabase();
+    db = await freshPostgresDatabase('loaded');
     server = await spawnServer({ DATABASE_URL: db.url, DATABASE_POOL_SIZE: '4', STATEMENT_TIMEOUT: String(TIMEOUT), DATABASE_CONNECTION_WAIT: '1000' });
     api = client(`${server.url}/fhir`);
     admin = new pg.Client(db.url);

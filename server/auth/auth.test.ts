@@ -155,7 +155,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('tokens across server processes on
   const servers: TestServer[] = [];
   let drop: () => Promise<void>;
   beforeAll(async () => {
-    const database = await freshPostgresDatabase();
+    const database = await freshPostgresDatabase('loaded');
     drop = database.drop;
     servers.push(await startTestServer('pglite', { auth: true, databaseUrl: database.url, ...CLIENT }));
     // Behind a load balancer every process has the same public base URL.

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { compactDecrypt, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair } from 'jose';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DATABASES, freshPostgresDatabase, freePort, startTestServer, type TestServer } from '../../tests/harness.js';
+import { DATABASES, freshPostgresDatabase, freePort, pgliteFrom, startTestServer, type TestServer } from '../../tests/harness.js';
 import { operatorToken, OPERATOR } from '../../tests/smart.js';
 import { loadConfig } from '../config.js';
 import { startServer } from '../main.js';
-import { openPglite, openPostgres, type Database } from '../store/db.js';
+import { openPostgres, type Database } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
 import { insertSigningKey } from '../store/signing-keys.js';
 import { GENERATED_KEY_FILE, parseKey } from './key-encryption.js';
@@ -34,7 +34,7 @@ describe.each(DATABASES)('token signing keys encrypted at rest on %s', (kind) =>
   });
   // One database across restarts: a PostgreSQL database of the test's own, or PGlite in a folder.
   const where = async () => {
-    if (kind === 'postgres') return { databaseUrl: (pgDatabase ??= await freshPostgresDatabase()).url };
+    if (kind === 'postgres') return { databaseUrl: (pgDatabase ??= await freshPostgresDatabase('migrated')).url };
     return { dataDir: join(dir, 'db') };
   };
   // The same origin at every start: tokens are bound to it.
@@ -54,7 +54,7 @@ describe.each(DATABASES)('token signing keys encrypted at rest on %s', (kind) =>
   it('seals keys stored plain at the first start with a key, re-encrypts them at a rotation, and refuses a key it does not have', async () => {
     // A database from before encryption at rest: its signing key stored as a plain JWK.
     const place = await where();
-    const db = place.databaseUrl ? openPostgres(place.databaseUrl, 1) : await openPglite(place.dataDir as string);
+    const db = place.databaseUrl ? openPostgres(place.databaseUrl, 1) : await pgliteFrom('migrated', place.dataDir);
     await migrate(db);
     const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
     const kid = 'plain-before';
@@ -101,7 +101,8 @@ describe('a key encryption key at start', () => {
     const logger = pino({ level: 'info' }, { write: (line: string) => logs.push(line) });
     const config = async (env: Record<string, string> = {}) => ({ ...loadConfig({ DATA_DIR: dataDir, SEED: 'none', TERMINOLOGY: 'none', ...env }), port: await freePort() });
     try {
-      let server = await startServer(await config(), logger);
+      // The first start's database is opened from the empty one the global setup made (initdb costs seconds).
+      let server = await startServer(await config(), logger, { database: await pgliteFrom('empty', dataDir) });
       const file = join(dataDir, GENERATED_KEY_FILE);
       expect(statSync(file).mode & 0o777).toBe(0o600);
       expect(logs.some((l) => l.includes(GENERATED_KEY_FILE) && JSON.parse(l).level === 40)).toBe(true);

@@ -81,7 +81,7 @@ describe.runIf(DATABASES.includes('postgres'))('SearchParameters across server p
   let db: Awaited<ReturnType<typeof freshPostgresDatabase>>;
   let server: TestServer;
   beforeAll(async () => {
-    db = await freshPostgresDatabase();
+    db = await freshPostgresDatabase('loaded');
     server = await startTestServer('postgres', { databaseUrl: db.url });
   });
   afterAll(async () => {
