@@ -62,8 +62,7 @@ async function write(type: string, id: string, resource: Record<string, unknown>
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    const previous =
-      method === 'PUT' ? (await client.query<Row>(`${CURRENT} WHERE type = $1 AND id = $2 FOR UPDATE`, [type, id])).rows[0] : undefined;
+    const previous = method === 'PUT' ? (await client.query<Row>(`${CURRENT} WHERE type = $1 AND id = $2 FOR UPDATE`, [type, id])).rows[0] : undefined;
     const version = (previous?.version ?? 0) + 1;
     const lastUpdated = new Date();
     const content = JSON.stringify({ ...resource, id, meta: { versionId: String(version), lastUpdated: lastUpdated.toISOString() } });
@@ -83,10 +82,15 @@ async function write(type: string, id: string, resource: Record<string, unknown>
       );
       rid = inserted.rows[0].rid;
     }
-    await client.query(
-      'INSERT INTO resource_version (rid, version, type, id, last_updated, method, content) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-      [rid, version, type, id, lastUpdated, method, content],
-    );
+    await client.query('INSERT INTO resource_version (rid, version, type, id, last_updated, method, content) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+      rid,
+      version,
+      type,
+      id,
+      lastUpdated,
+      method,
+      content,
+    ]);
     await client.query('COMMIT');
     return { status: previous ? 200 : 201, version, lastUpdated, content };
   } catch (err) {
@@ -138,11 +142,14 @@ app.post('/fhir', express.text({ type: () => true, limit: '64mb' }), async (req,
   } finally {
     client.release();
   }
-  res.status(200).type('application/fhir+json').json({
-    resourceType: 'Bundle',
-    type: 'transaction-response',
-    entry: rows.map((r) => ({ response: { status: '201 Created', location: `${r.type}/${r.id}/_history/1`, lastModified: lastUpdated.toISOString() } })),
-  });
+  res
+    .status(200)
+    .type('application/fhir+json')
+    .json({
+      resourceType: 'Bundle',
+      type: 'transaction-response',
+      entry: rows.map((r) => ({ response: { status: '201 Created', location: `${r.type}/${r.id}/_history/1`, lastModified: lastUpdated.toISOString() } })),
+    });
 });
 
 const port = Number(process.env.PORT ?? 8081);

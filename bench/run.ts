@@ -51,21 +51,39 @@ interface Options {
 
 /** Every scenario of the files of bench/scenarios (one or a list per file), in the order of the file names. */
 async function allScenarios(): Promise<Scenario[]> {
-  const files = readdirSync(path('./scenarios/')).filter((f) => f.endsWith('.ts')).sort();
+  const files = readdirSync(path('./scenarios/'))
+    .filter((f) => f.endsWith('.ts'))
+    .sort();
   const modules = await Promise.all(files.map(async (f) => ((await import(`./scenarios/${f}`)) as { default: Scenario | Scenario[] }).default));
   return modules.flat();
 }
 
 function startMaillage(url: string, opts: Pick<Options, 'logLevel' | 'cpuProf'>, secured?: Record<string, string>): Promise<BenchProcess> {
   const port = secured ? SECURED_PORT : MAILLAGE_PORT;
-  const auth = secured ? { AUTH: 'on', KEY_ENCRYPTION_KEY: BENCH_KEY_ENCRYPTION_KEY, BOOTSTRAP_CLIENT_ID: BENCH_CLIENT.id, BOOTSTRAP_CLIENT_SECRET: BENCH_CLIENT.secret, ...secured } : { AUTH: 'off' };
+  const auth = secured
+    ? {
+        AUTH: 'on',
+        KEY_ENCRYPTION_KEY: BENCH_KEY_ENCRYPTION_KEY,
+        BOOTSTRAP_CLIENT_ID: BENCH_CLIENT.id,
+        BOOTSTRAP_CLIENT_SECRET: BENCH_CLIENT.secret,
+        ...secured,
+      }
+    : { AUTH: 'off' };
   return startProcess({
     name: secured ? 'Maillage, AUTH on' : 'Maillage',
     // As `npm start` and the image run it.
     args: [...(opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProf}`] : []), '--max-semi-space-size=32', path('../dist/cli/maillage.js'), 'serve'],
     port,
     // The generated patients carry INS on the test OID (seed/identifiers.ts), which the transactions resend.
-    env: { DATABASE_URL: url, SEED: 'none', INS_TEST_IDENTITIES: 'on', LOG_LEVEL: opts.logLevel, HOST: '127.0.0.1', BASE_URL: `http://127.0.0.1:${port}`, ...auth },
+    env: {
+      DATABASE_URL: url,
+      SEED: 'none',
+      INS_TEST_IDENTITIES: 'on',
+      LOG_LEVEL: opts.logLevel,
+      HOST: '127.0.0.1',
+      BASE_URL: `http://127.0.0.1:${port}`,
+      ...auth,
+    },
     ready: '/readyz',
     logFile: `${WORK}maillage${secured ? '-secured' : ''}.log`,
   });
@@ -75,7 +93,10 @@ function startMaillage(url: string, opts: Pick<Options, 'logLevel' | 'cpuProf'>,
 async function benchToken(origin: string): Promise<string> {
   const res = await fetch(`${origin}/auth/token`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${BENCH_CLIENT.id}:${BENCH_CLIENT.secret}`).toString('base64')}` },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${BENCH_CLIENT.id}:${BENCH_CLIENT.secret}`).toString('base64')}`,
+    },
     body: new URLSearchParams({ grant_type: 'client_credentials' }),
   });
   if (!res.ok) throw new Error(`bench token: ${res.status} ${await res.text()}`);
@@ -169,7 +190,9 @@ async function main(names: string[], opts: Options): Promise<void> {
       const requests = await scenario.prepare({ db: pool, size, seed });
       // The server's PostgreSQL backends: every connection to the run database but the harness's own.
       const backends = async () =>
-        (await pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name <> 'bench'`)).rows.map((r) => r.pid);
+        (await pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name <> 'bench'`)).rows.map(
+          (r) => r.pid,
+        );
       const secured = scenario.secured ? await startMaillage(runUrl, opts, await scenario.secured({ db: pool, size, seed })) : undefined;
       const token = secured ? await benchToken(secured.url) : undefined;
       const requestsOf = (target: BenchProcess) =>

@@ -40,9 +40,11 @@ export function addPackageCommands(program: Command): void {
 
   program
     .command('validate <file>')
-    .description('validate a resource or a Bundle offline against the base definitions, the profiles and the packages given; prints the OperationOutcome, exits 1 on errors')
+    .description(
+      'validate a resource or a Bundle offline against the base definitions, the profiles and the packages given; prints the OperationOutcome, exits 1 on errors',
+    )
     .option('--profile <canonical>', 'validate against this profile (else meta.profile and the enforced ones)')
-    .option('--package <path...>', 'FHIR packages (.tgz or folders) whose profiles to use, besides Maillage\'s own')
+    .option('--package <path...>', "FHIR packages (.tgz or folders) whose profiles to use, besides Maillage's own")
     .action((file: string, opts: { profile?: string; package?: string[] }) => {
       const registry = new Registry();
       for (const path of [PROFILES_DIR, ...(opts.package ?? [])]) {
@@ -53,7 +55,8 @@ export function addPackageCommands(program: Command): void {
       const { resource, issues } = readResource(file);
       const entries = resource?.resourceType === 'Bundle' ? (resource.entry ?? []).flatMap((e) => (e.resource ? [e.resource] : [])) : [];
       for (const [i, r] of (resource ? [resource, ...entries] : []).entries()) {
-        const at = (issue: OperationOutcomeIssue) => (i === 0 ? issue : { ...issue, expression: issue.expression?.map((e) => `Bundle.entry[${i - 1}].resource.${e}`) });
+        const at = (issue: OperationOutcomeIssue) =>
+          i === 0 ? issue : { ...issue, expression: issue.expression?.map((e) => `Bundle.entry[${i - 1}].resource.${e}`) };
         try {
           issues.push(...validateBase(r).map(at));
         } catch (err) {
@@ -62,7 +65,16 @@ export function addPackageCommands(program: Command): void {
         }
         issues.push(...checkProfiles(registry, r, { policy, ...(opts.profile && i === 0 ? { profiles: [opts.profile] } : {}) }).issues.map(at));
       }
-      console.log(JSON.stringify({ resourceType: 'OperationOutcome', issue: issues.length ? issues : [{ severity: 'information', code: 'informational', details: { text: 'No issue found' } }] }, null, 2));
+      console.log(
+        JSON.stringify(
+          {
+            resourceType: 'OperationOutcome',
+            issue: issues.length ? issues : [{ severity: 'information', code: 'informational', details: { text: 'No issue found' } }],
+          },
+          null,
+          2,
+        ),
+      );
       if (issues.some((x) => x.severity === 'error' || x.severity === 'fatal')) process.exitCode = 1;
     });
 }

@@ -20,7 +20,9 @@ async function withUsers(fn: (users: UserService, db: Database) => Promise<void>
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 /**
@@ -61,7 +63,8 @@ export function addUserCommands(program: Command): void {
     .description('list the users')
     .action(() =>
       withUsers(async (users) => {
-        for (const u of await users.list()) console.log([u.id, `Practitioner/${u.practitionerId}`, u.username ?? '-', u.active ? 'active' : 'disabled'].join('\t'));
+        for (const u of await users.list())
+          console.log([u.id, `Practitioner/${u.practitionerId}`, u.username ?? '-', u.active ? 'active' : 'disabled'].join('\t'));
       }),
     );
 }

@@ -17,7 +17,12 @@ export function structureIds(payload8: string, kind: 'FINEJ' | 'FINEG'): Identif
   const finess = payload8 + luhnKey(payload8);
   return [
     { use: 'official', type: type('IDNST', 'Identifiant National de Structure'), system: SYSTEMS.idnst, value: `1${finess}` },
-    { use: 'official', type: type(kind, kind === 'FINEJ' ? 'FINESS d’entité juridique' : 'FINESS d’entité géographique'), system: SYSTEMS.finess, value: finess },
+    {
+      use: 'official',
+      type: type(kind, kind === 'FINEJ' ? 'FINESS d’entité juridique' : 'FINESS d’entité géographique'),
+      system: SYSTEMS.finess,
+      value: finess,
+    },
   ];
 }
 

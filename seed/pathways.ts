@@ -101,13 +101,7 @@ export interface PathwaySummary {
 }
 
 /** One patient's coordinated pathway: problems, cercle de soins, stays, PPCS, protocols, tasks, consent. */
-export function makePathway(
-  f: Faker,
-  p: GeneratedPatient,
-  cal: Calendar,
-  quotas: Quotas,
-  pole: Pole,
-): { resources: Resource[]; summary: PathwaySummary } {
+export function makePathway(f: Faker, p: GeneratedPatient, cal: Calendar, quotas: Quotas, pole: Pole): { resources: Resource[]; summary: PathwaySummary } {
   const pat = p.resource;
   const { org: orgRef, role: roleRef } = references(pole);
   const patient: Reference<Patient> = { reference: `Patient/${pat.id}`, display: `${pat.name?.[0].given?.[0]} ${pat.name?.[0].family}` };
@@ -118,16 +112,18 @@ export function makePathway(
 
   const problems = PROBLEMS.filter((x) => p.age >= x.minAge && f.number.float() < x.p);
   const has = (k: ProblemKey) => problems.some((x) => x.key === k);
-  const conditions = problems.map((x): Condition => ({
-    resourceType: 'Condition',
-    id: `${pat.id}-${x.key}`,
-    clinicalStatus: concept(SYSTEM.conditionClinical, 'active', 'Active'),
-    category: [concept(SYSTEM.conditionCategory, 'problem-list-item', 'Problem List Item')],
-    code: concept(SYSTEM.icd10, x.code, x.display),
-    subject: patient,
-    onsetDateTime: cal.date(-f.number.int({ min: 200, max: 4000 })),
-    recorder: roleRef(gp),
-  }));
+  const conditions = problems.map(
+    (x): Condition => ({
+      resourceType: 'Condition',
+      id: `${pat.id}-${x.key}`,
+      clinicalStatus: concept(SYSTEM.conditionClinical, 'active', 'Active'),
+      category: [concept(SYSTEM.conditionCategory, 'problem-list-item', 'Problem List Item')],
+      code: concept(SYSTEM.icd10, x.code, x.display),
+      subject: patient,
+      onsetDateTime: cal.date(-f.number.int({ min: 200, max: 4000 })),
+      recorder: roleRef(gp),
+    }),
+  );
   out.push(...conditions);
   const complex = (p.age >= 70 && problems.length >= 2) || has('troubles-cognitifs');
 
@@ -143,7 +139,8 @@ export function makePathway(
   if (has('chutes') || has('bpco')) participants.push(member(f.helpers.arrayElement(pole.physios), [TEAM_ROLE.professionnel]));
   if (p.age >= 85) participants.push(member(pole.ssiadNurse, [TEAM_ROLE.professionnel]));
   if (complex) participants.push(member(pole.coordinator, [TEAM_ROLE.referent], cal.date(-f.number.int({ min: 30, max: 400 }))));
-  if (complex && has('troubles-cognitifs')) participants.push(member(pole.dacCoordinator, [TEAM_ROLE.coordinateur], cal.date(-f.number.int({ min: 10, max: 200 }))));
+  if (complex && has('troubles-cognitifs'))
+    participants.push(member(pole.dacCoordinator, [TEAM_ROLE.coordinateur], cal.date(-f.number.int({ min: 10, max: 200 }))));
   if (f.number.float() < 0.15) {
     // A former member: left the team, keeps no access (the équipe-de-soins rules test this case).
     participants.push(member(f.helpers.arrayElement(pole.nurses), [TEAM_ROLE.professionnel], cal.date(-900), cal.date(-f.number.int({ min: 30, max: 300 }))));
@@ -190,7 +187,17 @@ export function makePathway(
       valueQuantity: { value, unit, system: 'http://unitsofmeasure.org', code: ucum },
     });
     out.push(observation('poids', ['29463-7', 'Body weight'], 'vital-signs', f.number.float({ min: 45, max: 110, fractionDigits: 1 }), 'kg', 'kg'));
-    if (has('diabete')) out.push(observation('hba1c', ['4548-4', 'Hemoglobin A1c/Hemoglobin.total in Blood'], 'laboratory', f.number.float({ min: 5.5, max: 10, fractionDigits: 1 }), '%', '%'));
+    if (has('diabete'))
+      out.push(
+        observation(
+          'hba1c',
+          ['4548-4', 'Hemoglobin A1c/Hemoglobin.total in Blood'],
+          'laboratory',
+          f.number.float({ min: 5.5, max: 10, fractionDigits: 1 }),
+          '%',
+          '%',
+        ),
+      );
   }
 
   out.push(...hospitalStays(f, pat.id as string, patient, gp, cal, quotas, p.age, pole));
@@ -233,7 +240,17 @@ function hospitalStays(f: Faker, id: string, patient: Reference<Patient>, gp: st
     subject: patient,
     participant: [{ individual: roleRef(doctor) }],
     period: { start: cal.dateTime(start, 10), ...(end !== undefined ? { end: cal.dateTime(end, 15) } : {}) },
-    reasonCode: [{ text: f.helpers.arrayElement(['Décompensation cardiaque', 'Chute avec fracture du col du fémur', 'Pneumopathie', 'Altération de l’état général', 'Déséquilibre glycémique']) }],
+    reasonCode: [
+      {
+        text: f.helpers.arrayElement([
+          'Décompensation cardiaque',
+          'Chute avec fracture du col du fémur',
+          'Pneumopathie',
+          'Altération de l’état général',
+          'Déséquilibre glycémique',
+        ]),
+      },
+    ],
     serviceProvider: orgRef(service),
     ...(status === 'finished' ? { hospitalization: { dischargeDisposition: concept(SYSTEM.dischargeDisposition, 'home', 'Home') } } : {}),
   });
@@ -287,20 +304,36 @@ function ppcs(
   const { role: roleRef } = references(pole);
   const goals: Goal[] = f.helpers
     .arrayElements(
-      ['Maintenir le patient à domicile dans de bonnes conditions', 'Prévenir les chutes', 'Soutenir et relayer l’aidant principal', 'Sécuriser le circuit du médicament', 'Stabiliser le poids et prévenir les décompensations'],
+      [
+        'Maintenir le patient à domicile dans de bonnes conditions',
+        'Prévenir les chutes',
+        'Soutenir et relayer l’aidant principal',
+        'Sécuriser le circuit du médicament',
+        'Stabiliser le poids et prévenir les décompensations',
+      ],
       { min: 2, max: 3 },
     )
     .map((text, i) => ({
       resourceType: 'Goal',
       id: `${id}-objectif-${i + 1}`,
       lifecycleStatus: 'active',
-      achievementStatus: concept('http://terminology.hl7.org/CodeSystem/goal-achievement', i === 0 ? 'in-progress' : 'not-achieved', i === 0 ? 'In Progress' : 'Not Achieved'),
+      achievementStatus: concept(
+        'http://terminology.hl7.org/CodeSystem/goal-achievement',
+        i === 0 ? 'in-progress' : 'not-achieved',
+        i === 0 ? 'In Progress' : 'Not Achieved',
+      ),
       description: { text },
       subject: patient,
       target: [{ dueDate: cal.date(f.number.int({ min: 30, max: 180 })) }],
     }));
   const start = -f.number.int({ min: 20, max: 300 });
-  const activity = (text: string, performer: string, from: number, to: number, status: NonNullable<CarePlanActivity['detail']>['status']): CarePlanActivity => ({
+  const activity = (
+    text: string,
+    performer: string,
+    from: number,
+    to: number,
+    status: NonNullable<CarePlanActivity['detail']>['status'],
+  ): CarePlanActivity => ({
     detail: { status, description: text, code: { text }, scheduledPeriod: { start: cal.date(from), end: cal.date(to) }, performer: [roleRef(performer)] },
   });
   const nurse = careTeam.participant?.map((m) => m.member?.reference?.split('/')[1] as string).find((r) => pole.nurses.includes(r));
@@ -370,12 +403,21 @@ function protocolPlans(
       careTeam: [{ reference: `CareTeam/${careTeam.id}` }],
       activity: steps.map(([text, every]) => {
         const next = f.number.int({ min: -10, max: every });
-        return { detail: { status: 'scheduled', code: { text }, scheduledPeriod: { start: cal.date(next), end: cal.date(next + 14) }, performer: [roleRef(gp)] } };
+        return {
+          detail: { status: 'scheduled', code: { text }, scheduledPeriod: { start: cal.date(next), end: cal.date(next + 14) }, performer: [roleRef(gp)] },
+        };
       }),
     } satisfies CarePlan);
   };
-  included('diabete', PROTOCOLS[0], [['HbA1c', 90], ['Examen des pieds', 180], ['Fond d’œil', 365]]);
-  included('insuffisance-cardiaque', PROTOCOLS[1], [['Consultation de cardiologie', 180], ['Bilan biologique (NT-proBNP)', 90]]);
+  included('diabete', PROTOCOLS[0], [
+    ['HbA1c', 90],
+    ['Examen des pieds', 180],
+    ['Fond d’œil', 365],
+  ]);
+  included('insuffisance-cardiaque', PROTOCOLS[1], [
+    ['Consultation de cardiologie', 180],
+    ['Bilan biologique (NT-proBNP)', 90],
+  ]);
   return out;
 }
 
@@ -409,7 +451,12 @@ function consent(f: Faker, id: string, patient: Reference<Patient>, identified: 
           provision: [
             {
               type: 'deny',
-              actor: [{ role: concept('http://terminology.hl7.org/CodeSystem/v3-ParticipationType', 'PRCP', 'primary information recipient'), reference: roleRef(pole.pharmacists[0]) }],
+              actor: [
+                {
+                  role: concept('http://terminology.hl7.org/CodeSystem/v3-ParticipationType', 'PRCP', 'primary information recipient'),
+                  reference: roleRef(pole.pharmacists[0]),
+                },
+              ],
             },
           ],
         },

@@ -47,7 +47,15 @@ export function makePatient(f: Faker, id: string, index: number, communes: Commu
         url: BIRTH_PLACE,
         valueAddress: { extension: [{ url: INSEE_CODE, valueCoding: { system: COMMUNE_SYSTEM, code: birthCommune.insee } }], city: birthCommune.city },
       },
-      { url: RELIABILITY, extension: [{ url: 'identityStatus', valueCoding: coding(SYSTEM.identityStatus, validated ? 'VALI' : 'PROV', validated ? 'Identité validée' : 'Identité provisoire') }] },
+      {
+        url: RELIABILITY,
+        extension: [
+          {
+            url: 'identityStatus',
+            valueCoding: coding(SYSTEM.identityStatus, validated ? 'VALI' : 'PROV', validated ? 'Identité validée' : 'Identité provisoire'),
+          },
+        ],
+      },
     ],
     ...(validated ? { identifier: [demoIns(nir13)] } : {}),
     active: true,
@@ -58,7 +66,9 @@ export function makePatient(f: Faker, id: string, index: number, communes: Commu
     address: [
       {
         use: 'home',
-        line: [`${f.number.int({ min: 1, max: 80 })} ${f.helpers.arrayElement(['rue', 'chemin', 'allée', 'route'])} ${f.helpers.arrayElement(['des Chênes', 'du Moulin', 'de la Gare', 'des Prés', 'du Lavoir', 'de Bretagne', 'des Hortensias', 'Saint-Michel'])}`],
+        line: [
+          `${f.number.int({ min: 1, max: 80 })} ${f.helpers.arrayElement(['rue', 'chemin', 'allée', 'route'])} ${f.helpers.arrayElement(['des Chênes', 'du Moulin', 'de la Gare', 'des Prés', 'du Lavoir', 'de Bretagne', 'des Hortensias', 'Saint-Michel'])}`,
+        ],
         city: communes[commune].city,
         postalCode: communes[commune].postalCode,
         country: 'FR',

@@ -37,11 +37,13 @@ export async function streamTerritory(
     const [rows, count] = [batch, batchPatients];
     batch = [];
     batchPatients = 0;
-    const write = db.transaction((tx) => putAll(db, tx, origin, log, rows, GENERATED)).then(() => {
-      resources += rows.length;
-      patients += count;
-      onPatients(patients);
-    });
+    const write = db
+      .transaction((tx) => putAll(db, tx, origin, log, rows, GENERATED))
+      .then(() => {
+        resources += rows.length;
+        patients += count;
+        onPatients(patients);
+      });
     inFlight.add(write);
     void write.finally(() => inFlight.delete(write));
     if (inFlight.size >= concurrency) await Promise.race(inFlight);

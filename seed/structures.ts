@@ -60,15 +60,19 @@ export const medecin = (org: string, since: string, specialty = SPECIALTY.medeci
   specialty: [specialty],
   since,
 });
-export const infirmier = (org: string, since: string, fonction = FONCTION.titulaireCabinet): RoleSpec => ({ org, code: [PROFESSION.infirmier, fonction], since });
+export const infirmier = (org: string, since: string, fonction = FONCTION.titulaireCabinet): RoleSpec => ({
+  org,
+  code: [PROFESSION.infirmier, fonction],
+  since,
+});
 
 /** An MSSanté-style address: prenom.nom@domain, without accents. */
 const emailOf = (p: ProfessionalSpec, domain: string) =>
-  `${p.given}.${p.family}`
+  `${`${p.given}.${p.family}`
     .normalize('NFD')
     .replace(/\p{M}/gu, '')
     .replace(/[^A-Za-z.]/g, '')
-    .toLowerCase() + `@${domain}`;
+    .toLowerCase()}@${domain}`;
 
 export const practitioner = (p: ProfessionalSpec, mailDomain: string): Practitioner => ({
   resourceType: 'Practitioner',
@@ -91,7 +95,7 @@ export const practitionerRoles = (p: ProfessionalSpec, organizations: Organizati
       id: `role-${p.slug}-${r.org}`,
       active: true,
       period: { start: r.since },
-      practitioner: { reference: `Practitioner/pr-${p.slug}`, display: `${p.prefix ? p.prefix + ' ' : ''}${p.given} ${p.family}` },
+      practitioner: { reference: `Practitioner/pr-${p.slug}`, display: `${p.prefix ? `${p.prefix} ` : ''}${p.given} ${p.family}` },
       organization: { reference: `Organization/${r.org}`, display: organization.name },
       code: r.code,
       ...(r.specialty ? { specialty: r.specialty } : {}),

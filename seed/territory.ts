@@ -77,20 +77,63 @@ function makePole(f: Faker, prefix: string, k: number): GeneratedPole {
   });
   const town = communes[0].city;
   const id = (s: string) => `${prefix}${s}`;
-  const addr = (j: number) => ({ use: 'work' as const, line: [f.location.streetAddress()], city: communes[j].city, postalCode: communes[j].postalCode, country: 'FR' });
+  const addr = (j: number) => ({
+    use: 'work' as const,
+    line: [f.location.streetAddress()],
+    city: communes[j].city,
+    postalCode: communes[j].postalCode,
+    country: 'FR',
+  });
   const finess = (j: number) => `${dept}${String(k * 10 + j).padStart(6, '0')}`;
   const siret = (j: number) => `9${String(k).padStart(7, '0')}${String(j).padStart(5, '0')}`;
   const organizations: Organization[] = [
     organization({ id: id('cpts'), name: `CPTS de ${town}`, type: [COORDINATION.cpts], identifier: siretIds(siret(1)), address: addr(0) }),
     organization({ id: id('dac'), name: `DAC de ${town}`, type: [COORDINATION.dac], identifier: siretIds(siret(2)), address: addr(0) }),
-    organization({ id: id('msp'), name: `Maison de santé pluriprofessionnelle de ${town}`, type: [CATEGORIE.maisonDeSante, COORDINATION.msp], identifier: structureIds(finess(1), 'FINEG'), address: addr(0) }),
-    organization({ id: id('cabinet'), name: `Cabinet médical de ${communes[1].city}`, type: [INTERNAL_STRUCTURE], identifier: siretIds(siret(3)), address: addr(1) }),
+    organization({
+      id: id('msp'),
+      name: `Maison de santé pluriprofessionnelle de ${town}`,
+      type: [CATEGORIE.maisonDeSante, COORDINATION.msp],
+      identifier: structureIds(finess(1), 'FINEG'),
+      address: addr(0),
+    }),
+    organization({
+      id: id('cabinet'),
+      name: `Cabinet médical de ${communes[1].city}`,
+      type: [INTERNAL_STRUCTURE],
+      identifier: siretIds(siret(3)),
+      address: addr(1),
+    }),
     organization({ id: id('infirmiers'), name: `Cabinet infirmier de ${town}`, type: [INTERNAL_STRUCTURE], identifier: siretIds(siret(4)), address: addr(0) }),
-    organization({ id: id('kine'), name: `Cabinet de kinésithérapie de ${communes[2].city}`, type: [INTERNAL_STRUCTURE], identifier: siretIds(siret(5)), address: addr(2) }),
-    organization({ id: id('pharmacie'), name: `Pharmacie de ${town}`, type: [CATEGORIE.pharmacie], identifier: structureIds(finess(2), 'FINEG'), address: addr(0) }),
+    organization({
+      id: id('kine'),
+      name: `Cabinet de kinésithérapie de ${communes[2].city}`,
+      type: [INTERNAL_STRUCTURE],
+      identifier: siretIds(siret(5)),
+      address: addr(2),
+    }),
+    organization({
+      id: id('pharmacie'),
+      name: `Pharmacie de ${town}`,
+      type: [CATEGORIE.pharmacie],
+      identifier: structureIds(finess(2), 'FINEG'),
+      address: addr(0),
+    }),
     organization({ id: id('ssiad'), name: `SSIAD de ${town}`, type: [CATEGORIE.ssiad], identifier: structureIds(finess(3), 'FINEG'), address: addr(0) }),
-    organization({ id: id('ch-ej'), name: `Centre hospitalier de ${town}`, type: [CATEGORIE.centreHospitalier], identifier: structureIds(finess(4), 'FINEJ'), address: addr(0) }),
-    organization({ id: id('ch'), name: `Centre hospitalier de ${town} — site principal`, type: [CATEGORIE.centreHospitalier], identifier: structureIds(finess(5), 'FINEG'), address: addr(0), partOf: id('ch-ej') }),
+    organization({
+      id: id('ch-ej'),
+      name: `Centre hospitalier de ${town}`,
+      type: [CATEGORIE.centreHospitalier],
+      identifier: structureIds(finess(4), 'FINEJ'),
+      address: addr(0),
+    }),
+    organization({
+      id: id('ch'),
+      name: `Centre hospitalier de ${town} — site principal`,
+      type: [CATEGORIE.centreHospitalier],
+      identifier: structureIds(finess(5), 'FINEG'),
+      address: addr(0),
+      partOf: id('ch-ej'),
+    }),
     hospitalService(id('ch-medecine'), 'Service de médecine polyvalente', id('ch')),
     hospitalService(id('ch-cardiologie'), 'Service de cardiologie', id('ch')),
     hospitalService(id('ch-geriatrie'), 'Court séjour gériatrique', id('ch')),

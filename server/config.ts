@@ -90,8 +90,18 @@ function oidcConfig(env: NodeJS.ProcessEnv): OidcProviderConfig | undefined {
 }
 
 /** `a=b,c=d` as an object. */
-const pairs = (s: string | undefined) => Object.fromEntries((s ?? '').split(',').filter(Boolean).map((p) => p.split('=').map((x) => x.trim())));
-const list = (s: string | undefined) => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+const pairs = (s: string | undefined) =>
+  Object.fromEntries(
+    (s ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((p) => p.split('=').map((x) => x.trim())),
+  );
+const list = (s: string | undefined) =>
+  (s ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 
 /**
  * ACCESS_RULES_FILE (`{"recordHolders": ["msp-…"], "clientOrganizations": {"lgc-…": "msp-…"}}`),

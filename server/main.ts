@@ -65,7 +65,11 @@ export interface StartOptions {
   database?: Database;
 }
 
-export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel), { demo, database }: StartOptions = {}): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  logger: Logger = createLogger(config.logLevel),
+  { demo, database }: StartOptions = {},
+): Promise<RunningServer> {
   if (!config.auth) {
     logger.warn('AUTH=off: the FHIR API is open to anyone who can reach it. Use this for local development only.');
   }

@@ -10,7 +10,14 @@ import { dispatch } from './routes.js';
  * index), as the server itself, in the transaction `tx`. `testIdentities`: INS on the test and
  * demo OIDs are accepted (generated data).
  */
-export async function putAll(db: Database, tx: Queryable, origin: string, log: Logger, resources: Resource[], o: { testIdentities?: boolean } = {}): Promise<void> {
+export async function putAll(
+  db: Database,
+  tx: Queryable,
+  origin: string,
+  log: Logger,
+  resources: Resource[],
+  o: { testIdentities?: boolean } = {},
+): Promise<void> {
   const ctx: Context = { db, tx, origin, fhirBase: fhirBaseOf(origin), log, authEnabled: false, testIdentities: o.testIdentities ?? false };
   for (const resource of resources) {
     await dispatch(ctx, { method: 'PUT', path: [resource.resourceType, resource.id as string], query: new URLSearchParams(), prefer: {}, body: resource });

@@ -67,13 +67,15 @@ export const ROUTES: Route[] = [
   {
     method: 'GET',
     pattern: [':type', ':id', '_history', ':vid'],
-    interaction: 'vread', permission: 'r',
+    interaction: 'vread',
+    permission: 'r',
     handle: (ctx, _req, p) => vread(ctx, p.type, p.id, p.vid),
   },
   {
     method: 'GET',
     pattern: [':type', ':id', '_history'],
-    interaction: 'history-instance', permission: 'r',
+    interaction: 'history-instance',
+    permission: 'r',
     handle: (ctx, req, p) => history(ctx, req, p.type, p.id),
   },
   { method: 'GET', pattern: [':type', ':id'], interaction: 'read', permission: 'r', handle: (ctx, req, p) => read(ctx, req, p.type, p.id) },

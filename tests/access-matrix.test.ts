@@ -1,5 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APP, MSP, OWN, PAIRS, PHARMACY_CLIENT, prepare, readCells, ROLE, runAll, SCOPE, writeCells, type Actor, type Cell, type Env, type Outcome } from './access-matrix.js';
+import {
+  APP,
+  MSP,
+  OWN,
+  PAIRS,
+  PHARMACY_CLIENT,
+  prepare,
+  readCells,
+  ROLE,
+  runAll,
+  SCOPE,
+  writeCells,
+  type Actor,
+  type Cell,
+  type Env,
+  type Outcome,
+} from './access-matrix.js';
 import { DATABASES, useServer } from './harness.js';
 import { APP_REDIRECT, operatorToken, OPERATOR, postForm, registerApp, userToken } from './smart.js';
 
@@ -28,12 +44,32 @@ describe.each(DATABASES)('the access matrix on %s', (kind) => {
   beforeAll(async () => {
     const origin = t.server.url;
     const password = (username: string) => t.server.demoLogins?.find((l) => l.username === username)?.password as string;
-    await registerApp(origin, { client_id: APP, token_endpoint_auth_method: 'none', redirect_uris: [APP_REDIRECT], grant_types: ['authorization_code'], scope: SCOPE });
+    await registerApp(origin, {
+      client_id: APP,
+      token_endpoint_auth_method: 'none',
+      redirect_uris: [APP_REDIRECT],
+      grant_types: ['authorization_code'],
+      scope: SCOPE,
+    });
     const login = (username: string, role: string, patient?: string) =>
-      userToken(origin, { clientId: APP, scope: patient ? 'launch/patient patient/*.cruds' : 'openid fhirUser user/*.cruds', username, password: password(username), role, patient });
-    const tokens = { operator: await operatorToken(origin), anne: await login('anne', ROLE.anne), claire: await login('claire', ROLE.claire), lucie: await login('lucie', ROLE.lucie) } as Record<Actor, string>;
+      userToken(origin, {
+        clientId: APP,
+        scope: patient ? 'launch/patient patient/*.cruds' : 'openid fhirUser user/*.cruds',
+        username,
+        password: password(username),
+        role,
+        patient,
+      });
+    const tokens = {
+      operator: await operatorToken(origin),
+      anne: await login('anne', ROLE.anne),
+      claire: await login('claire', ROLE.claire),
+      lucie: await login('lucie', ROLE.lucie),
+    } as Record<Actor, string>;
     const pharmacy = await registerApp(origin, { client_id: PHARMACY_CLIENT.id, grant_types: ['client_credentials'], scope: 'system/*.cruds' });
-    tokens.pharmacySystem = (await postForm(`${origin}/auth/token`, { grant_type: 'client_credentials', client_id: PHARMACY_CLIENT.id, client_secret: pharmacy.client_secret })).body.access_token;
+    tokens.pharmacySystem = (
+      await postForm(`${origin}/auth/token`, { grant_type: 'client_credentials', client_id: PHARMACY_CLIENT.id, client_secret: pharmacy.client_secret })
+    ).body.access_token;
     const partial = { origin, base: t.server.base, tokens };
     const prepared = await prepare(partial);
     // The patient in context must be one of hers, so the token is taken once her patient exists.
@@ -42,7 +78,10 @@ describe.each(DATABASES)('the access matrix on %s', (kind) => {
   });
 
   // Every read first: a write that got through could open a path a read cell then takes.
-  for (const [part, cells] of [['reads', PAIRS.flatMap(readCells)], ['writes', writeCells()]] as const) {
+  for (const [part, cells] of [
+    ['reads', PAIRS.flatMap(readCells)],
+    ['writes', writeCells()],
+  ] as const) {
     describe(part, () => {
       let results: Map<string, Promise<Outcome>>;
       beforeAll(() => {

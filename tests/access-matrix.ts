@@ -31,9 +31,34 @@ export const OWN = 'own-anne';
 export const APP = 'matrix-app';
 export const SCOPE = 'openid fhirUser launch/patient patient/*.cruds user/*.cruds';
 /** The types also tried through every other path (forms of search, bundles, operations). */
-export const REPRESENTATIVE = ['Observation', 'Condition', 'Encounter', 'CareTeam', 'Consent', 'Provenance', 'Group', 'Appointment', 'DocumentReference', 'Task'];
+export const REPRESENTATIVE = [
+  'Observation',
+  'Condition',
+  'Encounter',
+  'CareTeam',
+  'Consent',
+  'Provenance',
+  'Group',
+  'Appointment',
+  'DocumentReference',
+  'Task',
+];
 /** Patients, each the target of one attack that would link the outsider to it: a success stays local. */
-export const LINK_VICTIMS = ['ct-absolute', 'ct-versioned', 'ct-conditional', 'ct-uuid', 'ct-conditional-update', 'co-absolute', 'co-versioned', 'co-conditional', 'co-uuid', 'role-created', 'role-moved', 'break-glass', 'launch'];
+export const LINK_VICTIMS = [
+  'ct-absolute',
+  'ct-versioned',
+  'ct-conditional',
+  'ct-uuid',
+  'ct-conditional-update',
+  'co-absolute',
+  'co-versioned',
+  'co-conditional',
+  'co-uuid',
+  'role-created',
+  'role-moved',
+  'break-glass',
+  'launch',
+];
 
 export type Actor = 'operator' | 'anne' | 'annePatient' | 'claire' | 'lucie' | 'pharmacySystem';
 /** A backend client acting for the pharmacy: an outsider to the MSP's patients as a system client. */
@@ -62,8 +87,24 @@ interface Pair {
 }
 export const PAIRS: Pair[] = [
   { label: 'outsider', outsider: 'anne', agents: [`PractitionerRole/${ROLE.anne}`], insider: 'operator', victim: 'x', writer: 'claire', mixed: true },
-  { label: 'outsider system client', outsider: 'pharmacySystem', agents: [PHARMACY_CLIENT.id, `PractitionerRole/${ROLE.anne}`], insider: 'operator', victim: 'x', writer: 'claire', mixed: true },
-  { label: 'patient-confined token', outsider: 'annePatient', agents: [`PractitionerRole/${ROLE.anne}`], insider: 'anne', victim: 'o2', writer: 'anne', mixed: false },
+  {
+    label: 'outsider system client',
+    outsider: 'pharmacySystem',
+    agents: [PHARMACY_CLIENT.id, `PractitionerRole/${ROLE.anne}`],
+    insider: 'operator',
+    victim: 'x',
+    writer: 'claire',
+    mixed: true,
+  },
+  {
+    label: 'patient-confined token',
+    outsider: 'annePatient',
+    agents: [`PractitionerRole/${ROLE.anne}`],
+    insider: 'anne',
+    victim: 'o2',
+    writer: 'anne',
+    mixed: false,
+  },
 ];
 
 /** Each victim once, with what its (first) pair says of it. */
@@ -104,7 +145,8 @@ const patientId = (victim: string) => `victim-${victim}`;
 const resourceId = (victim: string, type: string) => `victim-${victim}-${type.toLowerCase()}`;
 const identifier = (victim: string) => `urn:matrix|${victim}`;
 
-const send = (env: Env, who: Actor, r: Request) => call(r.method, r.path.startsWith('http') ? r.path : `${env.base}/${r.path}`, env.tokens[who], r.body, r.headers);
+const send = (env: Env, who: Actor, r: Request) =>
+  call(r.method, r.path.startsWith('http') ? r.path : `${env.base}/${r.path}`, env.tokens[who], r.body, r.headers);
 
 /**
  * Everything in a reply that names the victim (its token `victim-<key>` in a resource, an entry's
@@ -123,7 +165,8 @@ function reveals(reply: Reply, victim: string, outsiderAgents: string[], targete
       if (targeted && typeof r.total === 'number' && r.total > 0) found.add(`total ${r.total}`);
       for (const e of r.entry ?? []) {
         if (e.response && !String(e.response.status).startsWith('2')) continue;
-        for (const url of [e.fullUrl, e.request?.url, e.response?.location]) if (typeof url === 'string' && url.includes(token) && e.resource?.resourceType !== 'OperationOutcome') found.add(url);
+        for (const url of [e.fullUrl, e.request?.url, e.response?.location])
+          if (typeof url === 'string' && url.includes(token) && e.resource?.resourceType !== 'OperationOutcome') found.add(url);
         visit(e.resource);
       }
       return;
@@ -141,7 +184,6 @@ function reveals(reply: Reply, victim: string, outsiderAgents: string[], targete
 
 /** A success where only a refusal reveals nothing (an operation's answer, a launch handle). */
 const answered: Judge = (reply) => (reply.status < 300 ? [`answered ${reply.status}`] : []);
-
 
 /** A read cell: the request as the outsider reveals nothing; as the insider, something. */
 function readCell(pair: Pair, what: string, request: (env: Env) => Request, opts: { targeted?: boolean; judge?: Judge; control?: boolean } = {}): Cell {
@@ -172,7 +214,14 @@ export function readCells(pair: Pair): Cell[] {
   add('Patient via _has on an Observation', get(`Patient?_has:Observation:subject:_id=${resourceId(v, 'Observation')}&_total=accurate`));
   add('any of its data via _include from a visible List', get(`List?_id=pointer-${v}&_include=List:item`), { targeted: false });
   add('any of its data via _include:iterate from a visible List', get(`List?_id=pointer-${v}&_include=List:item&_include:iterate=*`), { targeted: false });
-  add('Patient via batch GET', () => ({ method: 'POST', path: '', body: batch('batch', [{ method: 'GET', url: `Patient/${patient}` }, { method: 'GET', url: `Patient?identifier=${identifier(v)}` }]) }));
+  add('Patient via batch GET', () => ({
+    method: 'POST',
+    path: '',
+    body: batch('batch', [
+      { method: 'GET', url: `Patient/${patient}` },
+      { method: 'GET', url: `Patient?identifier=${identifier(v)}` },
+    ]),
+  }));
   add('Patient via transaction GET', () => ({ method: 'POST', path: '', body: batch('transaction', [{ method: 'GET', url: `Patient/${patient}` }]) }));
   add('Patient via $validate on the instance', get(`Patient/${patient}/$validate`), { judge: answered });
   add('Patient via $everything', get(`Patient/${patient}/$everything`), { judge: answered, control: false });
@@ -188,19 +237,39 @@ export function readCells(pair: Pair): Cell[] {
     if (type !== 'Provenance') add(`${type} via _has`, get(`Patient?_has:${type}:${param}:_id=${id}&_total=accurate`));
     if (!REPRESENTATIVE.includes(type)) continue;
     add(`${type} via search by _id`, get(`${type}?_id=${id}&_total=accurate`));
-    add(`${type} via search by ${param} as an absolute URL`, (env) => ({ method: 'GET', path: `${type}?${param}=${encodeURIComponent(`${env.base}/Patient/${patient}`)}&_total=accurate` }));
+    add(`${type} via search by ${param} as an absolute URL`, (env) => ({
+      method: 'GET',
+      path: `${type}?${param}=${encodeURIComponent(`${env.base}/Patient/${patient}`)}&_total=accurate`,
+    }));
     add(`${type} via chain ${param}:Patient.identifier`, get(`${type}?${param}:Patient.identifier=${identifier(v)}&_total=accurate`));
     add(`${type} via chain ${param}:Patient.name`, get(`${type}?${param}:Patient.name=Victime-${v}&_total=accurate`));
     add(`${type} via _summary=count`, get(`${type}?${param}=Patient/${patient}&_summary=count`));
-    add(`${type} via POST _search`, () => ({ method: 'POST', path: `${type}/_search`, body: `${param}=Patient/${patient}&_total=accurate`, headers: { 'content-type': 'application/x-www-form-urlencoded' } }));
+    add(`${type} via POST _search`, () => ({
+      method: 'POST',
+      path: `${type}/_search`,
+      body: `${param}=Patient/${patient}&_total=accurate`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    }));
     add(`${type} via system search`, get(`?_type=${type}&_id=${id}&_total=accurate`));
-    add(`${type} via type history`, (env) => ({ method: 'GET', path: `${type}/_history?_since=${encodeURIComponent(env.since)}&_count=1000` }), { targeted: false });
+    add(`${type} via type history`, (env) => ({ method: 'GET', path: `${type}/_history?_since=${encodeURIComponent(env.since)}&_count=1000` }), {
+      targeted: false,
+    });
     add(`${type} via _revinclude from the patient`, get(`Patient?_id=${patient}&_revinclude=${type}:${param}`));
     add(`${type} via _revinclude of its Provenance`, get(`${type}?_id=${id}&_revinclude=Provenance:target`));
-    add(`${type} via batch GETs`, () => ({ method: 'POST', path: '', body: batch('batch', [{ method: 'GET', url: `${type}/${id}` }, { method: 'GET', url: `${type}?${param}=Patient/${patient}` }, { method: 'GET', url: `${type}/${id}/_history/1` }]) }));
+    add(`${type} via batch GETs`, () => ({
+      method: 'POST',
+      path: '',
+      body: batch('batch', [
+        { method: 'GET', url: `${type}/${id}` },
+        { method: 'GET', url: `${type}?${param}=Patient/${patient}` },
+        { method: 'GET', url: `${type}/${id}/_history/1` },
+      ]),
+    }));
     add(`${type} via transaction GET`, () => ({ method: 'POST', path: '', body: batch('transaction', [{ method: 'GET', url: `${type}/${id}` }]) }));
     add(`${type} via GET $validate on the instance`, get(`${type}/${id}/$validate`), { judge: answered });
-    add(`${type} via POST $validate on the instance`, () => ({ method: 'POST', path: `${type}/${id}/$validate`, body: { resourceType: 'Parameters' } }), { judge: answered });
+    add(`${type} via POST $validate on the instance`, () => ({ method: 'POST', path: `${type}/${id}/$validate`, body: { resourceType: 'Parameters' } }), {
+      judge: answered,
+    });
   }
 
   // The ways to name the patient in stored data, each on an Observation of its own.
@@ -226,30 +295,64 @@ export function readCells(pair: Pair): Cell[] {
   add('Observation via vread of its version before it moved to a patient the outsider sees', get(`Observation/moved-from-${v}/_history/1`));
   // Its new version is the outsider's: shown and counted alone.
   add('Observation via instance history of one moved to a patient the outsider sees', get(`Observation/moved-from-${v}/_history`), { judge: counted });
-  add('Observation via type history of one moved to a patient the outsider sees', (env) => get(`Observation/_history?_since=${encodeURIComponent(env.since)}&_count=1000`)(), { targeted: false });
+  add(
+    'Observation via type history of one moved to a patient the outsider sees',
+    (env) => get(`Observation/_history?_since=${encodeURIComponent(env.since)}&_count=1000`)(),
+    { targeted: false },
+  );
   add('a deleted Observation via instance history', get(`Observation/${patient}-deleted/_history`));
   add('a deleted Observation via vread', get(`Observation/${patient}-deleted/_history/1`));
   add('anything via system history', (env) => get(`_history?_since=${encodeURIComponent(env.since)}&_count=1000`)(), { targeted: false });
 
   // A resource naming the victim beside the outsider's patient is seen by neither alone.
-  if (pair.mixed) add('an Observation naming it beside a visible patient via search of the visible patient', get(`Observation?subject=Patient/${OWN}&_id=${patient}-mixed&_total=accurate`));
-  if (pair.mixed) add('an Observation naming it beside a visible patient via _revinclude of the visible patient', get(`Patient?_id=${OWN}&_revinclude=Observation:subject&_revinclude=*`), { targeted: false });
-  if (pair.mixed) add('an Observation naming it beside a visible patient via compartment search of the visible patient', get(`Patient/${OWN}/Observation?_id=${patient}-mixed&_total=accurate`));
+  if (pair.mixed)
+    add(
+      'an Observation naming it beside a visible patient via search of the visible patient',
+      get(`Observation?subject=Patient/${OWN}&_id=${patient}-mixed&_total=accurate`),
+    );
+  if (pair.mixed)
+    add(
+      'an Observation naming it beside a visible patient via _revinclude of the visible patient',
+      get(`Patient?_id=${OWN}&_revinclude=Observation:subject&_revinclude=*`),
+      { targeted: false },
+    );
+  if (pair.mixed)
+    add(
+      'an Observation naming it beside a visible patient via compartment search of the visible patient',
+      get(`Patient/${OWN}/Observation?_id=${patient}-mixed&_total=accurate`),
+    );
 
   // Broad searches: their counts hold only what they show.
   add('its Observations via the total of a search by text', get(`Observation?code:text=poids&_total=accurate&_count=1000`), { judge: counted });
-  add('its data via the total of a system search', (env) => get(`?_type=Patient,Observation,Condition&_lastUpdated=ge${encodeURIComponent(env.since)}&_total=accurate&_count=1000`)(), { judge: counted });
+  add(
+    'its data via the total of a system search',
+    (env) => get(`?_type=Patient,Observation,Condition&_lastUpdated=ge${encodeURIComponent(env.since)}&_total=accurate&_count=1000`)(),
+    { judge: counted },
+  );
 
   // The directory is open; what it did for the victim is not.
-  add('the Observations its performer made, via _has on the directory', get(`Practitioner?_id=pr-claire-morvan&_has:Observation:performer:subject=Patient/${patient}&_total=accurate`));
-  add('Provenance of others’ writes, via search by agent', () => ({ method: 'GET', path: `Provenance?agent=PractitionerRole/${ROLE[pair.writer as 'claire' | 'anne']}&_count=1000` }), { targeted: false });
-  add('Provenance of others’ writes, via search since the data was written', (env) => get(`Provenance?_lastUpdated=ge${encodeURIComponent(env.since)}&_count=1000`)(), { targeted: false });
+  add(
+    'the Observations its performer made, via _has on the directory',
+    get(`Practitioner?_id=pr-claire-morvan&_has:Observation:performer:subject=Patient/${patient}&_total=accurate`),
+  );
+  add(
+    'Provenance of others’ writes, via search by agent',
+    () => ({ method: 'GET', path: `Provenance?agent=PractitionerRole/${ROLE[pair.writer as 'claire' | 'anne']}&_count=1000` }),
+    { targeted: false },
+  );
+  add(
+    'Provenance of others’ writes, via search since the data was written',
+    (env) => get(`Provenance?_lastUpdated=ge${encodeURIComponent(env.since)}&_count=1000`)(),
+    { targeted: false },
+  );
 
   // The audit trail.
   add('AuditEvent via search by patient', get(`AuditEvent?patient=Patient/${patient}&_total=accurate`));
   add('AuditEvent via search by entity', get(`AuditEvent?entity=Observation/${resourceId(v, 'Observation')}&_total=accurate`), { targeted: false });
   add('AuditEvent via compartment search', get(`Patient/${patient}/AuditEvent?_total=accurate`));
-  add('AuditEvent via search since the data was written', (env) => get(`AuditEvent?date=ge${encodeURIComponent(env.since)}&_count=1000`)(), { targeted: false });
+  add('AuditEvent via search since the data was written', (env) => get(`AuditEvent?date=ge${encodeURIComponent(env.since)}&_count=1000`)(), {
+    targeted: false,
+  });
   add('AuditEvent via read', (env) => get(`AuditEvent/${env.auditEvent[v]}`)());
   add('AuditEvent via vread', (env) => get(`AuditEvent/${env.auditEvent[v]}/_history/1`)());
   add('AuditEvent via instance history', (env) => get(`AuditEvent/${env.auditEvent[v]}/_history`)());
@@ -283,7 +386,14 @@ function victimData(victim: string, team: { member: string; holder?: string }): 
   ];
 }
 
-const observation = (id: string, subject: string, extra: Record<string, unknown> = {}) => ({ resourceType: 'Observation', id, status: 'final', code: { text: 'poids' }, subject: { reference: subject }, ...extra });
+const observation = (id: string, subject: string, extra: Record<string, unknown> = {}) => ({
+  resourceType: 'Observation',
+  id,
+  status: 'final',
+  code: { text: 'poids' },
+  subject: { reference: subject },
+  ...extra,
+});
 
 /** Writes the victims' data as the operator (and one resource each by a user); returns the time before. */
 export async function prepare(env: Omit<Env, 'since' | 'auditEvent'>): Promise<Pick<Env, 'since' | 'auditEvent'>> {
@@ -299,7 +409,13 @@ export async function prepare(env: Omit<Env, 'since' | 'auditEvent'>): Promise<P
   // The outsider's own patient, and the patients only attacks may link them to.
   const first: Record<string, any>[] = [
     { resourceType: 'Patient', id: OWN, name: [{ family: 'Patiente-d-Anne' }] },
-    { resourceType: 'CareTeam', id: `team-${OWN}`, status: 'active', subject: { reference: `Patient/${OWN}` }, participant: [{ member: { reference: `PractitionerRole/${ROLE.anne}` } }] },
+    {
+      resourceType: 'CareTeam',
+      id: `team-${OWN}`,
+      status: 'active',
+      subject: { reference: `Patient/${OWN}` },
+      participant: [{ member: { reference: `PractitionerRole/${ROLE.anne}` } }],
+    },
   ];
   for (const l of LINK_VICTIMS) first.push(...victimData(l, { member: ROLE.claire, holder: MSP }));
   for (const pair of VICTIMS) {
@@ -338,7 +454,10 @@ export async function prepare(env: Omit<Env, 'since' | 'auditEvent'>): Promise<P
   await ok('the forms and versions', as('operator', { method: 'POST', path: '', body: batch('transaction', second) }));
   for (const pair of VICTIMS) {
     const id = `${patientId(pair.victim)}-by-user`;
-    await ok(`written by ${pair.writer}`, as(pair.writer, { method: 'PUT', path: `Observation/${id}`, body: observation(id, `Patient/${patientId(pair.victim)}`) }));
+    await ok(
+      `written by ${pair.writer}`,
+      as(pair.writer, { method: 'PUT', path: `Observation/${id}`, body: observation(id, `Patient/${patientId(pair.victim)}`) }),
+    );
   }
   const auditEvent: Record<string, string> = {};
   for (const pair of VICTIMS) {
@@ -379,7 +498,6 @@ export function runAll(cells: Cell[], env: Env, limit: number): Map<string, Prom
   return out;
 }
 
-
 /** The writes a successful reply made: each entry's location with a 2xx, or the reply's own. */
 function written(reply: Reply): string[] {
   if (reply.status >= 300) return [];
@@ -417,7 +535,12 @@ async function deleted(env: Env, path: string): Promise<string[]> {
 }
 
 /** A write cell: the outsider's write, judged by what it did; the control, the same write by the operator. */
-function writeCell(what: string, request: (env: Env) => Request, judge: (env: Env, reply: Reply) => Promise<string[]>, opts: { who?: Actor; control?: boolean } = {}): Cell {
+function writeCell(
+  what: string,
+  request: (env: Env) => Request,
+  judge: (env: Env, reply: Reply) => Promise<string[]>,
+  opts: { who?: Actor; control?: boolean } = {},
+): Cell {
   const who = opts.who ?? 'anne';
   return {
     name: `${who === 'annePatient' ? 'patient-confined token anne' : `outsider ${who}`} ${what}`,
@@ -454,7 +577,11 @@ export function writeCells(): Cell[] {
 
   for (const type of REPRESENTATIVE.filter((t) => t !== 'CareTeam' && t !== 'Consent')) {
     cell(`creates ${type} naming patient ${patient} relatively`, () => ({ method: 'POST', path: type, body: build(type, `Patient/${patient}`) }));
-    cell(`creates ${type} naming patient ${patient} by absolute URL`, (env) => ({ method: 'POST', path: type, body: build(type, `${env.base}/Patient/${patient}`) }));
+    cell(`creates ${type} naming patient ${patient} by absolute URL`, (env) => ({
+      method: 'POST',
+      path: type,
+      body: build(type, `${env.base}/Patient/${patient}`),
+    }));
     cell(`creates ${type} naming patient ${patient} by version`, () => ({ method: 'POST', path: type, body: build(type, `Patient/${patient}/_history/1`) }));
   }
   function cell(what: string, request: (env: Env) => Request, judge: (env: Env, reply: Reply) => Promise<string[]> = naming) {
@@ -474,64 +601,138 @@ export function writeCells(): Cell[] {
       { method: 'POST', url: 'Observation', resource: build('Observation', uuid) },
     ]),
   }));
-  cell(`moves an Observation of a patient she sees to patient ${patient}`, () => ({ method: 'PUT', path: `Observation/moved-from-${v}`, body: observation(`moved-from-${v}`, `Patient/${patient}`) }));
-  cell(`updates Condition of patient ${patient}`, () => ({ method: 'PUT', path: `Condition/${resourceId(v, 'Condition')}`, body: { ...build('Condition', `Patient/${patient}`), id: resourceId(v, 'Condition') } }));
-  cell(`patches Encounter of patient ${patient}`, () => ({
-    method: 'PATCH',
-    path: `Encounter/${resourceId(v, 'Encounter')}`,
-    body: [{ op: 'replace', path: '/status', value: 'cancelled' }],
-    headers: { 'content-type': 'application/json-patch+json' },
-  }), success);
-  cell(`deletes Flag of patient ${patient}`, () => ({ method: 'DELETE', path: `Flag/${resourceId(v, 'Flag')}` }), (env) => deleted(env, `Flag/${resourceId(v, 'Flag')}`));
-  cell(`conditionally updates Goal of patient ${patient}`, () => ({ method: 'PUT', path: `Goal?_id=${resourceId(v, 'Goal')}`, body: build('Goal', `Patient/${patient}`) }));
-  cell(`conditionally creates Task of patient ${patient} (If-None-Exist matching hers)`, () => ({ method: 'POST', path: 'Task', body: build('Task', `Patient/${patient}`), headers: { 'if-none-exist': `_id=${resourceId(v, 'Task')}` } }));
-  cell(`conditionally patches Basic of patient ${patient}`, () => ({
-    method: 'PATCH',
-    path: `Basic?_id=${resourceId(v, 'Basic')}`,
-    body: [{ op: 'replace', path: '/code/text', value: 'changed' }],
-    headers: { 'content-type': 'application/json-patch+json' },
-  }), success);
-  cell(`conditionally deletes Specimen of patient ${patient}`, () => ({ method: 'DELETE', path: `Specimen?_id=${resourceId(v, 'Specimen')}` }), (env) => deleted(env, `Specimen/${resourceId(v, 'Specimen')}`));
-  cell(`writes in a batch to patient ${patient} (create, update, delete)`, () => ({
+  cell(`moves an Observation of a patient she sees to patient ${patient}`, () => ({
+    method: 'PUT',
+    path: `Observation/moved-from-${v}`,
+    body: observation(`moved-from-${v}`, `Patient/${patient}`),
+  }));
+  cell(`updates Condition of patient ${patient}`, () => ({
+    method: 'PUT',
+    path: `Condition/${resourceId(v, 'Condition')}`,
+    body: { ...build('Condition', `Patient/${patient}`), id: resourceId(v, 'Condition') },
+  }));
+  cell(
+    `patches Encounter of patient ${patient}`,
+    () => ({
+      method: 'PATCH',
+      path: `Encounter/${resourceId(v, 'Encounter')}`,
+      body: [{ op: 'replace', path: '/status', value: 'cancelled' }],
+      headers: { 'content-type': 'application/json-patch+json' },
+    }),
+    success,
+  );
+  cell(
+    `deletes Flag of patient ${patient}`,
+    () => ({ method: 'DELETE', path: `Flag/${resourceId(v, 'Flag')}` }),
+    (env) => deleted(env, `Flag/${resourceId(v, 'Flag')}`),
+  );
+  cell(`conditionally updates Goal of patient ${patient}`, () => ({
+    method: 'PUT',
+    path: `Goal?_id=${resourceId(v, 'Goal')}`,
+    body: build('Goal', `Patient/${patient}`),
+  }));
+  cell(`conditionally creates Task of patient ${patient} (If-None-Exist matching hers)`, () => ({
     method: 'POST',
-    path: '',
-    body: batch('batch', [
-      { method: 'POST', url: 'Observation', resource: build('Observation', `Patient/${patient}`) },
-      { method: 'PUT', url: `Procedure/${resourceId(v, 'Procedure')}`, resource: { ...build('Procedure', `Patient/${patient}`), id: resourceId(v, 'Procedure') } },
-      { method: 'DELETE', url: `Media/${resourceId(v, 'Media')}` },
-    ]),
-  }), success);
-  cell(`writes in a transaction to patient ${patient} (create, update)`, () => ({
-    method: 'POST',
-    path: '',
-    body: batch('transaction', [
-      { method: 'POST', url: 'Observation', resource: build('Observation', `Patient/${patient}`) },
-      { method: 'PUT', url: `Immunization/${resourceId(v, 'Immunization')}`, resource: { ...build('Immunization', `Patient/${patient}`), id: resourceId(v, 'Immunization') } },
-    ]),
-  }), success);
+    path: 'Task',
+    body: build('Task', `Patient/${patient}`),
+    headers: { 'if-none-exist': `_id=${resourceId(v, 'Task')}` },
+  }));
+  cell(
+    `conditionally patches Basic of patient ${patient}`,
+    () => ({
+      method: 'PATCH',
+      path: `Basic?_id=${resourceId(v, 'Basic')}`,
+      body: [{ op: 'replace', path: '/code/text', value: 'changed' }],
+      headers: { 'content-type': 'application/json-patch+json' },
+    }),
+    success,
+  );
+  cell(
+    `conditionally deletes Specimen of patient ${patient}`,
+    () => ({ method: 'DELETE', path: `Specimen?_id=${resourceId(v, 'Specimen')}` }),
+    (env) => deleted(env, `Specimen/${resourceId(v, 'Specimen')}`),
+  );
+  cell(
+    `writes in a batch to patient ${patient} (create, update, delete)`,
+    () => ({
+      method: 'POST',
+      path: '',
+      body: batch('batch', [
+        { method: 'POST', url: 'Observation', resource: build('Observation', `Patient/${patient}`) },
+        {
+          method: 'PUT',
+          url: `Procedure/${resourceId(v, 'Procedure')}`,
+          resource: { ...build('Procedure', `Patient/${patient}`), id: resourceId(v, 'Procedure') },
+        },
+        { method: 'DELETE', url: `Media/${resourceId(v, 'Media')}` },
+      ]),
+    }),
+    success,
+  );
+  cell(
+    `writes in a transaction to patient ${patient} (create, update)`,
+    () => ({
+      method: 'POST',
+      path: '',
+      body: batch('transaction', [
+        { method: 'POST', url: 'Observation', resource: build('Observation', `Patient/${patient}`) },
+        {
+          method: 'PUT',
+          url: `Immunization/${resourceId(v, 'Immunization')}`,
+          resource: { ...build('Immunization', `Patient/${patient}`), id: resourceId(v, 'Immunization') },
+        },
+      ]),
+    }),
+    success,
+  );
 
   // Attacks that would put the outsider in a patient's équipe: each on a patient of its own.
   const link = (key: string, what: string, request: (env: Env, l: string) => Request) =>
     cells.push(
-      writeCell(`${what} naming patient ${patientId(key)}, then reads her`, (env) => request(env, patientId(key)), async (env, reply) => [
-        ...(await writtenNaming(env, reply, key)),
-        ...(await readsPatient(env, 'anne', key)),
-      ]),
+      writeCell(
+        `${what} naming patient ${patientId(key)}, then reads her`,
+        (env) => request(env, patientId(key)),
+        async (env, reply) => [...(await writtenNaming(env, reply, key)), ...(await readsPatient(env, 'anne', key))],
+      ),
     );
   const tx = (entries: Parameters<typeof batch>[1]) => ({ method: 'POST', path: '', body: batch('transaction', entries) });
-  link('ct-absolute', 'writes a CareTeam with herself in it by absolute URL', (env, l) => ({ method: 'POST', path: 'CareTeam', body: careTeam(`${env.base}/Patient/${l}`) }));
-  link('ct-versioned', 'writes a CareTeam with herself in it by version', (_env, l) => ({ method: 'POST', path: 'CareTeam', body: careTeam(`Patient/${l}/_history/1`) }));
-  link('ct-conditional', 'writes a CareTeam with herself in it by a conditional reference', () => tx([{ method: 'POST', url: 'CareTeam', resource: careTeam(`Patient?identifier=${identifier('ct-conditional')}`) }]));
+  link('ct-absolute', 'writes a CareTeam with herself in it by absolute URL', (env, l) => ({
+    method: 'POST',
+    path: 'CareTeam',
+    body: careTeam(`${env.base}/Patient/${l}`),
+  }));
+  link('ct-versioned', 'writes a CareTeam with herself in it by version', (_env, l) => ({
+    method: 'POST',
+    path: 'CareTeam',
+    body: careTeam(`Patient/${l}/_history/1`),
+  }));
+  link('ct-conditional', 'writes a CareTeam with herself in it by a conditional reference', () =>
+    tx([{ method: 'POST', url: 'CareTeam', resource: careTeam(`Patient?identifier=${identifier('ct-conditional')}`) }]),
+  );
   link('ct-uuid', 'writes a CareTeam with herself in it by urn:uuid of a conditional create', () =>
     tx([
       { method: 'POST', url: 'Patient', ifNoneExist: `identifier=${identifier('ct-uuid')}`, fullUrl: uuid, resource: { resourceType: 'Patient' } },
       { method: 'POST', url: 'CareTeam', resource: careTeam(uuid) },
     ]),
   );
-  link('ct-conditional-update', 'writes a CareTeam with herself in it by conditional update', (_env, l) => ({ method: 'PUT', path: `CareTeam?subject=Patient/${l}`, body: careTeam(`Patient/${l}`) }));
-  link('co-absolute', 'writes a Consent sharing with her by absolute URL', (env, l) => ({ method: 'POST', path: 'Consent', body: consent(`${env.base}/Patient/${l}`) }));
-  link('co-versioned', 'writes a Consent sharing with her by version', (_env, l) => ({ method: 'POST', path: 'Consent', body: consent(`Patient/${l}/_history/1`) }));
-  link('co-conditional', 'writes a Consent sharing with her by a conditional reference', () => tx([{ method: 'POST', url: 'Consent', resource: consent(`Patient?identifier=${identifier('co-conditional')}`) }]));
+  link('ct-conditional-update', 'writes a CareTeam with herself in it by conditional update', (_env, l) => ({
+    method: 'PUT',
+    path: `CareTeam?subject=Patient/${l}`,
+    body: careTeam(`Patient/${l}`),
+  }));
+  link('co-absolute', 'writes a Consent sharing with her by absolute URL', (env, l) => ({
+    method: 'POST',
+    path: 'Consent',
+    body: consent(`${env.base}/Patient/${l}`),
+  }));
+  link('co-versioned', 'writes a Consent sharing with her by version', (_env, l) => ({
+    method: 'POST',
+    path: 'Consent',
+    body: consent(`Patient/${l}/_history/1`),
+  }));
+  link('co-conditional', 'writes a Consent sharing with her by a conditional reference', () =>
+    tx([{ method: 'POST', url: 'Consent', resource: consent(`Patient?identifier=${identifier('co-conditional')}`) }]),
+  );
   link('co-uuid', 'writes a Consent sharing with her by urn:uuid of a conditional create', () =>
     tx([
       { method: 'POST', url: 'Patient', ifNoneExist: `identifier=${identifier('co-uuid')}`, fullUrl: uuid, resource: { resourceType: 'Patient' } },
@@ -541,7 +742,16 @@ export function writeCells(): Cell[] {
   cells.push(
     writeCell(
       `creates a PractitionerRole of her own at the record-holding MSP, then reads its patient ${patientId('role-created')}`,
-      () => ({ method: 'POST', path: 'PractitionerRole', body: { resourceType: 'PractitionerRole', active: true, practitioner: { reference: 'Practitioner/pr-anne-lemoine' }, organization: { reference: `Organization/${MSP}` } } }),
+      () => ({
+        method: 'POST',
+        path: 'PractitionerRole',
+        body: {
+          resourceType: 'PractitionerRole',
+          active: true,
+          practitioner: { reference: 'Practitioner/pr-anne-lemoine' },
+          organization: { reference: `Organization/${MSP}` },
+        },
+      }),
       async (env, reply) => {
         const made = written(reply);
         const role = reply.headers.get('location')?.split('/')[5];
@@ -556,19 +766,33 @@ export function writeCells(): Cell[] {
     name: `outsider lucie moves her PractitionerRole to the record-holding MSP, then reads its patient ${patientId('role-moved')}`,
     attempt: async (env) => {
       const role = (await send(env, 'operator', { method: 'GET', path: `PractitionerRole/${ROLE.lucie}` })).body;
-      const reply = await send(env, 'lucie', { method: 'PUT', path: `PractitionerRole/${ROLE.lucie}`, body: { ...role, organization: { reference: `Organization/${MSP}` } } });
+      const reply = await send(env, 'lucie', {
+        method: 'PUT',
+        path: `PractitionerRole/${ROLE.lucie}`,
+        body: { ...role, organization: { reference: `Organization/${MSP}` } },
+      });
       return [...written(reply), ...(await readsPatient(env, 'lucie', 'role-moved'))];
     },
   });
   cells.push({
     name: `patient-confined token anne breaks the glass of patient ${patientId('break-glass')}, then reads her`,
     attempt: async (env) => {
-      const reply = await send(env, 'annePatient', { method: 'POST', path: `Patient/${patientId('break-glass')}/$break-glass`, body: { resourceType: 'Parameters', parameter: [{ name: 'reason', valueString: 'urgence' }] } });
+      const reply = await send(env, 'annePatient', {
+        method: 'POST',
+        path: `Patient/${patientId('break-glass')}/$break-glass`,
+        body: { resourceType: 'Parameters', parameter: [{ name: 'reason', valueString: 'urgence' }] },
+      });
       return [...written(reply), ...(await readsPatient(env, 'anne', 'break-glass'))];
     },
   });
-  const launch = (patient: string) => (env: Env): Request => ({ method: 'POST', path: `${env.origin}/auth/launch`, body: { patient } });
+  const launch =
+    (patient: string) =>
+    (env: Env): Request => ({ method: 'POST', path: `${env.origin}/auth/launch`, body: { patient } });
   cells.push(writeCell(`mints an EHR launch of patient ${patientId('launch')}`, launch(patientId('launch')), async (_env, reply) => answered(reply, _env)));
-  cells.push(writeCell(`mints an EHR launch of patient ${patientId('o2')}`, launch(patientId('o2')), async (_env, reply) => answered(reply, _env), { who: 'annePatient' }));
+  cells.push(
+    writeCell(`mints an EHR launch of patient ${patientId('o2')}`, launch(patientId('o2')), async (_env, reply) => answered(reply, _env), {
+      who: 'annePatient',
+    }),
+  );
   return cells;
 }

@@ -20,17 +20,35 @@ const byId = <T extends Resource>(type: T['resourceType'], id: string) => demo.f
 const searchset = (matches: Resource[], includes: Resource[] = []): Bundle => ({
   resourceType: 'Bundle',
   type: 'searchset',
-  entry: [...matches.map((resource) => ({ resource, search: { mode: 'match' as const } })), ...includes.map((resource) => ({ resource, search: { mode: 'include' as const } }))],
+  entry: [
+    ...matches.map((resource) => ({ resource, search: { mode: 'match' as const } })),
+    ...includes.map((resource) => ({ resource, search: { mode: 'include' as const } })),
+  ],
 });
 const patients = demo.filter((r): r is Patient => r.resourceType === 'Patient');
 
 describe('the app’s mapping of FHIR data', () => {
   it('orders tasks overdue first, then by due date, and names their patient', () => {
     const tasks: Task[] = [
-      { resourceType: 'Task', id: 'later', status: 'requested', intent: 'order', description: 'b', for: { reference: 'Patient/pat-0001' }, restriction: { period: { end: '2026-03-20T18:00:00Z' } } },
+      {
+        resourceType: 'Task',
+        id: 'later',
+        status: 'requested',
+        intent: 'order',
+        description: 'b',
+        for: { reference: 'Patient/pat-0001' },
+        restriction: { period: { end: '2026-03-20T18:00:00Z' } },
+      },
       { resourceType: 'Task', id: 'none', status: 'requested', intent: 'order', description: 'c' },
       { resourceType: 'Task', id: 'late', status: 'in-progress', intent: 'order', description: 'a', restriction: { period: { end: '2026-03-01T18:00:00Z' } } },
-      { resourceType: 'Task', id: 'done-late', status: 'completed', intent: 'order', description: 'd', restriction: { period: { end: '2026-02-01T18:00:00Z' } } },
+      {
+        resourceType: 'Task',
+        id: 'done-late',
+        status: 'completed',
+        intent: 'order',
+        description: 'd',
+        restriction: { period: { end: '2026-02-01T18:00:00Z' } },
+      },
     ];
     const rows = taskRows(searchset(tasks, [byId('Patient', 'pat-0001')]), TODAY);
     expect(rows.map((r) => [r.id, r.overdue, r.dueIn])).toEqual([
@@ -96,11 +114,20 @@ describe('the app’s mapping of FHIR data', () => {
   it('creates a PPCS, a task, a meeting with its cases as transactions', () => {
     const form = ppcsForm(undefined, [], '2026-03-10', 'DUPONT Jean');
     expect(form).toMatchObject({ title: 'PPCS — DUPONT Jean', status: 'draft' });
-    expect(ppcsTransaction(form, { patient: { reference: 'Patient/p' }, goals: [], labels: new Map() }).entry![0].request).toEqual({ method: 'POST', url: 'CarePlan' });
+    expect(ppcsTransaction(form, { patient: { reference: 'Patient/p' }, goals: [], labels: new Map() }).entry![0].request).toEqual({
+      method: 'POST',
+      url: 'CarePlan',
+    });
     const task: Task = { resourceType: 'Task', id: 't', meta: { versionId: '2' }, status: 'requested', intent: 'order' };
     expect(saveTransaction(task).entry![0].request).toEqual({ method: 'PUT', url: 'Task/t', ifMatch: 'W/"2"' });
-    const meeting = meetingTransaction({ start: '2026-03-01T12:30:00Z', end: '2026-03-01T14:00:00Z', description: 'c', attendees: [], cases: [{ patient: { reference: 'Patient/p' }, note: 'n', flag: task }] });
-    expect(meeting.entry!.map((e) => e.request!.method + ' ' + e.request!.url)).toEqual(['POST Appointment', 'POST Encounter', 'PUT Task/t']);
+    const meeting = meetingTransaction({
+      start: '2026-03-01T12:30:00Z',
+      end: '2026-03-01T14:00:00Z',
+      description: 'c',
+      attendees: [],
+      cases: [{ patient: { reference: 'Patient/p' }, note: 'n', flag: task }],
+    });
+    expect(meeting.entry!.map((e) => `${e.request!.method} ${e.request!.url}`)).toEqual(['POST Appointment', 'POST Encounter', 'PUT Task/t']);
     expect((meeting.entry![1].resource as { appointment: { reference: string }[] }).appointment[0].reference).toBe(meeting.entry![0].fullUrl);
     expect((meeting.entry![2].resource as Task).status).toBe('completed');
   });
@@ -122,7 +149,12 @@ describe('the app’s mapping of FHIR data', () => {
       roles: expect.stringContaining(`practitioner.identifier=${encodeURIComponent('https://rpps.esante.gouv.fr|10001000111')}`),
     });
     expect(directorySearches({ name: '', commune: '', identifier: '350009039' })).toEqual({ structures: expect.stringContaining('identifier=') });
-    const spec = directorySearches({ name: '', commune: '', identifier: '', speciality: { system: 'https://mos.esante.gouv.fr/NOS/TRE_R38-SpecialiteOrdinale/FHIR/TRE-R38-SpecialiteOrdinale', code: 'SM54' } });
+    const spec = directorySearches({
+      name: '',
+      commune: '',
+      identifier: '',
+      speciality: { system: 'https://mos.esante.gouv.fr/NOS/TRE_R38-SpecialiteOrdinale/FHIR/TRE-R38-SpecialiteOrdinale', code: 'SM54' },
+    });
     expect(spec.roles).toContain('specialty=');
     expect(spec.structures).toBeUndefined();
     const roles = searchset(demo.filter((r) => r.resourceType === 'PractitionerRole'));
@@ -135,7 +167,16 @@ describe('the app’s mapping of FHIR data', () => {
     expect(months.reduce((a, b) => a + b)).toBe(cases.length);
     expect(distinct).toBeLessThanOrEqual(cases.length);
     const audit = searchset(
-      [{ resourceType: 'AuditEvent', type: { code: 'rest' }, subtype: [{ code: 'read' }], recorded: '2026-03-09T10:00:00Z', agent: [{ requestor: true, who: { reference: 'PractitionerRole/r' } }], source: { observer: {} } }],
+      [
+        {
+          resourceType: 'AuditEvent',
+          type: { code: 'rest' },
+          subtype: [{ code: 'read' }],
+          recorded: '2026-03-09T10:00:00Z',
+          agent: [{ requestor: true, who: { reference: 'PractitionerRole/r' } }],
+          source: { observer: {} },
+        },
+      ],
       [{ resourceType: 'PractitionerRole', id: 'r', practitioner: { display: 'Aurélie Le Gall' }, organization: { display: 'MSP' } }],
     );
     expect(accessRows(audit)).toEqual([{ when: '2026-03-09T10:00:00Z', who: 'Aurélie Le Gall, MSP', action: 'Consultation', outcome: 'Réussi' }]);
@@ -143,7 +184,11 @@ describe('the app’s mapping of FHIR data', () => {
   });
 
   it('tells failed batch entries from search results', () => {
-    const reply: Bundle = { resourceType: 'Bundle', type: 'batch-response', entry: [{ response: { status: '200 OK' }, resource: searchset([]) }, { response: { status: '403 Forbidden' } }] };
+    const reply: Bundle = {
+      resourceType: 'Bundle',
+      type: 'batch-response',
+      entry: [{ response: { status: '200 OK' }, resource: searchset([]) }, { response: { status: '403 Forbidden' } }],
+    };
     expect(batchAnswers(reply).map((a) => a.ok || a.status)).toEqual([true, 403]);
   });
 });

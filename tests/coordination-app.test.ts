@@ -110,7 +110,10 @@ describe('the coordination app at /app/ in Chromium', () => {
   it('directory: type-ahead on profession or specialty, then the professionals found', async () => {
     await open('annuaire', '5-annuaire');
     await page.getByRole('combobox', { name: 'Profession ou spécialité' }).fill('infirm');
-    await page.getByRole('option', { name: /Infirmier/ }).first().click();
+    await page
+      .getByRole('option', { name: /Infirmier/ })
+      .first()
+      .click();
     await page.getByRole('button', { name: 'Rechercher' }).last().click();
     await page.getByRole('cell', { name: 'Élodie Guérin' }).waitFor();
     await page.screenshot({ path: `${SHOTS}/5-annuaire.png`, fullPage: true });

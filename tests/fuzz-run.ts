@@ -2,12 +2,31 @@ import { ROLE } from '../seed/demo/territory.js';
 import type { Corpus, Fuzzer, FuzzRequest } from './fuzz-requests.js';
 import { APP_REDIRECT, registerApp, userToken } from './smart.js';
 
-const CORPUS_TYPES = ['Patient', 'Observation', 'Encounter', 'Condition', 'CarePlan', 'Task', 'CareTeam', 'Consent', 'MedicationRequest', 'Practitioner', 'PractitionerRole', 'Organization'];
+const CORPUS_TYPES = [
+  'Patient',
+  'Observation',
+  'Encounter',
+  'Condition',
+  'CarePlan',
+  'Task',
+  'CareTeam',
+  'Consent',
+  'MedicationRequest',
+  'Practitioner',
+  'PractitionerRole',
+  'Organization',
+];
 
 /** The token of the demo's médecin généraliste (`claire`, given her login), through an app registered for the fuzz. */
 export async function gpToken(origin: string, claire: { username: string; password: string }): Promise<string> {
   const login = { clientId: 'fuzz-app', scope: 'openid fhirUser user/*.cruds', username: claire.username, password: claire.password, role: ROLE.gpMorvan };
-  await registerApp(origin, { client_id: login.clientId, token_endpoint_auth_method: 'none', redirect_uris: [APP_REDIRECT], grant_types: ['authorization_code'], scope: login.scope });
+  await registerApp(origin, {
+    client_id: login.clientId,
+    token_endpoint_auth_method: 'none',
+    redirect_uris: [APP_REDIRECT],
+    grant_types: ['authorization_code'],
+    scope: login.scope,
+  });
   return userToken(origin, login);
 }
 
@@ -95,7 +114,8 @@ async function send(base: string, request: FuzzRequest): Promise<{ status: numbe
     // A batch answers 200 whatever its entries met: each entry's own status counts too.
     const failed = body.type === 'batch-response' ? body.entry?.find((e) => e.response?.status?.startsWith('5')) : undefined;
     if (failed) return { status: res.status, fault: `a batch entry failed: ${JSON.stringify(failed).slice(0, 300)}` };
-    if (res.status >= 400 && body.resourceType !== 'OperationOutcome') return { status: res.status, fault: `an error without OperationOutcome: ${text.slice(0, 200)}` };
+    if (res.status >= 400 && body.resourceType !== 'OperationOutcome')
+      return { status: res.status, fault: `an error without OperationOutcome: ${text.slice(0, 200)}` };
   } catch {
     return { status: res.status, fault: `not JSON: ${text.slice(0, 200)}` };
   }

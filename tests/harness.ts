@@ -236,14 +236,27 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
   const { spawn } = await import('node:child_process');
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'cli/maillage.ts', 'serve'], {
-    env: { ...process.env, AUTH: 'off', KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY, SEED: 'none', TERMINOLOGY: 'none', LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env, PORT: String(port) },
+    env: {
+      ...process.env,
+      AUTH: 'off',
+      KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
+      SEED: 'none',
+      TERMINOLOGY: 'none',
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      ...env,
+      PORT: String(port),
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    const ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) return { url, child, exited };
     await new Promise((r) => setTimeout(r, 100));
   }

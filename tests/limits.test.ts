@@ -8,7 +8,11 @@ import { client, DATABASES, freshPostgresDatabase, spawnServer, useServer, type 
  * request's statement is cancelled at once, a full pool answers 503 after a bounded wait, and
  * backends terminated under writes cost those writes a 503, never the process.
  */
-const refusal = (res: { status: number; body: any }) => ({ status: res.status, code: res.body?.issue?.[0]?.code, text: res.body?.issue?.[0]?.diagnostics as string });
+const refusal = (res: { status: number; body: any }) => ({
+  status: res.status,
+  code: res.body?.issue?.[0]?.code,
+  text: res.body?.issue?.[0]?.diagnostics as string,
+});
 
 describe.each(DATABASES)('request limits on %s', (kind) => {
   const t = useServer(kind);
@@ -27,7 +31,12 @@ describe.each(DATABASES)('request limits on %s', (kind) => {
       [`Patient?name=${Array.from({ length: 101 }, (_, i) => `a${i}`).join(',')}`, 400, 'too-costly', 'SEARCH_MAX_VALUES'],
       [`Patient?name=${'a'.repeat(1025)}`, 400, 'too-long', 'SEARCH_MAX_VALUE_LENGTH'],
       ['Observation?subject:Patient.organization.partof.partof.partof.name=x', 400, 'too-costly', 'SEARCH_MAX_DEPTH'],
-      [`Patient?${Array.from({ length: 6 }, () => '_include=Patient:organization,Patient:general-practitioner').join('&')}`, 400, 'too-costly', 'SEARCH_MAX_INCLUDES'],
+      [
+        `Patient?${Array.from({ length: 6 }, () => '_include=Patient:organization,Patient:general-practitioner').join('&')}`,
+        400,
+        'too-costly',
+        'SEARCH_MAX_INCLUDES',
+      ],
       ['Patient?_sort=name,family,given,birthdate,gender,_id', 400, 'too-costly', 'SEARCH_MAX_SORT_KEYS'],
     ];
     for (const [path, status, code, setting] of cases) {
@@ -62,8 +71,15 @@ describe.each(DATABASES)('request limits on %s', (kind) => {
 
   it('refuses a SearchParameter whose regular expression may backtrack without end (ReDoS)', async () => {
     const param = (expression: string) => ({
-      resourceType: 'SearchParameter', url: 'https://example.org/sp/redos', name: 'redos', status: 'active', code: 'redos',
-      base: ['Patient'], type: 'token', description: 'x', expression,
+      resourceType: 'SearchParameter',
+      url: 'https://example.org/sp/redos',
+      name: 'redos',
+      status: 'active',
+      code: 'redos',
+      base: ['Patient'],
+      type: 'token',
+      description: 'x',
+      expression,
     });
     const res = refusal(await t.api.post('SearchParameter', param("Patient.name.where(family.matches('^(a+)+$')).family")));
     expect(res).toMatchObject({ status: 400, code: 'too-costly' });
@@ -77,7 +93,14 @@ describe.each(DATABASES)('request limits on %s', (kind) => {
   });
 
   it('refuses unsupported modifiers and malformed values (400), ignores unknown parameters unless strict', async () => {
-    for (const bad of ['Patient?name:foo=x', 'Patient?birthdate:exact=2000-01-01', 'Patient?birthdate=pas-une-date', 'Patient?_count=abc', 'RiskAssessment?probability=abc', 'Patient?birthdate=xx2000']) {
+    for (const bad of [
+      'Patient?name:foo=x',
+      'Patient?birthdate:exact=2000-01-01',
+      'Patient?birthdate=pas-une-date',
+      'Patient?_count=abc',
+      'RiskAssessment?probability=abc',
+      'Patient?birthdate=xx2000',
+    ]) {
       const res = await t.api.get(bad);
       expect(res.status, bad).toBe(400);
       expect(res.body.resourceType).toBe('OperationOutcome');
@@ -125,7 +148,11 @@ describe.runIf(DATABASES.includes('postgres'))('database faults on PostgreSQL', 
     }
   };
   const waiting = async () =>
-    (await admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`)).rows[0].n;
+    (
+      await admin.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+      )
+    ).rows[0].n;
   const until = async (cond: () => Promise<boolean>, ms: number) => {
     for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 20))) if (await cond()) return true;
     return false;
@@ -171,9 +198,9 @@ describe.runIf(DATABASES.includes('postgres'))('database faults on PostgreSQL', 
   });
 
   it('survives its backends terminated under a burst of writes: 503s, no lost acknowledged write, then serves', async () => {
-    const kill = () =>
-      admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
-    const write = (i: number) => api.put(`Patient/b${i}`, { resourceType: 'Patient', id: `b${i}`, name: [{ family: `Burst${i}` }] }).catch(() => ({ status: 0 }));
+    const kill = () => admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
+    const write = (i: number) =>
+      api.put(`Patient/b${i}`, { resourceType: 'Patient', id: `b${i}`, name: [{ family: `Burst${i}` }] }).catch(() => ({ status: 0 }));
     const writes: Promise<{ status: number }>[] = [];
     for (let round = 0; round < 5; round++) {
       for (let i = 0; i < 8; i++) writes.push(write(round * 8 + i));

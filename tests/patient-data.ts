@@ -21,7 +21,15 @@ const DAY = '2026-01-15';
 export const PATIENT_DATA: PatientDataType[] = [
   { type: 'Account', param: 'subject', build: (p) => ({ status: 'active', subject: [p] }) },
   { type: 'AdverseEvent', param: 'subject', build: (p) => ({ actuality: 'actual', subject: p }) },
-  { type: 'AllergyIntolerance', param: 'patient', build: (p) => ({ clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }] }, patient: p, code: code('pénicilline') }) },
+  {
+    type: 'AllergyIntolerance',
+    param: 'patient',
+    build: (p) => ({
+      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }] },
+      patient: p,
+      code: code('pénicilline'),
+    }),
+  },
   { type: 'Appointment', param: 'actor', build: (p) => ({ status: 'proposed', participant: [{ actor: p, status: 'accepted' }] }) },
   { type: 'AppointmentResponse', param: 'actor', build: (p) => ({ appointment: ref('Appointment/none'), participantStatus: 'accepted', actor: p }) },
   { type: 'Basic', param: 'patient', build: (p) => ({ code: code('note'), subject: p }) },
@@ -52,10 +60,18 @@ export const PATIENT_DATA: PatientDataType[] = [
   { type: 'ClinicalImpression', param: 'subject', build: (p) => ({ status: 'completed', subject: p }) },
   { type: 'Communication', param: 'subject', build: (p) => ({ status: 'completed', subject: p }) },
   { type: 'CommunicationRequest', param: 'subject', build: (p) => ({ status: 'active', subject: p }) },
-  { type: 'Composition', param: 'subject', build: (p) => ({ status: 'final', type: code('lettre'), date: DAY, author: [PRACTITIONER], title: 'Lettre', subject: p }) },
+  {
+    type: 'Composition',
+    param: 'subject',
+    build: (p) => ({ status: 'final', type: code('lettre'), date: DAY, author: [PRACTITIONER], title: 'Lettre', subject: p }),
+  },
   { type: 'Condition', param: 'patient', build: (p) => ({ subject: p, code: code('diabète') }) },
   // No provision: neither an opposition nor a share.
-  { type: 'Consent', param: 'patient', build: (p) => ({ status: 'active', scope: code('privacy'), category: [code('note')], policyRule: code('note'), patient: p }) },
+  {
+    type: 'Consent',
+    param: 'patient',
+    build: (p) => ({ status: 'active', scope: code('privacy'), category: [code('note')], policyRule: code('note'), patient: p }),
+  },
   { type: 'Coverage', param: 'beneficiary', build: (p) => ({ status: 'active', beneficiary: p, payor: [ORG] }) },
   {
     type: 'CoverageEligibilityRequest',
@@ -65,14 +81,26 @@ export const PATIENT_DATA: PatientDataType[] = [
   {
     type: 'CoverageEligibilityResponse',
     param: 'patient',
-    build: (p) => ({ status: 'active', purpose: ['validation'], patient: p, created: DAY, request: ref('CoverageEligibilityRequest/none'), outcome: 'complete', insurer: ORG }),
+    build: (p) => ({
+      status: 'active',
+      purpose: ['validation'],
+      patient: p,
+      created: DAY,
+      request: ref('CoverageEligibilityRequest/none'),
+      outcome: 'complete',
+      insurer: ORG,
+    }),
   },
   { type: 'DetectedIssue', param: 'patient', build: (p) => ({ status: 'final', patient: p }) },
   { type: 'DeviceRequest', param: 'subject', build: (p) => ({ status: 'active', intent: 'order', codeCodeableConcept: code('lit médicalisé'), subject: p }) },
   { type: 'DeviceUseStatement', param: 'subject', build: (p) => ({ status: 'active', subject: p, device: ref('Device/none') }) },
   { type: 'DiagnosticReport', param: 'subject', build: (p) => ({ status: 'final', code: code('bilan'), subject: p }) },
   { type: 'DocumentManifest', param: 'subject', build: (p) => ({ status: 'current', content: [ref('DocumentReference/none')], subject: p }) },
-  { type: 'DocumentReference', param: 'subject', build: (p) => ({ status: 'current', content: [{ attachment: { contentType: 'text/plain', data: 'c2VjcmV0' } }], subject: p }) },
+  {
+    type: 'DocumentReference',
+    param: 'subject',
+    build: (p) => ({ status: 'current', content: [{ attachment: { contentType: 'text/plain', data: 'c2VjcmV0' } }], subject: p }),
+  },
   { type: 'Encounter', param: 'subject', build: (p) => ({ status: 'finished', class: { code: 'AMB' }, subject: p }) },
   { type: 'EnrollmentRequest', param: 'subject', build: (p) => ({ status: 'active', candidate: p }) },
   { type: 'EpisodeOfCare', param: 'patient', build: (p) => ({ status: 'active', patient: p }) },
@@ -109,7 +137,11 @@ export const PATIENT_DATA: PatientDataType[] = [
   },
   { type: 'Invoice', param: 'subject', build: (p) => ({ status: 'issued', subject: p }) },
   { type: 'List', param: 'subject', build: (p) => ({ status: 'current', mode: 'working', subject: p }) },
-  { type: 'MeasureReport', param: 'patient', build: (p) => ({ status: 'complete', type: 'individual', measure: 'http://example.org/Measure/m', period: { start: DAY }, subject: p }) },
+  {
+    type: 'MeasureReport',
+    param: 'patient',
+    build: (p) => ({ status: 'complete', type: 'individual', measure: 'http://example.org/Measure/m', period: { start: DAY }, subject: p }),
+  },
   { type: 'Media', param: 'subject', build: (p) => ({ status: 'completed', content: { contentType: 'image/png' }, subject: p }) },
   {
     type: 'MedicationAdministration',
@@ -117,7 +149,11 @@ export const PATIENT_DATA: PatientDataType[] = [
     build: (p) => ({ status: 'completed', medicationCodeableConcept: code('paracétamol'), subject: p, effectiveDateTime: DAY }),
   },
   { type: 'MedicationDispense', param: 'patient', build: (p) => ({ status: 'completed', medicationCodeableConcept: code('paracétamol'), subject: p }) },
-  { type: 'MedicationRequest', param: 'subject', build: (p) => ({ status: 'active', intent: 'order', medicationCodeableConcept: code('paracétamol'), subject: p }) },
+  {
+    type: 'MedicationRequest',
+    param: 'subject',
+    build: (p) => ({ status: 'active', intent: 'order', medicationCodeableConcept: code('paracétamol'), subject: p }),
+  },
   { type: 'MedicationStatement', param: 'subject', build: (p) => ({ status: 'active', medicationCodeableConcept: code('paracétamol'), subject: p }) },
   { type: 'MolecularSequence', param: 'patient', build: (p) => ({ coordinateSystem: 0, patient: p }) },
   { type: 'NutritionOrder', param: 'patient', build: (p) => ({ status: 'active', intent: 'order', patient: p, dateTime: DAY }) },
@@ -139,6 +175,13 @@ export const PATIENT_DATA: PatientDataType[] = [
   {
     type: 'VisionPrescription',
     param: 'patient',
-    build: (p) => ({ status: 'active', created: DAY, patient: p, dateWritten: DAY, prescriber: PRACTITIONER, lensSpecification: [{ product: code('lens'), eye: 'right' }] }),
+    build: (p) => ({
+      status: 'active',
+      created: DAY,
+      patient: p,
+      dateWritten: DAY,
+      prescriber: PRACTITIONER,
+      lensSpecification: [{ product: code('lens'), eye: 'right' }],
+    }),
   },
 ];

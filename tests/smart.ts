@@ -11,13 +11,21 @@ const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secr
 
 /** POSTs a form to an OAuth endpoint; JSON back (or nothing). */
 export async function postForm(url: string, form: Record<string, string>, headers: Record<string, string> = {}) {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(form) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(form),
+  });
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : {}) as Record<string, any> };
 }
 
 export async function operatorToken(origin: string, scope = 'system/*.cruds admin'): Promise<string> {
-  const res = await postForm(`${origin}/auth/token`, { grant_type: 'client_credentials', scope }, { authorization: basic(OPERATOR.bootstrapClientId, OPERATOR.bootstrapClientSecret) });
+  const res = await postForm(
+    `${origin}/auth/token`,
+    { grant_type: 'client_credentials', scope },
+    { authorization: basic(OPERATOR.bootstrapClientId, OPERATOR.bootstrapClientSecret) },
+  );
   if (res.status !== 200) throw new Error(`operator token: ${JSON.stringify(res.body)}`);
   return res.body.access_token as string;
 }
@@ -96,7 +104,11 @@ export async function seedPractice(origin: string, suffix = randomBytes(4).toStr
     });
   }
   await put({ resourceType: 'Encounter', id: ids.encounter, status: 'in-progress', class: { code: 'AMB' }, subject: { reference: `Patient/${ids.patient}` } });
-  const user = await call('POST', `${origin}/auth/admin/users`, token, { practitioner: `Practitioner/${ids.practitioner}`, username: ids.username, password: ids.password });
+  const user = await call('POST', `${origin}/auth/admin/users`, token, {
+    practitioner: `Practitioner/${ids.practitioner}`,
+    username: ids.username,
+    password: ids.password,
+  });
   if (user.status !== 201) throw new Error(`enrol: ${JSON.stringify(user.body)}`);
   return ids;
 }
@@ -128,7 +140,11 @@ export class PageWalker {
     const res = await fetch(target, {
       method: form ? 'POST' : 'GET',
       redirect: 'manual',
-      headers: { ...this.headers, cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '), ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+      headers: {
+        ...this.headers,
+        cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '),
+        ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+      },
       body: form ? new URLSearchParams(form) : undefined,
     });
     for (const set of res.headers.getSetCookie()) {
@@ -176,7 +192,13 @@ export async function userToken(origin: string, o: LoginOptions): Promise<string
   const { callback, verifier } = await authorizeByPassword(origin, o);
   const code = callback.searchParams.get('code');
   if (!code) throw new Error(`authorize ${o.username}: ${callback}`);
-  const res = await postForm(`${origin}/auth/token`, { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: o.redirectUri ?? APP_REDIRECT, client_id: o.clientId });
+  const res = await postForm(`${origin}/auth/token`, {
+    grant_type: 'authorization_code',
+    code,
+    code_verifier: verifier,
+    redirect_uri: o.redirectUri ?? APP_REDIRECT,
+    client_id: o.clientId,
+  });
   if (res.status !== 200) throw new Error(`token for ${o.username}: ${JSON.stringify(res.body)}`);
   return res.body.access_token as string;
 }

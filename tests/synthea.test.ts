@@ -17,7 +17,11 @@ const DIR = `${SHARED.replace(/\/$/, '')}/data/synthea/`;
 const SUBSET_PATIENTS = 10;
 const FULL = process.env.SYNTHEA === 'full';
 
-const files = existsSync(DIR) ? readdirSync(DIR).filter((f) => f.endsWith('.json.bz2')).sort() : [];
+const files = existsSync(DIR)
+  ? readdirSync(DIR)
+      .filter((f) => f.endsWith('.json.bz2'))
+      .sort()
+  : [];
 const batches = files.filter((f) => f.startsWith('0-'));
 const patients = files.filter((f) => !f.startsWith('0-'));
 const read = (file: string) => Bunzip.decode(readFileSync(`${DIR}${file}`)).toString('utf8');

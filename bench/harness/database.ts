@@ -50,10 +50,7 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
  */
 export function dataSetState(name: string): Promise<'ready' | 'migrate' | 'load'> {
   return admin(async (c) => {
-    const { rows } = await c.query<{ note: string | null }>(
-      `SELECT shobj_description(oid, 'pg_database') AS note FROM pg_database WHERE datname = $1`,
-      [name],
-    );
+    const { rows } = await c.query<{ note: string | null }>(`SELECT shobj_description(oid, 'pg_database') AS note FROM pg_database WHERE datname = $1`, [name]);
     const schema = Number(/^generator (\d+), schema (\d+)$/.exec(rows[0]?.note ?? '')?.[2] ?? NaN);
     if (!rows[0]?.note?.startsWith(`generator ${GENERATOR_VERSION},`) || Number.isNaN(schema)) return 'load';
     if (schema > LATEST_VERSION) {

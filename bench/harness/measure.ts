@@ -58,13 +58,7 @@ function cpuBetween(before: Map<number, number>, after: Map<number, number>): nu
  * Warms up, then runs autocannon against a server process while sampling its memory and the CPU
  * of it, of its database backends (pids from `backends`) and of this process.
  */
-export async function measure(
-  url: string,
-  pid: number,
-  backends: () => Promise<number[]>,
-  requests: autocannon.Request[],
-  load: Load,
-): Promise<Figures> {
+export async function measure(url: string, pid: number, backends: () => Promise<number[]>, requests: autocannon.Request[], load: Load): Promise<Figures> {
   if (load.warmup > 0) await autocannon({ url, connections: load.connections, duration: load.warmup, requests, timeout: TIMEOUT_S });
 
   const samples = [rss(pid)];

@@ -66,7 +66,7 @@ function readStore(): Store {
 }
 
 function writeStore(store: Store): void {
-  writeFileSync(JSON_FILE, JSON.stringify(store, null, 2) + '\n');
+  writeFileSync(JSON_FILE, `${JSON.stringify(store, null, 2)}\n`);
 }
 
 export function recordRow(row: Row): void {
@@ -109,9 +109,16 @@ function render(store: Store, order: string[]): string {
   const machines = [...new Set([...store.dataSets.map((d) => d.machine), ...store.rows.map((r) => r.machine)])];
   out.push(`Machine${machines.length > 1 ? 's' : ''}: ${machines.join(' | ')}`, '');
 
-  out.push('### Data sets', '', '| data set | resources | loaded in | rate | database size | load avg | date |', '| --- | ---: | ---: | ---: | ---: | ---: | --- |');
+  out.push(
+    '### Data sets',
+    '',
+    '| data set | resources | loaded in | rate | database size | load avg | date |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+  );
   for (const d of store.dataSets) {
-    out.push(`| ${d.name} | ${d.size} | ${d.seconds.toFixed(0)} s | ${d.rate.toFixed(0)} res/s (maillage seed, transactions) | ${mib(d.dbSize)} | ${d.loadAverage} | ${day(d.date)} |`);
+    out.push(
+      `| ${d.name} | ${d.size} | ${d.seconds.toFixed(0)} s | ${d.rate.toFixed(0)} res/s (maillage seed, transactions) | ${mib(d.dbSize)} | ${d.loadAverage} | ${day(d.date)} |`,
+    );
   }
 
   const rank = (r: Row) => (order.indexOf(r.scenario) + 1 || order.length + 1) * 4 + (r.logLevel === 'info' ? 0 : 2) + (r.target === 'ceiling' ? 1 : 0);
@@ -127,7 +134,9 @@ function render(store: Store, order: string[]): string {
     for (const r of rows) {
       const f = r.figures;
       const server =
-        r.target === 'ceiling' ? `ceiling (beside log ${r.logLevel})` : `Maillage${r.target === 'secured' ? ', AUTH on (access rules, audit)' : ''} (log ${r.logLevel})`;
+        r.target === 'ceiling'
+          ? `ceiling (beside log ${r.logLevel})`
+          : `Maillage${r.target === 'secured' ? ', AUTH on (access rules, audit)' : ''} (log ${r.logLevel})`;
       const others = r.roundThroughputs.length > 1 ? ` (${r.roundThroughputs.map((t) => t.toFixed(0)).join(', ')})` : '';
       const resources = r.entries ? ` = ${resourceRate(r)} res/s` : '';
       out.push(

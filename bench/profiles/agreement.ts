@@ -21,7 +21,22 @@ export interface Agreement {
 }
 
 /** Properties compared; canonicals are compared without their `|version` (the Publisher adds them). */
-const PROPERTIES = ['path', 'sliceName', 'min', 'max', 'type', 'fixed', 'pattern', 'binding', 'slicing', 'constraint', 'mustSupport', 'isModifier', 'contentReference', 'maxLength'];
+const PROPERTIES = [
+  'path',
+  'sliceName',
+  'min',
+  'max',
+  'type',
+  'fixed',
+  'pattern',
+  'binding',
+  'slicing',
+  'constraint',
+  'mustSupport',
+  'isModifier',
+  'contentReference',
+  'maxLength',
+];
 
 export function measureAgreement(under: FhirPackage, dependencies: FhirPackage[]): Agreement {
   const registry = new Registry();

@@ -14,9 +14,12 @@ import { differenceCounts, measureAgreement } from './agreement.js';
  */
 const root = process.argv[2] ?? new URL('../../../shared/fhir', import.meta.url).pathname;
 const started = Date.now();
-const [core22, core21, annuaire, cds] = ['hl7.fhir.fr.core#2.2.0', 'hl7.fhir.fr.core#2.1.0', 'ans.fhir.fr.annuaire#1.2.0-snapshot-2', 'ans.fhir.fr.cds#2.0.1'].map((n) =>
-  readPackage(`${root}/${n}`),
-);
+const [core22, core21, annuaire, cds] = [
+  'hl7.fhir.fr.core#2.2.0',
+  'hl7.fhir.fr.core#2.1.0',
+  'ans.fhir.fr.annuaire#1.2.0-snapshot-2',
+  'ans.fhir.fr.cds#2.0.1',
+].map((n) => readPackage(`${root}/${n}`));
 const readMs = Date.now() - started;
 const lines: string[] = [];
 lines.push('| package | profiles | elements | agreeing | whole profiles | differences by property |', '|---|---|---|---|---|---|');
@@ -27,10 +30,13 @@ for (const [p, deps] of [
 ] as const) {
   const a = measureAgreement(p, [...deps]);
   const diffs = [...differenceCounts(a)].map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
-  lines.push(`| ${a.package} | ${a.profiles} | ${a.elements} | ${a.agreeing} (${((100 * a.agreeing) / a.elements).toFixed(1)} %) | ${a.wholeProfiles} | ${diffs} |`);
+  lines.push(
+    `| ${a.package} | ${a.profiles} | ${a.elements} | ${a.agreeing} (${((100 * a.agreeing) / a.elements).toFixed(1)} %) | ${a.wholeProfiles} | ${diffs} |`,
+  );
 }
 const registry = new Registry();
-for (const p of [core21, core22, annuaire, cds]) p.resources.forEach((r) => registry.hold(`${r.resourceType}/${p.manifest.name}#${p.manifest.version}/${r.id}`, '1', r));
+for (const p of [core21, core22, annuaire, cds])
+  p.resources.forEach((r) => registry.hold(`${r.resourceType}/${p.manifest.name}#${p.manifest.version}/${r.id}`, '1', r));
 const throughput = (examples: Resource[]) => {
   for (const r of examples) checkProfiles(registry, r, { policy: OPEN_POLICY }); // warm: snapshots, trees
   const rounds = 200;

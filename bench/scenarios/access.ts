@@ -3,7 +3,9 @@ import { pick } from '../harness/scenario.js';
 
 /** The first pôle's MSP: the organisation the secured server's client acts for, and the holder of its patients' records. */
 async function msp(db: import('pg').Pool): Promise<string> {
-  const { rows } = await db.query<{ id: string }>(`SELECT id FROM resource WHERE type = 'Organization' AND id LIKE '%-msp' AND NOT deleted ORDER BY id LIMIT 1`);
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT id FROM resource WHERE type = 'Organization' AND id LIKE '%-msp' AND NOT deleted ORDER BY id LIMIT 1`,
+  );
   if (!rows.length) throw new Error('access: the data set has no MSP');
   return rows[0].id;
 }

@@ -38,7 +38,12 @@ function search(name: string, title: string, values: (db: pg.Pool) => Promise<st
  * patients (`_has`).
  */
 const searches: Scenario[] = [
-  search('identifier', 'Patient?identifier=[INS system]|[NIR]', (db) => column(db, token('Patient', 'identifier')), (v) => `Patient?identifier=${q(v)}`),
+  search(
+    'identifier',
+    'Patient?identifier=[INS system]|[NIR]',
+    (db) => column(db, token('Patient', 'identifier')),
+    (v) => `Patient?identifier=${q(v)}`,
+  ),
   search(
     'name',
     'Patient?name=[family name]',

@@ -47,7 +47,7 @@ function transaction(size: number): Scenario {
  */
 function bundles(seed: number, size: number): string[] {
   const out: string[] = [];
-  let entries: Resource[] = [];
+  const entries: Resource[] = [];
   for (const group of generateTerritory({ patients: PATIENTS_PER_POLE, seed, today: new Date() })) {
     if (group[0]?.resourceType !== 'Patient') continue;
     entries.push(...group);

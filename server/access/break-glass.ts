@@ -57,7 +57,18 @@ export async function breakGlass(ctx: Context, req: FhirRequest, patient: string
       reason,
       until,
     ]);
-    const declared = { actor: actorOf(access), interaction: 'break-glass', resources: [], patients: [patient], started: new Date(), until, status: 200, breakGlass: reason, site: ctx.fhirBase, address: ctx.address };
+    const declared = {
+      actor: actorOf(access),
+      interaction: 'break-glass',
+      resources: [],
+      patients: [patient],
+      started: new Date(),
+      until,
+      status: 200,
+      breakGlass: reason,
+      site: ctx.fhirBase,
+      address: ctx.address,
+    };
     await writeTrail(tx, [trailEntry(declared)]);
     const result: Parameters = { resourceType: 'Parameters', parameter: [{ name: 'until', valueInstant: until.toISOString() }] };
     return { status: 200, resource: result };

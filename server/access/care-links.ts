@@ -18,7 +18,8 @@ function local(ref: Reference | undefined, baseUrl: string): string | undefined 
  * write must read the patient here, on the resource as stored.
  */
 export function linkedPatient(resource: Resource | null | undefined, baseUrl: string): string | undefined {
-  const ref = resource?.resourceType === 'CareTeam' ? (resource as CareTeam).subject : resource?.resourceType === 'Consent' ? (resource as Consent).patient : undefined;
+  const ref =
+    resource?.resourceType === 'CareTeam' ? (resource as CareTeam).subject : resource?.resourceType === 'Consent' ? (resource as Consent).patient : undefined;
   const named = local(ref, baseUrl);
   return named?.startsWith('Patient/') ? named.slice('Patient/'.length) : undefined;
 }
@@ -57,7 +58,10 @@ export function careLinks(resource: Resource | null, type: string, baseUrl: stri
   const patient = linkedPatient(consent, baseUrl);
   if (consent.status !== 'active' || !patient || !consent.provision) return [];
   const links: CareLink[] = [];
-  const provisions: [ConsentProvision, boolean][] = [[consent.provision, true], ...(consent.provision.provision ?? []).map((p): [ConsentProvision, boolean] => [p, false])];
+  const provisions: [ConsentProvision, boolean][] = [
+    [consent.provision, true],
+    ...(consent.provision.provision ?? []).map((p): [ConsentProvision, boolean] => [p, false]),
+  ];
   for (const [prov, top] of provisions) {
     const actors = (prov.actor ?? []).flatMap((a) => local(a.reference, baseUrl) ?? []);
     // A deny without actor at the top is the global opposition; deeper, it restricts some data only.

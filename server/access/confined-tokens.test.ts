@@ -33,16 +33,37 @@ describe.each(DATABASES)('tokens confined to a patient, a filter or reading, on 
       if (res.status >= 300) throw new Error(`${r.resourceType}/${r.id}: ${JSON.stringify(res.body)}`);
     };
     for (const org of ['pharmacie', 'cabinet']) await put({ resourceType: 'Organization', id: org, name: org });
-    for (const [who, org] of [['pharma', 'pharmacie'], ['doc', 'cabinet']]) {
+    for (const [who, org] of [
+      ['pharma', 'pharmacie'],
+      ['doc', 'cabinet'],
+    ]) {
       await put({ resourceType: 'Practitioner', id: `pr-${who}`, name: [{ family: who }] });
-      await put({ resourceType: 'PractitionerRole', id: `role-${who}`, active: true, practitioner: { reference: `Practitioner/pr-${who}` }, organization: { reference: `Organization/${org}` } });
+      await put({
+        resourceType: 'PractitionerRole',
+        id: `role-${who}`,
+        active: true,
+        practitioner: { reference: `Practitioner/pr-${who}` },
+        organization: { reference: `Organization/${org}` },
+      });
       const user = await as('operator', 'POST', '../auth/admin/users', { practitioner: `Practitioner/pr-${who}`, username: who, password: PASSWORD });
       if (user.status !== 201) throw new Error(JSON.stringify(user.body));
     }
     for (const id of ['p1', 'p2', 'p3', 'p4']) {
       await put({ resourceType: 'Patient', id, name: [{ family: `Famille-${id}` }] });
-      await put({ resourceType: 'Observation', id: `obs-${id}`, status: 'final', code: { coding: [{ system: 'http://loinc.org', code: 'x-conf' }] }, subject: { reference: `Patient/${id}` } });
-      await put({ resourceType: 'Observation', id: `other-${id}`, status: 'final', code: { coding: [{ system: 'http://loinc.org', code: 'y-conf' }] }, subject: { reference: `Patient/${id}` } });
+      await put({
+        resourceType: 'Observation',
+        id: `obs-${id}`,
+        status: 'final',
+        code: { coding: [{ system: 'http://loinc.org', code: 'x-conf' }] },
+        subject: { reference: `Patient/${id}` },
+      });
+      await put({
+        resourceType: 'Observation',
+        id: `other-${id}`,
+        status: 'final',
+        code: { coding: [{ system: 'http://loinc.org', code: 'y-conf' }] },
+        subject: { reference: `Patient/${id}` },
+      });
       await put({ resourceType: 'Encounter', id: `enc-${id}`, status: 'finished', class: { code: 'AMB' }, subject: { reference: `Patient/${id}` } });
       const members = id === 'p2' || id === 'p3' ? ['doc'] : ['doc', 'pharma'];
       await put({
@@ -54,10 +75,29 @@ describe.each(DATABASES)('tokens confined to a patient, a filter or reading, on 
       });
     }
     const scope = `openid fhirUser launch/patient patient/*.rs patient/Patient.r patient/AuditEvent.rs user/*.cruds user/*.rs ${FILTERED}`;
-    await registerApp(origin(), { client_id: APP, token_endpoint_auth_method: 'none', redirect_uris: [APP_REDIRECT], grant_types: ['authorization_code'], scope });
+    await registerApp(origin(), {
+      client_id: APP,
+      token_endpoint_auth_method: 'none',
+      redirect_uris: [APP_REDIRECT],
+      grant_types: ['authorization_code'],
+      scope,
+    });
     const login = async (username: string, scope: string, patient?: string) => {
-      const { callback, verifier } = await authorizeByPassword(origin(), { clientId: APP, scope, username, password: PASSWORD, role: `role-${username}`, patient });
-      const res = await postForm(`${origin()}/auth/token`, { grant_type: 'authorization_code', code: callback.searchParams.get('code') as string, code_verifier: verifier, redirect_uri: APP_REDIRECT, client_id: APP });
+      const { callback, verifier } = await authorizeByPassword(origin(), {
+        clientId: APP,
+        scope,
+        username,
+        password: PASSWORD,
+        role: `role-${username}`,
+        patient,
+      });
+      const res = await postForm(`${origin()}/auth/token`, {
+        grant_type: 'authorization_code',
+        code: callback.searchParams.get('code') as string,
+        code_verifier: verifier,
+        redirect_uri: APP_REDIRECT,
+        client_id: APP,
+      });
       if (res.status !== 200) throw new Error(JSON.stringify(res.body));
       if (patient) expect(res.body.patient).toBe(patient);
       return res.body.access_token as string;
@@ -140,7 +180,12 @@ describe.each(DATABASES)('tokens confined to a patient, a filter or reading, on 
     const alone = entries(await as('user', 'GET', 'AuditEvent?patient=p1&_count=100')).filter((e: any) => patientsOf(e).join() === 'Patient/p1');
     expect(alone.length).toBeGreaterThan(0);
 
-    for (const path of ['AuditEvent?_count=100', 'Patient/p1/AuditEvent?_count=100', 'AuditEvent?patient=p4&_count=100', 'AuditEvent?_count=100&_include=AuditEvent:patient']) {
+    for (const path of [
+      'AuditEvent?_count=100',
+      'Patient/p1/AuditEvent?_count=100',
+      'AuditEvent?patient=p4&_count=100',
+      'AuditEvent?_count=100&_include=AuditEvent:patient',
+    ]) {
       const seen = await as('patient', 'GET', path);
       expect(seen.status, path).toBe(200);
       for (const event of entries(seen)) expect(patientsOf(event), path).toEqual(['Patient/p1']);

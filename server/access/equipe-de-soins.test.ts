@@ -36,7 +36,9 @@ const team = (patient: string, org: string, members: [string, Record<string, unk
   managingOrganization: [{ reference: `Organization/${org}` }],
   participant: members.map(([role, extra]) => ({ member: { reference: `PractitionerRole/role-${role}` }, period: { start: '2020-01-01' }, ...extra })),
 });
-const PCP = { role: [{ coding: [{ system: 'https://mos.esante.gouv.fr/NOS/TRE_R259-HL7ParticipationFunction/FHIR/TRE-R259-HL7ParticipationFunction', code: 'PCP' }] }] };
+const PCP = {
+  role: [{ coding: [{ system: 'https://mos.esante.gouv.fr/NOS/TRE_R259-HL7ParticipationFunction/FHIR/TRE-R259-HL7ParticipationFunction', code: 'PCP' }] }],
+};
 
 describe.each(DATABASES)('équipe de soins on %s', (kind) => {
   const t = useServer(kind, {
@@ -59,23 +61,56 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
     for (const org of ORGS) await put({ resourceType: 'Organization', id: org, name: org });
     for (const [actor, org] of Object.entries(ACTORS)) {
       await put({ resourceType: 'Practitioner', id: `pr-${actor}`, name: [{ family: actor }] });
-      await put({ resourceType: 'PractitionerRole', id: `role-${actor}`, active: true, practitioner: { reference: `Practitioner/pr-${actor}` }, organization: { reference: `Organization/${org}` } });
+      await put({
+        resourceType: 'PractitionerRole',
+        id: `role-${actor}`,
+        active: true,
+        practitioner: { reference: `Practitioner/pr-${actor}` },
+        organization: { reference: `Organization/${org}` },
+      });
       const user = await as('operator', 'POST', '../auth/admin/users', { practitioner: `Practitioner/pr-${actor}`, username: actor, password: PASSWORD });
       if (user.status !== 201) throw new Error(JSON.stringify(user.body));
     }
     for (const id of P) {
       await put({ resourceType: 'Patient', id, name: [{ family: `Famille-${id}` }] });
-      await put({ resourceType: 'Observation', id: `obs-${id}`, status: 'final', code: { coding: [{ system: 'http://loinc.org', code: 'x-eds' }] }, subject: { reference: `Patient/${id}` } });
+      await put({
+        resourceType: 'Observation',
+        id: `obs-${id}`,
+        status: 'final',
+        code: { coding: [{ system: 'http://loinc.org', code: 'x-eds' }] },
+        subject: { reference: `Patient/${id}` },
+      });
       await put({ resourceType: 'Encounter', id: `enc-${id}`, status: 'finished', class: { code: 'AMB' }, subject: { reference: `Patient/${id}` } });
     }
     // About P1, performed by P2: nobody sees both, so nobody sees it.
-    await put({ resourceType: 'Observation', id: 'obs-shared', status: 'final', code: { text: 'shared' }, subject: { reference: 'Patient/p1' }, performer: [{ reference: 'Patient/p2' }] });
+    await put({
+      resourceType: 'Observation',
+      id: 'obs-shared',
+      status: 'final',
+      code: { text: 'shared' },
+      subject: { reference: 'Patient/p1' },
+      performer: [{ reference: 'Patient/p2' }],
+    });
     await put(team('p1', 'msp', [['member'], ['former', { period: { start: '2020-01-01', end: '2025-01-31' } }]]));
     await put(team('p2', 'cabinet', [['other']]));
     await put(team('p3', 'msp', [['member'], ['other']]));
     await put(team('p4', 'msp', [['member', PCP], ['other']]));
-    const consent = (id: string, provision: unknown) => ({ resourceType: 'Consent', id, status: 'active', scope: { text: 'privacy' }, category: [{ text: 'opposition' }], policyRule: { text: 'opposition' }, patient: { reference: `Patient/${id.split('-')[1]}` }, provision });
-    await put(consent('consent-p3', { type: 'permit', provision: [{ type: 'deny', actor: [{ role: { text: 'recipient' }, reference: { reference: 'PractitionerRole/role-other' } }] }] }));
+    const consent = (id: string, provision: unknown) => ({
+      resourceType: 'Consent',
+      id,
+      status: 'active',
+      scope: { text: 'privacy' },
+      category: [{ text: 'opposition' }],
+      policyRule: { text: 'opposition' },
+      patient: { reference: `Patient/${id.split('-')[1]}` },
+      provision,
+    });
+    await put(
+      consent('consent-p3', {
+        type: 'permit',
+        provision: [{ type: 'deny', actor: [{ role: { text: 'recipient' }, reference: { reference: 'PractitionerRole/role-other' } }] }],
+      }),
+    );
     await put(consent('consent-p4', { type: 'deny' }));
 
     await registerApp(origin(), {
@@ -86,7 +121,13 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
       scope: 'openid fhirUser user/*.cruds',
     });
     for (const actor of Object.keys(ACTORS) as (keyof typeof ACTORS)[]) {
-      tokens[actor] = await userToken(origin(), { clientId: APP, scope: 'openid fhirUser user/*.cruds', username: actor, password: PASSWORD, role: `role-${actor}` });
+      tokens[actor] = await userToken(origin(), {
+        clientId: APP,
+        scope: 'openid fhirUser user/*.cruds',
+        username: actor,
+        password: PASSWORD,
+        role: `role-${actor}`,
+      });
     }
     await registerApp(origin(), { client_id: SYSTEM.id, grant_types: ['client_credentials'], scope: 'system/*.cruds' }).then(async (c) => {
       const res = await postForm(`${origin()}/auth/token`, { grant_type: 'client_credentials', client_id: SYSTEM.id, client_secret: c.client_secret });
@@ -94,7 +135,11 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
     });
   });
 
-  const ids = (reply: any, mode = 'match') => (reply.body.entry ?? []).filter((e: any) => e.search?.mode === mode).map((e: any) => e.resource.id).sort();
+  const ids = (reply: any, mode = 'match') =>
+    (reply.body.entry ?? [])
+      .filter((e: any) => e.search?.mode === mode)
+      .map((e: any) => e.resource.id)
+      .sort();
 
   describe.each(Object.keys(SEES) as Actor[])('%s', (actor) => {
     const sees = SEES[actor];
@@ -151,17 +196,23 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
       const batch = await as(actor, 'POST', '', {
         resourceType: 'Bundle',
         type: 'batch',
-        entry: P.flatMap((id) => [
-          { request: { method: 'GET', url: `Patient/${id}` } },
-          { request: { method: 'POST', url: 'Flag' }, resource: flag(id) },
-        ]),
+        entry: P.flatMap((id) => [{ request: { method: 'GET', url: `Patient/${id}` } }, { request: { method: 'POST', url: 'Flag' }, resource: flag(id) }]),
       });
       expect(batch.body.entry.map((e: any) => e.response.status.slice(0, 3))).toEqual(P.flatMap((id) => (sees.includes(id) ? ['200', '201'] : ['403', '403'])));
       for (const id of P) {
-        const tx = await as(actor, 'POST', '', { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'POST', url: 'Flag' }, resource: flag(id) }, { request: { method: 'GET', url: `Patient/${id}` } }] });
+        const tx = await as(actor, 'POST', '', {
+          resourceType: 'Bundle',
+          type: 'transaction',
+          entry: [{ request: { method: 'POST', url: 'Flag' }, resource: flag(id) }, { request: { method: 'GET', url: `Patient/${id}` } }],
+        });
         expect(tx.status).toBe(sees.includes(id) ? 200 : 403);
         // Conditional writes match only what the caller sees: here, a new resource or nothing.
-        const conditional = await as(actor, 'PUT', `Encounter?subject=Patient/${id}&status=finished`, { resourceType: 'Encounter', status: 'finished', class: { code: 'AMB' }, subject: { reference: `Patient/${id}` } });
+        const conditional = await as(actor, 'PUT', `Encounter?subject=Patient/${id}&status=finished`, {
+          resourceType: 'Encounter',
+          status: 'finished',
+          class: { code: 'AMB' },
+          subject: { reference: `Patient/${id}` },
+        });
         expect(conditional.status).toBe(sees.includes(id) ? 200 : 403);
       }
       expect((await as(actor, 'POST', 'AuditEvent', { resourceType: 'AuditEvent' })).status).toBe(405);
@@ -184,7 +235,16 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
   });
 
   it('the coordinator records an opposition, which wins at once, and withdraws it', async () => {
-    const opposition = { resourceType: 'Consent', id: 'consent-p1', status: 'active', scope: { text: 'privacy' }, category: [{ text: 'opposition' }], policyRule: { text: 'opposition' }, patient: { reference: 'Patient/p1' }, provision: { type: 'deny' } };
+    const opposition = {
+      resourceType: 'Consent',
+      id: 'consent-p1',
+      status: 'active',
+      scope: { text: 'privacy' },
+      category: [{ text: 'opposition' }],
+      policyRule: { text: 'opposition' },
+      patient: { reference: 'Patient/p1' },
+      provision: { type: 'deny' },
+    };
     expect((await as('coordinator', 'PUT', 'Consent/consent-p1', opposition)).status).toBe(201);
     expect((await as('coordinator', 'GET', 'Observation/obs-p1')).status).toBe(403);
     expect((await as('member', 'GET', 'Observation/obs-p1')).status).toBe(403);
@@ -196,9 +256,14 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
 
   it('break-glass: a reason, then a time-limited access, traced and listed for review', async () => {
     expect((await as('other', 'POST', 'Patient/p3/$break-glass', { resourceType: 'Parameters' })).status).toBe(400);
-    expect((await as('system', 'POST', 'Patient/p3/$break-glass', { resourceType: 'Parameters', parameter: [{ name: 'reason', valueString: 'x' }] })).status).toBe(403);
+    expect(
+      (await as('system', 'POST', 'Patient/p3/$break-glass', { resourceType: 'Parameters', parameter: [{ name: 'reason', valueString: 'x' }] })).status,
+    ).toBe(403);
     expect((await as('other', 'GET', 'Observation/obs-p3')).status).toBe(403);
-    const glass = await as('other', 'POST', 'Patient/p3/$break-glass', { resourceType: 'Parameters', parameter: [{ name: 'reason', valueString: 'Chute à domicile, appel du SAMU' }] });
+    const glass = await as('other', 'POST', 'Patient/p3/$break-glass', {
+      resourceType: 'Parameters',
+      parameter: [{ name: 'reason', valueString: 'Chute à domicile, appel du SAMU' }],
+    });
     expect(glass.status).toBe(200);
     const until = Date.parse(glass.body.parameter[0].valueInstant);
     expect(until - Date.now()).toBeGreaterThan(59 * 60_000);
@@ -206,16 +271,22 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
     expect((await as('other', 'GET', 'Observation/obs-p3')).status).toBe(200);
     expect((await as('other', 'GET', 'Observation/obs-p1')).status).toBe(403);
     const review = await as('operator', 'GET', 'AuditEvent?subtype=https://fhir.maillage.fr/CodeSystem/audit|break-glass');
-    expect(review.body.entry.map((e: any) => [e.resource.agent[0].who.reference, e.resource.entity[0].what.reference, e.resource.purposeOfEvent[0].text])).toEqual([
-      ['PractitionerRole/role-other', 'Patient/p3', 'Chute à domicile, appel du SAMU'],
-    ]);
+    expect(
+      review.body.entry.map((e: any) => [e.resource.agent[0].who.reference, e.resource.entity[0].what.reference, e.resource.purposeOfEvent[0].text]),
+    ).toEqual([['PractitionerRole/role-other', 'Patient/p3', 'Chute à domicile, appel du SAMU']]);
     const under = await as('operator', 'GET', 'AuditEvent?agent=PractitionerRole/role-other&patient=Patient/p3&outcome=0&_count=100');
     expect(under.body.entry.some((e: any) => e.resource.purposeOfEvent?.[0].coding[0].code === 'BTG' && e.resource.subtype[0].code === 'read')).toBe(true);
   });
 
   it('a broad search finds its page past hundreds of rows outside the équipe, and pages through them', async () => {
     // 230 Observations of P2 (seen by `other` only) come first, then 3 of P1 (seen by `member`).
-    const bulk = (id: string, patient: string) => ({ resourceType: 'Observation', id, status: 'final', code: { text: 'bulk' }, subject: { reference: `Patient/${patient}` } });
+    const bulk = (id: string, patient: string) => ({
+      resourceType: 'Observation',
+      id,
+      status: 'final',
+      code: { text: 'bulk' },
+      subject: { reference: `Patient/${patient}` },
+    });
     const entries = [...Array.from({ length: 230 }, (_, i) => bulk(`bulk-p2-${i}`, 'p2')), ...[0, 1, 2].map((i) => bulk(`bulk-p1-${i}`, 'p1'))];
     const written = await as('operator', 'POST', '', {
       resourceType: 'Bundle',
@@ -236,7 +307,8 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
   });
 
   it('audit: N mixed requests give exactly the expected AuditEvents, which cannot be changed', async () => {
-    const trail = async (query: string) => (await as('operator', 'GET', `AuditEvent?agent=PractitionerRole/role-member&_total=accurate&_count=0&${query}`)).body.total;
+    const trail = async (query: string) =>
+      (await as('operator', 'GET', `AuditEvent?agent=PractitionerRole/role-member&_total=accurate&_count=0&${query}`)).body.total;
     const [before, failedBefore] = [await trail(''), await trail('outcome=4')];
     const flag = (patient: string) => ({ resourceType: 'Flag', status: 'active', code: { text: 'audit' }, subject: { reference: `Patient/${patient}` } });
     const statuses = [
@@ -245,8 +317,20 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
       (await as('member', 'GET', `Observation?code=${CODE}`)).status,
       (await as('member', 'GET', 'Organization/msp')).status, // the directory: not traced
       (await as('member', 'PUT', 'Flag/audit-flag', { ...flag('p1'), id: 'audit-flag' })).status,
-      (await as('member', 'POST', '', { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'POST', url: 'Flag' }, resource: flag('p1') }, { request: { method: 'GET', url: 'Patient/p3' } }] })).status,
-      (await as('member', 'POST', '', { resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: 'Patient/p2' } }, { request: { method: 'GET', url: 'Organization/msp' } }] })).status,
+      (
+        await as('member', 'POST', '', {
+          resourceType: 'Bundle',
+          type: 'transaction',
+          entry: [{ request: { method: 'POST', url: 'Flag' }, resource: flag('p1') }, { request: { method: 'GET', url: 'Patient/p3' } }],
+        })
+      ).status,
+      (
+        await as('member', 'POST', '', {
+          resourceType: 'Bundle',
+          type: 'batch',
+          entry: [{ request: { method: 'GET', url: 'Patient/p2' } }, { request: { method: 'GET', url: 'Organization/msp' } }],
+        })
+      ).status,
       (await as('member', 'POST', 'AuditEvent', { resourceType: 'AuditEvent' })).status,
     ];
     expect(statuses).toEqual([200, 403, 200, 200, 201, 200, 200, 405]);
@@ -259,11 +343,16 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
       subtype: [{ code: 'read' }],
       action: 'R',
       outcome: '4',
-      agent: [{ who: { reference: 'PractitionerRole/role-member' }, altId: 'Practitioner/pr-member', requestor: true }, { who: { identifier: { value: APP } } }],
+      agent: [
+        { who: { reference: 'PractitionerRole/role-member' }, altId: 'Practitioner/pr-member', requestor: true },
+        { who: { identifier: { value: APP } } },
+      ],
       entity: [{ what: { reference: 'Patient/p2' } }],
     });
     const provenance = await as('operator', 'GET', 'Provenance?target=Flag/audit-flag');
-    expect(provenance.body.entry.map((e: any) => e.resource.agent.map((a: any) => a.who.reference ?? a.who.identifier.value))).toEqual([['PractitionerRole/role-member', APP]]);
+    expect(provenance.body.entry.map((e: any) => e.resource.agent.map((a: any) => a.who.reference ?? a.who.identifier.value))).toEqual([
+      ['PractitionerRole/role-member', APP],
+    ]);
     expect((await as('operator', 'PUT', `AuditEvent/${event.id}`, event)).status).toBe(405);
     expect((await as('operator', 'DELETE', `AuditEvent/${event.id}`)).status).toBe(405);
   });
@@ -274,16 +363,36 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
     await expect(authorizeByPassword(origin(), { ...login, password: 'not the password' })).rejects.toThrow('login: 401');
     const { callback, verifier } = await authorizeByPassword(origin(), { ...login, password: PASSWORD });
     const code = callback.searchParams.get('code') as string;
-    expect((await postForm(`${origin()}/auth/token`, { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: APP_REDIRECT, client_id: APP })).status).toBe(200);
+    expect(
+      (
+        await postForm(`${origin()}/auth/token`, {
+          grant_type: 'authorization_code',
+          code,
+          code_verifier: verifier,
+          redirect_uri: APP_REDIRECT,
+          client_id: APP,
+        })
+      ).status,
+    ).toBe(200);
     const wrongSecret = `Basic ${Buffer.from(`${SYSTEM.id}:wrong`).toString('base64')}`;
     expect((await postForm(`${origin()}/auth/token`, { grant_type: 'client_credentials' }, { authorization: wrongSecret })).status).toBe(401);
     // Malformed credentials are refused, and traced under the id they claim.
     const malformed = `Basic ${Buffer.from('%zz:x').toString('base64')}`;
     expect((await postForm(`${origin()}/auth/token`, { grant_type: 'client_credentials' }, { authorization: malformed })).status).toBe(401);
-    const trail = await as('operator', 'GET', `AuditEvent?type=http://dicom.nema.org/resources/ontology/DCM|110114&date=ge${encodeURIComponent(since)}&_sort=date`);
+    const trail = await as(
+      'operator',
+      'GET',
+      `AuditEvent?type=http://dicom.nema.org/resources/ontology/DCM|110114&date=ge${encodeURIComponent(since)}&_sort=date`,
+    );
     const seen = trail.body.entry.map((e: any) => {
       const r = e.resource;
-      return [r.subtype[0].code, r.entity[0].detail[0].valueString, r.outcome, r.agent.length === 2 ? (r.agent[0].who.reference ?? r.agent[0].who.identifier.value) : null, r.agent.at(-1).who.identifier.value];
+      return [
+        r.subtype[0].code,
+        r.entity[0].detail[0].valueString,
+        r.outcome,
+        r.agent.length === 2 ? (r.agent[0].who.reference ?? r.agent[0].who.identifier.value) : null,
+        r.agent.at(-1).who.identifier.value,
+      ];
     });
     expect(seen).toEqual([
       ['110122', 'password', '4', 'member', APP],
@@ -342,7 +451,10 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
     expect(((await as('operator', 'GET', '_history?_count=100')).body.entry ?? []).some((e: any) => e.resource?.resourceType === 'AuditEvent')).toBe(false);
 
     // Every parameter of the trail.
-    const found = async (query: string) => entries(await as('operator', 'GET', `AuditEvent?${mine}&_count=100&${query}`)).map((e: any) => e.id).sort();
+    const found = async (query: string) =>
+      entries(await as('operator', 'GET', `AuditEvent?${mine}&_count=100&${query}`))
+        .map((e: any) => e.id)
+        .sort();
     expect(await found(`_id=${newest.id}`)).toEqual([newest.id]);
     expect(await found('entity=Observation/obs-p1')).toEqual([newest.id]);
     expect(await found(`entity=Patient/p1&_lastUpdated=le${encodeURIComponent(older.recorded)}`)).toEqual([older.id]);
@@ -378,7 +490,11 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
     const all = (await as('operator', 'GET', `AuditEvent?${mine}&_total=accurate&_count=0`)).body.total;
     expect((await as('member', 'GET', `AuditEvent?${mine}&_total=accurate&_count=0`)).body.total).toBe(all - 1);
     const compartment = await as('member', 'GET', `Patient/p1/AuditEvent?${mine}`);
-    expect(entries(compartment).map((e: any) => e.id).sort()).toEqual([older.id, newest.id].sort());
+    expect(
+      entries(compartment)
+        .map((e: any) => e.id)
+        .sort(),
+    ).toEqual([older.id, newest.id].sort());
     expect((await as('member', 'GET', `Patient/p2/AuditEvent?${mine}`)).body.entry ?? []).toEqual([]);
     expect((await as('operator', 'GET', 'Practitioner/pr-member/AuditEvent')).status).toBe(400);
   });

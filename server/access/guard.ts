@@ -157,13 +157,7 @@ function writeCheck(baseUrl: string, type: string, visibility: Visibility | null
  * A search confined to the restriction: the filter's criteria added, in the patient's compartment.
  * A compartment search the client asked for must be that patient's.
  */
-async function restrictedSearch(
-  ctx: Context,
-  req: FhirRequest,
-  type: string,
-  rs: Restriction[],
-  asked?: { type: string; id: string },
-): Promise<FhirResponse> {
+async function restrictedSearch(ctx: Context, req: FhirRequest, type: string, rs: Restriction[], asked?: { type: string; id: string }): Promise<FhirResponse> {
   const r = mergeRestrictions(rs);
   if (!r) throw forbidden(`Scopes with different filters on ${type} cannot be searched together: search with one of them at a time`);
   if (asked && r.patient && (asked.type !== 'Patient' || asked.id !== r.patient)) {
@@ -203,21 +197,18 @@ function mergeRestrictions(rs: Restriction[]): Restriction | undefined {
 }
 
 /** The ids among `ids` that some alternative reaches, for whom `visibility` says: a search on `_id` with its criteria. */
-async function visibleIds(
-  q: Queryable,
-  type: string,
-  ids: string[],
-  rs: Restriction[],
-  baseUrl: string,
-  visibility: Visibility | null,
-): Promise<Set<string>> {
+async function visibleIds(q: Queryable, type: string, ids: string[], rs: Restriction[], baseUrl: string, visibility: Visibility | null): Promise<Set<string>> {
   const seen = new Set<string>();
   for (const r of rs) {
     if (!r.filter && !r.patient) {
       for (const id of await storeFor(type).visibleIds(q, type, ids, visibility)) seen.add(id);
       continue;
     }
-    const query = new URLSearchParams([['_id', ids.join(',')], ['_count', String(ids.length)], ['_total', 'none']]);
+    const query = new URLSearchParams([
+      ['_id', ids.join(',')],
+      ['_count', String(ids.length)],
+      ['_total', 'none'],
+    ]);
     if (r.filter) for (const [k, v] of new URLSearchParams(r.filter)) query.append(k, v);
     if (r.patient && type === 'Patient') query.append('_id', r.patient);
     else if (r.patient && !compartmentParams('Patient', type)) continue;

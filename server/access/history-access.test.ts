@@ -55,7 +55,13 @@ describe.each(DATABASES)('versions under the équipe-de-soins rules on %s', (kin
     for (const [actor, org] of Object.entries(ORGS)) {
       await put({ resourceType: 'Organization', id: org, name: org });
       await put({ resourceType: 'Practitioner', id: `pr-${actor}`, name: [{ family: actor }] });
-      await put({ resourceType: 'PractitionerRole', id: `role-${actor}`, active: true, practitioner: { reference: `Practitioner/pr-${actor}` }, organization: { reference: `Organization/${org}` } });
+      await put({
+        resourceType: 'PractitionerRole',
+        id: `role-${actor}`,
+        active: true,
+        practitioner: { reference: `Practitioner/pr-${actor}` },
+        organization: { reference: `Organization/${org}` },
+      });
       const user = await as('operator', 'POST', '../auth/admin/users', { practitioner: `Practitioner/pr-${actor}`, username: actor, password: PASSWORD });
       if (user.status !== 201) throw new Error(JSON.stringify(user.body));
     }
@@ -81,19 +87,47 @@ describe.each(DATABASES)('versions under the équipe-de-soins rules on %s', (kin
       category: [{ text: 'opposition' }],
       policyRule: { text: 'opposition' },
       patient: { reference: 'Patient/pc' },
-      provision: { type: 'permit', provision: [{ type: 'deny', actor: [{ role: { text: 'recipient' }, reference: { reference: 'PractitionerRole/role-a' } }] }] },
+      provision: {
+        type: 'permit',
+        provision: [{ type: 'deny', actor: [{ role: { text: 'recipient' }, reference: { reference: 'PractitionerRole/role-a' } }] }],
+      },
     });
 
     const scope = 'openid fhirUser user/*.cruds';
-    await registerApp(origin(), { client_id: APP, token_endpoint_auth_method: 'none', redirect_uris: [APP_REDIRECT], grant_types: ['authorization_code'], scope });
+    await registerApp(origin(), {
+      client_id: APP,
+      token_endpoint_auth_method: 'none',
+      redirect_uris: [APP_REDIRECT],
+      grant_types: ['authorization_code'],
+      scope,
+    });
     const login = async (clientId: string, actor: Actor, scopes: string, patient?: string) => {
-      const { callback, verifier } = await authorizeByPassword(origin(), { clientId, scope: scopes, username: actor, password: PASSWORD, role: `role-${actor}`, patient });
-      const res = await postForm(`${origin()}/auth/token`, { grant_type: 'authorization_code', code: callback.searchParams.get('code') as string, code_verifier: verifier, redirect_uri: APP_REDIRECT, client_id: clientId });
+      const { callback, verifier } = await authorizeByPassword(origin(), {
+        clientId,
+        scope: scopes,
+        username: actor,
+        password: PASSWORD,
+        role: `role-${actor}`,
+        patient,
+      });
+      const res = await postForm(`${origin()}/auth/token`, {
+        grant_type: 'authorization_code',
+        code: callback.searchParams.get('code') as string,
+        code_verifier: verifier,
+        redirect_uri: APP_REDIRECT,
+        client_id: clientId,
+      });
       return res.body.access_token as string;
     };
     for (const actor of Object.keys(ORGS) as Actor[]) tokens[actor] = await login(APP, actor, scope);
     const patientScope = 'launch/patient patient/*.rs';
-    await registerApp(origin(), { client_id: PATIENT_APP, token_endpoint_auth_method: 'none', redirect_uris: [APP_REDIRECT], grant_types: ['authorization_code'], scope: patientScope });
+    await registerApp(origin(), {
+      client_id: PATIENT_APP,
+      token_endpoint_auth_method: 'none',
+      redirect_uris: [APP_REDIRECT],
+      grant_types: ['authorization_code'],
+      scope: patientScope,
+    });
     tokens.patientB = await login(PATIENT_APP, 'both', patientScope, 'pb');
   });
 
@@ -109,7 +143,10 @@ describe.each(DATABASES)('versions under the équipe-de-soins rules on %s', (kin
     for (const path of ['Observation/_history?_count=1000', `Observation/_history?_since=${encodeURIComponent(start)}&_count=1000`, '_history?_count=1000']) {
       const listed = versions(await as('b', 'GET', path));
       expect(listed, path).toContain('Observation/obs-moved W/"2"');
-      expect(listed.filter((v) => PA_VERSIONS.includes(v)), path).toEqual([]);
+      expect(
+        listed.filter((v) => PA_VERSIONS.includes(v)),
+        path,
+      ).toEqual([]);
     }
     expect(versions(await as('b', 'GET', '_history?_count=1000'))).toContain('Patient/pb W/"1"');
     // PA's équipe, the other way round.
@@ -125,7 +162,15 @@ describe.each(DATABASES)('versions under the équipe-de-soins rules on %s', (kin
     const batch = await as('b', 'POST', '', {
       resourceType: 'Bundle',
       type: 'batch',
-      entry: ['Observation/obs-moved/_history/1', 'Observation/obs-moved/_history/2', 'Observation/obs-moved/_history', 'Observation/obs-gone/_history/1', 'Observation/obs-gone/_history', 'Observation/_history?_count=1000', '_history?_count=1000'].map((url) => ({
+      entry: [
+        'Observation/obs-moved/_history/1',
+        'Observation/obs-moved/_history/2',
+        'Observation/obs-moved/_history',
+        'Observation/obs-gone/_history/1',
+        'Observation/obs-gone/_history',
+        'Observation/_history?_count=1000',
+        '_history?_count=1000',
+      ].map((url) => ({
         request: { method: 'GET', url },
       })),
     });
@@ -152,7 +197,9 @@ describe.each(DATABASES)('versions under the équipe-de-soins rules on %s', (kin
     expect((await as('b', 'GET', 'Observation/obs-gone/_history/1')).status).toBe(403);
     expect((await as('b', 'GET', 'Observation/obs-gone/_history/2')).status).toBe(403);
     expect((await as('b', 'GET', 'Observation/obs-gone/_history')).status).toBe(403);
-    expect(versions(await as('b', 'GET', `_history?_since=${encodeURIComponent(start)}&_count=1000`)).filter((v) => v.startsWith('Observation/obs-gone'))).toEqual([]);
+    expect(
+      versions(await as('b', 'GET', `_history?_since=${encodeURIComponent(start)}&_count=1000`)).filter((v) => v.startsWith('Observation/obs-gone')),
+    ).toEqual([]);
   });
 
   it('a Consent’s versions stay readable by the équipe it opposes, the rest of the patient’s data not', async () => {

@@ -220,7 +220,8 @@ export function versionAccessSql(v: Visibility, alias: string, type: string | un
   if (type && !isPatientData(type)) return 'true';
   // A Provenance names its patients through its targets, which its versions do not keep: it is
   // seen as its live row is (deleted: by nobody under the rules).
-  const provenance = () => `EXISTS (SELECT 1 FROM resource pv WHERE pv.rid = ${alias}.rid AND NOT pv.deleted AND ${accessSql(v, 'pv', ['Provenance'], p, check)})`;
+  const provenance = () =>
+    `EXISTS (SELECT 1 FROM resource pv WHERE pv.rid = ${alias}.rid AND NOT pv.deleted AND ${accessSql(v, 'pv', ['Provenance'], p, check)})`;
   if (type === 'Provenance') return provenance();
   const args = ruleArgs(v, p);
   const all = (withOpposition: boolean) =>

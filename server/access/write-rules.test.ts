@@ -39,7 +39,13 @@ describe.each(DATABASES)('write rules on %s', (kind) => {
     for (const org of ['msp', 'cabinet', 'pharmacie']) await put({ resourceType: 'Organization', id: org, name: org });
     for (const [actor, org] of Object.entries(ACTORS)) {
       await put({ resourceType: 'Practitioner', id: `pr-${actor}`, name: [{ family: actor }] });
-      await put({ resourceType: 'PractitionerRole', id: `role-${actor}`, active: true, practitioner: { reference: `Practitioner/pr-${actor}` }, organization: { reference: `Organization/${org}` } });
+      await put({
+        resourceType: 'PractitionerRole',
+        id: `role-${actor}`,
+        active: true,
+        practitioner: { reference: `Practitioner/pr-${actor}` },
+        organization: { reference: `Organization/${org}` },
+      });
       const user = await as('operator', 'POST', '../auth/admin/users', { practitioner: `Practitioner/pr-${actor}`, username: actor, password: PASSWORD });
       if (user.status !== 201) throw new Error(JSON.stringify(user.body));
     }
@@ -53,11 +59,29 @@ describe.each(DATABASES)('write rules on %s', (kind) => {
       managingOrganization: [{ reference: 'Organization/msp' }],
       participant: [{ member: { reference: 'PractitionerRole/role-member' } }],
     });
-    await registerApp(origin(), { client_id: APP, token_endpoint_auth_method: 'none', redirect_uris: [APP_REDIRECT], grant_types: ['authorization_code'], scope: 'openid fhirUser user/*.cruds admin' });
+    await registerApp(origin(), {
+      client_id: APP,
+      token_endpoint_auth_method: 'none',
+      redirect_uris: [APP_REDIRECT],
+      grant_types: ['authorization_code'],
+      scope: 'openid fhirUser user/*.cruds admin',
+    });
     for (const actor of Object.keys(ACTORS) as (keyof typeof ACTORS)[]) {
       // A user asking for `admin` gets it from this client, and still writes no directory resource.
-      const { callback, verifier } = await authorizeByPassword(origin(), { clientId: APP, scope: 'openid fhirUser user/*.cruds admin', username: actor, password: PASSWORD, role: `role-${actor}` });
-      const res = await postForm(`${origin()}/auth/token`, { grant_type: 'authorization_code', code: callback.searchParams.get('code') as string, code_verifier: verifier, redirect_uri: APP_REDIRECT, client_id: APP });
+      const { callback, verifier } = await authorizeByPassword(origin(), {
+        clientId: APP,
+        scope: 'openid fhirUser user/*.cruds admin',
+        username: actor,
+        password: PASSWORD,
+        role: `role-${actor}`,
+      });
+      const res = await postForm(`${origin()}/auth/token`, {
+        grant_type: 'authorization_code',
+        code: callback.searchParams.get('code') as string,
+        code_verifier: verifier,
+        redirect_uri: APP_REDIRECT,
+        client_id: APP,
+      });
       if (!res.body.scope?.split(' ').includes('admin')) throw new Error(JSON.stringify(res.body));
       tokens[actor] = res.body.access_token;
     }
@@ -81,7 +105,12 @@ describe.each(DATABASES)('write rules on %s', (kind) => {
       versioned: `Patient/${patient}/_history/1`,
       'absolute versioned': `${base()}/Patient/${patient}/_history/1`,
     });
-    const careTeam = (reference: string) => ({ resourceType: 'CareTeam', status: 'active', subject: { reference }, participant: [{ member: { reference: 'PractitionerRole/role-pharmacist' } }] });
+    const careTeam = (reference: string) => ({
+      resourceType: 'CareTeam',
+      status: 'active',
+      subject: { reference },
+      participant: [{ member: { reference: 'PractitionerRole/role-pharmacist' } }],
+    });
     const consent = (reference: string) => ({
       resourceType: 'Consent',
       status: 'active',
@@ -100,7 +129,11 @@ describe.each(DATABASES)('write rules on %s', (kind) => {
           forbidden(await as('pharmacist', 'PUT', `${body.resourceType}/by-${how.replace(' ', '-')}`, { ...body, id: `by-${how.replace(' ', '-')}` }));
           const tx = await as('pharmacist', 'POST', '', transaction({ request: { method: 'POST', url: body.resourceType }, resource: body }));
           expect(tx.status, `${how} ${body.resourceType} in a transaction`).toBe(403);
-          const batch = await as('pharmacist', 'POST', '', { resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'POST', url: body.resourceType }, resource: body }] });
+          const batch = await as('pharmacist', 'POST', '', {
+            resourceType: 'Bundle',
+            type: 'batch',
+            entry: [{ request: { method: 'POST', url: body.resourceType }, resource: body }],
+          });
           expect(batch.body.entry[0].response.status).toMatch(/^403/);
         }
       }
@@ -117,7 +150,11 @@ describe.each(DATABASES)('write rules on %s', (kind) => {
           'POST',
           '',
           transaction(
-            { fullUrl: 'urn:uuid:5f1c9a60-0000-4000-8000-000000000001', request: { method: 'PATCH', url: 'Patient/victim' }, resource: { resourceType: 'Binary', contentType: 'application/json-patch+json', data: Buffer.from('[]').toString('base64') } },
+            {
+              fullUrl: 'urn:uuid:5f1c9a60-0000-4000-8000-000000000001',
+              request: { method: 'PATCH', url: 'Patient/victim' },
+              resource: { resourceType: 'Binary', contentType: 'application/json-patch+json', data: Buffer.from('[]').toString('base64') },
+            },
             { request: { method: 'POST', url: body.resourceType }, resource: body },
           ),
         );
@@ -138,9 +175,13 @@ describe.each(DATABASES)('write rules on %s', (kind) => {
         expect(team.status, how).toBe(201);
         expect(status(await as('pharmacist', 'GET', `Patient/${patient.body.id}`)), how).toBe(200);
         // A PATCH is checked on its result: the same patient spelled otherwise passes, another does not.
-        const same = await as('pharmacist', 'PATCH', `CareTeam/${team.body.id}`, [{ op: 'replace', path: '/subject/reference', value: `${base()}/Patient/${patient.body.id}` }]);
+        const same = await as('pharmacist', 'PATCH', `CareTeam/${team.body.id}`, [
+          { op: 'replace', path: '/subject/reference', value: `${base()}/Patient/${patient.body.id}` },
+        ]);
         expect(same.status).toBe(200);
-        forbidden(await as('pharmacist', 'PATCH', `CareTeam/${team.body.id}`, [{ op: 'replace', path: '/subject/reference', value: `${base()}/Patient/victim` }]));
+        forbidden(
+          await as('pharmacist', 'PATCH', `CareTeam/${team.body.id}`, [{ op: 'replace', path: '/subject/reference', value: `${base()}/Patient/victim` }]),
+        );
       }
       // A consent shared with the pharmacist by the victim's team, spelled absolute, links her.
       const shared = await as('member', 'POST', 'Consent', consent(`${base()}/Patient/victim/_history/1`));
@@ -152,26 +193,62 @@ describe.each(DATABASES)('write rules on %s', (kind) => {
   });
 
   describe('the directory and conformance resources', () => {
-    const role = (id: string, org: string) => ({ resourceType: 'PractitionerRole', id, active: true, practitioner: { reference: 'Practitioner/pr-pharmacist' }, organization: { reference: `Organization/${org}` } });
+    const role = (id: string, org: string) => ({
+      resourceType: 'PractitionerRole',
+      id,
+      active: true,
+      practitioner: { reference: 'Practitioner/pr-pharmacist' },
+      organization: { reference: `Organization/${org}` },
+    });
     const valueSet = (id: string) => ({ resourceType: 'ValueSet', id, url: `https://example.org/ValueSet/${id}`, status: 'draft' });
 
     it('are never written by a user, whatever the interaction', async () => {
       const before = await visiblePatients('pharmacist');
       forbidden(await as('pharmacist', 'POST', 'PractitionerRole', { ...role('x', 'msp'), id: undefined }));
       forbidden(await as('pharmacist', 'PUT', 'PractitionerRole/role-pharmacist', role('role-pharmacist', 'msp')));
-      forbidden(await as('pharmacist', 'PATCH', 'PractitionerRole/role-pharmacist', [{ op: 'replace', path: '/organization/reference', value: 'Organization/msp' }]));
+      forbidden(
+        await as('pharmacist', 'PATCH', 'PractitionerRole/role-pharmacist', [{ op: 'replace', path: '/organization/reference', value: 'Organization/msp' }]),
+      );
       forbidden(await as('pharmacist', 'PUT', 'PractitionerRole?practitioner=Practitioner/pr-pharmacist', role('role-pharmacist', 'msp')));
       forbidden(await as('pharmacist', 'DELETE', 'Organization/msp'));
       forbidden(await as('pharmacist', 'DELETE', 'Organization?name=msp'));
       forbidden(await as('pharmacist', 'PUT', 'Practitioner/pr-pharmacist', { resourceType: 'Practitioner', id: 'pr-pharmacist', name: [{ family: 'x' }] }));
       for (const type of ['Location', 'HealthcareService', 'Endpoint', 'Organization']) forbidden(await as('pharmacist', 'POST', type, { resourceType: type }));
       forbidden(await as('pharmacist', 'POST', 'ValueSet', valueSet('vs-user')));
-      forbidden(await as('pharmacist', 'POST', 'SearchParameter', { resourceType: 'SearchParameter', url: 'https://example.org/sp', name: 'x', status: 'draft', description: 'x', code: 'x', base: ['Patient'], type: 'token', expression: 'Patient.id' }));
+      forbidden(
+        await as('pharmacist', 'POST', 'SearchParameter', {
+          resourceType: 'SearchParameter',
+          url: 'https://example.org/sp',
+          name: 'x',
+          status: 'draft',
+          description: 'x',
+          code: 'x',
+          base: ['Patient'],
+          type: 'token',
+          expression: 'Patient.id',
+        }),
+      );
       forbidden(await as('pharmacist', 'POST', 'StructureDefinition', { resourceType: 'StructureDefinition' }));
-      forbidden(await as('pharmacist', 'POST', '$load-package', { resourceType: 'Parameters', parameter: [{ name: 'name', valueString: 'x' }, { name: 'version', valueString: '1.0.0' }] }));
-      const tx = await as('pharmacist', 'POST', '', { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'PUT', url: 'PractitionerRole/role-pharmacist' }, resource: role('role-pharmacist', 'msp') }] });
+      forbidden(
+        await as('pharmacist', 'POST', '$load-package', {
+          resourceType: 'Parameters',
+          parameter: [
+            { name: 'name', valueString: 'x' },
+            { name: 'version', valueString: '1.0.0' },
+          ],
+        }),
+      );
+      const tx = await as('pharmacist', 'POST', '', {
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [{ request: { method: 'PUT', url: 'PractitionerRole/role-pharmacist' }, resource: role('role-pharmacist', 'msp') }],
+      });
       forbidden(tx);
-      const batch = await as('pharmacist', 'POST', '', { resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'POST', url: 'PractitionerRole' }, resource: role('y', 'msp') }] });
+      const batch = await as('pharmacist', 'POST', '', {
+        resourceType: 'Bundle',
+        type: 'batch',
+        entry: [{ request: { method: 'POST', url: 'PractitionerRole' }, resource: role('y', 'msp') }],
+      });
       expect(batch.body.entry[0].response.status).toMatch(/^403/);
       expect((await as('operator', 'GET', 'PractitionerRole/role-pharmacist')).body.organization.reference).toBe('Organization/pharmacie');
       expect(await visiblePatients('pharmacist')).toBe(before);
@@ -192,12 +269,26 @@ describe.each(DATABASES)('write rules on %s', (kind) => {
       const c = 'pharmacyClient';
       expect(status(await as(c, 'PUT', 'PractitionerRole/role-pharmacie-2', role('role-pharmacie-2', 'pharmacie')))).toBe(201);
       expect(status(await as(c, 'PUT', 'Organization/pharmacie', { resourceType: 'Organization', id: 'pharmacie', name: 'Pharmacie du Centre' }))).toBe(200);
-      expect(status(await as(c, 'POST', 'Organization', { resourceType: 'Organization', name: 'Officine annexe', partOf: { reference: `${base()}/Organization/pharmacie` } }))).toBe(201);
-      expect(status(await as(c, 'POST', 'Location', { resourceType: 'Location', name: 'Comptoir', managingOrganization: { reference: 'Organization/pharmacie' } }))).toBe(201);
+      expect(
+        status(
+          await as(c, 'POST', 'Organization', {
+            resourceType: 'Organization',
+            name: 'Officine annexe',
+            partOf: { reference: `${base()}/Organization/pharmacie` },
+          }),
+        ),
+      ).toBe(201);
+      expect(
+        status(await as(c, 'POST', 'Location', { resourceType: 'Location', name: 'Comptoir', managingOrganization: { reference: 'Organization/pharmacie' } })),
+      ).toBe(201);
       forbidden(await as(c, 'POST', 'PractitionerRole', { ...role('x', 'msp'), id: undefined }));
       forbidden(await as(c, 'PUT', 'PractitionerRole/role-pharmacie-2', role('role-pharmacie-2', 'msp')));
-      forbidden(await as(c, 'PATCH', 'PractitionerRole/role-pharmacist', [{ op: 'replace', path: '/organization/reference', value: `${base()}/Organization/msp` }]));
-      forbidden(await as(c, 'PUT', 'Organization/msp', { resourceType: 'Organization', id: 'msp', name: 'msp', partOf: { reference: 'Organization/pharmacie' } }));
+      forbidden(
+        await as(c, 'PATCH', 'PractitionerRole/role-pharmacist', [{ op: 'replace', path: '/organization/reference', value: `${base()}/Organization/msp` }]),
+      );
+      forbidden(
+        await as(c, 'PUT', 'Organization/msp', { resourceType: 'Organization', id: 'msp', name: 'msp', partOf: { reference: 'Organization/pharmacie' } }),
+      );
       forbidden(await as(c, 'DELETE', 'PractitionerRole/role-member'));
       forbidden(await as(c, 'PUT', 'Practitioner/pr-pharmacist', { resourceType: 'Practitioner', id: 'pr-pharmacist', name: [{ family: 'x' }] }));
       forbidden(await as(c, 'PUT', 'ValueSet/vs-client', valueSet('vs-client')));
@@ -205,7 +296,9 @@ describe.each(DATABASES)('write rules on %s', (kind) => {
       const tx = await as(c, 'POST', '', {
         resourceType: 'Bundle',
         type: 'transaction',
-        entry: [{ request: { method: 'PUT', url: 'PractitionerRole?practitioner=Practitioner/pr-member' }, resource: { ...role('z', 'pharmacie'), id: undefined } }],
+        entry: [
+          { request: { method: 'PUT', url: 'PractitionerRole?practitioner=Practitioner/pr-member' }, resource: { ...role('z', 'pharmacie'), id: undefined } },
+        ],
       });
       forbidden(tx);
       expect((await as('operator', 'GET', 'PractitionerRole/role-member')).body.organization.reference).toBe('Organization/cabinet');
@@ -214,19 +307,41 @@ describe.each(DATABASES)('write rules on %s', (kind) => {
 
   describe('Provenance', () => {
     it('is seen with every resource it targets, in reads, searches, counts, includes and histories', async () => {
-      const obs = await as('member', 'POST', 'Observation', { resourceType: 'Observation', status: 'final', code: { text: 'tension' }, subject: { reference: 'Patient/victim' } });
+      const obs = await as('member', 'POST', 'Observation', {
+        resourceType: 'Observation',
+        status: 'final',
+        code: { text: 'tension' },
+        subject: { reference: 'Patient/victim' },
+      });
       expect(obs.status).toBe(201);
       const target = `Observation/${obs.body.id}`;
       const written = await as('member', 'GET', `Provenance?target=${target}`);
       expect(written.body.entry).toHaveLength(1);
       const id = written.body.entry[0].resource.id;
       // Mixed targets: the directory is open, the patient's data is not.
-      const mixed = await as('operator', 'POST', 'Provenance', { resourceType: 'Provenance', recorded: new Date().toISOString(), target: [{ reference: 'Organization/msp' }, { reference: `${base()}/${target}/_history/1` }], agent: [{ who: { reference: 'PractitionerRole/role-member' } }] });
+      const mixed = await as('operator', 'POST', 'Provenance', {
+        resourceType: 'Provenance',
+        recorded: new Date().toISOString(),
+        target: [{ reference: 'Organization/msp' }, { reference: `${base()}/${target}/_history/1` }],
+        agent: [{ who: { reference: 'PractitionerRole/role-member' } }],
+      });
       expect(mixed.status).toBe(201);
-      const directoryOnly = await as('operator', 'POST', 'Provenance', { resourceType: 'Provenance', recorded: new Date().toISOString(), target: [{ reference: 'Organization/msp' }], agent: [{ who: { reference: 'PractitionerRole/role-member' } }] });
+      const directoryOnly = await as('operator', 'POST', 'Provenance', {
+        resourceType: 'Provenance',
+        recorded: new Date().toISOString(),
+        target: [{ reference: 'Organization/msp' }],
+        agent: [{ who: { reference: 'PractitionerRole/role-member' } }],
+      });
 
-      const ids = (reply: any, mode = 'match') => (reply.body.entry ?? []).filter((e: any) => e.search?.mode === mode).map((e: any) => e.resource.id).sort();
-      for (const [who, sees] of [['member', true], ['pharmacist', false]] as const) {
+      const ids = (reply: any, mode = 'match') =>
+        (reply.body.entry ?? [])
+          .filter((e: any) => e.search?.mode === mode)
+          .map((e: any) => e.resource.id)
+          .sort();
+      for (const [who, sees] of [
+        ['member', true],
+        ['pharmacist', false],
+      ] as const) {
         expect(status(await as(who, 'GET', `Provenance/${id}`)), who).toBe(sees ? 200 : 403);
         expect(status(await as(who, 'GET', `Provenance/${mixed.body.id}`)), who).toBe(sees ? 200 : 403);
         expect(status(await as(who, 'GET', `Provenance/${id}/_history`)), who).toBe(sees ? 200 : 403);

@@ -8,7 +8,20 @@ export const CLIENT_SYSTEM = `${MAILLAGE_CANONICAL}/oauth-client`;
 export const BREAK_GLASS: Coding = { system: `${MAILLAGE_CANONICAL}/CodeSystem/audit`, code: 'break-glass', display: 'Accès en urgence (bris de glace)' };
 const BTG: Coding = { system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'BTG', display: 'break the glass' };
 
-const ACTIONS: Record<string, AuditEvent['action']> = { create: 'C', read: 'R', vread: 'R', update: 'U', patch: 'U', delete: 'D', 'history-instance': 'R', 'history-type': 'R', 'history-system': 'R', 'search-type': 'R', 'search-system': 'R', operation: 'E' };
+const ACTIONS: Record<string, AuditEvent['action']> = {
+  create: 'C',
+  read: 'R',
+  vread: 'R',
+  update: 'U',
+  patch: 'U',
+  delete: 'D',
+  'history-instance': 'R',
+  'history-type': 'R',
+  'history-system': 'R',
+  'search-type': 'R',
+  'search-system': 'R',
+  operation: 'E',
+};
 
 /**
  * Who acted: the OAuth client, and the role (and Practitioner) of the user it acted for, if any;
@@ -52,7 +65,13 @@ export interface AccessRecord {
 }
 
 /** The record of an authentication: a user's login (`how`: password, oidc), or a token asked for (`how`: its grant type). */
-export function loginRecord(actor: Actor, how: string, status: number, site: string, more: { started: Date; address?: string; diagnostics?: string }): AccessRecord {
+export function loginRecord(
+  actor: Actor,
+  how: string,
+  status: number,
+  site: string,
+  more: { started: Date; address?: string; diagnostics?: string },
+): AccessRecord {
   return { actor, interaction: 'login', operation: how, resources: [], patients: [], status, site, ...more };
 }
 
@@ -125,10 +144,14 @@ const LOGIN: Coding = { system: 'http://dicom.nema.org/resources/ontology/DCM', 
  */
 export function auditEvent(r: AccessRecord, recorded: Date): AuditEvent {
   const entities: AuditEventEntity[] = [
-    ...r.patients.map((id) => entity({ reference: `Patient/${id}` }, '1', 'Person', { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' })),
+    ...r.patients.map((id) =>
+      entity({ reference: `Patient/${id}` }, '1', 'Person', { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' }),
+    ),
     ...r.resources.map((ref) => entity({ reference: ref }, '2', 'System Object')),
     ...(r.query !== undefined ? [{ ...entity({ display: 'query' }, '2', 'System Object'), query: Buffer.from(r.query).toString('base64') }] : []),
-    ...(r.interaction === 'login' && r.operation ? [{ ...entity({ display: 'authentication' }, '2', 'System Object'), detail: [{ type: 'method', valueString: r.operation }] }] : []),
+    ...(r.interaction === 'login' && r.operation
+      ? [{ ...entity({ display: 'authentication' }, '2', 'System Object'), detail: [{ type: 'method', valueString: r.operation }] }]
+      : []),
   ];
   return {
     resourceType: 'AuditEvent',
@@ -153,7 +176,9 @@ export function auditEvent(r: AccessRecord, recorded: Date): AuditEvent {
 /** The Provenance of a written version: authored by the role the user acts in (or the system client), through the client as a device. */
 export function provenance(a: Access, target: string): Provenance {
   const device = { type: 'Device' as const, identifier: { system: CLIENT_SYSTEM, value: a.clientId }, display: a.clientId };
-  const agentType = (code: string, display: string) => ({ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type', code, display }] });
+  const agentType = (code: string, display: string) => ({
+    coding: [{ system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type', code, display }],
+  });
   return {
     resourceType: 'Provenance',
     target: [{ reference: target }],

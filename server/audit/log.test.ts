@@ -45,7 +45,10 @@ describe.each(DATABASES)('the retention of the audit trail on %s', (kind) => {
     await withDatabase(kind, async (db) => {
       await migrate(db);
       const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000);
-      await writeTrail(db, [40, 31, 29, 1].map((days) => ({ ...trailEntry(read(`d${days}`)), recorded: daysAgo(days) })));
+      await writeTrail(
+        db,
+        [40, 31, 29, 1].map((days) => ({ ...trailEntry(read(`d${days}`)), recorded: daysAgo(days) })),
+      );
       const kept = async () => (await db.query<{ p: string }>('SELECT patients[1] AS p FROM audit_trail ORDER BY recorded')).map((r) => r.p);
       // Without a retention period, nothing goes.
       await new AuditLog({ db, log: pino({ level: 'silent' }) }).close();
@@ -53,7 +56,10 @@ describe.each(DATABASES)('the retention of the audit trail on %s', (kind) => {
       await new AuditLog({ db, log: pino({ level: 'silent' }) }, 30).close();
       expect(await kept()).toEqual(['d29', 'd1']);
       // Slice by slice, whatever their number.
-      await writeTrail(db, Array.from({ length: 25 }, () => ({ ...trailEntry(read('old')), recorded: daysAgo(60) })));
+      await writeTrail(
+        db,
+        Array.from({ length: 25 }, () => ({ ...trailEntry(read('old')), recorded: daysAgo(60) })),
+      );
       expect(await purgeTrail(db, daysAgo(30), 10)).toBe(25);
       expect(await kept()).toEqual(['d29', 'd1']);
     });

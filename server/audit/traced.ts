@@ -18,7 +18,13 @@ const WRITES = new Set(['c', 'u', 'd']);
  * write's AuditEvent and Provenance are stored in its transaction; a refusal's, whatever becomes
  * of any transaction, soon after.
  */
-export async function traced(ctx: Context, req: FhirRequest, route: Route, p: { type: string; id: string; target?: string }, run: (ctx: Context) => Promise<FhirResponse>): Promise<FhirResponse> {
+export async function traced(
+  ctx: Context,
+  req: FhirRequest,
+  route: Route,
+  p: { type: string; id: string; target?: string },
+  run: (ctx: Context) => Promise<FhirResponse>,
+): Promise<FhirResponse> {
   const access = ctx.access;
   const audit = ctx.audit;
   const type = p.target || p.type || undefined;
@@ -66,7 +72,11 @@ async function tracedRun(
         const res = await run({ ...ctx, tx });
         const r = record(res);
         await writeTrail(tx, [trailEntry(await underGlass(tx, r))]);
-        await persistRecords(ctx, tx, r.resources.map((target) => provenance(access, target)));
+        await persistRecords(
+          ctx,
+          tx,
+          r.resources.map((target) => provenance(access, target)),
+        );
         return res;
       });
     }

@@ -70,8 +70,15 @@ describe.each(DATABASES)('the search of the audit trail on %s', (kind) => {
     await withDatabase(kind, async (db) => {
       await migrate(db);
       const forged = (c: unknown) => Buffer.from(JSON.stringify(c)).toString('base64url');
-      for (const cursor of ['abc', forged({ d: 'next', v: ['not a date', id(1)] }), forged({ d: 'next', v: [AT.toISOString(), 'not-a-uuid'] }), forged({ d: 'next', v: [AT.toISOString()] })]) {
-        const err = await storeFor(TRAIL_TYPE).search(db, request(`_cursor=${cursor}`), 'http://x/fhir', null).catch((e: unknown) => e);
+      for (const cursor of [
+        'abc',
+        forged({ d: 'next', v: ['not a date', id(1)] }),
+        forged({ d: 'next', v: [AT.toISOString(), 'not-a-uuid'] }),
+        forged({ d: 'next', v: [AT.toISOString()] }),
+      ]) {
+        const err = await storeFor(TRAIL_TYPE)
+          .search(db, request(`_cursor=${cursor}`), 'http://x/fhir', null)
+          .catch((e: unknown) => e);
         expect(err, cursor).toBeInstanceOf(FhirError);
         expect((err as FhirError).status).toBe(400);
       }

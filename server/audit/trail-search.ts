@@ -80,7 +80,8 @@ export const TRAIL_SUPPORT: SearchSupport = {
     if (f.kind !== 'param') return 'the audit trail has no chained or _has search';
     const param = PARAMS[f.param.code];
     if (!param) return `the audit trail is searched on ${[...TRAIL_PARAMS].join(', ')}`;
-    if (f.modifier !== undefined && !param.modifiers.includes(f.modifier)) return `modifier :${f.modifier} is not supported on the audit trail's ${f.param.code}`;
+    if (f.modifier !== undefined && !param.modifiers.includes(f.modifier))
+      return `modifier :${f.modifier} is not supported on the audit trail's ${f.param.code}`;
     return undefined;
   },
   include(i) {
@@ -120,7 +121,14 @@ export async function searchTrail(q: Queryable, req: SearchRequest, baseUrl: str
   if (req.count === 0) return { matches: [], included: [], total: await count() };
 
   const desc = req.sort[0]?.desc ?? false;
-  const paging = keyset(req.cursor, [{ desc, notNull: true }, { desc, notNull: true }], false);
+  const paging = keyset(
+    req.cursor,
+    [
+      { desc, notNull: true },
+      { desc, notNull: true },
+    ],
+    false,
+  );
   const seek = paging.seek(['timestamptz', 'uuid'], (v) => p.add(v));
   const rows = await q.query<TrailRow & PagedRow>(
     `SELECT * FROM (SELECT ${trailColumns('t')}, t.recorded AS s0, t.id AS s1 FROM audit_trail t WHERE ${filter}) m${seek ? ` WHERE ${seek}` : ''}

@@ -73,12 +73,10 @@ describe.each(DATABASES)('the audit trail on %s', (kind) => {
           `INSERT INTO resource (type, id, version, last_updated, content) VALUES ('AuditEvent', $1, 1, $2, $3) RETURNING rid`,
           [OLD_ID, old.meta.lastUpdated, JSON.stringify(old)],
         );
-        await tx.query(`INSERT INTO resource_version (rid, version, type, id, last_updated, method, content) VALUES ($1, 1, 'AuditEvent', $2, $3, 'POST', $4)`, [
-          rid,
-          OLD_ID,
-          old.meta.lastUpdated,
-          JSON.stringify(old),
-        ]);
+        await tx.query(
+          `INSERT INTO resource_version (rid, version, type, id, last_updated, method, content) VALUES ($1, 1, 'AuditEvent', $2, $3, 'POST', $4)`,
+          [rid, OLD_ID, old.meta.lastUpdated, JSON.stringify(old)],
+        );
         await tx.query(`INSERT INTO sp_reference (rid, type, param, target_type, target_id) VALUES ($1, 'AuditEvent', 'entity', 'Patient', 'p9')`, [rid]);
       });
       expect(await migrate(db)).toContain(16);
@@ -87,7 +85,9 @@ describe.each(DATABASES)('the audit trail on %s', (kind) => {
       const stored = await readTrail(db, OLD_ID);
       expect(JSON.parse(stored?.content as string)).toEqual(old);
       expect(stored?.lastUpdated.toISOString()).toBe(old.meta.lastUpdated);
-      const [row] = await db.query<Record<string, unknown>>('SELECT recorded, type, subtype, action, outcome, patients, agents, client, entities FROM audit_trail');
+      const [row] = await db.query<Record<string, unknown>>(
+        'SELECT recorded, type, subtype, action, outcome, patients, agents, client, entities FROM audit_trail',
+      );
       expect(row).toEqual({
         recorded: new Date(old.recorded),
         type: 'http://terminology.hl7.org/CodeSystem/audit-event-type|rest',

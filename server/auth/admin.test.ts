@@ -42,16 +42,28 @@ describe('administration of the authorization server', () => {
     expect(listed.body.map((c: any) => c.client_id)).toEqual(expect.arrayContaining(['lab-gateway', OPERATOR.bootstrapClientId]));
     expect(JSON.stringify(listed.body)).not.toMatch(/client_secret_sha256|"client_secret"|[0-9a-f]{64}/);
 
-    const registered = await call('POST', `${origin()}/auth/admin/clients`, admin, { client_id: 'vendor-x', grant_types: ['client_credentials'], scope: 'system/Patient.rs' });
+    const registered = await call('POST', `${origin()}/auth/admin/clients`, admin, {
+      client_id: 'vendor-x',
+      grant_types: ['client_credentials'],
+      scope: 'system/Patient.rs',
+    });
     expect(registered.status).toBe(201);
     const secret = registered.body.client_secret as string;
     expect(secret.length).toBeGreaterThan(30);
     expect((await postForm(`${origin()}/auth/token`, { grant_type: 'client_credentials' }, basic('vendor-x', secret))).status).toBe(200);
-    expect((await call('POST', `${origin()}/auth/admin/clients`, admin, { client_id: 'vendor-x', grant_types: ['client_credentials'], scope: 'system/Patient.rs' })).status).toBe(400);
+    expect(
+      (await call('POST', `${origin()}/auth/admin/clients`, admin, { client_id: 'vendor-x', grant_types: ['client_credentials'], scope: 'system/Patient.rs' }))
+        .status,
+    ).toBe(400);
     expect((await call('DELETE', `${origin()}/auth/admin/clients/vendor-x`, admin)).status).toBe(204);
     expect((await postForm(`${origin()}/auth/token`, { grant_type: 'client_credentials' }, basic('vendor-x', secret))).status).toBe(401);
 
-    const unsafe = await call('POST', `${origin()}/auth/admin/clients`, admin, { client_id: 'web', token_endpoint_auth_method: 'none', redirect_uris: ['http://app.example/cb'], scope: 'user/*.rs' });
+    const unsafe = await call('POST', `${origin()}/auth/admin/clients`, admin, {
+      client_id: 'web',
+      token_endpoint_auth_method: 'none',
+      redirect_uris: ['http://app.example/cb'],
+      scope: 'user/*.rs',
+    });
     expect(unsafe.status).toBe(400);
     expect(unsafe.body.error).toBe('invalid_client_metadata');
 
@@ -81,7 +93,16 @@ describe('administration of the authorization server', () => {
     expect((await call('POST', `${origin()}/auth/admin/users`, admin, { practitioner: 'Practitioner/nobody' })).status).toBe(400);
     const tryLogin = async (password: string) => {
       const walker = new PageWalker(origin());
-      const params = { response_type: 'code', client_id: 'web-app', redirect_uri: APP_REDIRECT, scope: 'user/*.rs', state: 's', aud: t.server.base, code_challenge: pkce().challenge, code_challenge_method: 'S256' };
+      const params = {
+        response_type: 'code',
+        client_id: 'web-app',
+        redirect_uri: APP_REDIRECT,
+        scope: 'user/*.rs',
+        state: 's',
+        aud: t.server.base,
+        code_challenge: pkce().challenge,
+        code_challenge_method: 'S256',
+      };
       await walker.go(`authorize?${new URLSearchParams(params)}`);
       const page = await walker.go('login');
       return (await walker.go('login', { csrf: PageWalker.csrf(page.html), username: p.username, password })).status;
@@ -96,9 +117,17 @@ describe('administration of the authorization server', () => {
   });
 
   it('answers CORS for registered app origins only on the token endpoint and the API', async () => {
-    await registerApp(origin(), { client_id: 'spa', token_endpoint_auth_method: 'none', redirect_uris: ['http://localhost:5173/callback'], scope: 'patient/*.rs launch/patient' });
+    await registerApp(origin(), {
+      client_id: 'spa',
+      token_endpoint_auth_method: 'none',
+      redirect_uris: ['http://localhost:5173/callback'],
+      scope: 'patient/*.rs launch/patient',
+    });
     const preflight = (path: string, from: string) =>
-      fetch(`${origin()}${path}`, { method: 'OPTIONS', headers: { origin: from, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' } });
+      fetch(`${origin()}${path}`, {
+        method: 'OPTIONS',
+        headers: { origin: from, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' },
+      });
     const allowed = await preflight('/auth/token', 'http://localhost:5173');
     expect(allowed.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
     expect((await preflight('/auth/token', 'https://evil.example')).headers.get('access-control-allow-origin')).toBeNull();

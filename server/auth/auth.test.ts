@@ -19,8 +19,8 @@ describe.each(DATABASES)('authorization on %s', (kind) => {
   const t = useServer(kind, { auth: true, ...CLIENT });
   const origin = () => t.server.url;
   const systemToken = async (scope?: string) =>
-    (await token(origin(), { grant_type: 'client_credentials', ...(scope ? { scope } : {}) }, [CLIENT.bootstrapClientId, CLIENT.bootstrapClientSecret]))
-      .body.access_token;
+    (await token(origin(), { grant_type: 'client_credentials', ...(scope ? { scope } : {}) }, [CLIENT.bootstrapClientId, CLIENT.bootstrapClientSecret])).body
+      .access_token;
 
   it('refuses the FHIR API without a token (401 OperationOutcome), but serves metadata and discovery', async () => {
     const res = await t.api.get('Patient');
@@ -51,8 +51,13 @@ describe.each(DATABASES)('authorization on %s', (kind) => {
   it('refuses wrong secrets, unknown grants and scopes beyond the client', async () => {
     expect((await token(origin(), { grant_type: 'client_credentials' }, [CLIENT.bootstrapClientId, 'wrong'])).body.error).toBe('invalid_client');
     expect((await token(origin(), { grant_type: 'client_credentials' }, ['nobody', 'x'])).status).toBe(401);
-    expect((await token(origin(), { grant_type: 'password' }, [CLIENT.bootstrapClientId, CLIENT.bootstrapClientSecret])).body.error).toBe('unsupported_grant_type');
-    const escalate = await token(origin(), { grant_type: 'client_credentials', scope: 'user/*.cruds' }, [CLIENT.bootstrapClientId, CLIENT.bootstrapClientSecret]);
+    expect((await token(origin(), { grant_type: 'password' }, [CLIENT.bootstrapClientId, CLIENT.bootstrapClientSecret])).body.error).toBe(
+      'unsupported_grant_type',
+    );
+    const escalate = await token(origin(), { grant_type: 'client_credentials', scope: 'user/*.cruds' }, [
+      CLIENT.bootstrapClientId,
+      CLIENT.bootstrapClientSecret,
+    ]);
     expect(escalate.status).toBe(400);
     expect(escalate.body.error).toBe('invalid_scope');
   });
@@ -93,7 +98,9 @@ describe.each(DATABASES)('authorization on %s', (kind) => {
     expect((await t.api.get(`Observation/${vital}/_history/1`, bearer(labOnly))).status).toBe(403);
     expect((await t.api.get('Observation/_history', bearer(labOnly))).status).toBe(403);
     expect(await ids(`Patient?_id=${patient}&_revinclude=Observation:subject`, labOnly)).toEqual([lab, patient].sort());
-    expect(await ids(`Observation?_id=${lab},${vital}`, await systemToken('system/Observation.rs?category=laboratory system/Observation.rs?category=vital-signs'))).toEqual([lab, vital].sort());
+    expect(
+      await ids(`Observation?_id=${lab},${vital}`, await systemToken('system/Observation.rs?category=laboratory system/Observation.rs?category=vital-signs')),
+    ).toEqual([lab, vital].sort());
     const mixed = await systemToken('system/Observation.rs?category=laboratory system/Observation.rs?status=final');
     expect((await t.api.get('Observation', bearer(mixed))).status).toBe(403);
     expect((await t.api.get(`Observation/${vital}`, bearer(mixed))).status).toBe(200);
@@ -172,7 +179,10 @@ describe.runIf(process.env.TEST_DATABASE_URL)('tokens across server processes on
     expect((await read()).status).toBe(200);
     const revoked = await fetch(`${servers[0].url}/auth/revoke`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${CLIENT.bootstrapClientId}:${CLIENT.bootstrapClientSecret}`).toString('base64')}` },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${CLIENT.bootstrapClientId}:${CLIENT.bootstrapClientSecret}`).toString('base64')}`,
+      },
       body: new URLSearchParams({ token: issued.body.access_token }),
     });
     expect(revoked.status).toBe(200);

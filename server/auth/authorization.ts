@@ -56,7 +56,11 @@ export function checkRequest(p: Record<string, string | undefined>, client: OAut
  * The request to keep in the login session, once checkRequest passed and the launch handle, if
  * any, was used (`launch`: its context, undefined when unknown, expired or used).
  */
-export function authorizationRequest(p: Record<string, string | undefined>, client: OAuthClient, launch: LaunchContext | undefined): AuthorizationRequest | Refusal {
+export function authorizationRequest(
+  p: Record<string, string | undefined>,
+  client: OAuthClient,
+  launch: LaunchContext | undefined,
+): AuthorizationRequest | Refusal {
   if (p.launch !== undefined && !launch) return refuse('invalid_request', 'Unknown, expired or already used launch');
   const requested = splitScope(p.scope);
   const pickEncounter = !launch?.encounter && requested.includes('launch/encounter');

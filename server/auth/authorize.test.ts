@@ -24,7 +24,14 @@ describe.each(DATABASES)('authorization code flow on %s', (kind) => {
   const login = (scope: string, extra: Partial<Parameters<typeof authorizeByPassword>[1]> = {}) =>
     authorizeByPassword(origin(), { clientId: app, scope, username: p.username, password: p.password, role: p.role2, patient: p.patient, ...extra });
   const exchange = (code: string, verifier: string, extra: Record<string, string> = {}) =>
-    postForm(`${origin()}/auth/token`, { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: APP_REDIRECT, client_id: app, ...extra });
+    postForm(`${origin()}/auth/token`, {
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      redirect_uri: APP_REDIRECT,
+      client_id: app,
+      ...extra,
+    });
 
   it('runs a standalone launch: login, role, patient picker, code, tokens with context and an id_token', async () => {
     const { callback, verifier, state } = await login('openid fhirUser launch/patient patient/*.rs offline_access', { nonce: 'n-123' });
@@ -70,10 +77,25 @@ describe.each(DATABASES)('authorization code flow on %s', (kind) => {
     // The picker lists the chosen patient's encounters only, and refuses another patient's.
     const other = `enc-other-${p.patient2}`;
     const operator = await operatorToken(origin());
-    await call('PUT', `${origin()}/fhir/Encounter/${other}`, operator, { resourceType: 'Encounter', id: other, status: 'finished', class: { code: 'AMB' }, subject: { reference: `Patient/${p.patient2}` } });
+    await call('PUT', `${origin()}/fhir/Encounter/${other}`, operator, {
+      resourceType: 'Encounter',
+      id: other,
+      status: 'finished',
+      class: { code: 'AMB' },
+      subject: { reference: `Patient/${p.patient2}` },
+    });
     const walker = new PageWalker(origin());
     const { challenge } = pkce();
-    const query = new URLSearchParams({ response_type: 'code', client_id: app, redirect_uri: APP_REDIRECT, scope: 'launch/encounter patient/*.rs', state: 's', aud: `${origin()}/fhir`, code_challenge: challenge, code_challenge_method: 'S256' });
+    const query = new URLSearchParams({
+      response_type: 'code',
+      client_id: app,
+      redirect_uri: APP_REDIRECT,
+      scope: 'launch/encounter patient/*.rs',
+      state: 's',
+      aud: `${origin()}/fhir`,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    });
     await walker.go(`authorize?${query}`);
     const loginPage = await walker.go('login');
     await walker.go('login', { csrf: PageWalker.csrf(loginPage.html), username: p.username, password: p.password });
@@ -103,7 +125,12 @@ describe.each(DATABASES)('authorization code flow on %s', (kind) => {
     const theirs = await call('POST', `${origin()}/fhir`, token, bundle('transaction', observation(p.patient), observation(p.patient2)));
     expect(theirs.status).toBe(403);
     expect(theirs.body.resourceType).toBe('OperationOutcome');
-    const batch = await call('POST', `${origin()}/fhir`, token, bundle('batch', observation(p.patient2), { request: { method: 'GET', url: `Patient/${p.patient2}` } }));
+    const batch = await call(
+      'POST',
+      `${origin()}/fhir`,
+      token,
+      bundle('batch', observation(p.patient2), { request: { method: 'GET', url: `Patient/${p.patient2}` } }),
+    );
     expect(batch.body.entry.map((e: any) => e.response.status)).toEqual([expect.stringMatching(/^403/), expect.stringMatching(/^403/)]);
     const count = await call('GET', `${origin()}/fhir/Observation?subject=Patient/${p.patient2}&_summary=count`, await operatorToken(origin()));
     expect(count.body.total).toBe(0);
@@ -111,7 +138,16 @@ describe.each(DATABASES)('authorization code flow on %s', (kind) => {
 
   it('refuses to redirect to an unregistered URI, and sends other faults back to the app', async () => {
     const { challenge } = pkce();
-    const base = { response_type: 'code', client_id: app, redirect_uri: APP_REDIRECT, scope: 'launch/patient patient/*.rs', state: 'xyz', aud: `${origin()}/fhir`, code_challenge: challenge, code_challenge_method: 'S256' };
+    const base = {
+      response_type: 'code',
+      client_id: app,
+      redirect_uri: APP_REDIRECT,
+      scope: 'launch/patient patient/*.rs',
+      state: 'xyz',
+      aud: `${origin()}/fhir`,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    };
     const walker = new PageWalker(origin());
     const evil = await walker.go(`authorize?${new URLSearchParams({ ...base, redirect_uri: 'https://evil.example/cb' })}`);
     expect(evil.status).toBe(400);
@@ -272,7 +308,10 @@ describe.each(DATABASES)('authorization code flow on %s', (kind) => {
     const { callback, verifier } = await login('launch openid fhirUser patient/*.rs', { launch: minted.body.launch });
     const res = await exchange(callback.searchParams.get('code') as string, verifier);
     expect(res.body).toMatchObject({ patient: p.patient, encounter: p.encounter, need_patient_banner: false, scope: 'launch openid fhirUser patient/*.rs' });
-    expect(res.body.fhirContext).toEqual([{ reference: `Encounter/${p.encounter}` }, { reference: `PractitionerRole/${p.role2}`, role: 'urn:maillage:fhir-context-role:acting-as' }]);
+    expect(res.body.fhirContext).toEqual([
+      { reference: `Encounter/${p.encounter}` },
+      { reference: `PractitionerRole/${p.role2}`, role: 'urn:maillage:fhir-context-role:acting-as' },
+    ]);
     const again = await login('launch patient/*.rs', { launch: minted.body.launch });
     expect(again.callback.searchParams.get('error')).toBe('invalid_request');
 

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Queryable } from '../store/db.js';
 import { recordAssertion } from '../store/oauth-state.js';
 import { secretDigest, type ClientRegistry, type OAuthClient } from './clients.js';
@@ -70,11 +70,11 @@ export class ClientAuthenticator {
       throw invalidClient('Malformed client assertion');
     }
     const client = id ? await this.clients.find(id) : undefined;
-    if (!client || client.authMethod !== 'private_key_jwt') throw invalidClient('Unknown client, or not registered for private_key_jwt');
+    if (client?.authMethod !== 'private_key_jwt') throw invalidClient('Unknown client, or not registered for private_key_jwt');
     if (formClientId !== undefined && formClientId !== client.id) throw invalidClient('client_id is not the assertion issuer');
     if (header.jku !== undefined && header.jku !== client.jwksUri) throw invalidClient('The jku of the assertion is not a registered key set URL');
     const keys = this.keySet(client, header.jku);
-    let payload;
+    let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(assertion, keys, {
         issuer: client.id,

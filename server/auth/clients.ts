@@ -159,7 +159,10 @@ export class ClientRegistry {
     const method = metadata.token_endpoint_auth_method ?? 'client_secret_basic';
     const secret = typeof method === 'string' && method.startsWith('client_secret') ? randomBytes(32).toString('base64url') : undefined;
     const client = clientFromMetadata({ ...metadata, ...(secret ? { client_secret_sha256: secretDigest(secret) } : {}) });
-    if (this.fixed.has(client.id) || !(await insertClientMetadata(this.db, client.id, { ...metadata, ...(secret ? { client_secret_sha256: client.secretDigest } : {}) }))) {
+    if (
+      this.fixed.has(client.id) ||
+      !(await insertClientMetadata(this.db, client.id, { ...metadata, ...(secret ? { client_secret_sha256: client.secretDigest } : {}) }))
+    ) {
       throw new Error(`client_id ${client.id} is already registered`);
     }
     this.originsCache = undefined;

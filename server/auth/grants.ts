@@ -1,6 +1,15 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Database } from '../store/db.js';
-import { anyRevoked, consumeCode, findRefreshToken, insertCode, insertGrant, insertRefreshToken, useRefreshToken, type GrantRow } from '../store/oauth-grants.js';
+import {
+  anyRevoked,
+  consumeCode,
+  findRefreshToken,
+  insertCode,
+  insertGrant,
+  insertRefreshToken,
+  useRefreshToken,
+  type GrantRow,
+} from '../store/oauth-grants.js';
 import type { OAuthClient } from './clients.js';
 import type { Revocations } from './revocations.js';
 import { parseResourceScope, scopesWithin, splitScope } from './scopes.js';
@@ -62,11 +71,22 @@ export class GrantService {
   async issueCode(a: CodeRequest): Promise<string> {
     const scopes = splitScope(a.scope);
     // Without refresh tokens the grant lasts as long as its code's access token, for reuse detection.
-    const lifetime = scopes.includes('offline_access') ? OFFLINE_SECONDS : scopes.includes('online_access') ? ONLINE_SECONDS : CODE_SECONDS + ACCESS_TOKEN_SECONDS;
+    const lifetime = scopes.includes('offline_access')
+      ? OFFLINE_SECONDS
+      : scopes.includes('online_access')
+        ? ONLINE_SECONDS
+        : CODE_SECONDS + ACCESS_TOKEN_SECONDS;
     const code = newToken();
     await this.db.transaction(async (tx) => {
       const grantId = randomUUID();
-      await insertGrant(tx, { id: grantId, clientId: a.clientId, userId: a.userId, scope: a.scope, context: a.context as Record<string, unknown>, expiresAt: inSeconds(lifetime) });
+      await insertGrant(tx, {
+        id: grantId,
+        clientId: a.clientId,
+        userId: a.userId,
+        scope: a.scope,
+        context: a.context as Record<string, unknown>,
+        expiresAt: inSeconds(lifetime),
+      });
       await insertCode(tx, digest(code), {
         grantId,
         redirectUri: a.redirectUri,

@@ -93,7 +93,16 @@ describe('Inferno SMART App Launch 2.2 checks', () => {
     expect(smart.code_challenge_methods_supported).toContain('S256');
     expect(smart.code_challenge_methods_supported).not.toContain('plain');
     expect(smart.token_endpoint_auth_signing_alg_values_supported).toEqual(expect.arrayContaining(['RS384', 'ES384']));
-    for (const capability of ['launch-ehr', 'launch-standalone', 'client-public', 'client-confidential-asymmetric', 'sso-openid-connect', 'context-standalone-patient', 'permission-v2', 'permission-offline']) {
+    for (const capability of [
+      'launch-ehr',
+      'launch-standalone',
+      'client-public',
+      'client-confidential-asymmetric',
+      'sso-openid-connect',
+      'context-standalone-patient',
+      'permission-v2',
+      'permission-offline',
+    ]) {
       expect(smart.capabilities).toContain(capability);
     }
     const metadata = (await (await fetch(`${t.server.base}/metadata`)).json()) as Record<string, any>;
@@ -123,7 +132,17 @@ describe('Inferno SMART App Launch 2.2 checks', () => {
       nonce: 'inferno-nonce',
     });
     expect(callback.searchParams.get('state')).toBe(state);
-    expect((await postForm(smart.token_endpoint, { grant_type: 'authorization_code', code: 'invalid', code_verifier: verifier, redirect_uri: APP_REDIRECT, client_id: 'inferno-public' })).status).toBe(400);
+    expect(
+      (
+        await postForm(smart.token_endpoint, {
+          grant_type: 'authorization_code',
+          code: 'invalid',
+          code_verifier: verifier,
+          redirect_uri: APP_REDIRECT,
+          client_id: 'inferno-public',
+        })
+      ).status,
+    ).toBe(400);
     const form = { grant_type: 'authorization_code', code: callback.searchParams.get('code') as string, code_verifier: verifier, redirect_uri: APP_REDIRECT };
     expect((await postForm(smart.token_endpoint, { ...form, client_id: 'not-a-client' })).status).toBe(400);
     const res = await postForm(smart.token_endpoint, { ...form, client_id: 'inferno-public' });
@@ -140,7 +159,13 @@ describe('Inferno SMART App Launch 2.2 checks', () => {
     const { payload } = await jwtVerify(res.body.id_token, createRemoteJWKSet(new URL(smart.jwks_uri)), { issuer: smart.issuer, audience: 'inferno-public' });
     for (const claim of ['iss', 'sub', 'aud', 'exp', 'iat', 'fhirUser']) expect(payload[claim], claim).toBeDefined();
     // Inferno reads the fhirUser with the access token; a user-level token can.
-    const userToken = await authorizeByPassword(origin(), { clientId: 'inferno-public', scope: 'openid fhirUser user/*.rs', username: p.username, password: p.password, role: p.role });
+    const userToken = await authorizeByPassword(origin(), {
+      clientId: 'inferno-public',
+      scope: 'openid fhirUser user/*.rs',
+      username: p.username,
+      password: p.password,
+      role: p.role,
+    });
     const userTokens = await postForm(smart.token_endpoint, {
       grant_type: 'authorization_code',
       code: userToken.callback.searchParams.get('code') as string,
@@ -153,19 +178,42 @@ describe('Inferno SMART App Launch 2.2 checks', () => {
     expect(fhirUser.body.resourceType).toBe('Practitioner');
 
     // Token refresh, with and without scope.
-    const refreshed = await postForm(smart.token_endpoint, { grant_type: 'refresh_token', refresh_token: res.body.refresh_token, client_id: 'inferno-public', scope: 'patient/*.rs' });
+    const refreshed = await postForm(smart.token_endpoint, {
+      grant_type: 'refresh_token',
+      refresh_token: res.body.refresh_token,
+      client_id: 'inferno-public',
+      scope: 'patient/*.rs',
+    });
     expect(refreshed.status).toBe(200);
     expect(refreshed.headers.get('cache-control')).toBe('no-store');
     expect(refreshed.body).toMatchObject({ scope: 'patient/*.rs', patient: p.patient });
-    const again = await postForm(smart.token_endpoint, { grant_type: 'refresh_token', refresh_token: refreshed.body.refresh_token, client_id: 'inferno-public' });
+    const again = await postForm(smart.token_endpoint, {
+      grant_type: 'refresh_token',
+      refresh_token: refreshed.body.refresh_token,
+      client_id: 'inferno-public',
+    });
     expect(again.status).toBe(200);
     expect((await call('GET', `${t.server.base}/Patient/${p.patient}`, again.body.access_token)).status).toBe(200);
     expect((await fetch(`${t.server.base}/Patient/${p.patient}`)).status).toBe(401);
 
     // Token introspection of this token: active, with its scope, client, patient, and the id_token's iss and sub.
-    const introspected = await postForm(smart.introspection_endpoint, { token: again.body.access_token }, { authorization: `Bearer ${await operatorToken(origin())}` });
-    expect(introspected.body).toMatchObject({ active: true, scope: again.body.scope, client_id: 'inferno-public', patient: p.patient, iss: smart.issuer, sub: payload.sub });
-    expect((await postForm(smart.introspection_endpoint, { token: `${again.body.access_token}x` }, { authorization: `Bearer ${await operatorToken(origin())}` })).body).toEqual({ active: false });
+    const introspected = await postForm(
+      smart.introspection_endpoint,
+      { token: again.body.access_token },
+      { authorization: `Bearer ${await operatorToken(origin())}` },
+    );
+    expect(introspected.body).toMatchObject({
+      active: true,
+      scope: again.body.scope,
+      client_id: 'inferno-public',
+      patient: p.patient,
+      iss: smart.issuer,
+      sub: payload.sub,
+    });
+    expect(
+      (await postForm(smart.introspection_endpoint, { token: `${again.body.access_token}x` }, { authorization: `Bearer ${await operatorToken(origin())}` }))
+        .body,
+    ).toEqual({ active: false });
   });
 
   it('EHR launch: the launch handle brings patient and encounter into the token response', async () => {
@@ -208,14 +256,21 @@ describe('Inferno SMART App Launch 2.2 checks', () => {
       expect(r.body.error).toBe(error);
     };
     await bad(backendToken(await assertion('bulk-es384', 'es'), { grant_type: 'password' }), 'unsupported_grant_type');
-    await bad(backendToken(await assertion('bulk-es384', 'es'), { client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:saml2-bearer' }), 'invalid_client');
+    await bad(
+      backendToken(await assertion('bulk-es384', 'es'), { client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:saml2-bearer' }),
+      'invalid_client',
+    );
     await bad(backendToken('not.a.jwt'), 'invalid_client');
     await bad(backendToken(await assertion('bulk-es384', 'other')), 'invalid_client');
     await bad(backendToken(await assertion('bulk-es384', 'es', { aud: `${origin()}/fhir` })), 'invalid_client');
     await bad(backendToken(await assertion('bulk-es384', 'es', { exp: '30m' })), 'invalid_client');
     await bad(backendToken(await assertion('bulk-es384', 'es', { exp: '-1m' })), 'invalid_client');
     await bad(backendToken(await assertion('bulk-jku', 'rs', { jku: 'http://127.0.0.1:9/evil-jwks.json' })), 'invalid_client');
-    const unsigned = [Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url'), (await assertion('bulk-es384', 'es')).split('.')[1], ''].join('.');
+    const unsigned = [
+      Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url'),
+      (await assertion('bulk-es384', 'es')).split('.')[1],
+      '',
+    ].join('.');
     await bad(backendToken(unsigned), 'invalid_client');
     const once = await assertion('bulk-es384', 'es', { jti: 'jti-once' });
     expect((await backendToken(once)).status).toBe(200);

@@ -58,7 +58,12 @@ describe.each(DATABASES)('token signing keys encrypted at rest on %s', (kind) =>
     await migrate(db);
     const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
     const kid = 'plain-before';
-    await insertSigningKey(db, kid, JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: 'RS256' }), JSON.stringify({ ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' }));
+    await insertSigningKey(
+      db,
+      kid,
+      JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: 'RS256' }),
+      JSON.stringify({ ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' }),
+    );
     await db.close();
 
     let server = await start([K1]);
@@ -99,7 +104,10 @@ describe('a key encryption key at start', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'maillage-kek-'));
     const logs: string[] = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => logs.push(line) });
-    const config = async (env: Record<string, string> = {}) => ({ ...loadConfig({ DATA_DIR: dataDir, SEED: 'none', TERMINOLOGY: 'none', ...env }), port: await freePort() });
+    const config = async (env: Record<string, string> = {}) => ({
+      ...loadConfig({ DATA_DIR: dataDir, SEED: 'none', TERMINOLOGY: 'none', ...env }),
+      port: await freePort(),
+    });
     try {
       // The first start's database is opened from the empty one the global setup made (initdb costs seconds).
       let server = await startServer(await config(), logger, { database: await pgliteFrom('empty', dataDir) });

@@ -13,7 +13,7 @@ const SETTING = 'KEY_ENCRYPTION_KEY (or KEY_ENCRYPTION_KEY_FILE)';
 export function parseKey(text: string, where = SETTING): Uint8Array {
   const t = text.trim();
   const bytes = /^[0-9a-f]{64}$/i.test(t) ? Buffer.from(t, 'hex') : /^[A-Za-z0-9+/_-]{43}=?$/.test(t) ? Buffer.from(t, 'base64url') : undefined;
-  if (!bytes || bytes.length !== 32) throw new Error(`${where}: a key is 32 bytes in base64 or hex (openssl rand -base64 32)`);
+  if (bytes?.length !== 32) throw new Error(`${where}: a key is 32 bytes in base64 or hex (openssl rand -base64 32)`);
   return new Uint8Array(bytes);
 }
 
@@ -84,6 +84,9 @@ export function keyEncryptionFor(config: Config, logger: Logger): KeyEncryption 
   mkdirSync(config.dataDir, { recursive: true });
   const key = randomBytes(32);
   writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
-  logger.warn({ file }, 'Generated the key that encrypts the token signing keys at rest, in this file (mode 0600): keep it out of the database backups, or give your own with KEY_ENCRYPTION_KEY.');
+  logger.warn(
+    { file },
+    'Generated the key that encrypts the token signing keys at rest, in this file (mode 0600): keep it out of the database backups, or give your own with KEY_ENCRYPTION_KEY.',
+  );
   return new KeyEncryption([key]);
 }

@@ -35,7 +35,15 @@ describe('the choices of the login pages', () => {
   it('names encounters by type, day and place', () => {
     expect(
       encounterChoices([
-        { resourceType: 'Encounter', id: 'e-1', status: 'finished', class: { code: 'AMB' }, type: [{ text: 'Consultation' }], period: { start: '2026-03-02T10:00:00Z' }, serviceProvider: { display: 'MSP' } },
+        {
+          resourceType: 'Encounter',
+          id: 'e-1',
+          status: 'finished',
+          class: { code: 'AMB' },
+          type: [{ text: 'Consultation' }],
+          period: { start: '2026-03-02T10:00:00Z' },
+          serviceProvider: { display: 'MSP' },
+        },
         { resourceType: 'Encounter', id: 'e-2', status: 'in-progress', class: { code: 'IMP', display: 'Hospitalisation' } },
         { resourceType: 'Encounter', id: 'e-3', status: 'planned', class: {} },
       ]),

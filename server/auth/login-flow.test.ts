@@ -9,7 +9,12 @@ import type { Answers, FlowSettings, Needs, Outcome, Step } from './login-flow.j
 import { IDNPS_SYSTEM } from './oidc-login.js';
 import type { LoginState } from './sessions.js';
 
-const SETTINGS: FlowSettings = { passwordLogin: true, oidcName: 'Pro Santé Connect', fhirBase: 'https://maillage.example/fhir', issuer: 'https://maillage.example/auth' };
+const SETTINGS: FlowSettings = {
+  passwordLogin: true,
+  oidcName: 'Pro Santé Connect',
+  fhirBase: 'https://maillage.example/fhir',
+  issuer: 'https://maillage.example/auth',
+};
 const REDIRECT = 'https://app.example/callback';
 const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
 const NOW = 1_700_000_000;
@@ -79,7 +84,10 @@ const ROLES = [
 
 describe('the authorization request', () => {
   it('starts a login session for a good request, with only the scopes that may be granted', async () => {
-    const { outcome, asked } = await run(flow.authorize(authorizeParams({ scope: 'openid launch patient/*.rs user/*.rs system/*.rs', nonce: 'n-1' }), SETTINGS), { client: CLIENT });
+    const { outcome, asked } = await run(
+      flow.authorize(authorizeParams({ scope: 'openid launch patient/*.rs user/*.rs system/*.rs', nonce: 'n-1' }), SETTINGS),
+      { client: CLIENT },
+    );
     expect(asked).toEqual([['client', 'app']]);
     expect(outcome).toEqual({
       session: {
@@ -115,13 +123,21 @@ describe('the authorization request', () => {
       expect(reply.toApp).toBe(REDIRECT);
       return reply.params;
     };
-    expect(await back(authorizeParams({ response_type: 'token' }))).toEqual({ error: 'unsupported_response_type', error_description: 'response_type must be code', state: 'xyz' });
+    expect(await back(authorizeParams({ response_type: 'token' }))).toEqual({
+      error: 'unsupported_response_type',
+      error_description: 'response_type must be code',
+      state: 'xyz',
+    });
     expect((await back(authorizeParams({}, 'state'))).error).toBe('invalid_request');
-    expect((await back(authorizeParams({ aud: 'https://other.example/fhir' }))).error_description).toBe("aud must be this server's FHIR base, https://maillage.example/fhir");
+    expect((await back(authorizeParams({ aud: 'https://other.example/fhir' }))).error_description).toBe(
+      "aud must be this server's FHIR base, https://maillage.example/fhir",
+    );
     expect((await back(authorizeParams({ scope: 'system/*.cruds' }))).error).toBe('invalid_scope');
     expect((await back(authorizeParams(), { ...CLIENT, grantTypes: ['client_credentials'] })).error).toBe('unauthorized_client');
     // A trailing slash on aud is the same base.
-    expect((await run(flow.authorize(authorizeParams({ aud: `${SETTINGS.fhirBase}/` }), SETTINGS), { client: CLIENT })).outcome.reply).toEqual({ goTo: 'login' });
+    expect((await run(flow.authorize(authorizeParams({ aud: `${SETTINGS.fhirBase}/` }), SETTINGS), { client: CLIENT })).outcome.reply).toEqual({
+      goTo: 'login',
+    });
   });
 
   it('requires PKCE with S256 and a well-formed challenge', async () => {
@@ -149,7 +165,10 @@ describe('the authorization request', () => {
     expect(outcome.session).toEqual({ start: request({ scope: 'launch launch/encounter patient/*.rs', launch: context }) });
 
     const used = await run(flow.authorize(params, SETTINGS), { client: CLIENT, launch: undefined });
-    expect(used.outcome.reply).toEqual({ toApp: REDIRECT, params: { error: 'invalid_request', error_description: 'Unknown, expired or already used launch', state: 'xyz' } });
+    expect(used.outcome.reply).toEqual({
+      toApp: REDIRECT,
+      params: { error: 'invalid_request', error_description: 'Unknown, expired or already used launch', state: 'xyz' },
+    });
 
     // A faulty request does not spend the handle.
     const faulty = await run(flow.authorize({ ...params, code_challenge_method: 'plain' }, SETTINGS), { client: CLIENT });
@@ -201,8 +220,23 @@ describe('login by password', () => {
   it('shows the page again with 401 for a wrong password, and traces the name tried', async () => {
     const { outcome } = await run(flow.passwordLogin(session(), SETTINGS, { username: 'claire', password: 'wrong' }, NOW), { password: undefined });
     expect(outcome).toEqual({
-      reply: { status: 401, page: { name: 'login', clientName: 'Appli de coordination', csrf: 'the-csrf', password: true, oidcName: 'Pro Santé Connect', error: 'Identifiant ou mot de passe incorrect.' } },
-      trace: { how: 'password', status: 401, actor: { clientId: 'app', user: { system: USERNAME_SYSTEM, value: 'claire' } }, diagnostics: 'Unknown user name or wrong password' },
+      reply: {
+        status: 401,
+        page: {
+          name: 'login',
+          clientName: 'Appli de coordination',
+          csrf: 'the-csrf',
+          password: true,
+          oidcName: 'Pro Santé Connect',
+          error: 'Identifiant ou mot de passe incorrect.',
+        },
+      },
+      trace: {
+        how: 'password',
+        status: 401,
+        actor: { clientId: 'app', user: { system: USERNAME_SYSTEM, value: 'claire' } },
+        diagnostics: 'Unknown user name or wrong password',
+      },
     });
   });
 
@@ -273,7 +307,12 @@ describe('login through the OpenID Connect provider (Pro Santé Connect)', () =>
     });
     expect(stranger.outcome).toEqual({
       reply: { status: 403, page: { name: 'error', message: 'Vous n’avez pas de compte sur ce Maillage : demandez-le à la coordination du pôle.' } },
-      trace: { how: 'oidc', status: 403, actor: { clientId: 'app', user: { system: IDNPS_SYSTEM, value: '810000000002' } }, diagnostics: 'No Maillage user for this professional' },
+      trace: {
+        how: 'oidc',
+        status: 403,
+        actor: { clientId: 'app', user: { system: IDNPS_SYSTEM, value: '810000000002' } },
+        diagnostics: 'No Maillage user for this professional',
+      },
     });
   });
 });
@@ -287,7 +326,10 @@ describe('the role and the consent', () => {
   it('shows the scopes asked and the user’s roles, or refuses a user without any', async () => {
     const { outcome, asked } = await run(flow.showConsent(session({ user: USER })), { roles: ROLES });
     expect(asked).toEqual([['roles', 'dr-martin']]);
-    expect(outcome.reply).toEqual({ status: 200, page: { name: 'consent', clientName: 'Appli de coordination', csrf: 'the-csrf', scope: 'openid fhirUser patient/*.rs', roles: ROLES } });
+    expect(outcome.reply).toEqual({
+      status: 200,
+      page: { name: 'consent', clientName: 'Appli de coordination', csrf: 'the-csrf', scope: 'openid fhirUser patient/*.rs', roles: ROLES },
+    });
     expect((await run(flow.showConsent(session({ user: USER })), { roles: [] })).outcome.reply).toEqual({
       status: 403,
       page: { name: 'error', message: 'Aucune situation d’exercice active ne vous est rattachée dans ce Maillage.' },
@@ -297,7 +339,10 @@ describe('the role and the consent', () => {
   it('sends a refusal back to the app and ends the session', async () => {
     const { outcome, asked } = await run(flow.consent(session({ user: USER }), SETTINGS, { decision: 'deny' }));
     expect(asked).toEqual([]);
-    expect(outcome).toEqual({ session: 'end', reply: { toApp: REDIRECT, params: { error: 'access_denied', error_description: 'The user refused', state: 'xyz' } } });
+    expect(outcome).toEqual({
+      session: 'end',
+      reply: { toApp: REDIRECT, params: { error: 'access_denied', error_description: 'The user refused', state: 'xyz' } },
+    });
   });
 
   it('refuses a role that is not the user’s', async () => {
@@ -331,16 +376,25 @@ describe('the role and the consent', () => {
   });
 
   it('goes on to the pickers of a standalone launch', async () => {
-    const patient = await run(flow.consent(session({ user: USER }, { pickPatient: true, pickEncounter: true }), SETTINGS, { decision: 'allow', role: 'role-msp' }), { roles: ROLES });
-    expect(patient.outcome).toEqual({ session: { save: session({ user: USER, role: 'role-msp' }, { pickPatient: true, pickEncounter: true }) }, reply: { goTo: 'patient' } });
+    const patient = await run(
+      flow.consent(session({ user: USER }, { pickPatient: true, pickEncounter: true }), SETTINGS, { decision: 'allow', role: 'role-msp' }),
+      { roles: ROLES },
+    );
+    expect(patient.outcome).toEqual({
+      session: { save: session({ user: USER, role: 'role-msp' }, { pickPatient: true, pickEncounter: true }) },
+      reply: { goTo: 'patient' },
+    });
     const launch = { patient: 'pat-1' };
-    const encounter = await run(flow.consent(session({ user: USER }, { launch, pickEncounter: true }), SETTINGS, { decision: 'allow', role: 'role-msp' }), { roles: ROLES });
+    const encounter = await run(flow.consent(session({ user: USER }, { launch, pickEncounter: true }), SETTINGS, { decision: 'allow', role: 'role-msp' }), {
+      roles: ROLES,
+    });
     expect(encounter.outcome.reply).toEqual({ goTo: 'encounter' });
   });
 });
 
 describe('the patient and encounter pickers', () => {
-  const picking = (over: Partial<LoginState> = {}) => session({ user: USER, role: 'role-msp', ...over }, { pickPatient: true, scope: 'launch/patient patient/*.rs' });
+  const picking = (over: Partial<LoginState> = {}) =>
+    session({ user: USER, role: 'role-msp', ...over }, { pickPatient: true, scope: 'launch/patient patient/*.rs' });
   const pickerAccess = (type: string) => ({
     clientId: 'app',
     subject: 'u-1',
@@ -351,14 +405,19 @@ describe('the patient and encounter pickers', () => {
 
   it('wants a login and a role first', async () => {
     expect((await run(flow.showPatients(session({ user: USER }), SETTINGS, ''))).outcome).toEqual({ reply: { goTo: 'consent' } });
-    expect((await run(flow.pickPatient(session({ user: USER, role: 'role-msp' }), SETTINGS, { patient: 'pat-1' }))).outcome).toEqual({ reply: { goTo: 'consent' } });
+    expect((await run(flow.pickPatient(session({ user: USER, role: 'role-msp' }), SETTINGS, { patient: 'pat-1' }))).outcome).toEqual({
+      reply: { goTo: 'consent' },
+    });
     expect((await run(flow.showEncounters(picking(), SETTINGS))).outcome).toEqual({ reply: { goTo: 'consent' } });
   });
 
   it('searches the patients as the user in the role chosen', async () => {
     const { outcome, asked } = await run(flow.showPatients(picking(), SETTINGS, 'Durand'), { patients: [{ id: 'pat-1', label: 'Jeanne Durand' }] });
     expect(asked).toEqual([['patients', { name: 'Durand', access: expect.objectContaining(pickerAccess('Patient')) }]]);
-    expect(outcome.reply).toEqual({ status: 200, page: { name: 'patient', csrf: 'the-csrf', query: 'Durand', patients: [{ id: 'pat-1', label: 'Jeanne Durand' }], searched: true } });
+    expect(outcome.reply).toEqual({
+      status: 200,
+      page: { name: 'patient', csrf: 'the-csrf', query: 'Durand', patients: [{ id: 'pat-1', label: 'Jeanne Durand' }], searched: true },
+    });
   });
 
   it('refuses a patient that is malformed or out of the user’s reach, without looking for a malformed one', async () => {
@@ -394,7 +453,10 @@ describe('the patient and encounter pickers', () => {
     const other = await run(flow.pickEncounter(state, SETTINGS, { encounter: 'enc-9' }), { encounters: [] });
     expect(other.asked).toEqual([['encounters', { patient: 'pat-1', id: 'enc-9', access: expect.objectContaining(pickerAccess('Encounter')) }]]);
     expect(other.outcome).toEqual(foreign);
-    const { outcome, asked } = await run(flow.pickEncounter(state, SETTINGS, { encounter: 'enc-1' }), { encounters: [{ id: 'enc-1', label: '' }], code: 'c-2' });
+    const { outcome, asked } = await run(flow.pickEncounter(state, SETTINGS, { encounter: 'enc-1' }), {
+      encounters: [{ id: 'enc-1', label: '' }],
+      code: 'c-2',
+    });
     expect(asked[1]).toMatchObject(['code', { context: { patient: 'pat-1', encounter: 'enc-1' } }]);
     expect(outcome.reply).toEqual({ toApp: REDIRECT, params: { code: 'c-2', state: 'xyz' } });
   });
@@ -423,18 +485,37 @@ describe('a whole standalone launch', () => {
       if (kept === 'end') state = undefined;
       return outcome.reply;
     };
-    expect(await step(flow.authorize(authorizeParams({ scope: 'openid launch/patient launch/encounter patient/*.rs' }), SETTINGS), { client: CLIENT })).toEqual({ goTo: 'login' });
+    expect(await step(flow.authorize(authorizeParams({ scope: 'openid launch/patient launch/encounter patient/*.rs' }), SETTINGS), { client: CLIENT })).toEqual(
+      { goTo: 'login' },
+    );
     expect(await step(flow.inSession(state, undefined, (s) => flow.showLogin(s, SETTINGS)))).toMatchObject({ status: 200, page: { name: 'login' } });
     const login = (s: LoginState) => flow.passwordLogin(s, SETTINGS, { username: 'claire', password: 'secret' }, NOW);
-    expect(await step(flow.inSession(state, { csrf: 'the-csrf' }, login), { password: { id: 'u-1', practitionerId: 'dr-martin' } })).toEqual({ goTo: 'consent' });
-    expect(await step(flow.inSession(state, { csrf: 'the-csrf' }, (s) => flow.consent(s, SETTINGS, { decision: 'allow', role: 'role-msp' })), { roles: ROLES })).toEqual({ goTo: 'patient' });
-    expect(await step(flow.inSession(state, { csrf: 'the-csrf' }, (s) => flow.pickPatient(s, SETTINGS, { patient: 'pat-1' })), { patientExists: true })).toEqual({ goTo: 'encounter' });
-    const code = await step(flow.inSession(state, { csrf: 'the-csrf' }, (s) => flow.pickEncounter(s, SETTINGS, { encounter: 'enc-1' })), {
-      encounters: [{ id: 'enc-1', label: '' }],
-      code: 'the-code',
+    expect(await step(flow.inSession(state, { csrf: 'the-csrf' }, login), { password: { id: 'u-1', practitionerId: 'dr-martin' } })).toEqual({
+      goTo: 'consent',
     });
+    expect(
+      await step(
+        flow.inSession(state, { csrf: 'the-csrf' }, (s) => flow.consent(s, SETTINGS, { decision: 'allow', role: 'role-msp' })),
+        { roles: ROLES },
+      ),
+    ).toEqual({ goTo: 'patient' });
+    expect(
+      await step(
+        flow.inSession(state, { csrf: 'the-csrf' }, (s) => flow.pickPatient(s, SETTINGS, { patient: 'pat-1' })),
+        { patientExists: true },
+      ),
+    ).toEqual({ goTo: 'encounter' });
+    const code = await step(
+      flow.inSession(state, { csrf: 'the-csrf' }, (s) => flow.pickEncounter(s, SETTINGS, { encounter: 'enc-1' })),
+      {
+        encounters: [{ id: 'enc-1', label: '' }],
+        code: 'the-code',
+      },
+    );
     expect(code).toEqual({ toApp: REDIRECT, params: { code: 'the-code', state: 'xyz' } });
     // The session is over: the same form again finds none.
-    expect(await step(flow.inSession(state, { csrf: 'the-csrf' }, (s) => flow.pickEncounter(s, SETTINGS, { encounter: 'enc-1' })))).toMatchObject({ status: 400 });
+    expect(await step(flow.inSession(state, { csrf: 'the-csrf' }, (s) => flow.pickEncounter(s, SETTINGS, { encounter: 'enc-1' })))).toMatchObject({
+      status: 400,
+    });
   });
 });

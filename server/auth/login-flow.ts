@@ -108,6 +108,7 @@ export interface Needs {
   /** The patient's encounters the user may see, latest first, or only the one named (`id`). */
   encounters: [{ patient: string; id?: string; access: Access }, Choice[]];
   /** The session saved as it is now, before a step that must not run twice. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: the answer of a save is nothing, as its store's Promise<void>
   save: [LoginState, void];
   /** A code issued for the grant. */
   code: [CodeRequest, string];
@@ -143,7 +144,9 @@ const goTo = (stage: Stage, session?: Outcome['session']): Outcome => ({ ...(ses
 export function authorize(params: Record<string, string> | undefined, s: FlowSettings): Step {
   if (!params) return error(400, 'Requête invalide : un paramètre est répété.');
   const refused = (r: Refusal): Outcome =>
-    r.redirect ? { reply: { toApp: params.redirect_uri, params: { error: r.error, error_description: r.description, state: params.state } } } : error(400, r.description);
+    r.redirect
+      ? { reply: { toApp: params.redirect_uri, params: { error: r.error, error_description: r.description, state: params.state } } }
+      : error(400, r.description);
   const checked = (client: OAuthClient | undefined): Step => {
     if (!client) return error(400, 'Application inconnue (client_id).');
     const refusal = checkRequest(params, client, s.fhirBase);
@@ -172,7 +175,14 @@ export function inSession(state: LoginState | undefined, post: { csrf?: string }
 // --- Login ------------------------------------------------------------------------------------
 
 const loginPage = (state: LoginState, s: FlowSettings, status = 200, why?: string) =>
-  page(status, { name: 'login', clientName: state.request.clientName, csrf: state.csrf, password: s.passwordLogin, oidcName: s.oidcName, ...(why ? { error: why } : {}) });
+  page(status, {
+    name: 'login',
+    clientName: state.request.clientName,
+    csrf: state.csrf,
+    password: s.passwordLogin,
+    oidcName: s.oidcName,
+    ...(why ? { error: why } : {}),
+  });
 
 export function showLogin(state: LoginState, s: FlowSettings): Step {
   return state.user ? goTo('consent') : loginPage(state, s);
@@ -186,7 +196,12 @@ export function passwordLogin(state: LoginState, s: FlowSettings, form: { userna
     if (!user) {
       return {
         ...loginPage(state, s, 401, 'Identifiant ou mot de passe incorrect.'),
-        trace: { how: 'password', status: 401, actor: { clientId, user: { system: USERNAME_SYSTEM, value: form.username } }, diagnostics: 'Unknown user name or wrong password' },
+        trace: {
+          how: 'password',
+          status: 401,
+          actor: { clientId, user: { system: USERNAME_SYSTEM, value: form.username } },
+          diagnostics: 'Unknown user name or wrong password',
+        },
       };
     }
     return {
@@ -200,7 +215,9 @@ export function oidcLogin(state: LoginState, s: FlowSettings): Step {
   const provider = s.oidcName;
   if (!provider) return error(404, 'Aucun fournisseur d’identité n’est configuré.');
   return need('oidcStart', null, (start) =>
-    start ? { session: { save: { ...state, oidc: start.checks } }, reply: { redirect: start.url } } : error(502, `${provider} ne répond pas : réessayez plus tard.`),
+    start
+      ? { session: { save: { ...state, oidc: start.checks } }, reply: { redirect: start.url } }
+      : error(502, `${provider} ne répond pas : réessayez plus tard.`),
   );
 }
 
@@ -214,13 +231,21 @@ export function oidcCallback(state: LoginState, s: FlowSettings, callbackUrl: st
   return need('save', spent, () =>
     need('oidcFinish', { callbackUrl, checks }, (identity) => {
       if (!identity) {
-        return { ...error(401, `La connexion avec ${provider} n’a pas abouti.`), trace: { how: 'oidc', status: 401, actor: { clientId }, diagnostics: `${provider} refused the login` } };
+        return {
+          ...error(401, `La connexion avec ${provider} n’a pas abouti.`),
+          trace: { how: 'oidc', status: 401, actor: { clientId }, diagnostics: `${provider} refused the login` },
+        };
       }
       return need('professional', identity.idnps, (user) => {
         if (!user) {
           return {
             ...error(403, 'Vous n’avez pas de compte sur ce Maillage : demandez-le à la coordination du pôle.'),
-            trace: { how: 'oidc', status: 403, actor: { clientId, user: { system: IDNPS_SYSTEM, value: identity.idnps } }, diagnostics: 'No Maillage user for this professional' },
+            trace: {
+              how: 'oidc',
+              status: 403,
+              actor: { clientId, user: { system: IDNPS_SYSTEM, value: identity.idnps } },
+              diagnostics: 'No Maillage user for this professional',
+            },
           };
         }
         const authenticated = { id: user.id, practitionerId: user.practitionerId, authTime: now, ...(identity.acr ? { acr: identity.acr } : {}) };
@@ -250,7 +275,10 @@ export function consent(state: LoginState, s: FlowSettings, form: { decision?: s
   const user = state.user;
   if (!user) return goTo('login');
   if (form.decision !== 'allow') {
-    return { session: 'end', reply: { toApp: state.request.redirectUri, params: { error: 'access_denied', error_description: 'The user refused', state: state.request.state } } };
+    return {
+      session: 'end',
+      reply: { toApp: state.request.redirectUri, params: { error: 'access_denied', error_description: 'The user refused', state: state.request.state } },
+    };
   }
   return need('roles', user.practitionerId, (roles) => {
     const role = roles.find((r) => r.id === form.role)?.id;
@@ -306,7 +334,9 @@ const encounterPatient = (state: LoginState) => state.request.launch?.patient ??
 export function showEncounters(state: LoginState, s: FlowSettings): Step {
   const patient = encounterPatient(state);
   if (!state.user || !state.role || !state.request.pickEncounter || !patient) return goTo('consent');
-  return need('encounters', { patient, access: pickerAccess(state, s, 'Encounter') }, (encounters) => page(200, { name: 'encounter', csrf: state.csrf, encounters }));
+  return need('encounters', { patient, access: pickerAccess(state, s, 'Encounter') }, (encounters) =>
+    page(200, { name: 'encounter', csrf: state.csrf, encounters }),
+  );
 }
 
 export function pickEncounter(state: LoginState, s: FlowSettings, form: { encounter?: string }): Step {

@@ -20,7 +20,15 @@ describe('login through Pro Santé Connect (oidc-provider playing PSC)', () => {
       auth: true,
       ...OPERATOR,
       passwordLogin: false,
-      oidc: { issuer: psc.issuer, discovery: 'wallet-openid-configuration', clientId: psc.clientId, clientSecret: psc.clientSecret, scope: 'openid scope_all', acrValues: 'eidas1', name: 'Pro Santé Connect' },
+      oidc: {
+        issuer: psc.issuer,
+        discovery: 'wallet-openid-configuration',
+        clientId: psc.clientId,
+        clientSecret: psc.clientSecret,
+        scope: 'openid scope_all',
+        acrValues: 'eidas1',
+        name: 'Pro Santé Connect',
+      },
     });
     p = await seedPractice(server.url);
     await registerApp(server.url, { client_id: 'app', token_endpoint_auth_method: 'none', redirect_uris: [APP_REDIRECT], scope: 'openid fhirUser user/*.rs' });
@@ -33,7 +41,17 @@ describe('login through Pro Santé Connect (oidc-provider playing PSC)', () => {
   /** Starts an authorization and clicks "Se connecter avec Pro Santé Connect"; returns where PSC sent the user back. */
   async function pscLogin(walker: PageWalker, nonce = 'nonce-1') {
     const { verifier, challenge } = pkce();
-    const params = { response_type: 'code', client_id: 'app', redirect_uri: APP_REDIRECT, scope: 'openid fhirUser user/*.rs', state: 'st', nonce, aud: server.base, code_challenge: challenge, code_challenge_method: 'S256' };
+    const params = {
+      response_type: 'code',
+      client_id: 'app',
+      redirect_uri: APP_REDIRECT,
+      scope: 'openid fhirUser user/*.rs',
+      state: 'st',
+      nonce,
+      aud: server.base,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    };
     await walker.go(`authorize?${new URLSearchParams(params)}`);
     const login = await walker.go('login');
     expect(login.html).toContain('Se connecter avec Pro Santé Connect');
@@ -54,10 +72,19 @@ describe('login through Pro Santé Connect (oidc-provider playing PSC)', () => {
     expect(consent.html).toContain('Médecin généraliste — MSP des Tilleuls');
     const done = await walker.go('consent', { csrf: PageWalker.csrf(consent.html), role: p.role, decision: 'allow' });
     const code = new URL(done.location as string).searchParams.get('code') as string;
-    const tokens = await postForm(`${server.url}/auth/token`, { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: APP_REDIRECT, client_id: 'app' });
+    const tokens = await postForm(`${server.url}/auth/token`, {
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      redirect_uri: APP_REDIRECT,
+      client_id: 'app',
+    });
     expect(tokens.status).toBe(200);
     expect(tokens.body.fhirContext).toEqual([{ reference: `PractitionerRole/${p.role}`, role: 'urn:maillage:fhir-context-role:acting-as' }]);
-    const { payload } = await jwtVerify(tokens.body.id_token, createRemoteJWKSet(new URL(`${server.url}/auth/jwks`)), { issuer: `${server.url}/auth`, audience: 'app' });
+    const { payload } = await jwtVerify(tokens.body.id_token, createRemoteJWKSet(new URL(`${server.url}/auth/jwks`)), {
+      issuer: `${server.url}/auth`,
+      audience: 'app',
+    });
     expect(payload).toMatchObject({ fhirUser: `${server.base}/Practitioner/${p.practitioner}`, acr: 'eidas1', nonce: 'nonce-1' });
   });
 
@@ -78,9 +105,14 @@ describe('login through Pro Santé Connect (oidc-provider playing PSC)', () => {
   });
 
   it('traces every PSC login, accepted or refused, with whom PSC named', async () => {
-    const trail = await call('GET', `${server.base}/AuditEvent?type=http://dicom.nema.org/resources/ontology/DCM|110114&_sort=date&_count=100`, await operatorToken(server.url));
+    const trail = await call(
+      'GET',
+      `${server.base}/AuditEvent?type=http://dicom.nema.org/resources/ontology/DCM|110114&_sort=date&_count=100`,
+      await operatorToken(server.url),
+    );
     const logins = trail.body.entry.map((e: any) => e.resource).filter((r: any) => r.entity[0].detail[0].valueString === 'oidc');
-    const who = (r: any) => (r.agent.length === 2 ? (r.agent[0].who.reference ?? `${r.agent[0].who.identifier.system}|${r.agent[0].who.identifier.value}`) : null);
+    const who = (r: any) =>
+      r.agent.length === 2 ? (r.agent[0].who.reference ?? `${r.agent[0].who.identifier.system}|${r.agent[0].who.identifier.value}`) : null;
     expect(logins.map((r: any) => [r.outcome, who(r), r.agent.at(-1).who.identifier.value])).toEqual([
       ['0', `Practitioner/${p.practitioner}`, 'app'],
       ['4', `${IDNPS_SYSTEM}|810000000999`, 'app'],

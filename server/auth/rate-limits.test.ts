@@ -15,7 +15,13 @@ describe.each(DATABASES)('limits of failed logins and client authentications on 
   const backend = 'limits-backend';
   beforeAll(async () => {
     p = await seedPractice(origin());
-    await registerApp(origin(), { client_id: app, token_endpoint_auth_method: 'none', redirect_uris: [APP_REDIRECT], grant_types: ['authorization_code'], scope: 'user/*.rs' });
+    await registerApp(origin(), {
+      client_id: app,
+      token_endpoint_auth_method: 'none',
+      redirect_uris: [APP_REDIRECT],
+      grant_types: ['authorization_code'],
+      scope: 'user/*.rs',
+    });
     secret = (await registerApp(origin(), { client_id: backend, grant_types: ['client_credentials'], scope: 'system/*.rs' })).client_secret;
   });
 
@@ -33,7 +39,11 @@ describe.each(DATABASES)('limits of failed logins and client authentications on 
     const attempt = await loginFrom('198.51.100.1');
     // Each user name stays under its own limit (3), the address reaches its own (5).
     for (let i = 0; i < 5; i++) expect((await attempt(`user-${i}`, 'Printemps2026!')).status).toBe(401);
-    const blocked = await fetch(`${origin()}/auth/login`, { method: 'POST', headers: { 'x-forwarded-for': '198.51.100.1', 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: 'user-9', password: 'x' }) });
+    const blocked = await fetch(`${origin()}/auth/login`, {
+      method: 'POST',
+      headers: { 'x-forwarded-for': '198.51.100.1', 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ username: 'user-9', password: 'x' }),
+    });
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
     // Even the right password: a guess must not be tested while blocked.
@@ -62,7 +72,11 @@ describe.each(DATABASES)('limits of failed logins and client authentications on 
     const other = (await registerApp(origin(), { client_id: 'limits-other', grant_types: ['client_credentials'], scope: 'system/*.rs' })).client_secret;
     // A client that proves itself but asks for what it may not have is not guessing.
     for (let i = 0; i < 5; i++) {
-      const res = await postForm(`${origin()}/auth/token`, { grant_type: 'client_credentials', client_id: 'limits-other', client_secret: other, scope: 'system/*.cruds' }, { 'x-forwarded-for': '192.0.2.1' });
+      const res = await postForm(
+        `${origin()}/auth/token`,
+        { grant_type: 'client_credentials', client_id: 'limits-other', client_secret: other, scope: 'system/*.cruds' },
+        { 'x-forwarded-for': '192.0.2.1' },
+      );
       expect(res.status).toBe(400);
     }
     expect((await token('192.0.2.1', 'limits-other', other)).status).toBe(200);

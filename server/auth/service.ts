@@ -50,7 +50,9 @@ export async function createAuthServer(config: Config, db: Database, logger: Log
   if (!app) logger.warn({ origin }, 'The coordination app at /app/ needs an https BASE_URL (http only on the loopback): it is not registered.');
   const clients = new ClientRegistry(db, config, [...(app ? [app] : []), ...(config.clientsFile ? readClientsFile(config.clientsFile) : [])]);
   if (!config.bootstrapClientId && !config.clientsFile) {
-    logger.warn('AUTH is on and no backend client is configured: set BOOTSTRAP_CLIENT_ID and BOOTSTRAP_CLIENT_SECRET, or CLIENTS_FILE, to get tokens without a user.');
+    logger.warn(
+      'AUTH is on and no backend client is configured: set BOOTSTRAP_CLIENT_ID and BOOTSTRAP_CLIENT_SECRET, or CLIENTS_FILE, to get tokens without a user.',
+    );
   }
   const revocations = new Revocations(db);
   const tokens = new TokenService(keys, revocations, issuer, fhirBase);

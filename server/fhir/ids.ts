@@ -22,7 +22,7 @@ export interface ParsedReference {
  */
 export function parseLocalReference(reference: string, fhirBase: string): ParsedReference | undefined {
   let ref = reference;
-  if (ref.startsWith(fhirBase + '/')) ref = ref.slice(fhirBase.length + 1);
+  if (ref.startsWith(`${fhirBase}/`)) ref = ref.slice(fhirBase.length + 1);
   const m = LOCAL_REF_RE.exec(ref);
   return m ? { type: m[1], id: m[2], ...(m[3] ? { version: m[3] } : {}) } : undefined;
 }

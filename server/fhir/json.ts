@@ -48,7 +48,10 @@ function checkBounds(root: unknown, maxDepth: number, what: string): void {
       continue;
     }
     for (const key of Object.keys(node.value)) {
-      if (FORBIDDEN_KEYS.has(key)) throw fail(400, 'structure', `${what} has a property named ${key}, which no FHIR element is`, [pathOf({ value: {}, depth: node.depth + 1, parent: node, key })]);
+      if (FORBIDDEN_KEYS.has(key))
+        throw fail(400, 'structure', `${what} has a property named ${key}, which no FHIR element is`, [
+          pathOf({ value: {}, depth: node.depth + 1, parent: node, key }),
+        ]);
       const item = (node.value as Record<string, unknown>)[key];
       if (item !== null && typeof item === 'object') stack.push({ value: item, depth: node.depth + 1, parent: node, key });
     }

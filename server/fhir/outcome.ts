@@ -12,12 +12,7 @@ export class FhirError extends Error {
   }
 }
 
-export function outcome(
-  severity: OperationOutcomeIssue['severity'],
-  code: IssueCode,
-  diagnostics: string,
-  expression?: string[],
-): OperationOutcome {
+export function outcome(severity: OperationOutcomeIssue['severity'], code: IssueCode, diagnostics: string, expression?: string[]): OperationOutcome {
   return { resourceType: 'OperationOutcome', issue: [{ severity, code, diagnostics, ...(expression ? { expression } : {}) }] };
 }
 

@@ -78,7 +78,17 @@ export function createApp({ config, db, logger, auth, audit }: AppDeps): express
     app.use(corsPolicy(auth.clients));
     app.use('/auth', authRouter(auth, config.clientAuthRateLimit, audit));
     app.use('/auth', adminRouter({ auth, lookup }));
-    app.use('/auth', authorizeRouter({ auth, lookup, passwordLogin: config.passwordLogin, loginAttempts: config.loginRateLimit, addressLoginAttempts: config.loginAddressRateLimit, audit }));
+    app.use(
+      '/auth',
+      authorizeRouter({
+        auth,
+        lookup,
+        passwordLogin: config.passwordLogin,
+        loginAttempts: config.loginRateLimit,
+        addressLoginAttempts: config.loginAddressRateLimit,
+        audit,
+      }),
+    );
     app.get('/fhir/.well-known/smart-configuration', (_req, res) => {
       res.json(smartConfiguration(auth));
     });
@@ -86,7 +96,16 @@ export function createApp({ config, db, logger, auth, audit }: AppDeps): express
     app.use('/fhir', (req, res, next) => (req.path === '/metadata' && req.method === 'GET' ? next() : requireToken(auth.tokens)(req, res, next)));
   }
   app.use('/app', coordinationAppRouter());
-  const fhir = { db, origin: config.origin, fhirBase: fhirBaseOf(config.origin), authEnabled: !!auth, rules: accessRulesOf(config), testIdentities: config.testIdentities, maxJsonDepth: config.maxJsonDepth, audit };
+  const fhir = {
+    db,
+    origin: config.origin,
+    fhirBase: fhirBaseOf(config.origin),
+    authEnabled: !!auth,
+    rules: accessRulesOf(config),
+    testIdentities: config.testIdentities,
+    maxJsonDepth: config.maxJsonDepth,
+    audit,
+  };
   app.use('/fhir', fhirRouter(fhir, config.maxBodySize));
   app.use((req) => {
     throw fail(404, 'not-found', `Nothing at ${req.path}`);

@@ -76,7 +76,8 @@ export function adminRouter(d: AdminDeps): express.Router {
       if (body.encounter !== undefined) {
         context.encounter = refOf(body.encounter, 'Encounter');
         const encounter = (await readable(req, access, 'Encounter', context.encounter)) as Encounter;
-        if (encounter.subject?.reference !== `Patient/${context.patient}`) throw badRequest(`Encounter/${context.encounter} is not Patient/${context.patient}'s`);
+        if (encounter.subject?.reference !== `Patient/${context.patient}`)
+          throw badRequest(`Encounter/${context.encounter} is not Patient/${context.patient}'s`);
       }
       if (body.fhirContext !== undefined) {
         if (!Array.isArray(body.fhirContext) || !body.fhirContext.every((c) => typeof c?.reference === 'string')) {
@@ -151,7 +152,7 @@ export function adminRouter(d: AdminDeps): express.Router {
     json,
     guardedEndpoint(d.auth, isAdmin, async (req, res) => {
       const body = (req.body ?? {}) as Record<string, unknown>;
-      let user;
+      let user: Awaited<ReturnType<typeof d.auth.users.update>>;
       try {
         user = await d.auth.users.update(String(req.params.id), {
           password: typeof body.password === 'string' ? body.password : undefined,

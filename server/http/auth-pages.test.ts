@@ -34,7 +34,16 @@ describe('the login pages', () => {
   });
 
   it('check the first role and let the user refuse without choosing', () => {
-    const html = renderPage({ name: 'consent', clientName: 'App', csrf: 'c', scope: 'openid', roles: [{ id: 'a', label: 'A' }, { id: 'b', label: 'B' }] });
+    const html = renderPage({
+      name: 'consent',
+      clientName: 'App',
+      csrf: 'c',
+      scope: 'openid',
+      roles: [
+        { id: 'a', label: 'A' },
+        { id: 'b', label: 'B' },
+      ],
+    });
     expect(html).toContain('value="a" checked required/>');
     expect(html).toContain('value="b" required/>');
     expect(html).toContain('<button type="submit" name="decision" value="deny" class="secondary" formnovalidate>Refuser</button>');

@@ -110,7 +110,11 @@ export function authorizeRouter(d: AuthorizeDeps): express.Router {
     },
     roles: async (practitionerId) =>
       roleChoices(
-        await searchResources(d.lookup, req.log, 'PractitionerRole', { practitioner: `Practitioner/${practitionerId}`, _include: 'PractitionerRole:organization', _count: '100' }),
+        await searchResources(d.lookup, req.log, 'PractitionerRole', {
+          practitioner: `Practitioner/${practitionerId}`,
+          _include: 'PractitionerRole:organization',
+          _count: '100',
+        }),
       ),
     patients: async ({ name, access }) =>
       patientChoices(await searchResources(d.lookup, req.log, 'Patient', { ...(name ? { name } : {}), _count: '20', _total: 'none' }, access)),
@@ -163,17 +167,26 @@ export function authorizeRouter(d: AuthorizeDeps): express.Router {
       const sid = parseCookies(req.get('cookie') ?? '')[COOKIE];
       const state = sid ? await d.auth.sessions.get(sid) : undefined;
       const post = req.method === 'POST' ? { csrf: field(req, 'csrf') } : undefined;
-      await run(req, res, flow.inSession(state, post, (s) => event(s, req)), sid);
+      await run(
+        req,
+        res,
+        flow.inSession(state, post, (s) => event(s, req)),
+        sid,
+      );
     };
 
   // Failed logins, per address and user name (guessing one password), and per address across
   // user names (trying a few passwords on many).
-  const tooMany = (_req: Request, res: Response) => sendPage(res, 429, { name: 'error', message: 'Trop de tentatives de connexion : réessayez dans un quart d’heure.' });
+  const tooMany = (_req: Request, res: Response) =>
+    sendPage(res, 429, { name: 'error', message: 'Trop de tentatives de connexion : réessayez dans un quart d’heure.' });
   const username = (req: Request) => String((req.body as Record<string, string>)?.username ?? '').toLowerCase();
   const perUsername = failureLimit({ limit: d.loginAttempts, key: (req) => `${addressKey(req)}|${username(req)}`, refuse: tooMany });
   const perAddress = failureLimit({ limit: d.addressLoginAttempts, key: addressKey, refuse: tooMany });
 
-  router.get('/login', page((s) => flow.showLogin(s, settings)));
+  router.get(
+    '/login',
+    page((s) => flow.showLogin(s, settings)),
+  );
   router.post(
     '/login',
     form,
@@ -181,14 +194,41 @@ export function authorizeRouter(d: AuthorizeDeps): express.Router {
     perAddress,
     page((s, req) => flow.passwordLogin(s, settings, { username: field(req, 'username') ?? '', password: field(req, 'password') ?? '' }, nowSeconds())),
   );
-  router.get('/oidc/login', page((s) => flow.oidcLogin(s, settings)));
-  router.get('/oidc/callback', page((s, req) => flow.oidcCallback(s, settings, req.originalUrl, nowSeconds())));
-  router.get('/consent', page((s) => flow.showConsent(s)));
-  router.post('/consent', form, page((s, req) => flow.consent(s, settings, { decision: field(req, 'decision'), role: field(req, 'role') })));
-  router.get('/patient', page((s, req) => flow.showPatients(s, settings, typeof req.query.name === 'string' ? req.query.name.trim() : '')));
-  router.post('/patient', form, page((s, req) => flow.pickPatient(s, settings, { patient: field(req, 'patient') })));
-  router.get('/encounter', page((s) => flow.showEncounters(s, settings)));
-  router.post('/encounter', form, page((s, req) => flow.pickEncounter(s, settings, { encounter: field(req, 'encounter') })));
+  router.get(
+    '/oidc/login',
+    page((s) => flow.oidcLogin(s, settings)),
+  );
+  router.get(
+    '/oidc/callback',
+    page((s, req) => flow.oidcCallback(s, settings, req.originalUrl, nowSeconds())),
+  );
+  router.get(
+    '/consent',
+    page((s) => flow.showConsent(s)),
+  );
+  router.post(
+    '/consent',
+    form,
+    page((s, req) => flow.consent(s, settings, { decision: field(req, 'decision'), role: field(req, 'role') })),
+  );
+  router.get(
+    '/patient',
+    page((s, req) => flow.showPatients(s, settings, typeof req.query.name === 'string' ? req.query.name.trim() : '')),
+  );
+  router.post(
+    '/patient',
+    form,
+    page((s, req) => flow.pickPatient(s, settings, { patient: field(req, 'patient') })),
+  );
+  router.get(
+    '/encounter',
+    page((s) => flow.showEncounters(s, settings)),
+  );
+  router.post(
+    '/encounter',
+    form,
+    page((s, req) => flow.pickEncounter(s, settings, { encounter: field(req, 'encounter') })),
+  );
 
   router.get('/smart-style.json', (_req, res) => {
     res.json({ color_background: '#f4f6f8', color_highlight: '#000091', color_text: '#1b1b1b', font_family: 'system-ui, sans-serif' });

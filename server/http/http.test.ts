@@ -28,8 +28,7 @@ describe('HTTP layer', () => {
   });
 
   it('answers 415 for bodies it cannot read, 400 for bad JSON, 413 above the size limit', async () => {
-    const post = (body: string, type?: string) =>
-      fetch(url('Patient'), { method: 'POST', body, headers: type ? { 'content-type': type } : {} });
+    const post = (body: string, type?: string) => fetch(url('Patient'), { method: 'POST', body, headers: type ? { 'content-type': type } : {} });
     const xml = await post('<Patient xmlns="http://hl7.org/fhir"/>', 'application/fhir+xml');
     expect(xml.status).toBe(415);
     expect(((await xml.json()) as Record<string, string>).resourceType).toBe('OperationOutcome');

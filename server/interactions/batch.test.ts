@@ -17,7 +17,10 @@ describe.each(DATABASES)('batch on %s', (kind) => {
         { resource: practitioner('10000000001'), request: { method: 'POST', url: 'Practitioner' } },
         { resource: { resourceType: 'Observation', code: { text: 'no status' } }, request: { method: 'POST', url: 'Observation' } },
         { request: { method: 'GET', url: 'Practitioner/does-not-exist' } },
-        { resource: { resourceType: 'CarePlan', id: 'b-1', status: 'active', intent: 'plan', subject: { reference: 'Patient/p' } }, request: { method: 'PUT', url: 'CarePlan/b-1' } },
+        {
+          resource: { resourceType: 'CarePlan', id: 'b-1', status: 'active', intent: 'plan', subject: { reference: 'Patient/p' } },
+          request: { method: 'PUT', url: 'CarePlan/b-1' },
+        },
         { request: { method: 'GET', url: `Practitioner?identifier=${RPPS}|10000000001` } },
       ),
     );

@@ -20,13 +20,7 @@ export async function batch(ctx: Context, req: FhirRequest, bundle: Bundle, disp
   return { status: 200, resource: { resourceType: 'Bundle', type: 'batch-response', entry: results } };
 }
 
-async function batchEntry(
-  ctx: Context,
-  req: FhirRequest,
-  entry: BundleEntry,
-  resolve: ConditionalResolver,
-  dispatch: Dispatch,
-): Promise<BundleEntry> {
+async function batchEntry(ctx: Context, req: FhirRequest, entry: BundleEntry, resolve: ConditionalResolver, dispatch: Dispatch): Promise<BundleEntry> {
   try {
     const entryReq = entryRequest(ctx, entry, req.prefer);
     // No retry of the whole batch reuses the entry: its resource is rewritten in place.

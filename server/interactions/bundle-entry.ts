@@ -36,7 +36,10 @@ export function entryRequest(ctx: Context, entry: BundleEntry, prefer: Prefer): 
   const [pathPart, queryPart] = splitUrl(request.url, ctx.fhirBase);
   let path: string[];
   try {
-    path = pathPart.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+    path = pathPart
+      .split('/')
+      .filter((s) => s !== '')
+      .map((s) => decodeURIComponent(s));
   } catch {
     throw badRequest(`Invalid request.url: ${request.url}`);
   }
@@ -75,7 +78,10 @@ function patchBody(resource: Resource | undefined, maxJsonDepth: number | undefi
   if (binary?.resourceType !== 'Binary' || !PATCH_FORMATS.includes(binary.contentType as string)) {
     return { contentType: resource ? 'application/fhir+json' : undefined, body: resource };
   }
-  return { contentType: binary.contentType, body: parseJson(Buffer.from(binary.data ?? '', 'base64').toString('utf8'), maxJsonDepth, 'The Binary of a PATCH entry') };
+  return {
+    contentType: binary.contentType,
+    body: parseJson(Buffer.from(binary.data ?? '', 'base64').toString('utf8'), maxJsonDepth, 'The Binary of a PATCH entry'),
+  };
 }
 
 /** The response entry of a processed request: status line, location, etag, lastModified, body as Prefer asks. */

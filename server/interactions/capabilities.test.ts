@@ -70,9 +70,22 @@ describe.each(DATABASES)('capabilities on %s', (kind) => {
     expect(names(meta.body.rest[0].operation)).toEqual(['load-package', 'reindex']);
     expect(of('ValueSet').find((o: { name: string }) => o.name === 'expand').definition).toBe('http://hl7.org/fhir/OperationDefinition/ValueSet-expand');
     const api = client(t.server.base);
-    const system = { resourceType: 'CodeSystem', id: 'cap-cs', url: 'urn:maillage:cap', status: 'active', content: 'complete', concept: [{ code: 'a', concept: [{ code: 'b' }] }] };
+    const system = {
+      resourceType: 'CodeSystem',
+      id: 'cap-cs',
+      url: 'urn:maillage:cap',
+      status: 'active',
+      content: 'complete',
+      concept: [{ code: 'a', concept: [{ code: 'b' }] }],
+    };
     expect((await api.put('CodeSystem/cap-cs', system)).status).toBeLessThan(300);
-    const valueSet = { resourceType: 'ValueSet', id: 'cap-vs', url: 'urn:maillage:cap-vs', status: 'active', compose: { include: [{ system: 'urn:maillage:cap' }] } };
+    const valueSet = {
+      resourceType: 'ValueSet',
+      id: 'cap-vs',
+      url: 'urn:maillage:cap-vs',
+      status: 'active',
+      compose: { include: [{ system: 'urn:maillage:cap' }] },
+    };
     expect((await api.put('ValueSet/cap-vs', valueSet)).status).toBeLessThan(300);
     const answers: [string, string, unknown?][] = [
       ['GET', 'ValueSet/cap-vs/$expand'],

@@ -13,9 +13,7 @@ const started = new Date().toISOString();
 /** GET /metadata: built from the route table's interactions and the search registry, never by hand. */
 export function capabilities(ctx: Context, routes: Route[]): FhirResponse {
   const codes = (system: boolean) =>
-    [...new Set(routes.filter((r) => r.interaction && r.pattern.includes(':type') !== system).flatMap((r) => r.interaction ?? []))].map(
-      (code) => ({ code }),
-    );
+    [...new Set(routes.filter((r) => r.interaction && r.pattern.includes(':type') !== system).flatMap((r) => r.interaction ?? []))].map((code) => ({ code }));
   const operations = (type?: string) => {
     const names = routes.flatMap((r) => {
       const name = operationOf(r);
@@ -39,9 +37,7 @@ export function capabilities(ctx: Context, routes: Route[]): FhirResponse {
       conditionalRead: 'full-support',
       conditionalUpdate: true,
       conditionalDelete: 'single',
-      searchParam: [...searchParamsOf(type).values()]
-        .filter((sp) => store.searches(sp))
-        .map((sp) => ({ name: sp.code, definition: sp.url, type: sp.type })),
+      searchParam: [...searchParamsOf(type).values()].filter((sp) => store.searches(sp)).map((sp) => ({ name: sp.code, definition: sp.url, type: sp.type })),
       operation: operations(type),
     });
   }) satisfies CapabilityStatementRestResource[];
@@ -56,7 +52,9 @@ export function capabilities(ctx: Context, routes: Route[]): FhirResponse {
     fhirVersion: '4.0.1',
     format: ['application/fhir+json', 'application/json'],
     patchFormat: PATCH_FORMATS,
-    rest: [{ mode: 'server', ...(ctx.authEnabled ? { security: security(ctx.origin) } : {}), resource, interaction: codes(true) as never, operation: operations() }],
+    rest: [
+      { mode: 'server', ...(ctx.authEnabled ? { security: security(ctx.origin) } : {}), resource, interaction: codes(true) as never, operation: operations() },
+    ],
   };
   return { status: 200, resource: statement };
 }

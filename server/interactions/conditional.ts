@@ -14,32 +14,23 @@ import type { Context } from './context.js';
  * the same ones, so that two conditional creates cannot both create. Resolving a conditional
  * reference only reads, and takes no lock: many transactions name the same Practitioner.
  */
-export async function findMatches(
-  ctx: Context,
-  tx: Queryable,
-  type: string,
-  criteria: URLSearchParams,
-  lock = true,
-): Promise<StoredVersion[]> {
+export async function findMatches(ctx: Context, tx: Queryable, type: string, criteria: URLSearchParams, lock = true): Promise<StoredVersion[]> {
   await syncSearchParameters(tx);
   const req = parseSearch([type], criteria, true, STORAGES);
   if (!req.filters.length) throw badRequest(`A conditional ${type} interaction needs search criteria`);
   req.count = 2;
   req.total = 'none';
-  const key = `${type}?${[...criteria].map(([k, v]) => `${k}=${v}`).sort().join('&')}`;
+  const key = `${type}?${[...criteria]
+    .map(([k, v]) => `${k}=${v}`)
+    .sort()
+    .join('&')}`;
   if (lock) await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
   // Only what the caller may see can match: a conditional write never reaches past the équipe de soins.
   return (await searchedStore(req.types).search(tx, req, ctx.fhirBase, await visibilityOf(ctx))).matches;
 }
 
 /** The one match of the criteria, undefined when none; 412 when several. */
-export async function findSingleMatch(
-  ctx: Context,
-  tx: Queryable,
-  type: string,
-  criteria: URLSearchParams,
-  lock = true,
-): Promise<StoredVersion | undefined> {
+export async function findSingleMatch(ctx: Context, tx: Queryable, type: string, criteria: URLSearchParams, lock = true): Promise<StoredVersion | undefined> {
   const matches = await findMatches(ctx, tx, type, criteria, lock);
   if (matches.length > 1) throw preconditionFailed(`More than one ${type} matches ${criteria}`);
   return matches[0];

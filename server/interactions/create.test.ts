@@ -72,9 +72,13 @@ describe.each(DATABASES)('create on %s', (kind) => {
     const nir = '170017500000123';
     const results = await Promise.all(
       Array.from({ length: 8 }, () =>
-        t.api.post('Patient', { resourceType: 'Patient', identifier: [{ system: INS, value: nir }] }, {
-          'if-none-exist': `identifier=${INS}|${nir}`,
-        }),
+        t.api.post(
+          'Patient',
+          { resourceType: 'Patient', identifier: [{ system: INS, value: nir }] },
+          {
+            'if-none-exist': `identifier=${INS}|${nir}`,
+          },
+        ),
       ),
     );
     expect(results.filter((r) => r.status === 201)).toHaveLength(1);
@@ -94,7 +98,7 @@ describe.each(DATABASES)('create on %s', (kind) => {
   });
 
   it('stores values longer than an index entry can hold, and finds them by their beginning', async () => {
-    const family = 'Kermarrec' + 'x'.repeat(3000);
+    const family = `Kermarrec${'x'.repeat(3000)}`;
     const res = await t.api.post('Patient', { resourceType: 'Patient', name: [{ family }], identifier: [{ system: 'urn:x', value: 'v'.repeat(3000) }] });
     expect(res.status).toBe(201);
     expect((await t.api.get(`Patient/${res.body.id}`)).body.name[0].family).toBe(family);

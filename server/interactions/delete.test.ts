@@ -5,7 +5,12 @@ const FINESS = 'https://finess.esante.gouv.fr';
 
 describe.each(DATABASES)('delete on %s', (kind) => {
   const t = useServer(kind);
-  const org = (id: string, finess: string) => ({ resourceType: 'Organization', id, identifier: [{ system: FINESS, value: finess }], name: 'EHPAD Les Tilleuls' });
+  const org = (id: string, finess: string) => ({
+    resourceType: 'Organization',
+    id,
+    identifier: [{ system: FINESS, value: finess }],
+    name: 'EHPAD Les Tilleuls',
+  });
 
   it('writes a tombstone: reads give 410, history keeps every version, search no longer finds it', async () => {
     await t.api.put('Organization/o1', org('o1', '010000024'));

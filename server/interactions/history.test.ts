@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { DATABASES, useServer } from '../../tests/harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-type Entry = { fullUrl: string; resource?: { id: string; meta: { versionId: string } }; request: { method: string; url: string }; response: { status: string; etag: string } };
+type Entry = {
+  fullUrl: string;
+  resource?: { id: string; meta: { versionId: string } };
+  request: { method: string; url: string };
+  response: { status: string; etag: string };
+};
 
 describe.each(DATABASES)('history on %s', (kind) => {
   const t = useServer(kind);
@@ -32,7 +37,13 @@ describe.each(DATABASES)('history on %s', (kind) => {
     const since = new Date().toISOString();
     await sleep(5);
     await t.api.put('Task/t2', task('t2', 'requested'));
-    await t.api.put('Goal/g1', { resourceType: 'Goal', id: 'g1', lifecycleStatus: 'active', description: { text: 'Marcher' }, subject: { reference: 'Patient/p' } });
+    await t.api.put('Goal/g1', {
+      resourceType: 'Goal',
+      id: 'g1',
+      lifecycleStatus: 'active',
+      description: { text: 'Marcher' },
+      subject: { reference: 'Patient/p' },
+    });
     const typeHistory = await t.api.get(`Task/_history?_since=${encodeURIComponent(since)}`);
     expect(typeHistory.body.entry.map((e: Entry) => e.resource?.id)).toEqual(['t2']);
     const systemHistory = await t.api.get(`_history?_since=${encodeURIComponent(since)}`);

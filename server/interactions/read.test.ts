@@ -12,15 +12,13 @@ describe.each(DATABASES)('read and vread on %s', (kind) => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/fhir+json; charset=utf-8');
     expect(res.headers.get('etag')).toBe('W/"1"');
-    expect(new Date(res.headers.get('last-modified') as string).getTime()).toBe(
-      Math.floor(Date.parse(res.body.meta.lastUpdated) / 1000) * 1000,
-    );
+    expect(new Date(res.headers.get('last-modified') as string).getTime()).toBe(Math.floor(Date.parse(res.body.meta.lastUpdated) / 1000) * 1000);
     expect(res.body).toEqual(created.body);
   });
 
   it('answers 404 for an unknown id, 400 for an illegal one and 404 for an unknown type', async () => {
     expect((await t.api.get('CarePlan/does-not-exist')).status).toBe(404);
-    const illegal = await t.api.get('CarePlan/' + 'x'.repeat(65));
+    const illegal = await t.api.get(`CarePlan/${'x'.repeat(65)}`);
     expect(illegal.status).toBe(400);
     expect(illegal.body.resourceType).toBe('OperationOutcome');
     const unknown = await t.api.get('CarePlanne/1');

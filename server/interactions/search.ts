@@ -16,12 +16,7 @@ import { reader, type Context, type FhirRequest, type FhirResponse } from './con
  * ones are reported in an OperationOutcome entry (lenient handling) or refused with 400
  * (Prefer: handling=strict).
  */
-export async function search(
-  ctx: Context,
-  req: FhirRequest,
-  type?: string,
-  compartment?: CompartmentTarget,
-): Promise<FhirResponse> {
+export async function search(ctx: Context, req: FhirRequest, type?: string, compartment?: CompartmentTarget): Promise<FhirResponse> {
   if (type && !isResourceType(type)) throw notFound(`Unknown resource type: ${type}`);
   const query = new URLSearchParams(req.query);
   if (req.method === 'POST' && typeof req.body === 'string') {

@@ -51,7 +51,9 @@ describe.each(DATABASES)('transaction on %s', (kind) => {
             { url: 'https://example.org/fhir/StructureDefinition/seen-by', valueReference: { reference: org } },
             { url: 'https://example.org/fhir/StructureDefinition/source', valueUri: pat },
           ],
-          contained: [{ resourceType: 'Provenance', id: 'prov', target: [{ reference: pat }], recorded: '2024-01-01T00:00:00Z', agent: [{ who: { reference: org } }] }],
+          contained: [
+            { resourceType: 'Provenance', id: 'prov', target: [{ reference: pat }], recorded: '2024-01-01T00:00:00Z', agent: [{ who: { reference: org } }] },
+          ],
           text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml"><a href="${pat}">patient</a></div>` },
         }),
       ),
@@ -106,12 +108,7 @@ describe.each(DATABASES)('transaction on %s', (kind) => {
       ),
     );
     expect(res.status).toBe(200);
-    expect(res.body.entry.map((e: { response: { status: string } }) => e.response.status)).toEqual([
-      '200 OK',
-      '201 Created',
-      '201 Created',
-      '200 OK',
-    ]);
+    expect(res.body.entry.map((e: { response: { status: string } }) => e.response.status)).toEqual(['200 OK', '201 Created', '201 Created', '200 OK']);
     // The search ran last: it sees the Patient posted after it in the Bundle.
     expect(res.body.entry[0].resource.total).toBe(1);
     expect(res.body.entry[3].response.outcome.resourceType).toBe('OperationOutcome');
@@ -140,7 +137,10 @@ describe.each(DATABASES)('transaction on %s', (kind) => {
     await t.api.post('Organization', { resourceType: 'Organization', identifier: [{ system: FINESS, value: '750000003' }] });
     await t.api.post('Organization', { resourceType: 'Organization', identifier: [{ system: FINESS, value: '750000003' }] });
     const withOrg = (nir: string, finess: string) =>
-      post(`urn:uuid:6a0c${nir.slice(-4)}-0000-4000-8000-000000000000`, patient(nir, { managingOrganization: { reference: `Organization?identifier=${FINESS}|${finess}` } }));
+      post(
+        `urn:uuid:6a0c${nir.slice(-4)}-0000-4000-8000-000000000000`,
+        patient(nir, { managingOrganization: { reference: `Organization?identifier=${FINESS}|${finess}` } }),
+      );
 
     const ok = await t.api.post('', transaction(withOrg('180017500000405', '750000002')));
     expect(ok.status).toBe(200);
@@ -246,7 +246,12 @@ describe.each(DATABASES)('transaction on %s', (kind) => {
   });
 
   it('takes only batch and transaction at the base; other Bundles are stored through /Bundle', async () => {
-    const document = { resourceType: 'Bundle', type: 'document', timestamp: '2024-03-01T10:00:00Z', identifier: { system: 'urn:ietf:rfc:3986', value: 'urn:uuid:4f0c7e40-7a1e-4d31-9d4b-777777777777' } };
+    const document = {
+      resourceType: 'Bundle',
+      type: 'document',
+      timestamp: '2024-03-01T10:00:00Z',
+      identifier: { system: 'urn:ietf:rfc:3986', value: 'urn:uuid:4f0c7e40-7a1e-4d31-9d4b-777777777777' },
+    };
     const refused = await t.api.post('', document);
     expect(refused.status).toBe(400);
     expect(refused.body.issue[0].expression).toEqual(['Bundle.type']);
@@ -286,9 +291,7 @@ describe.each(DATABASES)('transaction on %s', (kind) => {
   });
 
   it('concurrent transactions creating the same resource by PUT are retried whole, not failed', async () => {
-    const results = await Promise.all(
-      Array.from({ length: 10 }, (_, n) => t.api.post('', transaction(put(carePlan('same-new-1', { title: `t${n}` }))))),
-    );
+    const results = await Promise.all(Array.from({ length: 10 }, (_, n) => t.api.post('', transaction(put(carePlan('same-new-1', { title: `t${n}` }))))));
     expect(results.map((r) => r.status)).toEqual(Array(10).fill(200));
     expect(results.filter((r) => r.body.entry[0].response.status === '201 Created')).toHaveLength(1);
     expect((await t.api.get('CarePlan/same-new-1/_history')).body.total).toBe(10);

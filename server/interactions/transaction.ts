@@ -104,12 +104,7 @@ function checkOverlaps(entries: BundleEntry[], targets: (Target | undefined)[]):
 }
 
 /** The entry's request as it runs: a copy of its resource with links rewritten (the original stays intact for a retry). */
-async function prepare(
-  r: FhirRequest,
-  target: Target | undefined,
-  local: LocalLinks,
-  resolve: ConditionalResolver,
-): Promise<FhirRequest> {
+async function prepare(r: FhirRequest, target: Target | undefined, local: LocalLinks, resolve: ConditionalResolver): Promise<FhirRequest> {
   if (r.method !== 'POST' && r.method !== 'PUT') return r;
   const body = structuredClone(r.body) as Resource;
   await rewriteLinks(body, local, resolve);

@@ -102,11 +102,7 @@ function withMeta(resource: Resource, id: string, version: number, lastUpdated: 
 }
 
 /** The response to a successful write: Location of the new version, ETag, Last-Modified, body. */
-export function writeResponse(
-  ctx: Context,
-  status: number,
-  written: { stored: StoredVersion; resource?: Resource },
-): FhirResponse {
+export function writeResponse(ctx: Context, status: number, written: { stored: StoredVersion; resource?: Resource }): FhirResponse {
   const { type, id, version, lastUpdated } = written.stored;
   return {
     status,

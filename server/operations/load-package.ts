@@ -31,7 +31,7 @@ export async function loadPackageOperation(ctx: Context, req: FhirRequest): Prom
   } else {
     throw badRequest('Give the package as a .tgz body (Content-Type application/gzip), or a Parameters with name and version');
   }
-  let report;
+  let report: Awaited<ReturnType<typeof installPackage>>;
   try {
     report = await installPackage(ctx.db.maintenance(), ctx.fhirBase, ctx.log, pkg, sources);
   } catch (err) {

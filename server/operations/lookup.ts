@@ -26,7 +26,15 @@ export async function lookupOperation(ctx: Context, req: FhirRequest, id?: strin
   const asked = new Set(input.strings('property'));
   const wanted = (name: string) => !asked.size || asked.has(name);
   const property = (name: string, value: Omit<ParametersParameter, 'name'>): ParametersParameter | undefined =>
-    wanted(name) ? { name: 'property', part: [{ name: 'code', valueCode: name }, { name: 'value', ...value }] } : undefined;
+    wanted(name)
+      ? {
+          name: 'property',
+          part: [
+            { name: 'code', valueCode: name },
+            { name: 'value', ...value },
+          ],
+        }
+      : undefined;
   return {
     status: 200,
     resource: outputParameters([

@@ -29,6 +29,12 @@ function handler(name: string, type: string): Handler {
 export const TERMINOLOGY_ROUTES: Route[] = Object.keys(OPERATIONS).flatMap((name) =>
   (['GET', 'POST'] as const).flatMap((method): Route[] => [
     { method, pattern: [':type', name], types: Object.keys(OPERATIONS[name]), permission: 'r', handle: (ctx, req, p) => handler(name, p.type)(ctx, req) },
-    { method, pattern: [':type', ':id', name], types: Object.keys(OPERATIONS[name]), permission: 'r', handle: (ctx, req, p) => handler(name, p.type)(ctx, req, p.id) },
+    {
+      method,
+      pattern: [':type', ':id', name],
+      types: Object.keys(OPERATIONS[name]),
+      permission: 'r',
+      handle: (ctx, req, p) => handler(name, p.type)(ctx, req, p.id),
+    },
   ]),
 );

@@ -34,7 +34,10 @@ describe.each(DATABASES)('terminology operations on %s', (kind) => {
     expect(codes(instance.body)).toEqual(['10', '21']);
     const posted = await t.api.post('ValueSet/JDV-J106-EnsembleProfession-RASS/$expand', {
       resourceType: 'Parameters',
-      parameter: [{ name: 'count', valueInteger: 1 }, { name: 'offset', valueInteger: 1 }],
+      parameter: [
+        { name: 'count', valueInteger: 1 },
+        { name: 'offset', valueInteger: 1 },
+      ],
     });
     expect(codes(posted.body)).toEqual(['21']);
   });
@@ -61,26 +64,29 @@ describe.each(DATABASES)('terminology operations on %s', (kind) => {
   });
 
   it('$expand compose: whole systems, is-a, descendent-of, is-not-a, =, exclude and nested value sets', async () => {
-    const expand = async (compose: unknown) => codes((await t.api.post('ValueSet/$expand', { resourceType: 'Parameters', parameter: [{ name: 'valueSet', resource: valueSet(compose) }] })).body);
+    const expand = async (compose: unknown) =>
+      codes((await t.api.post('ValueSet/$expand', { resourceType: 'Parameters', parameter: [{ name: 'valueSet', resource: valueSet(compose) }] })).body);
     const filter = (op: string, value: string, property = 'concept') => ({ include: [{ system: ROLES, filter: [{ property, op, value }] }] });
     expect(await expand({ include: [{ system: ROLES }] })).toEqual(['soignant', 'medecin', 'generaliste', 'infirmier', 'cardiologue', 'aidant']);
     expect((await expand(filter('is-a', 'medecin'))).sort()).toEqual(['cardiologue', 'generaliste', 'medecin']);
     expect((await expand(filter('descendent-of', 'soignant'))).sort()).toEqual(['cardiologue', 'generaliste', 'infirmier', 'medecin']);
     expect(await expand(filter('is-not-a', 'soignant'))).toEqual(['aidant']);
     expect(await expand(filter('=', 'ville', 'secteur'))).toEqual(['medecin', 'generaliste']);
-    expect(await expand({ include: [{ system: ROLES }], exclude: [{ system: ROLES, filter: [{ property: 'concept', op: 'is-a', value: 'medecin' }] }] })).toEqual([
-      'soignant',
-      'infirmier',
-      'aidant',
-    ]);
+    expect(
+      await expand({ include: [{ system: ROLES }], exclude: [{ system: ROLES, filter: [{ property: 'concept', op: 'is-a', value: 'medecin' }] }] }),
+    ).toEqual(['soignant', 'infirmier', 'aidant']);
     // A stored value set included by canonical, intersected with a filter of the same include.
     const medecins = { ...valueSet(filter('is-a', 'medecin'), 'test-medecins'), url: 'http://maillage.test/ValueSet/medecins' };
     expect((await t.api.put('ValueSet/test-medecins', medecins)).status).toBe(201);
-    expect(await expand({ include: [{ valueSet: ['http://maillage.test/ValueSet/medecins'], system: ROLES, filter: [{ property: 'secteur', op: '=', value: 'ville' }] }] })).toEqual([
-      'medecin',
-      'generaliste',
-    ]);
-    const unknownOp = await t.api.post('ValueSet/$expand', { resourceType: 'Parameters', parameter: [{ name: 'valueSet', resource: valueSet(filter('sounds-like', 'x')) }] });
+    expect(
+      await expand({
+        include: [{ valueSet: ['http://maillage.test/ValueSet/medecins'], system: ROLES, filter: [{ property: 'secteur', op: '=', value: 'ville' }] }],
+      }),
+    ).toEqual(['medecin', 'generaliste']);
+    const unknownOp = await t.api.post('ValueSet/$expand', {
+      resourceType: 'Parameters',
+      parameter: [{ name: 'valueSet', resource: valueSet(filter('sounds-like', 'x')) }],
+    });
     expect(unknownOp.status).toBe(422);
     expect(unknownOp.body.resourceType).toBe('OperationOutcome');
   });
@@ -115,7 +121,17 @@ describe.each(DATABASES)('terminology operations on %s', (kind) => {
 
     const posted = await t.api.post('ValueSet/JDV-J106-EnsembleProfession-RASS/$validate-code', {
       resourceType: 'Parameters',
-      parameter: [{ name: 'codeableConcept', valueCodeableConcept: { coding: [{ system: 'http://other', code: 'x' }, { system: G15, code: '60' }] } }],
+      parameter: [
+        {
+          name: 'codeableConcept',
+          valueCodeableConcept: {
+            coding: [
+              { system: 'http://other', code: 'x' },
+              { system: G15, code: '60' },
+            ],
+          },
+        },
+      ],
     });
     expect(param(posted.body, 'result')?.valueBoolean).toBe(true);
     // A version not held: the one held stands in, and the answer says so.
@@ -133,7 +149,10 @@ describe.each(DATABASES)('terminology operations on %s', (kind) => {
     const deprecated = await t.api.get('CodeSystem/TRE-R38-SpecialiteOrdinale/$validate-code?code=SP01');
     expect(param(deprecated.body, 'result')?.valueBoolean).toBe(true);
     expect(param(deprecated.body, 'message')?.valueString).toContain('inactive');
-    const none = await t.api.post('CodeSystem/$validate-code', { resourceType: 'Parameters', parameter: [{ name: 'coding', valueCoding: { system: R38, code: 'ZZ99' } }] });
+    const none = await t.api.post('CodeSystem/$validate-code', {
+      resourceType: 'Parameters',
+      parameter: [{ name: 'coding', valueCoding: { system: R38, code: 'ZZ99' } }],
+    });
     expect(param(none.body, 'result')?.valueBoolean).toBe(false);
     expect(param(none.body, 'message')?.valueString).toBe(`Code ZZ99 is not in ${R38}`);
     const fragment = await t.api.get(`CodeSystem/$validate-code?url=${q(R66)}&code=620`);
@@ -146,13 +165,20 @@ describe.each(DATABASES)('terminology operations on %s', (kind) => {
     expect(param(sp01, 'display')?.valueString).toBe('Radio-pharmacie');
     expect(param(sp01, 'version')?.valueString).toBe('20240531120000');
     const property = (p: typeof sp01, code: string) =>
-      p.parameter.filter((x: { name: string; part?: { valueCode?: string }[] }) => x.name === 'property' && x.part?.[0].valueCode === code).map((x: { part: Record<string, unknown>[] }) => x.part[1]);
+      p.parameter
+        .filter((x: { name: string; part?: { valueCode?: string }[] }) => x.name === 'property' && x.part?.[0].valueCode === code)
+        .map((x: { part: Record<string, unknown>[] }) => x.part[1]);
     expect(property(sp01, 'status')).toEqual([{ name: 'value', valueCode: 'deprecated' }]);
     expect(property(sp01, 'inactive')).toEqual([{ name: 'value', valueBoolean: true }]);
 
-    const medecin = (await t.api.post('CodeSystem/test-roles/$lookup', { resourceType: 'Parameters', parameter: [{ name: 'code', valueCode: 'medecin' }] })).body;
+    const medecin = (await t.api.post('CodeSystem/test-roles/$lookup', { resourceType: 'Parameters', parameter: [{ name: 'code', valueCode: 'medecin' }] }))
+      .body;
     expect(property(medecin, 'parent')).toEqual([{ name: 'value', valueCode: 'soignant' }]);
-    expect(property(medecin, 'child').map((v: { valueCode: string }) => v.valueCode).sort()).toEqual(['cardiologue', 'generaliste']);
+    expect(
+      property(medecin, 'child')
+        .map((v: { valueCode: string }) => v.valueCode)
+        .sort(),
+    ).toEqual(['cardiologue', 'generaliste']);
     const only = (await t.api.get(`CodeSystem/$lookup?system=${q(ROLES)}&code=medecin&property=secteur`)).body;
     expect(only.parameter.filter((x: { name: string }) => x.name === 'property')).toHaveLength(1);
 
@@ -169,7 +195,10 @@ describe.each(DATABASES)('terminology operations on %s', (kind) => {
     expect(await outcome('aidant', 'aidant')).toBe('equivalent');
     const posted = await t.api.post('CodeSystem/test-roles/$subsumes', {
       resourceType: 'Parameters',
-      parameter: [{ name: 'codingA', valueCoding: { system: ROLES, code: 'soignant' } }, { name: 'codingB', valueCoding: { system: ROLES, code: 'cardiologue' } }],
+      parameter: [
+        { name: 'codingA', valueCoding: { system: ROLES, code: 'soignant' } },
+        { name: 'codingB', valueCoding: { system: ROLES, code: 'cardiologue' } },
+      ],
     });
     expect(param(posted.body, 'outcome')?.valueCode).toBe('subsumes');
   });

@@ -15,8 +15,12 @@ const MODES = new Set(['create', 'update', 'delete']);
  */
 export async function validateOperation(ctx: Context, req: FhirRequest, type: string, id?: string): Promise<FhirResponse> {
   const body = req.body as Resource | undefined;
-  const params = body?.resourceType === 'Parameters' ? (body as Parameters).parameter ?? [] : [];
-  const param = (name: string) => req.query.get(name) ?? params.find((p) => p.name === name)?.valueUri ?? params.find((p) => p.name === name)?.valueCode ?? params.find((p) => p.name === name)?.valueCanonical;
+  const params = body?.resourceType === 'Parameters' ? ((body as Parameters).parameter ?? []) : [];
+  const param = (name: string) =>
+    req.query.get(name) ??
+    params.find((p) => p.name === name)?.valueUri ??
+    params.find((p) => p.name === name)?.valueCode ??
+    params.find((p) => p.name === name)?.valueCanonical;
   const mode = param('mode');
   if (mode && !MODES.has(mode)) throw badRequest(`mode must be create, update or delete, not ${mode}`);
   const profile = param('profile');
@@ -26,10 +30,12 @@ export async function validateOperation(ctx: Context, req: FhirRequest, type: st
     if (!stored || stored.deleted) throw notFound(`${type}/${id} is not known`);
     resource = JSON.parse(stored.content as string) as Resource;
   }
-  if (mode === 'delete') return answer([{ severity: 'information', code: 'informational', details: { text: `Nothing keeps ${type}/${id ?? ''} from being deleted` } }]);
+  if (mode === 'delete')
+    return answer([{ severity: 'information', code: 'informational', details: { text: `Nothing keeps ${type}/${id ?? ''} from being deleted` } }]);
   if (!resource) throw badRequest('Give the resource to validate: as the body, or as the `resource` parameter');
   if (resource.resourceType !== type) throw badRequest(`The resource is a ${resource.resourceType}, not a ${type}`);
-  if (mode === 'update' && !resource.id) return answer([{ severity: 'error', code: 'required', details: { text: 'An update needs the id of the resource' }, expression: ['id'] }]);
+  if (mode === 'update' && !resource.id)
+    return answer([{ severity: 'error', code: 'required', details: { text: 'An update needs the id of the resource' }, expression: ['id'] }]);
   let issues: OperationOutcomeIssue[];
   try {
     issues = validateBase(resource);

@@ -74,7 +74,7 @@ function folderFiles(root: string): Map<string, Buffer> {
     const dir = join(base, sub);
     if (!statSafe(dir)?.isDirectory()) continue;
     for (const name of readdirSync(dir)) {
-      if (name.endsWith('.json')) files.set(`package/${sub ? sub + '/' : ''}${name}`, readFileSync(join(dir, name)));
+      if (name.endsWith('.json')) files.set(`package/${sub ? `${sub}/` : ''}${name}`, readFileSync(join(dir, name)));
     }
   }
   return files;
@@ -98,7 +98,11 @@ export function tarFiles(tar: Buffer): Map<string, Buffer> {
   for (let offset = 0; offset + 512 <= tar.length; ) {
     const header = tar.subarray(offset, offset + 512);
     if (header.every((b) => b === 0)) break;
-    const field = (start: number, length: number) => header.subarray(start, start + length).toString('utf8').replace(/\0.*$/s, '');
+    const field = (start: number, length: number) =>
+      header
+        .subarray(start, start + length)
+        .toString('utf8')
+        .replace(/\0.*$/s, '');
     const size = parseInt(field(124, 12).trim() || '0', 8);
     const type = field(156, 1);
     const body = tar.subarray(offset + 512, offset + 512 + size);

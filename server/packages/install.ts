@@ -43,14 +43,7 @@ export async function installPackage(db: Database, fhirBase: string, log: Logger
 }
 
 /** Resolves dependencies depth first: the folder, the registry, stand-ins, then the nearest version held. */
-async function collect(
-  db: Database,
-  pkg: FhirPackage,
-  sources: PackageSources,
-  report: InstallReport,
-  order: FhirPackage[],
-  seen: Set<string>,
-): Promise<void> {
+async function collect(db: Database, pkg: FhirPackage, sources: PackageSources, report: InstallReport, order: FhirPackage[], seen: Set<string>): Promise<void> {
   const key = `${pkg.manifest.name}#${pkg.manifest.version}`;
   if (seen.has(key)) return;
   seen.add(key);

@@ -10,8 +10,9 @@ beforeAll(() => {
   process.env.FHIR_PACKAGE_REGISTRY = 'off';
 });
 afterAll(() => {
-  for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k];
-  else process.env[k] = v;
+  for (const [k, v] of Object.entries(env))
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
 });
 
 const load = (name: string, version: string) => ({
@@ -59,7 +60,9 @@ describe.each(DATABASES)('French profiles and packages on %s', (kind) => {
     const tgz = readFileSync(new URL('./fixtures/needs-missing.tgz', import.meta.url));
     const res = await fetch(`${t.server.base}/$load-package`, { method: 'POST', body: tgz, headers: { 'content-type': 'application/gzip' } });
     expect(res.status).toBe(422);
-    expect(texts((await res.json()) as Parameters<typeof texts>[0])[0]).toContain('Missing dependency example.missing#1.0.0, needed by example.needs-missing#0.1.0');
+    expect(texts((await res.json()) as Parameters<typeof texts>[0])[0]).toContain(
+      'Missing dependency example.missing#1.0.0, needed by example.needs-missing#0.1.0',
+    );
   });
 
   it('validates the FR Core examples against their profiles, and points at what broken variants break', async () => {
@@ -77,14 +80,23 @@ describe.each(DATABASES)('French profiles and packages on %s', (kind) => {
     const practitioner = {
       resourceType: 'Practitioner',
       meta: { profile: ['https://fhir.maillage.fr/StructureDefinition/maillage-practitioner'] },
-      identifier: [{ system: 'https://rpps.esante.gouv.fr', type: { coding: [{ system: 'https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203', code: 'IDNPS' }] }, value: '10003461033' }],
+      identifier: [
+        {
+          system: 'https://rpps.esante.gouv.fr',
+          type: { coding: [{ system: 'https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203', code: 'IDNPS' }] },
+          value: '10003461033',
+        },
+      ],
       name: [{ family: 'Martin' }],
     };
     const res = await t.api.post('Practitioner', practitioner);
     expect(res.status).toBe(422);
     expect(errors(res.body).join('\n')).toMatch(/Practitioner.identifier\[0\]: .*maillage-practitioner.*|Practitioner.identifier\[0\].type/);
     expect((await t.api.get('Practitioner')).body.total).toBe(0);
-    const unknown = await t.api.post('Practitioner', { ...practitioner, meta: { profile: ['http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner'] } });
+    const unknown = await t.api.post('Practitioner', {
+      ...practitioner,
+      meta: { profile: ['http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner'] },
+    });
     expect(unknown.status).toBe(201);
   });
 });

@@ -24,7 +24,12 @@ const bloodPressure = (id: string, patient: string, systolic: number, date: stri
 
 /** A few resources of several kinds of index rows, written through the write path (index included). */
 const RESOURCES: Resource[] = [
-  { resourceType: 'Practitioner', id: 'dr-morvan', name: [{ family: 'Morvan', given: ['Claire'] }], identifier: [{ system: 'https://rpps.esante.gouv.fr', value: '10003461033' }] },
+  {
+    resourceType: 'Practitioner',
+    id: 'dr-morvan',
+    name: [{ family: 'Morvan', given: ['Claire'] }],
+    identifier: [{ system: 'https://rpps.esante.gouv.fr', value: '10003461033' }],
+  },
   {
     resourceType: 'Patient',
     id: 'helene',

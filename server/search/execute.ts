@@ -61,7 +61,10 @@ export async function executeSearch(q: Queryable, req: SearchRequest, baseUrl: s
   const inOrder = ({ c, from }: { c: Compiler; from: string }) => {
     const keys = sort.map((k) => sortKeySql(k, 'r', c.p));
     const select = ['r.rid', ...keys.map((k, i) => `${k.expr} AS s${i}`)].join(', ');
-    const seek = paging.seek(keys.map((k) => k.cast), (v) => c.p.add(v));
+    const seek = paging.seek(
+      keys.map((k) => k.cast),
+      (v) => c.p.add(v),
+    );
     return `SELECT * FROM (SELECT ${select} FROM ${from}) m ${seek ? `WHERE ${seek}` : ''} ORDER BY ${order('')}`;
   };
   const columns = [storedColumns('r'), ...sort.map((_, i) => `page.s${i}`)].join(', ');
@@ -75,7 +78,11 @@ export async function executeSearch(q: Queryable, req: SearchRequest, baseUrl: s
     const checked = ridOnly
       ? `SELECT c.* FROM (${candidates}) c WHERE ${accessSql(v, 'c', req.types, s.c.p, 'probe')} ORDER BY ${order('c.')} LIMIT ${req.count + 1}`
       : `SELECT c.* FROM (${candidates}) c JOIN resource r ON r.rid = c.rid WHERE ${visible('r', req.types, s.c.p, v, 'probe')} ORDER BY ${order('c.')} LIMIT ${req.count + 1}`;
-    const page = await q.query<Row>(`SELECT ${columns} FROM (${checked}) page JOIN resource r ON r.rid = page.rid ORDER BY ${order('page.')}`, s.c.p.values, RECURRING);
+    const page = await q.query<Row>(
+      `SELECT ${columns} FROM (${checked}) page JOIN resource r ON r.rid = page.rid ORDER BY ${order('page.')}`,
+      s.c.p.values,
+      RECURRING,
+    );
     if (page.length > req.count) return page;
     // Not full: final only if the window held every candidate. Counted apart (its own values), and
     // only then: counting the window each time cost a sixth of the search.

@@ -163,13 +163,4 @@ export const riskAssessments = [
   },
 ];
 
-export const all = [
-  ...practitioners,
-  organization,
-  ...roles,
-  ...patients,
-  ...careTeams,
-  ...carePlans,
-  ...observations,
-  ...riskAssessments,
-];
+export const all = [...practitioners, organization, ...roles, ...patients, ...careTeams, ...carePlans, ...observations, ...riskAssessments];

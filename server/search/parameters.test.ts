@@ -9,7 +9,10 @@ describe.each(DATABASES)('search parameters on %s', (kind) => {
   const ids = async (query: string): Promise<string[]> => {
     const res = await t.api.get(query);
     expect(res.status, `${query}: ${JSON.stringify(res.body)}`).toBe(200);
-    return res.body.entry.filter((e: any) => e.search.mode === 'match').map((e: any) => e.resource.id).sort();
+    return res.body.entry
+      .filter((e: any) => e.search.mode === 'match')
+      .map((e: any) => e.resource.id)
+      .sort();
   };
   const q = encodeURIComponent;
 
@@ -134,7 +137,13 @@ describe.each(DATABASES)('search parameters on %s', (kind) => {
     expect(await ids('CarePlan?care-team:missing=true')).toEqual(['ppcs-jerome']);
     expect(await ids('Patient?gender:missing=true')).toEqual(['zoe']);
     expect(await ids('Patient?gender:missing=false')).toEqual(['helene', 'jerome']);
-    const withIdentifier = { resourceType: 'Observation', id: 'ref-ins', status: 'final', code: { text: 'x' }, subject: { identifier: { system: INS_NIR, value: '250067512345608' } } };
+    const withIdentifier = {
+      resourceType: 'Observation',
+      id: 'ref-ins',
+      status: 'final',
+      code: { text: 'x' },
+      subject: { identifier: { system: INS_NIR, value: '250067512345608' } },
+    };
     await t.api.put('Observation/ref-ins', withIdentifier);
     expect(await ids(`Observation?subject:identifier=${q(`${INS_NIR}|250067512345608`)}`)).toEqual(['ref-ins']);
     await t.api.delete('Observation/ref-ins');
@@ -143,8 +152,20 @@ describe.each(DATABASES)('search parameters on %s', (kind) => {
   it('a parameter derived from another (patient: subject on a Patient) in every kind of search', async () => {
     // Observation.patient is subject.where(resolve() is Patient): found in subject's index rows.
     const group = { resourceType: 'Observation', id: 'of-group', status: 'final', code: { text: 'x' }, subject: { reference: 'Group/helene' } };
-    const absolute = { resourceType: 'Observation', id: 'absolute', status: 'final', code: { text: 'x' }, subject: { reference: `${t.server.base}/Patient/zoe` } };
-    const byIdentifier = { resourceType: 'Observation', id: 'by-ins', status: 'final', code: { text: 'x' }, subject: { type: 'Patient', identifier: { system: INS_NIR, value: '250067512345608' } } };
+    const absolute = {
+      resourceType: 'Observation',
+      id: 'absolute',
+      status: 'final',
+      code: { text: 'x' },
+      subject: { reference: `${t.server.base}/Patient/zoe` },
+    };
+    const byIdentifier = {
+      resourceType: 'Observation',
+      id: 'by-ins',
+      status: 'final',
+      code: { text: 'x' },
+      subject: { type: 'Patient', identifier: { system: INS_NIR, value: '250067512345608' } },
+    };
     for (const r of [group, absolute, byIdentifier]) expect((await t.api.put(`Observation/${r.id}`, r)).status).toBe(201);
     try {
       expect(await ids('Observation?patient=helene')).toEqual(['bp-helene-1', 'bp-helene-2']);
@@ -204,7 +225,16 @@ describe.each(DATABASES)('search parameters on %s', (kind) => {
     expect(outcome.issue[0].diagnostics).toContain('nom');
     expect(lenient.body.link[0].url).toBe(`${t.server.base}/Patient?gender=female`);
     // A widened search would answer what was not asked (R4 search.html: servers SHALL reject unsupported modifiers).
-    for (const bad of ['Patient?birthdate=hier', 'Patient?name:sounds=x', 'Patient?name:foo=x', 'Patient?birthdate:exact=1950-06-01', 'Observation?value-quantity=abc', 'Patient?gender:missing=maybe', 'RiskAssessment?probability=abc', 'Patient?birthdate=zz2020']) {
+    for (const bad of [
+      'Patient?birthdate=hier',
+      'Patient?name:sounds=x',
+      'Patient?name:foo=x',
+      'Patient?birthdate:exact=1950-06-01',
+      'Observation?value-quantity=abc',
+      'Patient?gender:missing=maybe',
+      'RiskAssessment?probability=abc',
+      'Patient?birthdate=zz2020',
+    ]) {
       const res = await t.api.get(bad);
       expect(res.status, bad).toBe(400);
       expect(res.body.resourceType).toBe('OperationOutcome');

@@ -238,7 +238,9 @@ export function referencesTo(targets: Set<string>, type?: string): { type: strin
     let list = referencing.get(target);
     if (!list) {
       list = resourceTypes().flatMap((t) =>
-        [...searchParamsOf(t).values()].filter((sp) => sp.type === 'reference' && (!sp.target.length || sp.target.includes(target))).map((sp) => ({ type: t, code: sp.code })),
+        [...searchParamsOf(t).values()]
+          .filter((sp) => sp.type === 'reference' && (!sp.target.length || sp.target.includes(target)))
+          .map((sp) => ({ type: t, code: sp.code })),
       );
       referencing.set(target, list);
     }

@@ -110,16 +110,26 @@ describe('parseSearch', () => {
       { kind: 'has', type: 'Observation', param: { code: 'subject' }, next: { kind: 'param', param: { code: 'code' }, values: ['8480-6'] } },
     ]);
     expect(parse(['Patient'], '_has:Observation:subject:_has:Provenance:target:agent=Practitioner/dr').filters).toMatchObject([
-      { kind: 'has', type: 'Observation', next: { kind: 'has', type: 'Provenance', param: { code: 'target' }, next: { kind: 'param', param: { code: 'agent' } } } },
+      {
+        kind: 'has',
+        type: 'Observation',
+        next: { kind: 'has', type: 'Provenance', param: { code: 'target' }, next: { kind: 'param', param: { code: 'agent' } } },
+      },
     ]);
     expect(refusal(['Patient'], '_has:Observation:subject=x')).toMatchObject({ status: 400, code: 'invalid' });
     // Not a reference parameter, an unknown type: unsupported, so ignored when lenient.
     expect(refusal(['Patient'], '_has:Observation:code:status=final')).toMatchObject({ status: 400 });
-    expect(parse(['Patient'], '_has:Nothing:subject:code=x', false)).toMatchObject({ filters: [], ignored: [expect.stringContaining('_has:Nothing:subject:code')] });
+    expect(parse(['Patient'], '_has:Nothing:subject:code=x', false)).toMatchObject({
+      filters: [],
+      ignored: [expect.stringContaining('_has:Nothing:subject:code')],
+    });
   });
 
   it('reads _include and _revinclude, :iterate and *, and refuses a malformed one', () => {
-    expect(parse(['Observation'], '_include=Observation:subject:Patient&_include:iterate=Patient:general-practitioner&_revinclude=Provenance:target&_include=*').include).toEqual([
+    expect(
+      parse(['Observation'], '_include=Observation:subject:Patient&_include:iterate=Patient:general-practitioner&_revinclude=Provenance:target&_include=*')
+        .include,
+    ).toEqual([
       { reverse: false, iterate: false, type: 'Observation', param: 'subject', target: 'Patient' },
       { reverse: false, iterate: true, type: 'Patient', param: 'general-practitioner', target: undefined },
       { reverse: true, iterate: false, type: 'Provenance', param: 'target', target: undefined },
@@ -175,7 +185,11 @@ describe('parseSearch', () => {
 
   it('reads a compartment search as a filter on the compartment’s parameters', () => {
     const req = parseSearch(['Observation'], new URLSearchParams('code=8480-6'), true, STORAGES, { type: 'Patient', id: 'p1' });
-    expect(req.filters[0]).toMatchObject({ kind: 'compartment', target: { type: 'Patient', id: 'p1' }, params: expect.arrayContaining(['subject', 'performer']) });
+    expect(req.filters[0]).toMatchObject({
+      kind: 'compartment',
+      target: { type: 'Patient', id: 'p1' },
+      params: expect.arrayContaining(['subject', 'performer']),
+    });
     expect(() => parseSearch(['Organization'], new URLSearchParams(), true, STORAGES, { type: 'Patient', id: 'p1' })).toThrow(FhirError);
   });
 });

@@ -106,13 +106,7 @@ const badModifier = (msg: string) => fail(400, 'not-supported', msg);
  * requests beyond the limits (limits.ts) are always 400s: a search silently widened would answer
  * what was not asked.
  */
-export function parseSearch(
-  types: string[],
-  query: URLSearchParams,
-  strict: boolean,
-  storages: Storages,
-  compartment?: CompartmentTarget,
-): SearchRequest {
+export function parseSearch(types: string[], query: URLSearchParams, strict: boolean, storages: Storages, compartment?: CompartmentTarget): SearchRequest {
   checkSize(query);
   const req: SearchRequest = { types, filters: [], sort: [], include: [], count: DEFAULT_COUNT, total: 'page', applied: [], ignored: [] };
   const skip = (name: string, why: string) => {
@@ -120,7 +114,10 @@ export function parseSearch(
     req.ignored.push(`${name} (${why})`);
   };
   if (query.has('_type')) {
-    const listed = valueList('_type', query.getAll('_type').flatMap((v) => v.split(',')));
+    const listed = valueList(
+      '_type',
+      query.getAll('_type').flatMap((v) => v.split(',')),
+    );
     for (const t of listed) if (!isResourceType(t)) throw badRequest(`Unknown resource type in _type: ${t}`);
     req.types = types.length ? types.filter((t) => listed.includes(t)) : listed;
     const apart = req.types.length > 1 ? req.types.find((t) => storages.apart(t)) : undefined;
@@ -310,7 +307,9 @@ function readControl(req: SearchRequest, name: string, value: string, storages: 
       req.summary = value as Summary;
       break;
     case '_elements':
-      req.elements = valueList(name, value.split(',')).map((e) => e.trim()).filter(Boolean);
+      req.elements = valueList(name, value.split(','))
+        .map((e) => e.trim())
+        .filter(Boolean);
       break;
     default:
       break; // _format and _pretty are the HTTP layer's

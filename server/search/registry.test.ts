@@ -29,7 +29,11 @@ async function eventually(call: () => Promise<{ status: number; body: any }>, st
   return res;
 }
 
-const ids = (body: any) => body.entry.filter((e: any) => e.search.mode === 'match').map((e: any) => e.resource.id).sort();
+const ids = (body: any) =>
+  body.entry
+    .filter((e: any) => e.search.mode === 'match')
+    .map((e: any) => e.resource.id)
+    .sort();
 
 describe.each(DATABASES)('SearchParameters loaded at run time on %s', (kind) => {
   const t = useServer(kind);

@@ -55,7 +55,14 @@ describe.each(DATABASES)('search features on %s', (kind) => {
     for (const id of ['site-c', 'site-b', 'site-a', 'site-none']) {
       expect((await t.api.put(`Location/${id}`, { resourceType: 'Location', id, name: id })).status).toBe(201);
       if (id === 'site-none') continue;
-      const flag = { resourceType: 'Flag', id: `flag-${id}`, status: 'active', code: { text: 'accès PMR' }, subject: { reference: `Location/${id}` }, author: { reference: 'Practitioner/emilie' } };
+      const flag = {
+        resourceType: 'Flag',
+        id: `flag-${id}`,
+        status: 'active',
+        code: { text: 'accès PMR' },
+        subject: { reference: `Location/${id}` },
+        author: { reference: 'Practitioner/emilie' },
+      };
       expect((await t.api.put(`Flag/${flag.id}`, flag)).status).toBe(201);
     }
     const query = 'Location?_has:Flag:subject:author=Practitioner/emilie';
@@ -85,10 +92,7 @@ describe.each(DATABASES)('search features on %s', (kind) => {
     expect((await entries(iterate, 'include')).sort()).toEqual(['CareTeam/equipe-helene', 'Practitioner/emilie', 'Practitioner/francois']);
     // without :iterate, the CareTeam's participants are not followed
     expect((await entries(`${plan}&_include=CareTeam:participant`, 'include')).sort()).toEqual(['CareTeam/equipe-helene']);
-    expect((await entries('PractitionerRole?_id=emilie-msp&_include=*', 'include')).sort()).toEqual([
-      'Organization/msp-tilleuls',
-      'Practitioner/emilie',
-    ]);
+    expect((await entries('PractitionerRole?_id=emilie-msp&_include=*', 'include')).sort()).toEqual(['Organization/msp-tilleuls', 'Practitioner/emilie']);
     expect((await entries('Patient?_id=helene&_revinclude=Observation:subject&_revinclude=CarePlan:subject', 'include')).sort()).toEqual([
       'CarePlan/ppcs-helene',
       'Observation/bp-helene-1',
@@ -103,7 +107,10 @@ describe.each(DATABASES)('search features on %s', (kind) => {
       'Observation/bp-helene-2',
       'RiskAssessment/risque-chute',
     ]);
-    expect((await entries('Organization?_id=msp-tilleuls&_revinclude=*', 'include')).sort()).toEqual(['PractitionerRole/emilie-msp', 'PractitionerRole/francois-msp']);
+    expect((await entries('Organization?_id=msp-tilleuls&_revinclude=*', 'include')).sort()).toEqual([
+      'PractitionerRole/emilie-msp',
+      'PractitionerRole/francois-msp',
+    ]);
     // an included resource that is also a match appears once, as a match
     const both = await entries('Practitioner?_revinclude=PractitionerRole:practitioner&_include:iterate=PractitionerRole:practitioner', 'include');
     expect(both.sort()).toEqual(['PractitionerRole/emilie-msp', 'PractitionerRole/francois-msp']);
@@ -145,8 +152,22 @@ describe.each(DATABASES)('search features on %s', (kind) => {
     const seen = first.body.entry.map((e: any) => e.resource.id);
     expect(seen).toEqual(['sejour-6', 'sejour-5', 'sejour-4']);
     // meanwhile: one already seen moves to the end, a new one arrives in the unseen part, one unseen is deleted
-    await t.api.put('Encounter/sejour-6', { resourceType: 'Encounter', id: 'sejour-6', status: 'finished', class: { code: 'AMB' }, subject: { reference: 'Patient/helene' }, period: { start: '2024-02-01T12:00:00Z' } });
-    await t.api.put('Encounter/sejour-new', { resourceType: 'Encounter', id: 'sejour-new', status: 'finished', class: { code: 'AMB' }, subject: { reference: 'Patient/helene' }, period: { start: '2024-02-03T12:00:00Z' } });
+    await t.api.put('Encounter/sejour-6', {
+      resourceType: 'Encounter',
+      id: 'sejour-6',
+      status: 'finished',
+      class: { code: 'AMB' },
+      subject: { reference: 'Patient/helene' },
+      period: { start: '2024-02-01T12:00:00Z' },
+    });
+    await t.api.put('Encounter/sejour-new', {
+      resourceType: 'Encounter',
+      id: 'sejour-new',
+      status: 'finished',
+      class: { code: 'AMB' },
+      subject: { reference: 'Patient/helene' },
+      period: { start: '2024-02-03T12:00:00Z' },
+    });
     await t.api.delete('Encounter/sejour-2');
     const second = await t.api.get(link(first.body, 'next'));
     expect(second.body.entry.map((e: any) => e.resource.id)).toEqual(['sejour-3', 'sejour-new', 'sejour-1']);
@@ -176,7 +197,6 @@ describe.each(DATABASES)('search features on %s', (kind) => {
     expect(count.body.entry).toEqual([]);
     expect((await t.api.get('Patient?_count=0')).body.total).toBe(3);
   });
-
 
   it('matches chosen from the index alone: each once, live ones only, of the type searched', async () => {
     // Family and given both match: two index rows, one match. A Practitioner of that name, and a
@@ -224,7 +244,7 @@ describe.each(DATABASES)('search features on %s', (kind) => {
     expect(res.status).toBe(200);
     expect(res.body.entry.map((e: any) => e.resource.id)).toEqual(['jerome']);
     expect((await entries('?_type=Patient,Practitioner&name=emilie,helene')).sort()).toEqual(['Patient/helene', 'Practitioner/emilie']);
-    expect((await entries('?_id=msp-tilleuls'))).toEqual(['Organization/msp-tilleuls']);
+    expect(await entries('?_id=msp-tilleuls')).toEqual(['Organization/msp-tilleuls']);
     expect((await entries(`?_type=Patient,Practitioner&identifier=${q(`${RPPS}|`)}`)).sort()).toEqual(['Practitioner/emilie', 'Practitioner/francois']);
     // a parameter that is not common to every type searched
     expect((await t.api.get('?_type=Patient,Organization&birthdate=1950', { prefer: 'handling=strict' })).status).toBe(400);

@@ -94,7 +94,8 @@ export function matchRidsSql(c: Compiler, types: string[], filters: Filter[], un
   const driver = filters.findIndex(namesFew);
   const rids = sets.map((f) => (f as { rids: string }).rids);
   const [first, ...rest] = driver > 0 ? [rids[driver], ...rids.filter((_, i) => i !== driver)] : rids;
-  if (driver >= 0) return `SELECT DISTINCT m.rid FROM (${first}) m${rest.map((r, i) => ` JOIN LATERAL (SELECT 1 FROM (${r}) f WHERE f.rid = m.rid LIMIT 1) f${i} ON true`).join('')}`;
+  if (driver >= 0)
+    return `SELECT DISTINCT m.rid FROM (${first}) m${rest.map((r, i) => ` JOIN LATERAL (SELECT 1 FROM (${r}) f WHERE f.rid = m.rid LIMIT 1) f${i} ON true`).join('')}`;
   // Else the first set drives; the planner may turn the others round (they are semi-joins).
   return `SELECT DISTINCT m.rid FROM (${first}) m${rest.length ? ` WHERE ${rest.map((r) => `m.rid IN (${r})`).join(' AND ')}` : ''}`;
 }
@@ -128,7 +129,7 @@ function filterSql(c: Compiler, f: Filter, types: string[], alias: string): Matc
     }
     case 'compartment':
       return {
-        rids: `SELECT x.rid FROM sp_reference x WHERE ${types.length ? typeIs('x.type', types, p) + ' AND ' : ''}x.param = ANY(${p.add(
+        rids: `SELECT x.rid FROM sp_reference x WHERE ${types.length ? `${typeIs('x.type', types, p)} AND ` : ''}x.param = ANY(${p.add(
           f.params,
         )}::text[]) AND x.target_type = ${p.add(f.target.type)} AND x.target_id = ${p.add(f.target.id)}`,
       };

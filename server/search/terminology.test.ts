@@ -42,7 +42,10 @@ describe.each(DATABASES)('terminology search modifiers on %s', (kind) => {
   const ids = async (query: string): Promise<string[]> => {
     const res = await t.api.get(query);
     expect(res.status, `${query}: ${JSON.stringify(res.body)}`).toBe(200);
-    return res.body.entry.filter((e: { search: { mode: string } }) => e.search.mode === 'match').map((e: { resource: { id: string } }) => e.resource.id).sort();
+    return res.body.entry
+      .filter((e: { search: { mode: string } }) => e.search.mode === 'match')
+      .map((e: { resource: { id: string } }) => e.resource.id)
+      .sort();
   };
   const q = encodeURIComponent;
 

@@ -32,10 +32,14 @@ export interface CodeRow {
 }
 
 export async function insertCode(q: Queryable, hash: string, c: Omit<CodeRow, 'grant'> & { grantId: string }): Promise<void> {
-  await q.query(
-    'INSERT INTO oauth_code (code_hash, grant_id, redirect_uri, code_challenge, nonce, expires_at) VALUES ($1, $2, $3, $4, $5, $6)',
-    [hash, c.grantId, c.redirectUri, c.codeChallenge, c.nonce, c.expiresAt],
-  );
+  await q.query('INSERT INTO oauth_code (code_hash, grant_id, redirect_uri, code_challenge, nonce, expires_at) VALUES ($1, $2, $3, $4, $5, $6)', [
+    hash,
+    c.grantId,
+    c.redirectUri,
+    c.codeChallenge,
+    c.nonce,
+    c.expiresAt,
+  ]);
 }
 
 /**
@@ -59,10 +63,7 @@ export async function insertRefreshToken(q: Queryable, hash: string, grantId: st
 }
 
 /** A refresh token's grant and state, without changing it. */
-export async function findRefreshToken(
-  q: Queryable,
-  hash: string,
-): Promise<{ grant: GrantRow; expiresAt: Date; used: boolean } | undefined> {
+export async function findRefreshToken(q: Queryable, hash: string): Promise<{ grant: GrantRow; expiresAt: Date; used: boolean } | undefined> {
   const rows = await q.query<GrantRow & { tokenExpiresAt: Date; used: boolean }>(
     `SELECT ${GRANT}, r.expires_at AS "tokenExpiresAt", r.used_at IS NOT NULL AS used
        FROM refresh_token r JOIN oauth_grant g ON g.id = r.grant_id WHERE r.token_hash = $1`,

@@ -18,13 +18,7 @@ export async function deleteLoginSession(q: Queryable, idHash: string): Promise<
   await q.query('DELETE FROM login_session WHERE id_hash = $1', [idHash]);
 }
 
-export async function insertLaunchContext(
-  q: Queryable,
-  handleHash: string,
-  clientId: string | undefined,
-  context: unknown,
-  expiresAt: Date,
-): Promise<void> {
+export async function insertLaunchContext(q: Queryable, handleHash: string, clientId: string | undefined, context: unknown, expiresAt: Date): Promise<void> {
   await q.query('INSERT INTO launch_context (handle_hash, client_id, context, expires_at) VALUES ($1, $2, $3, $4)', [
     handleHash,
     clientId ?? null,
@@ -46,10 +40,11 @@ export async function consumeLaunchContext<T>(q: Queryable, handleHash: string):
 
 /** Records a client assertion's jti; false if this client had used it already (a replay). */
 export async function recordAssertion(q: Queryable, clientId: string, jti: string, expiresAt: Date): Promise<boolean> {
-  const rows = await q.query(
-    'INSERT INTO client_assertion (client_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1',
-    [clientId, jti, expiresAt],
-  );
+  const rows = await q.query('INSERT INTO client_assertion (client_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1', [
+    clientId,
+    jti,
+    expiresAt,
+  ]);
   return rows.length === 1;
 }
 

@@ -154,7 +154,11 @@ export async function createVersions(q: Queryable, versions: { version: NewVersi
     `o AS (SELECT r.rid, input.* FROM r JOIN input ON input.type = r.type AND input.id = r.id)`,
     `v AS (INSERT INTO resource_version (rid, version, type, id, last_updated, method, content, patients)
        SELECT rid, version, type, id, last_updated, method, content, ${patients} FROM o)`,
-    ...batchIndexCtes('o', versions.map((v) => v.index), params),
+    ...batchIndexCtes(
+      'o',
+      versions.map((v) => v.index),
+      params,
+    ),
   ];
   await q.query(`WITH ${parts.join(',\n')} SELECT count(*) FROM o`, params);
 }
@@ -203,9 +207,7 @@ export async function readHistory(q: Queryable, h: HistoryQuery): Promise<{ entr
   }
   if (h.visible) where.push(h.visible('v', binder(params)));
   const filter = where.join(' AND ');
-  const total = h.id
-    ? (await q.query<{ total: number }>(`SELECT count(*)::int AS total FROM resource_version v WHERE ${filter}`, params))[0].total
-    : undefined;
+  const total = h.id ? (await q.query<{ total: number }>(`SELECT count(*)::int AS total FROM resource_version v WHERE ${filter}`, params))[0].total : undefined;
   const entries = await q.query<HistoryEntry>(
     `SELECT v.rid, v.type, v.id, v.version, v.last_updated AS "lastUpdated", v.content IS NULL AS deleted, v.content, v.method
        FROM resource_version v WHERE ${filter}

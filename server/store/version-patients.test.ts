@@ -56,7 +56,9 @@ describe.each(DATABASES)('migration 17 on %s', (kind) => {
         await writeOld(tx, [{ resourceType: 'Task', id: 'none', status: 'draft', intent: 'order' } as Resource]);
       });
       expect(await migrate(db)).toEqual([17]);
-      const rows = await db.query<{ v: string; patients: string[] }>(`SELECT type || '/' || id || '/' || version AS v, patients FROM resource_version ORDER BY type, id, version`);
+      const rows = await db.query<{ v: string; patients: string[] }>(
+        `SELECT type || '/' || id || '/' || version AS v, patients FROM resource_version ORDER BY type, id, version`,
+      );
       expect(Object.fromEntries(rows.map((r) => [r.v, r.patients]))).toEqual({
         'Observation/gone/1': ['pa'],
         'Observation/gone/2': ['pa'],
@@ -73,7 +75,9 @@ describe.each(DATABASES)('migration 17 on %s', (kind) => {
       // versions' patients again from the new index rows.
       await db.query(`UPDATE resource_version SET patients = '{pz}' WHERE id IN ('moved', 'shared')`);
       await reindex(db, BASE, 'Observation');
-      const after = await db.query<{ v: string; patients: string[] }>(`SELECT id || '/' || version AS v, patients FROM resource_version WHERE id IN ('moved', 'shared') ORDER BY id, version`);
+      const after = await db.query<{ v: string; patients: string[] }>(
+        `SELECT id || '/' || version AS v, patients FROM resource_version WHERE id IN ('moved', 'shared') ORDER BY id, version`,
+      );
       expect(after).toEqual([
         { v: 'moved/1', patients: ['pz'] },
         { v: 'moved/2', patients: ['pb'] },

@@ -29,7 +29,13 @@ export async function validateCode(q: Queryable, valueSetUrl: string, system: st
 }
 
 /** The same against a value set resource given in a request. */
-export async function validateCodeInDefinition(q: Queryable, vs: ValueSet, system: string | undefined, code: string, display?: string): Promise<CodeValidation> {
+export async function validateCodeInDefinition(
+  q: Queryable,
+  vs: ValueSet,
+  system: string | undefined,
+  code: string,
+  display?: string,
+): Promise<CodeValidation> {
   await syncTerminology(q);
   return checkInExpansion(await expandDefinition(q, vs, 0), vs.url ?? 'the value set given', system, code, display);
 }

@@ -98,7 +98,10 @@ function entry(
 }
 
 /** Accent-free lower-case words. */
-export const wordsOf = (text: string) => normalizeString(text).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+export const wordsOf = (text: string) =>
+  normalizeString(text)
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean);
 
 /** The codes one include (or exclude) names: its system part and its value sets, intersected. */
 async function includeSet(q: Queryable, include: ValueSetComposeInclude, vs: ValueSet, out: Expansion, depth: number): Promise<Entry[]> {
@@ -146,7 +149,7 @@ async function systemPart(q: Queryable, include: ValueSetComposeInclude, vs: Val
       ]);
     });
   }
-  if (!cs || cs.content !== 'complete') {
+  if (cs?.content !== 'complete') {
     out.unknownSystems.add(system);
     out.warnings.push(cs ? `${system} is held only in part (${cs.content})` : `Code system ${system} is not held: its codes are left out`);
     if (!cs) return [];
@@ -159,8 +162,7 @@ async function systemPart(q: Queryable, include: ValueSetComposeInclude, vs: Val
   return entries;
 }
 
-export const conceptEntry = (cs: CompiledCodeSystem, c: Concept) =>
-  entry(cs.url, cs.version, c.code, c.display, c.inactive, c.abstract, c.designations);
+export const conceptEntry = (cs: CompiledCodeSystem, c: Concept) => entry(cs.url, cs.version, c.code, c.display, c.inactive, c.abstract, c.designations);
 
 /** The test of a compose filter on the concepts of a code system. */
 function filterTest(cs: CompiledCodeSystem, property: string, op: string, value: string): (c: Concept) => boolean {
@@ -193,7 +195,7 @@ function filterTest(cs: CompiledCodeSystem, property: string, op: string, value:
       return (c) => !propertyValues(c, property).some((v) => set.has(v));
     }
     case 'exists':
-      return (c) => (propertyValues(c, property).length > 0) === (value === 'true');
+      return (c) => propertyValues(c, property).length > 0 === (value === 'true');
     default:
       // regex is left out on purpose: a pattern from a client could hold the server (ReDoS).
       throw fail(422, 'not-supported', `Value set filter operation '${op}' is not supported`);

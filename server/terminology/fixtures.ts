@@ -11,7 +11,10 @@ export const roles = {
   status: 'active',
   content: 'complete',
   hierarchyMeaning: 'is-a',
-  property: [{ code: 'parent', uri: 'http://hl7.org/fhir/concept-properties#parent', type: 'code' }, { code: 'secteur', type: 'string' }],
+  property: [
+    { code: 'parent', uri: 'http://hl7.org/fhir/concept-properties#parent', type: 'code' },
+    { code: 'secteur', type: 'string' },
+  ],
   concept: [
     {
       code: 'soignant',

@@ -12,9 +12,7 @@ import { readPackage } from '../packages/files.js';
 export function readRelease(path: string): (CodeSystem | ValueSet)[] {
   const isPackage = path.endsWith('.tgz') || existsSync(join(path, 'package', 'package.json'));
   const resources = isPackage ? readPackage(path).resources : jsonFiles(path).flatMap(resourcesOf);
-  return resources
-    .filter((r): r is CodeSystem | ValueSet => r.resourceType === 'CodeSystem' || r.resourceType === 'ValueSet')
-    .map((r) => withId(r, path));
+  return resources.filter((r): r is CodeSystem | ValueSet => r.resourceType === 'CodeSystem' || r.resourceType === 'ValueSet').map((r) => withId(r, path));
 }
 
 const jsonFiles = (path: string): string[] =>

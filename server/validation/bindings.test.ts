@@ -27,7 +27,10 @@ describe.each(DATABASES)('required bindings on %s', (kind) => {
   it('checks the bindings of datatypes, extensions and contained resources', async () => {
     const patient = {
       resourceType: 'Patient',
-      telecom: [{ system: 'phone', value: '0102030405' }, { system: 'fax2', value: '0102030406' }],
+      telecom: [
+        { system: 'phone', value: '0102030405' },
+        { system: 'fax2', value: '0102030406' },
+      ],
       extension: [{ url: 'http://example.org/backup-contact', valueContactPoint: { system: 'pigeon', value: 'x' } }],
       contained: [{ resourceType: 'Practitioner', id: 'gp', gender: 'F' }],
     };
@@ -41,7 +44,12 @@ describe.each(DATABASES)('required bindings on %s', (kind) => {
   it('needs one coding of a required CodeableConcept in the value set; the others may be translations', async () => {
     expect(await refusals(condition({ coding: [{ system: clinical, code: 'cured' }] }))).toEqual(['Condition.clinicalStatus']);
     expect(await refusals(condition({ coding: [{ code: 'active' }] }))).toEqual(['Condition.clinicalStatus']);
-    const translated = condition({ coding: [{ system: 'http://example.org/local', code: 'A' }, { system: clinical, code: 'active' }] });
+    const translated = condition({
+      coding: [
+        { system: 'http://example.org/local', code: 'A' },
+        { system: clinical, code: 'active' },
+      ],
+    });
     expect((await t.api.post('Condition', translated)).status).toBe(201);
   });
 

@@ -86,7 +86,7 @@ function includeCodes(registry: Registry, include: ValueSetComposeInclude): Expa
 function systemCodes(registry: Registry, include: ValueSetComposeInclude): string[] | undefined {
   if (include.concept?.length && !include.filter?.length) return include.concept.map((c) => c.code as string);
   const system = registry.resolve<CodeSystem>('CodeSystem', include.system as string)?.resource;
-  if (!system || system.content !== 'complete') return undefined;
+  if (system?.content !== 'complete') return undefined;
   const concepts = system.concept ?? [];
   if (!include.filter?.length) return allCodes(concepts);
   let codes: string[] | undefined = allCodes(concepts);

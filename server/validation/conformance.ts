@@ -27,7 +27,8 @@ export function checkProfiles(registry: Registry, resource: Resource, request: P
   const profiles = request.profiles ?? [...(resource.meta?.profile ?? []), ...(request.policy.required[resource.resourceType] ?? [])];
   for (const canonical of new Set(profiles)) {
     const sd = structureDefinition(registry, canonical, findings.substitutions);
-    const required = request.profiles !== undefined || request.policy.requireKnownProfiles || request.policy.required[resource.resourceType]?.includes(canonical);
+    const required =
+      request.profiles !== undefined || request.policy.requireKnownProfiles || request.policy.required[resource.resourceType]?.includes(canonical);
     if (!sd) {
       findings.issues.push({
         severity: required ? 'error' : 'warning',
@@ -38,7 +39,12 @@ export function checkProfiles(registry: Registry, resource: Resource, request: P
       continue;
     }
     if (sd.type !== resource.resourceType) {
-      findings.issues.push({ severity: 'error', code: 'invalid', details: { text: `The profile ${canonical} is for ${sd.type}, not ${resource.resourceType}` }, expression: [resource.resourceType] });
+      findings.issues.push({
+        severity: 'error',
+        code: 'invalid',
+        details: { text: `The profile ${canonical} is for ${sd.type}, not ${resource.resourceType}` },
+        expression: [resource.resourceType],
+      });
       continue;
     }
     walkProfile(registry, resource, sd, findings);
@@ -49,7 +55,13 @@ export function checkProfiles(registry: Registry, resource: Resource, request: P
 }
 
 /** Every issue of a profile check, references to stored resources followed, version substitutions told. */
-export async function conformanceIssues(db: Database, q: Queryable, fhirBase: string, resource: Resource, request: ProfileRequest): Promise<OperationOutcomeIssue[]> {
+export async function conformanceIssues(
+  db: Database,
+  q: Queryable,
+  fhirBase: string,
+  resource: Resource,
+  request: ProfileRequest,
+): Promise<OperationOutcomeIssue[]> {
   const registry = await syncRegistry(db, q);
   const findings = checkProfiles(registry, resource, request);
   for (const check of findings.references) await checkTarget(q, registry, fhirBase, check, findings);
@@ -73,7 +85,13 @@ export async function enforceConformance(db: Database, q: Queryable, fhirBase: s
 }
 
 /** A stored reference target must conform to one of the target profiles; an absent one is not checked. */
-async function checkTarget(q: Queryable, registry: Registry, fhirBase: string, check: ProfileFindings['references'][number], findings: ProfileFindings): Promise<void> {
+async function checkTarget(
+  q: Queryable,
+  registry: Registry,
+  fhirBase: string,
+  check: ProfileFindings['references'][number],
+  findings: ProfileFindings,
+): Promise<void> {
   const ref = parseLocalReference(check.reference, fhirBase);
   if (!ref) return;
   const stored = await readCurrent(q, ref.type, ref.id);

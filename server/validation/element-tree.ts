@@ -72,7 +72,27 @@ export function childFor(node: ElementNode, key: string): { child: ElementNode; 
 }
 
 export const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
-const PRIMITIVES = new Set(['boolean', 'integer', 'string', 'decimal', 'uri', 'url', 'canonical', 'base64Binary', 'instant', 'date', 'dateTime', 'time', 'code', 'oid', 'id', 'markdown', 'unsignedInt', 'positiveInt', 'uuid']);
+const PRIMITIVES = new Set([
+  'boolean',
+  'integer',
+  'string',
+  'decimal',
+  'uri',
+  'url',
+  'canonical',
+  'base64Binary',
+  'instant',
+  'date',
+  'dateTime',
+  'time',
+  'code',
+  'oid',
+  'id',
+  'markdown',
+  'unsignedInt',
+  'positiveInt',
+  'uuid',
+]);
 function uncapitalise(suffix: string): string {
   const lower = suffix.charAt(0).toLowerCase() + suffix.slice(1);
   return PRIMITIVES.has(lower) ? lower : suffix;

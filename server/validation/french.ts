@@ -11,7 +11,13 @@ interface Rule {
   keyIsError?: boolean;
 }
 
-const NIR: Rule = { types: [], format: /^[1-478]\d{4}(\d{2}|2A|2B)\d{6}\d{2}$/i, what: 'an INS (NIR or NIA): 15 characters', key: isValidNir, keyIsError: true };
+const NIR: Rule = {
+  types: [],
+  format: /^[1-478]\d{4}(\d{2}|2A|2B)\d{6}\d{2}$/i,
+  what: 'an INS (NIR or NIA): 15 characters',
+  key: isValidNir,
+  keyIsError: true,
+};
 
 /**
  * The national identifiers that carry a format and a key (DESIGN.md, "French identifiers").
@@ -21,7 +27,14 @@ const NIR: Rule = { types: [], format: /^[1-478]\d{4}(\d{2}|2A|2B)\d{6}\d{2}$/i,
  */
 const RULES: Record<string, Rule[]> = {
   [SYSTEMS.rpps]: [{ types: ['RPPS'], format: /^\d{11}$/, what: 'an RPPS number: 11 digits', key: isLuhnValid }],
-  [SYSTEMS.finess]: [{ types: ['FINEG', 'FINEJ'], format: /^\d{2}[\dAB]\d{6}$/, what: 'a FINESS number: 9 characters', key: (v) => isLuhnValid(v.replace(/^(\d)(\d)[AB]/, '$1$20')) }],
+  [SYSTEMS.finess]: [
+    {
+      types: ['FINEG', 'FINEJ'],
+      format: /^\d{2}[\dAB]\d{6}$/,
+      what: 'a FINESS number: 9 characters',
+      key: (v) => isLuhnValid(v.replace(/^(\d)(\d)[AB]/, '$1$20')),
+    },
+  ],
   [SYSTEMS.sirene]: [
     { types: ['SIREN'], format: /^\d{9}$/, what: 'a SIREN number: 9 digits', key: isLuhnValid },
     { types: ['SIRET'], format: /^\d{14}$/, what: 'a SIRET number: 14 digits', key: isLuhnValid },

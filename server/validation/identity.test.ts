@@ -6,7 +6,12 @@ const RELIABILITY = 'https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-ide
 const NIR = '2840763220345';
 const patient = (status: string, system: string, value: string) => ({
   resourceType: 'Patient',
-  extension: [{ url: RELIABILITY, extension: [{ url: 'identityStatus', valueCoding: { system: 'https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0445', code: status } }] }],
+  extension: [
+    {
+      url: RELIABILITY,
+      extension: [{ url: 'identityStatus', valueCoding: { system: 'https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0445', code: status } }],
+    },
+  ],
   identifier: [{ use: 'official', system, value }],
   name: [{ family: 'DUPONT', given: ['Marie'] }],
 });
@@ -25,7 +30,9 @@ describe.each(DATABASES)('identity vigilance on %s', (kind) => {
       // Another identifier needs no validated identity.
       expect((await t.api.post('Patient', patient('PROV', 'urn:oid:1.2.250.1.999.1.1', '42'))).status).toBe(201);
       const created = await t.api.post('Patient', { resourceType: 'Patient', name: [{ family: 'MARTIN' }] });
-      const patched = await t.api.patch(`Patient/${created.body.id}`, [{ op: 'add', path: '/identifier', value: [{ system: SYSTEMS.insNir, value: NIR + nirKey(NIR) }] }]);
+      const patched = await t.api.patch(`Patient/${created.body.id}`, [
+        { op: 'add', path: '/identifier', value: [{ system: SYSTEMS.insNir, value: NIR + nirKey(NIR) }] },
+      ]);
       expect(patched.status).toBe(400);
     });
 

@@ -66,7 +66,13 @@ class Walker {
     const ed = node.ed;
     if (node.expected) {
       const ok = node.expected.kind === 'fixed' ? deepEqual(value, node.expected.value) : matchesPattern(value, node.expected.value);
-      if (!ok) this.issue('error', 'value', path, `The value must ${node.expected.kind === 'fixed' ? 'be' : 'match'} ${JSON.stringify(node.expected.value)} (${ed.id})`);
+      if (!ok)
+        this.issue(
+          'error',
+          'value',
+          path,
+          `The value must ${node.expected.kind === 'fixed' ? 'be' : 'match'} ${JSON.stringify(node.expected.value)} (${ed.id})`,
+        );
     }
     this.binding(ed, value, path, type);
     this.constraints(ed, value, path, type);
@@ -137,7 +143,7 @@ class Walker {
     let ok: boolean;
     if (typeof value === 'string') ok = codes.codes.has(value);
     else if (type === 'CodeableConcept') {
-      const codings = Array.isArray((value as { coding?: unknown })?.coding) ? ((value as { coding: { system?: string; code?: string }[] }).coding) : [];
+      const codings = Array.isArray((value as { coding?: unknown })?.coding) ? (value as { coding: { system?: string; code?: string }[] }).coding : [];
       if (!codings.length) return;
       ok = codings.some((c) => codes.codings.has(`${c.system}|${c.code}`));
     } else if (type === 'Coding' || type === 'Quantity') {

@@ -52,7 +52,10 @@ export async function syncRegistry(db: Database, q: Queryable = db): Promise<Reg
   const rows = await readChangedRows(q, CANONICAL_TYPES, new Date(s.watermark - LOOKBACK_MS));
   const changed = rows.filter((r) => s.registry.heldVersion(`${r.type}/${r.id}`) !== (r.deleted ? undefined : String(r.version)));
   for (const r of changed) if (r.deleted) s.registry.release(`${r.type}/${r.id}`);
-  const contents = await readContents(q, changed.filter((r) => !r.deleted));
+  const contents = await readContents(
+    q,
+    changed.filter((r) => !r.deleted),
+  );
   for (const { type, id, content } of contents) {
     const resource = JSON.parse(content) as Resource;
     s.registry.hold(`${type}/${id}`, resource.meta?.versionId ?? '', resource);

@@ -18,7 +18,14 @@ export function matchingSlice(registry: Registry, sliced: ElementNode, value: un
   return sliced.slices.find((slice) => discriminators.every((d) => holds(registry, d, slice, value, type, conforms)));
 }
 
-function holds(registry: Registry, d: ElementDefinitionSlicingDiscriminator, slice: ElementNode, value: unknown, type: string | undefined, conforms: Conforms): boolean {
+function holds(
+  registry: Registry,
+  d: ElementDefinitionSlicingDiscriminator,
+  slice: ElementNode,
+  value: unknown,
+  type: string | undefined,
+  conforms: Conforms,
+): boolean {
   const steps = parsePath(d.path as string);
   if (!steps) return false;
   const values = navigate([value], steps);
@@ -26,7 +33,8 @@ function holds(registry: Registry, d: ElementDefinitionSlicingDiscriminator, sli
     case 'value':
     case 'pattern': {
       const expected = expectedAt(slice, steps);
-      if (expected.length) return values.some((v) => expected.some((e) => (e.kind === 'fixed' && d.type === 'value' ? deepEqual(v, e.value) : matchesPattern(v, e.value))));
+      if (expected.length)
+        return values.some((v) => expected.some((e) => (e.kind === 'fixed' && d.type === 'value' ? deepEqual(v, e.value) : matchesPattern(v, e.value))));
       const bound = nodeAt(slice, steps)?.ed.binding;
       if (bound?.strength === 'required' && bound.valueSet) {
         const codes = valueSetCodes(registry, bound.valueSet);
@@ -155,7 +163,12 @@ function childrenAt(node: ElementNode, step: Step): ElementNode[] {
 /** The part of a pattern under a property name (across the items of an array). */
 function part(expected: NonNullable<ElementNode['expected']>, name: string): ElementNode['expected'] {
   const at = (v: unknown) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[name] : undefined);
-  const value = Array.isArray(expected.value) ? expected.value.map(at).filter((x) => x !== undefined).flat() : at(expected.value);
+  const value = Array.isArray(expected.value)
+    ? expected.value
+        .map(at)
+        .filter((x) => x !== undefined)
+        .flat()
+    : at(expected.value);
   return value === undefined ? undefined : { kind: expected.kind, value };
 }
 
@@ -166,4 +179,3 @@ export function extensionUrl(slice: ElementNode): string | undefined {
   const profile = slice.ed.type?.find((t) => t.code === 'Extension')?.profile?.[0];
   return profile?.split('|')[0];
 }
-

@@ -72,13 +72,13 @@ class Generator {
     merge(element, diff, this.sd.url as string);
     // A slicing with neither discriminator nor slices says nothing a validator can use: the IG
     // Publisher leaves it out of the snapshot.
-    const sliced = (d: string) => d.startsWith(id + ':');
+    const sliced = (d: string) => d.startsWith(`${id}:`);
     if (element.slicing && !element.slicing.discriminator?.length && !diffIds.some(sliced) && ![...this.index.keys()].some(sliced)) delete element.slicing;
     const profiled = diff.type?.length === 1 && diff.type[0].profile?.length ? diff.type[0] : undefined;
     // An element named without its children keeps those its base brought in, unless it is sliced.
     this.pruneSliced(id, diffIds);
     if (!profiled || !element.sliceName) return;
-    const reachesInto = (e: string) => diffIds.some((d) => d.startsWith(e + '.'));
+    const reachesInto = (e: string) => diffIds.some((d) => d.startsWith(`${e}.`));
     if (profiled.code === 'Extension') {
       this.adoptExtensionDefinition(element, diff);
     } else if (reachesInto(id) || reachesInto(unslicedId(id))) {
@@ -98,8 +98,8 @@ class Generator {
     const at = this.index.get(slicedId);
     if (at === undefined || !isDatatype(this.elements[at])) return;
     // Sliced means with slices: a slicing without any (a bare `rules`) changes nothing here.
-    if (diffIds.some((d) => d.startsWith(slicedId + '.'))) return;
-    const isSlice = (d: string) => d.startsWith(slicedId + ':');
+    if (diffIds.some((d) => d.startsWith(`${slicedId}.`))) return;
+    const isSlice = (d: string) => d.startsWith(`${slicedId}:`);
     if (!diffIds.some(isSlice) && ![...this.index.keys()].some(isSlice)) return;
     this.prune(at);
   }
@@ -126,7 +126,7 @@ class Generator {
     if (colon > 0) {
       const slice = last.slice(colon + 1);
       const resliced = slice.lastIndexOf('/');
-      const sliced = (parent ? parent + '.' : '') + (resliced > 0 ? `${last.slice(0, colon)}:${slice.slice(0, resliced)}` : last.slice(0, colon));
+      const sliced = (parent ? `${parent}.` : '') + (resliced > 0 ? `${last.slice(0, colon)}:${slice.slice(0, resliced)}` : last.slice(0, colon));
       const slicedAt = this.index.get(sliced) ?? this.materialize(sliced, diff);
       if (slicedAt === undefined) return undefined;
       // Bringing in a profiled type may have brought the slice in with it.
@@ -169,7 +169,7 @@ class Generator {
   private expand(at: number): void {
     const element = this.elements[at];
     const id = element.id as string;
-    if (this.elements[at + 1] && (this.elements[at + 1].id as string).startsWith(id + '.')) return;
+    if (this.elements[at + 1] && (this.elements[at + 1].id as string).startsWith(`${id}.`)) return;
     const children = this.childrenOf(element);
     if (!children) return;
     this.remember(children);
@@ -240,7 +240,7 @@ class Generator {
   private descendants(at: number): ElementDefinition[] {
     const id = this.elements[at].id as string;
     const out: ElementDefinition[] = [];
-    for (let i = at + 1; i < this.elements.length && (this.elements[i].id as string).startsWith(id + '.'); i++) {
+    for (let i = at + 1; i < this.elements.length && (this.elements[i].id as string).startsWith(`${id}.`); i++) {
       out.push(this.elements[i]);
     }
     return out;
@@ -336,7 +336,7 @@ function rename(e: ElementDefinition, fromId: string, toId: string, fromPath: st
 
 /** Whether an element id is in the subtree of another, slices of it included. */
 function isWithin(id: string, of: string): boolean {
-  return id.startsWith(of + '.') || id.startsWith(of + ':');
+  return id.startsWith(`${of}.`) || id.startsWith(`${of}:`);
 }
 
 /** The id without the slice of its last segment: `Patient.identifier:INS` is `Patient.identifier`. */
@@ -347,7 +347,7 @@ function unslicedId(id: string): string {
   const slice = last.slice(colon + 1);
   const resliced = slice.lastIndexOf('/');
   const name = resliced > 0 ? `${last.slice(0, colon)}:${slice.slice(0, resliced)}` : last.slice(0, colon);
-  return (parent ? parent + '.' : '') + name;
+  return (parent ? `${parent}.` : '') + name;
 }
 
 /** Splits an element id at its last dot. */

@@ -13,20 +13,32 @@ const observation = (code: Record<string, unknown>, more: Record<string, unknown
  * of its first fault; none may reach anything that walks a resource (they were 500s or were stored).
  */
 const HOSTILE: [string, string, string][] = [
-  ['an array for a string', JSON.stringify(observation({ coding: [{ system: 'http://loinc.org', code: '1', display: [] }] })), 'Observation.code.coding[0].display'],
+  [
+    'an array for a string',
+    JSON.stringify(observation({ coding: [{ system: 'http://loinc.org', code: '1', display: [] }] })),
+    'Observation.code.coding[0].display',
+  ],
   ['an array for text', JSON.stringify(observation({ text: [] })), 'Observation.code.text'],
   ['an array for a reference', JSON.stringify(observation({ text: 'x' }, { subject: { reference: [] } })), 'Observation.subject.reference'],
   ['an object for a reference', JSON.stringify(observation({ text: 'x' }, { subject: { reference: {} } })), 'Observation.subject.reference'],
   ['an array for family', JSON.stringify({ resourceType: 'Patient', name: [{ family: [] }] }), 'Patient.name[0].family'],
   ['an array in given', JSON.stringify({ resourceType: 'Patient', name: [{ given: [[]] }] }), 'Patient.name[0].given[0]'],
   ['a NUL in a code', JSON.stringify(observation({ coding: [{ system: 'http://loinc.org', code: 'a\u0000b' }] })), 'Observation.code.coding[0].code'],
-  ['a control character in the narrative', JSON.stringify({ resourceType: 'Patient', text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">a\u0007</div>' } }), 'Patient.text.div'],
+  [
+    'a control character in the narrative',
+    JSON.stringify({ resourceType: 'Patient', text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">a\u0007</div>' } }),
+    'Patient.text.div',
+  ],
   ['a lone surrogate', '{"resourceType":"Patient","name":[{"family":"\\ud800x"}]}', 'Patient.name[0].family'],
   ['a number for an Address', JSON.stringify({ resourceType: 'Patient', address: [7] }), 'Patient.address[0]'],
   ['a number for a Coding', JSON.stringify(observation({ coding: [5] })), 'Observation.code.coding[0]'],
   ['a string for a boolean', JSON.stringify({ resourceType: 'Patient', active: 'true' }), 'Patient.active'],
   ['a string for an integer', JSON.stringify({ resourceType: 'Patient', multipleBirthInteger: '2' }), 'Patient.multipleBirthInteger'],
-  ['a number too large for a double', '{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":1e400}}', 'Observation.valueQuantity.value'],
+  [
+    'a number too large for a double',
+    '{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":1e400}}',
+    'Observation.valueQuantity.value',
+  ],
   ['an object where the element does not repeat', JSON.stringify({ resourceType: 'Patient', gender: ['male'] }), 'Patient.gender'],
   ['an object where the element repeats', JSON.stringify({ resourceType: 'Patient', name: { family: 'x' } }), 'Patient.name'],
   ['an empty string', JSON.stringify({ resourceType: 'Patient', gender: '' }), 'Patient.gender'],
@@ -40,8 +52,16 @@ const HOSTILE: [string, string, string][] = [
   ['constructor', '{"resourceType":"Patient","name":[{"constructor":{"prototype":{"x":1}}}]}', 'Patient.name[0].constructor'],
   ['an unknown element', JSON.stringify({ resourceType: 'Patient', colour: 'blue' }), 'Patient.colour'],
   ['an unknown choice', JSON.stringify({ resourceType: 'Patient', deceasedString: 'yes' }), 'Patient.deceasedString'],
-  ['an unknown contained resource', JSON.stringify({ resourceType: 'Patient', contained: [{ resourceType: 'Nothing', id: 'x' }] }), 'Patient.contained[0].resourceType'],
-  ['a contained resource at fault', JSON.stringify({ resourceType: 'Patient', contained: [{ resourceType: 'Practitioner', id: 'x', active: 1 }] }), 'Patient.contained[0].active'],
+  [
+    'an unknown contained resource',
+    JSON.stringify({ resourceType: 'Patient', contained: [{ resourceType: 'Nothing', id: 'x' }] }),
+    'Patient.contained[0].resourceType',
+  ],
+  [
+    'a contained resource at fault',
+    JSON.stringify({ resourceType: 'Patient', contained: [{ resourceType: 'Practitioner', id: 'x', active: 1 }] }),
+    'Patient.contained[0].active',
+  ],
 ];
 
 /** `{"resourceType":"Patient","extension":[{"url":…,"extension":[…]}]}`, `levels` extensions deep: 2 levels of JSON each. */
@@ -53,8 +73,7 @@ function nestedExtensions(levels: number): string {
 
 describe.each(DATABASES)('the structure of FHIR JSON bodies on %s', (kind) => {
   const t = useServer(kind);
-  const post = (path: string, body: string, contentType = 'application/fhir+json') =>
-    t.api.call('POST', path, body, { 'content-type': contentType });
+  const post = (path: string, body: string, contentType = 'application/fhir+json') => t.api.call('POST', path, body, { 'content-type': contentType });
 
   it.each(HOSTILE)('refuses %s with a 400 naming it, on create', async (_what, body, expression) => {
     const res = await post(JSON.parse(body).resourceType ?? 'Patient', body);
@@ -88,7 +107,10 @@ describe.each(DATABASES)('the structure of FHIR JSON bodies on %s', (kind) => {
     const expand = await post('ValueSet/$expand', JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'url', valueUri: ['x'] }] }));
     expect(expand.status).toBe(400);
     expect(expand.body.issue[0].expression).toEqual(['Parameters.parameter[0].valueUri']);
-    const bundle = await post('', JSON.stringify({ resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: 'Patient' }, fullUrl: '' }] }));
+    const bundle = await post(
+      '',
+      JSON.stringify({ resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: 'Patient' }, fullUrl: '' }] }),
+    );
     expect(bundle.status).toBe(400);
     expect(bundle.body.issue[0].expression).toEqual(['Bundle.entry[0].fullUrl']);
     const notResource = await post('Patient', '[{"resourceType":"Patient"}]');
@@ -104,7 +126,11 @@ describe.each(DATABASES)('the structure of FHIR JSON bodies on %s', (kind) => {
     expect((await post('Patient/_search', 'name=a%00', 'application/x-www-form-urlencoded')).status).toBe(400);
     expect((await t.api.call('POST', 'Patient', { resourceType: 'Patient' }, { 'if-none-exist': 'name=%00' })).status).toBe(400);
     const reference = { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient?name=a%00' } };
-    const bundle = await t.api.post('', { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: reference, request: { method: 'POST', url: 'Observation' } }] });
+    const bundle = await t.api.post('', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [{ resource: reference, request: { method: 'POST', url: 'Observation' } }],
+    });
     expect(bundle.status).toBe(400);
   });
 
@@ -139,7 +165,10 @@ describe.each(DATABASES)('the structure of FHIR JSON bodies on %s', (kind) => {
     });
     expect(deepPatch.status).toBe(400);
     const binary = Buffer.from(`[{"op":"add","path":"/x","value":${'['.repeat(50_000)}${']'.repeat(50_000)}}]`).toString('base64');
-    const entry = { request: { method: 'PATCH', url: 'Patient/patched' }, resource: { resourceType: 'Binary', contentType: 'application/json-patch+json', data: binary } };
+    const entry = {
+      request: { method: 'PATCH', url: 'Patient/patched' },
+      resource: { resourceType: 'Binary', contentType: 'application/json-patch+json', data: binary },
+    };
     const batch = await post('', JSON.stringify({ resourceType: 'Bundle', type: 'batch', entry: [entry] }));
     expect(batch.status).toBe(200);
     expect(batch.body.entry[0].response.status).toMatch(/^400/);

@@ -139,7 +139,8 @@ class StructureWalk {
   }
 
   private value(value: unknown, type: string, path: string): void {
-    if (value === null) return this.report(path, 'null is no value: leave the element out (null only holds a place in a primitive array beside its extensions)');
+    if (value === null)
+      return this.report(path, 'null is no value: leave the element out (null only holds a place in a primitive array beside its extensions)');
     // `Resource`, or a resource type itself (Bundle.entry.response.outcome is an OperationOutcome).
     if (type === 'Resource' || isResourceType(type)) return this.resource(value, path);
     if (!isPrimitive(type)) {
@@ -152,7 +153,8 @@ class StructureWalk {
     if (typeof value !== 'string') return;
     if (value === '') return this.report(path, 'An empty string is no value: leave the element out');
     const bad = MAYBE_BAD.test(value) && BAD_CHARACTER.exec(value);
-    if (bad) this.report(path, `A FHIR string may not hold the character U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} (at ${bad.index})`);
+    if (bad)
+      this.report(path, `A FHIR string may not hold the character U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} (at ${bad.index})`);
   }
 }
 

@@ -4,9 +4,7 @@ type Of<K extends ResourceType> = Extract<Resource, { resourceType: K }>;
 
 /** The resources a search matched (not those it included), of one type. */
 export function matches<K extends ResourceType>(bundle: Bundle | undefined, type: K): Of<K>[] {
-  return (bundle?.entry ?? [])
-    .filter((e) => e.search?.mode !== 'include' && e.resource?.resourceType === type)
-    .map((e) => e.resource as Of<K>);
+  return (bundle?.entry ?? []).filter((e) => e.search?.mode !== 'include' && e.resource?.resourceType === type).map((e) => e.resource as Of<K>);
 }
 
 /** Every resource of a bundle (matches and includes) by `Type/id`, to follow references. */

@@ -15,8 +15,16 @@ export function aciCountQueries(year: number, protocols: PlanDefinition[]): Coun
   const within = (param: string) => `${param}=ge${year}-01-01&${param}=lt${year + 1}-01-01`;
   return [
     { key: 'ppcs', label: 'PPCS actifs', url: `CarePlan?category=${encodeURIComponent(coord('ppcs'))}&status=active&_summary=count` },
-    { key: 'meetings', label: 'Réunions de concertation', url: `Appointment?service-type=${encodeURIComponent(coord('concertation-pluripro'))}&${within('date')}&_summary=count` },
-    { key: 'cases', label: 'Dossiers revus en concertation', url: `Encounter?type=${encodeURIComponent(coord('concertation-pluripro'))}&${within('date')}&_summary=count` },
+    {
+      key: 'meetings',
+      label: 'Réunions de concertation',
+      url: `Appointment?service-type=${encodeURIComponent(coord('concertation-pluripro'))}&${within('date')}&_summary=count`,
+    },
+    {
+      key: 'cases',
+      label: 'Dossiers revus en concertation',
+      url: `Encounter?type=${encodeURIComponent(coord('concertation-pluripro'))}&${within('date')}&_summary=count`,
+    },
     ...protocols.map((p) => ({
       key: `protocol:${p.id}`,
       label: `Patients inclus — ${(p.title ?? p.name ?? '').split(' — ').pop()}`,

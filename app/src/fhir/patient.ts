@@ -1,5 +1,5 @@
 import type { Bundle, CareTeam, CareTeamParticipant, Patient } from '@medplum/fhirtypes';
-import { matches, ResourceIndex } from './bundle.js';
+import { matches, type ResourceIndex } from './bundle.js';
 import { age, codeText, contact, patientName, personName, refText } from './format.js';
 
 const RELIABILITY = 'https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-identity-reliability';
@@ -32,9 +32,7 @@ export interface Identity {
 }
 
 export function identity(p: Patient, today: Date): Identity {
-  const statusCode = p.extension
-    ?.find((e) => e.url === RELIABILITY)
-    ?.extension?.find((e) => e.url === 'identityStatus')?.valueCoding?.code;
+  const statusCode = p.extension?.find((e) => e.url === RELIABILITY)?.extension?.find((e) => e.url === 'identityStatus')?.valueCoding?.code;
   const ins = p.identifier?.find((i) => i.system && INS_SYSTEMS[i.system]);
   const a = p.address?.[0];
   return {

@@ -88,7 +88,10 @@ export interface PpcsContext {
   labels: Map<string, string>;
 }
 
-const ref = <T extends Resource>(reference: string, labels: Map<string, string>): Reference<T> => ({ reference, ...(labels.get(reference) ? { display: labels.get(reference) } : {}) });
+const ref = <T extends Resource>(reference: string, labels: Map<string, string>): Reference<T> => ({
+  reference,
+  ...(labels.get(reference) ? { display: labels.get(reference) } : {}),
+});
 const achievementConcept = (code: string) => ({
   coding: [{ system: 'http://terminology.hl7.org/CodeSystem/goal-achievement', code }],
   text: ACHIEVEMENT[code] ?? code,

@@ -121,7 +121,8 @@ export function accessRows(bundle: Bundle | undefined): AccessRow[] {
     const agent = a.agent?.find((x) => x.requestor) ?? a.agent?.[0];
     const role = index.get('PractitionerRole', agent?.who);
     const person = role ? [role.practitioner?.display, role.organization?.display].filter(Boolean).join(', ') : '';
-    const breakGlass = a.purposeOfEvent?.some((p) => p.coding?.some((c) => c.code === 'BTG')) || agent?.purposeOfUse?.some((p) => p.coding?.some((c) => c.code === 'BTG'));
+    const breakGlass =
+      a.purposeOfEvent?.some((p) => p.coding?.some((c) => c.code === 'BTG')) || agent?.purposeOfUse?.some((p) => p.coding?.some((c) => c.code === 'BTG'));
     const interaction = a.subtype?.map((s) => s.code && INTERACTIONS[s.code]).find(Boolean);
     return {
       when: a.recorded,

@@ -81,7 +81,10 @@ export function App({ me }: { me: Me }) {
           <ul>
             {patientInContext && (
               <li>
-                <a href={`#/patient/${encodeURIComponent(patientInContext)}`} aria-current={route.view === 'patient' && route.id === patientInContext ? 'page' : undefined}>
+                <a
+                  href={`#/patient/${encodeURIComponent(patientInContext)}`}
+                  aria-current={route.view === 'patient' && route.id === patientInContext ? 'page' : undefined}
+                >
                   Dossier du patient
                 </a>
               </li>

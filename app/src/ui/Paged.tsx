@@ -9,7 +9,19 @@ export interface Column<T> {
 }
 
 /** A table paged in the browser: long lists stay readable and fast to render. */
-export function PagedTable<T>({ rows, columns, caption, pageSize = 20, rowClass }: { rows: T[]; columns: Column<T>[]; caption: string; pageSize?: number; rowClass?: (row: T) => string }) {
+export function PagedTable<T>({
+  rows,
+  columns,
+  caption,
+  pageSize = 20,
+  rowClass,
+}: {
+  rows: T[];
+  columns: Column<T>[];
+  caption: string;
+  pageSize?: number;
+  rowClass?: (row: T) => string;
+}) {
   const [page, setPage] = useState(0);
   const pages = Math.max(1, Math.ceil(rows.length / pageSize));
   useEffect(() => setPage((p) => Math.min(p, pages - 1)), [pages]);

@@ -5,7 +5,19 @@ import { useEffect, useRef, useState } from 'preact/hooks';
  * An accessible combobox (WAI-ARIA 1.2 pattern): suggestions as the user types, arrows to move,
  * Enter to choose, Escape to close. `suggest` may be slow: only the last answer is shown.
  */
-export function Typeahead({ id, label, value, onChange, suggest }: { id: string; label: string; value?: Coding; onChange: (c?: Coding) => void; suggest: (text: string) => Promise<Coding[]> }) {
+export function Typeahead({
+  id,
+  label,
+  value,
+  onChange,
+  suggest,
+}: {
+  id: string;
+  label: string;
+  value?: Coding;
+  onChange: (c?: Coding) => void;
+  suggest: (text: string) => Promise<Coding[]>;
+}) {
   const [text, setText] = useState(value?.display ?? '');
   const [items, setItems] = useState<Coding[]>([]);
   const [active, setActive] = useState(-1);
@@ -15,7 +27,15 @@ export function Typeahead({ id, label, value, onChange, suggest }: { id: string;
   useEffect(() => {
     if (!open || text.trim().length < 2 || text === value?.display) return setItems([]);
     const n = ++asked.current;
-    const timer = setTimeout(() => void suggest(text).then((found) => n === asked.current && (setItems(found), setActive(-1))), 200);
+    const timer = setTimeout(
+      () =>
+        void suggest(text).then((found) => {
+          if (n !== asked.current) return;
+          setItems(found);
+          setActive(-1);
+        }),
+      200,
+    );
     return () => clearTimeout(timer);
   }, [text, open]);
   const choose = (c?: Coding) => {
@@ -55,7 +75,16 @@ export function Typeahead({ id, label, value, onChange, suggest }: { id: string;
       />
       <ul id={`${id}-list`} role="listbox" hidden={!shown} aria-label={`Suggestions : ${label}`}>
         {items.map((c, i) => (
-          <li id={`${id}-${i}`} role="option" aria-selected={i === active} class={i === active ? 'active' : undefined} onMouseDown={(e) => (e.preventDefault(), choose(c))}>
+          <li
+            id={`${id}-${i}`}
+            role="option"
+            aria-selected={i === active}
+            class={i === active ? 'active' : undefined}
+            onMouseDown={(e) => {
+              e.preventDefault();
+              choose(c);
+            }}
+          >
             {c.display}
           </li>
         ))}

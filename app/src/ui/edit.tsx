@@ -5,7 +5,7 @@ import { frenchDate, isoDay } from '../fhir/format.js';
 import type { FhirError } from '../fhir/http.js';
 import { careTeamMembers } from '../fhir/patient.js';
 import type { PatientRecord } from '../fhir/record.js';
-import { useMe } from './context.js';
+import type { useMe } from './context.js';
 import { asFhirError } from './states.js';
 
 /** The people a form may name: the active members of the cercle de soins, and me. */
@@ -41,8 +41,8 @@ export function ConflictNotice({ current, children }: { current?: CarePlan | { m
     <div class="state error conflict" role="alert">
       <p>
         <strong>Modification concurrente :</strong> ces données ont été modifiées par quelqu’un d’autre pendant votre saisie
-        {current?.meta?.lastUpdated && ` (version ${current.meta.versionId} du ${frenchDate(current.meta.lastUpdated)})`}. Votre saisie n’a pas été
-        enregistrée et rien n’a été écrasé.
+        {current?.meta?.lastUpdated && ` (version ${current.meta.versionId} du ${frenchDate(current.meta.lastUpdated)})`}. Votre saisie n’a pas été enregistrée
+        et rien n’a été écrasé.
       </p>
       {children}
     </div>

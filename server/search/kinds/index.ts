@@ -70,7 +70,7 @@ export const emptyIndexRows = (): IndexRows => ({ string: [], token: [], date: [
 export const indexedRows =
   (types: string[], p: SqlParams): Indexed =>
   (table, x, param, joins = '') =>
-    `SELECT ${x}.rid FROM sp_${table} ${x}${joins} WHERE ${table === referenceKind.table.name ? referenceRowsSql(types, param, x, p) : `${types.length ? typeIs(`${x}.type`, types, p) + ' AND ' : ''}${x}.param = ${p.add(param)}`}`;
+    `SELECT ${x}.rid FROM sp_${table} ${x}${joins} WHERE ${table === referenceKind.table.name ? referenceRowsSql(types, param, x, p) : `${types.length ? `${typeIs(`${x}.type`, types, p)} AND ` : ''}${x}.param = ${p.add(param)}`}`;
 
 /**
  * A criterion as SQL: `:missing` (whether the kind has a value of the parameter), `_id` and

@@ -110,4 +110,4 @@ export const anyValue = <R extends IndexRow>(kind: ElementKind<R>, f: Criterion,
 export const hasRows = (table: string, param: string, c: Compiling) =>
   `EXISTS (SELECT 1 FROM sp_${table} x WHERE x.rid = ${c.alias}.rid AND x.param = ${c.p.add(param)})`;
 
-export const likeEscape = (s: string) => s.replace(/[\\%_]/g, (ch) => '\\' + ch);
+export const likeEscape = (s: string) => s.replace(/[\\%_]/g, (ch) => `\\${ch}`);

@@ -55,11 +55,11 @@ function unique(values: (string | undefined)[]): string[] {
 function stringCondition(value: string, modifier: string | undefined, x: string, p: SqlParams): string {
   if (modifier === 'exact') return `${x}.exact = ${p.add(value)}`;
   const norm = normalizeString(value);
-  if (modifier === 'contains') return `${x}.value LIKE ${p.add('%' + likeEscape(norm) + '%')}`;
+  if (modifier === 'contains') return `${x}.value LIKE ${p.add(`%${likeEscape(norm)}%`)}`;
   // A prefix as a range in the byte order of the index (text_pattern_ops): the generic plan of a
   // prepared search then uses the index, where with `LIKE $n` it read every value of the parameter.
   const next = successor(norm);
-  return next === undefined ? `${x}.value LIKE ${p.add(likeEscape(norm) + '%')}` : `(${x}.value ~>=~ ${p.add(norm)} AND ${x}.value ~<~ ${p.add(next)})`;
+  return next === undefined ? `${x}.value LIKE ${p.add(`${likeEscape(norm)}%`)}` : `(${x}.value ~>=~ ${p.add(norm)} AND ${x}.value ~<~ ${p.add(next)})`;
 }
 
 /** The least text above every text that starts with `prefix`: its last character's successor (none for '' or U+10FFFF). */

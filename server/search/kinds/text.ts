@@ -53,8 +53,7 @@ function collectStrings(value: unknown, out: string[], key = ''): void {
   if (typeof value === 'string') {
     if (key === 'div') out.push(htmlToText(value));
     else if (key !== 'reference' && !NOT_WORDS.test(value)) out.push(value);
-  }
-  else if (Array.isArray(value)) for (const v of value) collectStrings(v, out, key);
+  } else if (Array.isArray(value)) for (const v of value) collectStrings(v, out, key);
   else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) if (k !== 'meta' && k !== 'resourceType') collectStrings(v, out, k);
   }

@@ -41,7 +41,8 @@ export const tokenKind: ElementKind<TokenRow> = {
     if (f.modifier === 'not') return noneOf(rowsWhere(c, table.name, code, or(values.map((v) => tokenCondition(v, 'x', p)))), c);
     if (f.modifier === 'of-type') return rowsWhere(c, table.name, `${code}:of-type`, or(values.map((v) => ofTypeCondition(v, p))));
     // The token's own text, or a code whose display in the terminology has those words.
-    if (f.modifier === 'text') return rowsWhere(c, table.name, code, or([...values.map((v) => textCondition(unescape(v), 'x', p)), codesCondition(f.codes, 'x', p, true)]));
+    if (f.modifier === 'text')
+      return rowsWhere(c, table.name, code, or([...values.map((v) => textCondition(unescape(v), 'x', p)), codesCondition(f.codes, 'x', p, true)]));
     if (f.modifier === 'not-in') return noneOf(rowsWhere(c, table.name, code, codesCondition(f.codes, 'x', p)), c);
     if (f.modifier === 'in' || f.modifier === 'above' || f.modifier === 'below') return rowsWhere(c, table.name, code, codesCondition(f.codes, 'x', p));
     return anyValue(tokenKind, f, c);
@@ -101,7 +102,9 @@ export function tokenCondition(value: string, x: string, p: SqlParams): string {
 /** `:text`: every word of the value begins a word of the token's text (display or CodeableConcept.text). */
 function textCondition(value: string, x: string, p: SqlParams): string {
   // Words are letters and digits only, so they need no escaping in the pattern.
-  const words = normalizeString(value).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+  const words = normalizeString(value)
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean);
   if (!words.length) return `${x}.text IS NOT NULL`;
   return words.map((w) => `${x}.text ~ ${p.add(`(^|[^[:alnum:]])${w}`)}`).join(' AND ');
 }

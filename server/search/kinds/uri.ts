@@ -22,7 +22,7 @@ export const uriKind: ElementKind<UriRow> = {
 };
 
 function uriCondition(value: string, modifier: string | undefined, x: string, p: SqlParams): string {
-  if (modifier === 'below') return `${x}.value LIKE ${p.add(likeEscape(value) + '%')}`;
+  if (modifier === 'below') return `${x}.value LIKE ${p.add(`${likeEscape(value)}%`)}`;
   if (modifier === 'above') {
     return `${p.add(value)} LIKE replace(replace(replace(${x}.value, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'`;
   }

@@ -60,7 +60,9 @@ export function Concertations() {
                           <ul class="compact">
                             {list.map((e) => (
                               <li>
-                                <a href={patientHref(e.subject?.reference?.split('/')[1] ?? '')}>{patientName(caseIndex.get('Patient', e.subject)?.name) || refText(e.subject)}</a>
+                                <a href={patientHref(e.subject?.reference?.split('/')[1] ?? '')}>
+                                  {patientName(caseIndex.get('Patient', e.subject)?.name) || refText(e.subject)}
+                                </a>
                                 {e.reasonCode?.[0]?.text && ` — ${e.reasonCode[0].text}`}
                               </li>
                             ))}
@@ -104,7 +106,9 @@ function NewMeeting({ flags, names, onSaved }: { flags: Task[]; names: (t: Task)
   const submit = (e: Event) => {
     e.preventDefault();
     const start = new Date(`${date}T${time}:00`);
-    const cases = flags.filter((f) => f.id && picked[f.id] !== undefined).map((f) => ({ patient: { reference: f.for?.reference, display: f.for?.display }, note: picked[f.id as string] || (f.description ?? ''), flag: f }));
+    const cases = flags
+      .filter((f) => f.id && picked[f.id] !== undefined)
+      .map((f) => ({ patient: { reference: f.for?.reference, display: f.for?.display }, note: picked[f.id as string] || (f.description ?? ''), flag: f }));
     void save.run(
       () =>
         me.session.fhir.post(

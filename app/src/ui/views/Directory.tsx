@@ -1,7 +1,15 @@
 import type { Bundle, Coding, ValueSet } from '@medplum/fhirtypes';
 import { useRef, useState } from 'preact/hooks';
 import { batchOf } from '../../fhir/bundle.js';
-import { directoryRows, directorySearches, expansionCodings, localSuggestions, TYPEAHEAD_VALUE_SETS, type DirectoryQuery, type DirectoryRow } from '../../fhir/directory.js';
+import {
+  directoryRows,
+  directorySearches,
+  expansionCodings,
+  localSuggestions,
+  TYPEAHEAD_VALUE_SETS,
+  type DirectoryQuery,
+  type DirectoryRow,
+} from '../../fhir/directory.js';
 import { useMe } from '../context.js';
 import { PagedTable } from '../Paged.js';
 import { asFhirError, Empty, ErrorBox, Loading, useReady } from '../states.js';
@@ -67,7 +75,13 @@ export function Directory() {
       <form class="editor" role="search" onSubmit={search}>
         <div class="grid">
           {field('name', 'Nom')}
-          <Typeahead id="speciality" label="Profession ou spécialité" value={query.speciality} onChange={(speciality) => setQuery({ ...query, speciality })} suggest={suggest} />
+          <Typeahead
+            id="speciality"
+            label="Profession ou spécialité"
+            value={query.speciality}
+            onChange={(speciality) => setQuery({ ...query, speciality })}
+            suggest={suggest}
+          />
           {field('commune', 'Commune')}
           {field('identifier', 'Identifiant', 'RPPS (11 chiffres), IDNPS ou FINESS (9 caractères)')}
         </div>

@@ -39,8 +39,18 @@ export function Hospital() {
       <Show loaded={loaded} what="des séjours">
         {([now, planned, discharged]) => (
           <>
-            <Part title="Hospitalisés en ce moment" rows={now} empty="Aucun patient hospitalisé en ce moment." columns={[...base, { header: 'Entré(e) le', cell: (r) => frenchDate(r.start) }]} />
-            <Part title="Admissions programmées (14 jours)" rows={planned} empty="Aucune admission programmée dans les 14 jours." columns={[...base, { header: 'Admission prévue le', cell: (r) => frenchDate(r.start) }]} />
+            <Part
+              title="Hospitalisés en ce moment"
+              rows={now}
+              empty="Aucun patient hospitalisé en ce moment."
+              columns={[...base, { header: 'Entré(e) le', cell: (r) => frenchDate(r.start) }]}
+            />
+            <Part
+              title="Admissions programmées (14 jours)"
+              rows={planned}
+              empty="Aucune admission programmée dans les 14 jours."
+              columns={[...base, { header: 'Admission prévue le', cell: (r) => frenchDate(r.start) }]}
+            />
             <Part
               title="Sorties des 7 derniers jours"
               rows={Array.isArray(discharged) ? [...discharged].sort((a, b) => Number(a.followUp) - Number(b.followUp)) : discharged}
@@ -59,11 +69,29 @@ export function Hospital() {
   );
 }
 
-function Part({ title, rows, empty, columns, rowClass }: { title: string; rows: StayRow[] | FhirError; empty: string; columns: Column<StayRow>[]; rowClass?: (r: StayRow) => string }) {
+function Part({
+  title,
+  rows,
+  empty,
+  columns,
+  rowClass,
+}: {
+  title: string;
+  rows: StayRow[] | FhirError;
+  empty: string;
+  columns: Column<StayRow>[];
+  rowClass?: (r: StayRow) => string;
+}) {
   return (
     <>
       <h2>{title}</h2>
-      {rows instanceof FhirError ? <ErrorBox error={rows} /> : rows.length ? <PagedTable caption={title} rows={rows} columns={columns} rowClass={rowClass} /> : <Empty>{empty}</Empty>}
+      {rows instanceof FhirError ? (
+        <ErrorBox error={rows} />
+      ) : rows.length ? (
+        <PagedTable caption={title} rows={rows} columns={columns} rowClass={rowClass} />
+      ) : (
+        <Empty>{empty}</Empty>
+      )}
     </>
   );
 }

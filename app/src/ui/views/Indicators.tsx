@@ -52,8 +52,13 @@ export function Indicators() {
                 </div>
               )}
             </dl>
-            <BarChart title={`Activité de coordination en ${year}`} bars={counts.filter((c) => c.value !== undefined).map((c) => ({ label: c.label, value: c.value as number }))} />
-            {cases && <BarChart title={`Dossiers revus en concertation par mois (${year})`} bars={MONTHS.map((m, i) => ({ label: m, value: cases.months[i] }))} />}
+            <BarChart
+              title={`Activité de coordination en ${year}`}
+              bars={counts.filter((c) => c.value !== undefined).map((c) => ({ label: c.label, value: c.value as number }))}
+            />
+            {cases && (
+              <BarChart title={`Dossiers revus en concertation par mois (${year})`} bars={MONTHS.map((m, i) => ({ label: m, value: cases.months[i] }))} />
+            )}
           </>
         )}
       </Show>

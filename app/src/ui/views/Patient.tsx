@@ -27,7 +27,10 @@ export function PatientView({ id, edit }: { id: string; edit?: 'ppcs' | 'equipe'
     const [first, ...rest] = reply.entry ?? [];
     const status = Number.parseInt(first?.response?.status ?? '500', 10);
     if (status >= 300 || first?.resource?.resourceType !== 'Patient') throw new FhirError(status, frenchMessage(status));
-    return patientRecord(first.resource as FhirPatient, rest.map((e) => (e.resource?.resourceType === 'Bundle' ? (e.resource as Bundle) : undefined)));
+    return patientRecord(
+      first.resource as FhirPatient,
+      rest.map((e) => (e.resource?.resourceType === 'Bundle' ? (e.resource as Bundle) : undefined)),
+    );
   }, [id]);
   useReady('patient', loaded.state === 'ok' && !edit);
   const back = () => {
@@ -197,8 +200,8 @@ function Ppcs({ r }: { r: PatientRecord }) {
   return (
     <div class="ppcs">
       <p>
-        <strong>{plan.title}</strong> — <span class="badge">{PLAN_STATUS[plan.status] ?? plan.status}</span> — depuis le {frenchDate(plan.period?.start)}, référent :{' '}
-        {refText(plan.author) || 'non désigné'} (version {plan.meta?.versionId}, {frenchDate(plan.meta?.lastUpdated)})
+        <strong>{plan.title}</strong> — <span class="badge">{PLAN_STATUS[plan.status] ?? plan.status}</span> — depuis le {frenchDate(plan.period?.start)},
+        référent : {refText(plan.author) || 'non désigné'} (version {plan.meta?.versionId}, {frenchDate(plan.meta?.lastUpdated)})
       </p>
       <h3>Problèmes</h3>
       {plan.addresses?.length ? (

@@ -32,18 +32,24 @@ export function PpcsEditor({ record: r, onSaved }: { record: PatientRecord; onSa
     set({ [key]: form[key].map((x, j) => (j === i ? { ...x, ...change } : x)) } as Partial<PpcsForm>);
   const submit = (e: Event) => {
     e.preventDefault();
-    void save.run(
-      async () => {
-        try {
-          await me.session.fhir.post('', ppcsTransaction(form, { patient: { reference: `Patient/${r.patient.id}` }, careTeam: r.careTeam ? { reference: `CareTeam/${r.careTeam.id}` } : undefined, plan: r.ppcs, goals: r.goals, labels }));
-        } catch (err) {
-          // Show what the other person wrote; the form keeps what this user typed.
-          if (r.ppcs) setCurrent(await me.session.fhir.get<CarePlan>(`CarePlan/${r.ppcs.id}`).catch(() => undefined));
-          throw err;
-        }
-      },
-      onSaved,
-    );
+    void save.run(async () => {
+      try {
+        await me.session.fhir.post(
+          '',
+          ppcsTransaction(form, {
+            patient: { reference: `Patient/${r.patient.id}` },
+            careTeam: r.careTeam ? { reference: `CareTeam/${r.careTeam.id}` } : undefined,
+            plan: r.ppcs,
+            goals: r.goals,
+            labels,
+          }),
+        );
+      } catch (err) {
+        // Show what the other person wrote; the form keeps what this user typed.
+        if (r.ppcs) setCurrent(await me.session.fhir.get<CarePlan>(`CarePlan/${r.ppcs.id}`).catch(() => undefined));
+        throw err;
+      }
+    }, onSaved);
   };
   const cancel = patientHref(r.patient.id as string);
   return (

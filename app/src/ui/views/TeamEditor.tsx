@@ -52,7 +52,10 @@ export function TeamEditor({ record: r, onSaved }: { record: PatientRecord; onSa
       period: { start },
       ...(me.organization ? { managingOrganization: [{ reference: `Organization/${me.organization.id}`, display: me.organization.name }] } : {}),
     };
-    void save.run(() => me.session.fhir.post('', saveTransaction(withMember(team, { reference: member.reference, display: member.name }, [ROLES[role]], start))), onSaved);
+    void save.run(
+      () => me.session.fhir.post('', saveTransaction(withMember(team, { reference: member.reference, display: member.name }, [ROLES[role]], start))),
+      onSaved,
+    );
   };
   const cancel = patientHref(r.patient.id as string);
   return (

@@ -33,7 +33,11 @@ export function Worklist() {
     );
     const [mine, pole] = batchAnswers(reply);
     if (!mine.ok) throw new FhirError(mine.status, frenchMessage(mine.status));
-    return { mine: taskRows(mine.bundle, me.today), pole: pole?.ok ? taskRows(pole.bundle, me.today) : [], poleError: pole && !pole.ok ? pole.status : undefined };
+    return {
+      mine: taskRows(mine.bundle, me.today),
+      pole: pole?.ok ? taskRows(pole.bundle, me.today) : [],
+      poleError: pole && !pole.ok ? pole.status : undefined,
+    };
   }, []);
   useReady('travail', loaded.state === 'ok');
   return (
@@ -54,7 +58,12 @@ export function Worklist() {
             {poleError ? (
               <ErrorBox error={new FhirError(poleError, frenchMessage(poleError))} />
             ) : pole.length ? (
-              <PagedTable caption="Demandes adressées aux structures du pôle" rows={pole} columns={columns(true, loaded.reload)} rowClass={(r) => (r.overdue ? 'overdue' : '')} />
+              <PagedTable
+                caption="Demandes adressées aux structures du pôle"
+                rows={pole}
+                columns={columns(true, loaded.reload)}
+                rowClass={(r) => (r.overdue ? 'overdue' : '')}
+              />
             ) : (
               <Empty>Aucune demande en attente d’attribution.</Empty>
             )}
