@@ -14,7 +14,7 @@ import { readRelease } from '../terminology/release.js';
 import { installTerminology } from './terminology-install.js';
 
 // `#` would end a URL: the folders are appended to the path.
-const SHARED = fileURLToPath(new URL('../../../shared/fhir/', import.meta.url));
+const SHARED = `${process.env.FHIR_PACKAGES ?? fileURLToPath(new URL('../../../shared/fhir', import.meta.url))}/`;
 const EXTRACT = `${SHARED}ans.fr.terminologies#1.12.0-extract/`;
 const R38 = NOS('TRE_R38-SpecialiteOrdinale');
 const G15 = NOS('TRE_G15-ProfessionSante');

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASES, useServer } from '../../tests/harness.js';
 import { readPackage } from './files.js';
 
-const SHARED = new URL('../../../shared/fhir', import.meta.url).pathname;
+const SHARED = process.env.FHIR_PACKAGES ?? new URL('../../../shared/fhir', import.meta.url).pathname;
 const env = { FHIR_PACKAGES: process.env.FHIR_PACKAGES, FHIR_PACKAGE_REGISTRY: process.env.FHIR_PACKAGE_REGISTRY };
 beforeAll(() => {
   process.env.FHIR_PACKAGES = SHARED;

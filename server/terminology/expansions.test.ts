@@ -10,7 +10,7 @@ import { DATABASES, useServer } from '../../tests/harness.js';
  * loaded like any resource, the NOS code systems are ours (terminology/nos), HL7 ones the R4
  * terminology. Same codes for the same value sets, but for the differences listed with their cause.
  */
-const SHARED = fileURLToPath(new URL('../../../shared/fhir/', import.meta.url));
+const SHARED = `${process.env.FHIR_PACKAGES ?? fileURLToPath(new URL('../../../shared/fhir', import.meta.url))}/`;
 
 const PACKAGES = [
   { folder: 'hl7.fhir.fr.core#2.2.0', expansions: 'other/expansions.filtered.json', tag: 'c22' },
