@@ -2,16 +2,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { DEMO } from '../seed/load.js';
 import { createLogger } from '../server/logger.js';
 import { startServer } from '../server/main.js';
 import { openPglite, openPostgres, type PgliteDatabase } from '../server/store/db.js';
 import { migrate } from '../server/store/migrate.js';
 import { createPostgresDatabase, freePort, testConfig, type PostgresDatabase, type Snapshots } from './harness.js';
 
-/** The first starts whose databases are kept, and their NOS terminology setting. */
+/** The first starts whose databases are kept, and the settings they start with (beside testConfig's). */
 const LOADED = [
-  ['loaded', 'none'],
-  ['loaded-nos', 'nos'],
+  ['loaded', { terminology: 'none' }],
+  ['loaded-nos', { terminology: 'nos' }],
+  ['demo', { seed: 'demo' }],
 ] as const;
 
 /**
@@ -56,9 +58,9 @@ async function pgliteSnapshots(dir: string): Promise<Snapshots['pglite']> {
   } finally {
     await db.close();
   }
-  for (const [name, terminology] of LOADED) {
+  for (const [name, settings] of LOADED) {
     const loaded = await openPglite('memory://', migrated);
-    const server = await startServer(testConfig(await freePort(), { terminology }), createLogger('silent'), { database: loaded });
+    const server = await startServer(testConfig(await freePort(), settings), createLogger('silent'), { database: loaded, demo: DEMO });
     try {
       await keep(name, loaded);
     } finally {
@@ -83,9 +85,9 @@ async function postgresTemplates(created: PostgresDatabase[]): Promise<NonNullab
     await db.close();
   }
   const names = { migrated: migrated.name } as NonNullable<Snapshots['postgres']>;
-  for (const [name, terminology] of LOADED) {
+  for (const [name, settings] of LOADED) {
     const loaded = await create(migrated.name);
-    const server = await startServer(testConfig(await freePort(), { databaseUrl: loaded.url, terminology }), createLogger('silent'));
+    const server = await startServer(testConfig(await freePort(), { databaseUrl: loaded.url, ...settings }), createLogger('silent'), { demo: DEMO });
     await server.close();
     names[name] = loaded.name;
   }

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { fhirBaseOf, loadConfig, type Config } from '../server/config.js';
 import { createLogger } from '../server/logger.js';
 import { DEMO } from '../seed/load.js';
+import { UserService } from '../server/auth/users.js';
 import { startServer, type RunningServer } from '../server/main.js';
 import { openPglite, openPostgres, type Database, type PgliteDatabase } from '../server/store/db.js';
 
@@ -15,12 +16,12 @@ export const DATABASES: ('pglite' | 'postgres')[] = process.env.TEST_DATABASE_UR
 /**
  * The databases global-setup.ts builds once per run, for the test servers to start from: an empty
  * one (PGlite after initdb), a migrated one, and what a first start with the test settings
- * (testConfig) writes, with the NOS terminology or without. A start writes beyond the migrations
- * only what these settings decide (the demo, the terminology, Maillage's profiles); what it writes
- * at every start (signing keys, clients) it writes as ever.
+ * (testConfig) writes, with the NOS terminology or without, or with the demo pôle. A start writes
+ * beyond the migrations only what these settings decide (the demo, the terminology, Maillage's
+ * profiles); what it writes at every start (signing keys, clients) it writes as ever.
  */
 export type Snapshot = 'empty' | ServerSnapshot;
-export type ServerSnapshot = 'migrated' | 'loaded' | 'loaded-nos';
+export type ServerSnapshot = 'migrated' | 'loaded' | 'loaded-nos' | 'demo';
 
 /** Where the snapshots are, given by the global setup: PGlite dumps (files) and PostgreSQL templates (database names). */
 export interface Snapshots {
@@ -35,11 +36,12 @@ declare module 'vitest' {
 }
 
 /**
- * The snapshot a first start with this configuration begins from: the demo loads only into an
- * empty database (its servers start from the migrated one and load it as a fresh server does).
+ * The snapshot a first start with this configuration begins from. The demo loads only into an
+ * empty database: with the NOS terminology, its servers start from the migrated one and load it as
+ * a fresh server does.
  */
 function snapshotFor(config: Config): ServerSnapshot {
-  if (config.seed === 'demo') return 'migrated';
+  if (config.seed === 'demo') return config.terminology === 'nos' ? 'migrated' : 'demo';
   return config.terminology === 'nos' ? 'loaded-nos' : 'loaded';
 }
 
@@ -167,6 +169,8 @@ export async function startTestServer(kind: 'pglite' | 'postgres', overrides: Pa
   let running: RunningServer;
   try {
     running = await startServer(config, createLogger(config.logLevel), { demo: DEMO, database: db });
+    // The demo's first start gives its professionals logins (server/main.ts); a start from its snapshot does the same.
+    if (snapshot === 'demo' && config.auth && !overrides.databaseUrl) running = { ...running, demoLogins: await DEMO.resetLogins(new UserService(running.db)) };
   } catch (err) {
     // A server that refuses to start may not have closed the database it was given.
     await db?.close().catch(() => undefined);

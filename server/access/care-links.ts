@@ -7,8 +7,8 @@ import type { CareLink } from '../store/care-links.js';
 const LINK_TYPES = new Set(['CareTeam', 'Consent', 'Patient']);
 
 /** `Type/id` of what a reference names here (a version names its resource), undefined for anything else. */
-function local(ref: Reference | undefined, baseUrl: string): string | undefined {
-  const parsed = typeof ref?.reference === 'string' ? parseLocalReference(ref.reference, baseUrl) : undefined;
+function local(ref: Reference | undefined, fhirBase: string): string | undefined {
+  const parsed = typeof ref?.reference === 'string' ? parseLocalReference(ref.reference, fhirBase) : undefined;
   return parsed && `${parsed.type}/${parsed.id}`;
 }
 
@@ -17,10 +17,10 @@ function local(ref: Reference | undefined, baseUrl: string): string | undefined 
  * it; undefined when it names none (or another type), or for other types. What checks a link
  * write must read the patient here, on the resource as stored.
  */
-export function linkedPatient(resource: Resource | null | undefined, baseUrl: string): string | undefined {
+export function linkedPatient(resource: Resource | null | undefined, fhirBase: string): string | undefined {
   const ref =
     resource?.resourceType === 'CareTeam' ? (resource as CareTeam).subject : resource?.resourceType === 'Consent' ? (resource as Consent).patient : undefined;
-  const named = local(ref, baseUrl);
+  const named = local(ref, fhirBase);
   return named?.startsWith('Patient/') ? named.slice('Patient/'.length) : undefined;
 }
 
@@ -30,32 +30,32 @@ export function linkedPatient(resource: Resource | null | undefined, baseUrl: st
  * (`deny`) and consents to share (`permit` with an actor) of an active Consent. Undefined for
  * other types; an empty list removes the links a resource had.
  */
-export function careLinks(resource: Resource | null, type: string, baseUrl: string): CareLink[] | undefined {
+export function careLinks(resource: Resource | null, type: string, fhirBase: string): CareLink[] | undefined {
   if (!LINK_TYPES.has(type)) return undefined;
   if (!resource) return [];
   if (resource.resourceType === 'Patient') {
     const p = resource as Patient;
-    const holder = local(p.managingOrganization, baseUrl);
+    const holder = local(p.managingOrganization, fhirBase);
     return holder && p.id ? [{ patient: p.id, kind: 'holder', actor: holder, ...period(undefined) }] : [];
   }
   if (resource.resourceType === 'CareTeam') {
     const team = resource as CareTeam;
-    const patient = linkedPatient(team, baseUrl);
+    const patient = linkedPatient(team, fhirBase);
     if (team.status !== 'active' || !patient) return [];
     const links: CareLink[] = [];
     for (const p of team.participant ?? []) {
-      const actor = local(p.member, baseUrl);
+      const actor = local(p.member, fhirBase);
       const pcp = p.role?.some((r) => r.coding?.some((c) => c.code === 'PCP'));
       if (actor) links.push({ patient, kind: pcp ? 'pcp' : 'member', actor, ...within(period(p.period), period(team.period)) });
     }
     for (const o of team.managingOrganization ?? []) {
-      const actor = local(o, baseUrl);
+      const actor = local(o, fhirBase);
       if (actor) links.push({ patient, kind: 'holder', actor, ...period(team.period) });
     }
     return links;
   }
   const consent = resource as Consent;
-  const patient = linkedPatient(consent, baseUrl);
+  const patient = linkedPatient(consent, fhirBase);
   if (consent.status !== 'active' || !patient || !consent.provision) return [];
   const links: CareLink[] = [];
   const provisions: [ConsentProvision, boolean][] = [
@@ -63,7 +63,7 @@ export function careLinks(resource: Resource | null, type: string, baseUrl: stri
     ...(consent.provision.provision ?? []).map((p): [ConsentProvision, boolean] => [p, false]),
   ];
   for (const [prov, top] of provisions) {
-    const actors = (prov.actor ?? []).flatMap((a) => local(a.reference, baseUrl) ?? []);
+    const actors = (prov.actor ?? []).flatMap((a) => local(a.reference, fhirBase) ?? []);
     // A deny without actor at the top is the global opposition; deeper, it restricts some data only.
     if (prov.type === 'deny' && !actors.length && top) links.push({ patient, kind: 'deny', actor: '*', ...period(prov.period) });
     if (prov.type === 'deny' || prov.type === 'permit') {

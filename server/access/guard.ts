@@ -139,15 +139,15 @@ export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: P
  * patient (under the équipe-de-soins rules), a structure resource's organisation (for a system
  * client acting for one: the version it replaces and the one it stores must both be its own).
  */
-function writeCheck(baseUrl: string, type: string, visibility: Visibility | null, writer: StructureWriter): Context['checkWrite'] {
+function writeCheck(fhirBase: string, type: string, visibility: Visibility | null, writer: StructureWriter): Context['checkWrite'] {
   const links = visibility && (type === 'CareTeam' || type === 'Consent');
   const owner = writer && writer !== 'all' ? writer.organization : undefined;
   if (!links && !owner) return undefined;
   return async (tx, previous, next) => {
-    if (links) await checkLinkWrite(tx, visibility, baseUrl, previous, next);
+    if (links) await checkLinkWrite(tx, visibility, fhirBase, previous, next);
     if (owner === undefined) return;
     const before = previous?.content ? JSON.parse(previous.content) : undefined;
-    if ((before && !ownedBy(owner, before, baseUrl)) || (next && !ownedBy(owner, next, baseUrl))) {
+    if ((before && !ownedBy(owner, before, fhirBase)) || (next && !ownedBy(owner, next, fhirBase))) {
       throw forbidden(`${type} resources of another organisation than Organization/${owner} are not yours to write`);
     }
   };
@@ -197,7 +197,7 @@ function mergeRestrictions(rs: Restriction[]): Restriction | undefined {
 }
 
 /** The ids among `ids` that some alternative reaches, for whom `visibility` says: a search on `_id` with its criteria. */
-async function visibleIds(q: Queryable, type: string, ids: string[], rs: Restriction[], baseUrl: string, visibility: Visibility | null): Promise<Set<string>> {
+async function visibleIds(q: Queryable, type: string, ids: string[], rs: Restriction[], fhirBase: string, visibility: Visibility | null): Promise<Set<string>> {
   const seen = new Set<string>();
   for (const r of rs) {
     if (!r.filter && !r.patient) {
@@ -214,7 +214,7 @@ async function visibleIds(q: Queryable, type: string, ids: string[], rs: Restric
     else if (r.patient && !compartmentParams('Patient', type)) continue;
     try {
       const parsed = parseSearch([type], query, true, STORAGES, r.patient && type !== 'Patient' ? { type: 'Patient', id: r.patient, alone: true } : undefined);
-      for (const m of (await storeFor(type).search(q, parsed, baseUrl, visibility)).matches) seen.add(m.id);
+      for (const m of (await storeFor(type).search(q, parsed, fhirBase, visibility)).matches) seen.add(m.id);
     } catch (err) {
       // A filter the engine cannot apply grants nothing.
       if (!(err instanceof FhirError) || err.status !== 400) throw err;
@@ -247,7 +247,7 @@ async function withVisibleIncludes(ctx: Context, res: FhirResponse): Promise<Fhi
 }
 
 /** The id of the resource a write answered with (from its Location). */
-function writtenId(res: FhirResponse, baseUrl: string, type: string): string | undefined {
-  const prefix = `${baseUrl}/${type}/`;
+function writtenId(res: FhirResponse, fhirBase: string, type: string): string | undefined {
+  const prefix = `${fhirBase}/${type}/`;
   return res.location?.startsWith(prefix) ? res.location.slice(prefix.length).split('/')[0] : undefined;
 }

@@ -23,10 +23,10 @@ export async function openToLinks(q: Queryable, v: Visibility, patient: string):
  * care links read it (linkedPatient): whichever way the reference was written, the one checked is
  * the one linked.
  */
-export async function checkLinkWrite(q: Queryable, v: Visibility, baseUrl: string, previous: StoredVersion | undefined, next: Resource | null): Promise<void> {
+export async function checkLinkWrite(q: Queryable, v: Visibility, fhirBase: string, previous: StoredVersion | undefined, next: Resource | null): Promise<void> {
   if (!next) return;
-  const patient = linkedPatient(next, baseUrl);
-  if (previous?.content && linkedPatient(JSON.parse(previous.content) as Resource, baseUrl) !== patient) {
+  const patient = linkedPatient(next, fhirBase);
+  if (previous?.content && linkedPatient(JSON.parse(previous.content) as Resource, fhirBase) !== patient) {
     throw fail(403, 'forbidden', `A ${next.resourceType} keeps its patient`);
   }
   if (patient !== undefined && !(await openToLinks(q, v, patient))) throw fail(403, 'forbidden', `Patient/${patient} is outside your équipe de soins`);

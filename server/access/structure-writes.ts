@@ -53,9 +53,9 @@ export function mayWriteType(writer: StructureWriter, type: string): boolean {
  * PractitionerRole, HealthcareService, Location or Endpoint whose organization, providedBy or
  * managingOrganization it is.
  */
-export function ownedBy(organization: string, resource: Resource, baseUrl: string): boolean {
+export function ownedBy(organization: string, resource: Resource, fhirBase: string): boolean {
   const org = (ref: Reference | undefined) => {
-    const parsed = typeof ref?.reference === 'string' ? parseLocalReference(ref.reference, baseUrl) : undefined;
+    const parsed = typeof ref?.reference === 'string' ? parseLocalReference(ref.reference, fhirBase) : undefined;
     return parsed?.type === 'Organization' ? parsed.id : undefined;
   };
   switch (resource.resourceType) {

@@ -123,13 +123,13 @@ const patientPatterns = new Map<string, RegExp>();
  * page of results cost more than the rest of its audit. Sound on JSON, where a quote within a
  * string is always escaped: `"reference":"` can only be a key and its value.
  */
-export function patientsInJson(json: string, baseUrl: string, into: Set<string>): void {
-  let pattern = patientPatterns.get(baseUrl);
+export function patientsInJson(json: string, fhirBase: string, into: Set<string>): void {
+  let pattern = patientPatterns.get(fhirBase);
   if (!pattern) {
-    const base = baseUrl.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const base = fhirBase.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const id = '([A-Za-z0-9\\-.]{1,64})';
     pattern = new RegExp(`"resourceType":"Patient","id":"${id}"|"reference":"(?:${base}/)?Patient/${id}(?=[/"])`, 'g');
-    patientPatterns.set(baseUrl, pattern);
+    patientPatterns.set(fhirBase, pattern);
   }
   for (const m of json.matchAll(pattern)) into.add(m[1] ?? m[2]);
 }

@@ -33,17 +33,17 @@ const tokenIn = (values: string, f: ParamFilter, p: SqlParams) => {
 };
 
 /** The local references among a filter's values (a bare id is one of `type`), as `Type/id`. */
-function references(f: ParamFilter, baseUrl: string, type?: string): string[] {
+function references(f: ParamFilter, fhirBase: string, type?: string): string[] {
   return f.values.flatMap((value) => {
-    const ref = parseLocalReference(type && !value.includes('/') ? `${type}/${value}` : value, baseUrl);
+    const ref = parseLocalReference(type && !value.includes('/') ? `${type}/${value}` : value, fhirBase);
     return ref && (!type || ref.type === type) ? [`${ref.type}/${ref.id}`] : [];
   });
 }
 
-const patientIds = (f: ParamFilter, baseUrl: string) => references(f, baseUrl, 'Patient').map((r) => r.slice('Patient/'.length));
+const patientIds = (f: ParamFilter, fhirBase: string) => references(f, fhirBase, 'Patient').map((r) => r.slice('Patient/'.length));
 
 /** The parameters the trail is searched on, with their modifiers, as SQL over `audit_trail t`. */
-const PARAMS: Record<string, { modifiers: string[]; sql: (f: ParamFilter, p: SqlParams, baseUrl: string) => string }> = {
+const PARAMS: Record<string, { modifiers: string[]; sql: (f: ParamFilter, p: SqlParams, fhirBase: string) => string }> = {
   _id: { modifiers: [], sql: (f, p) => `t.id = ANY(${p.add(f.values.filter(isTrailId))}::uuid[])` },
   _lastUpdated: { modifiers: [], sql: (f, p) => `(${f.values.map((v) => dateCondition(v, 't.recorded', 't.recorded', p)).join(' OR ')})` },
   date: { modifiers: [], sql: (f, p) => `(${f.values.map((v) => dateCondition(v, 't.recorded', 't.recorded', p)).join(' OR ')})` },
@@ -109,10 +109,10 @@ function inCompartment(target: CompartmentTarget, p: SqlParams): string {
 const MAX_INCLUDED = 1000;
 
 /** A search of the trail, in time order (then id: the keys of its index), paged by keyset like every search. */
-export async function searchTrail(q: Queryable, req: SearchRequest, baseUrl: string, visibility: Visibility | null): Promise<SearchResult> {
+export async function searchTrail(q: Queryable, req: SearchRequest, fhirBase: string, visibility: Visibility | null): Promise<SearchResult> {
   const p = new SqlParams();
-  const patient = namedPatient(req.types, req.filters, baseUrl);
-  const where = req.filters.map((f) => (f.kind === 'compartment' ? inCompartment(f.target, p) : PARAMS[f.param.code].sql(f as ParamFilter, p, baseUrl)));
+  const patient = namedPatient(req.types, req.filters, fhirBase);
+  const where = req.filters.map((f) => (f.kind === 'compartment' ? inCompartment(f.target, p) : PARAMS[f.param.code].sql(f as ParamFilter, p, fhirBase)));
   where.push(visibleRow(visibility, p, patient !== undefined ? 'probe' : 'set', patient));
   const filter = where.join(' AND ');
   // Counted with the filter's values only: the page's position adds its own.

@@ -5,7 +5,12 @@ import { OPERATOR } from '../../tests/smart.js';
 /** The security headers (helmet): the API's, the authorization pages', the coordination app's. */
 describe.each(DATABASES)('security headers on %s', (kind) => {
   const http = useServer(kind, { auth: true, ...OPERATOR });
-  const headersOf = async (url: string) => (await fetch(url, { redirect: 'manual' })).headers;
+  // The body is read so that the connection is released: an unread one holds the server's close.
+  const headersOf = async (url: string) => {
+    const response = await fetch(url, { redirect: 'manual' });
+    await response.arrayBuffer();
+    return response.headers;
+  };
 
   it('every response: nosniff, no referrer, no framing, a policy allowing nothing; no HSTS on http', async () => {
     for (const path of ['/fhir/metadata', '/fhir/Patient', '/auth/jwks', '/fhir/.well-known/smart-configuration', '/healthz', '/nowhere']) {

@@ -25,14 +25,14 @@ type Row = StoredVersion & Record<`s${number}`, unknown>;
  * id, which makes the order total), paged by keyset (paging.ts). `visibility` is whom the search
  * runs for (null: no équipe-de-soins rule applies).
  */
-export async function executeSearch(q: Queryable, req: SearchRequest, baseUrl: string, visibility: Visibility | null): Promise<SearchResult> {
+export async function executeSearch(q: Queryable, req: SearchRequest, fhirBase: string, visibility: Visibility | null): Promise<SearchResult> {
   // A search that names its patient or its resources has few rows to check: one by one. A broad
   // one is counted against the principal's whole list of patients; its page is first sought
   // among its first rows checked one by one (a principal's patients are often neighbours in the
   // table), then against the whole list when those did not fill it.
   const check = narrow(req) ? 'probe' : 'set';
   const filters = await withTerminologyCodes(q, req.filters);
-  const patient = namedPatient(req.types, filters, baseUrl);
+  const patient = namedPatient(req.types, filters, fhirBase);
   // Unsorted, a search by one `_has` alone goes in id order: see namedByHasSql.
   const only = filters.length === 1 ? filters[0] : undefined;
   const byHas = !req.sort.length && req.types.length === 1 && only?.kind === 'has' ? only : undefined;
@@ -46,7 +46,7 @@ export async function executeSearch(q: Queryable, req: SearchRequest, baseUrl: s
    * from the index alone where it can say (matchRidsSql), else the resource table.
    */
   const source = (v: Visibility | null, how: AccessCheck, opts: { unchecked?: boolean; ids?: boolean } = {}) => {
-    const c = compiler(baseUrl, v, how);
+    const c = compiler(fhirBase, v, how);
     if (byHas) return { c, from: namedByHasSql(c, req.types[0], byHas, opts) };
     const rids = opts.ids ? matchRidsSql(c, req.types, filters, opts.unchecked) : undefined;
     return { c, from: rids ? `(${rids}) r` : `resource r WHERE ${matchSql(c, req.types, filters, 'r', { unchecked: opts.unchecked, patient })}` };

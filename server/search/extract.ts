@@ -13,9 +13,9 @@ import { RESOURCE_COLUMN_PARAMS, searchParamsOf } from './parameters.js';
  * value made rows by its parameter's kind (kinds/). References to our own base URL are indexed
  * as local references.
  */
-export function extractIndex(resource: Resource, baseUrl: string): IndexRows {
+export function extractIndex(resource: Resource, fhirBase: string): IndexRows {
   const rows = emptyIndexRows();
-  const to: Extraction = { baseUrl, group: {}, add: (table, row) => (rows[table.name as keyof IndexRows] as IndexRow[]).push(row) };
+  const to: Extraction = { fhirBase, group: {}, add: (table, row) => (rows[table.name as keyof IndexRows] as IndexRow[]).push(row) };
   const input = [toTypedValue(resource)];
   let grp = 0;
   // Composites share expressions (Observation has eight over `Observation` and `code`): each is

@@ -9,15 +9,15 @@ import { accessSql, type AccessCheck, type Visibility } from '../access/visibili
 /** What compiling needs beside the filters: the parameters, our base URL, whom for and how, and alias depth. */
 export interface Compiler {
   p: SqlParams;
-  baseUrl: string;
+  fhirBase: string;
   visibility: Visibility | null;
   check: AccessCheck;
   depth: number;
 }
 
-export const compiler = (baseUrl: string, visibility: Visibility | null, check: AccessCheck = 'probe'): Compiler => ({
+export const compiler = (fhirBase: string, visibility: Visibility | null, check: AccessCheck = 'probe'): Compiler => ({
   p: new SqlParams(),
-  baseUrl,
+  fhirBase,
   visibility,
   check,
   depth: 0,
@@ -41,13 +41,13 @@ export function visible(alias: string, types: string[], p: SqlParams, visibility
  * filter on one `Patient/[id]`, or the patient's compartment): the rules check that patient once.
  * A row naming them outside its compartment parameters only is then held to them too (stricter).
  */
-export function namedPatient(types: string[], filters: Filter[], baseUrl: string): string | undefined {
+export function namedPatient(types: string[], filters: Filter[], fhirBase: string): string | undefined {
   if (types.length !== 1) return undefined;
   for (const f of filters) {
     if (f.kind === 'compartment' && f.target.type === 'Patient') return f.target.id;
     if (f.kind === 'param' && !f.modifier && f.param.type === 'reference' && f.values.length === 1) {
       // Read as the reference condition reads it (referenceCondition): our base, any version.
-      const ref = parseLocalReference(f.values[0], baseUrl);
+      const ref = parseLocalReference(f.values[0], fhirBase);
       if (ref?.type === 'Patient') return ref.id;
     }
   }
@@ -114,7 +114,7 @@ function filterSql(c: Compiler, f: Filter, types: string[], alias: string): Matc
   const indexed = indexedRows(types, p);
   switch (f.kind) {
     case 'param':
-      return criterionSql(f, { p, baseUrl: c.baseUrl, alias, indexed });
+      return criterionSql(f, { p, fhirBase: c.fhirBase, alias, indexed });
     case 'chain': {
       const t = `r${++c.depth}`;
       const inner = `SELECT ${t}.type, ${t}.id FROM resource ${t} WHERE ${matchSql(c, f.targets, [f.next], t)}`;

@@ -40,7 +40,7 @@ export interface Store {
    * else each resource is one `visibility` may see.
    */
   history(q: Queryable, h: HistoryQuery & { visibility: Visibility | null }): Promise<{ entries: HistoryEntry[]; total?: number }>;
-  search(q: Queryable, req: SearchRequest, baseUrl: string, visibility: Visibility | null): Promise<SearchResult>;
+  search(q: Queryable, req: SearchRequest, fhirBase: string, visibility: Visibility | null): Promise<SearchResult>;
   /** What it cannot search on that the engine parses (parseSearch asks it); undefined: all of it. */
   searchSupport?: SearchSupport;
   /** Whether /metadata lists `param` among those its types are searched on. */

@@ -100,5 +100,5 @@ export function criterionSql(f: Criterion, c: Compiling): Match {
 /** Compiles a criterion once to report a malformed value as a 400 when the request is parsed. */
 export function checkFilter(f: Criterion): void {
   const p = new SqlParams();
-  criterionSql(f, { p, baseUrl: '', alias: 'r', indexed: indexedRows([], p) });
+  criterionSql(f, { p, fhirBase: '', alias: 'r', indexed: indexedRows([], p) });
 }

@@ -34,7 +34,7 @@ export interface Table<R extends IndexRow> {
 
 /** Where a kind puts the index rows of a value. */
 export interface Extraction {
-  baseUrl: string;
+  fhirBase: string;
   /** `{ grp }` of the element a composite's component value comes from; `{}` for a parameter's own. */
   group: { grp?: number };
   add<R extends IndexRow>(table: Table<R>, row: R): void;
@@ -61,7 +61,7 @@ export type Indexed = (table: string, x: string, param: string, joins?: string) 
 /** What a criterion is compiled with: the parameters, our base URL, the resource row's alias and the index rows of a parameter. */
 export interface Compiling {
   p: SqlParams;
-  baseUrl: string;
+  fhirBase: string;
   alias: string;
   indexed: Indexed;
 }

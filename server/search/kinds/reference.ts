@@ -58,7 +58,7 @@ function addReference(v: TypedValue, param: string, to: Extraction): void {
   if (v.type === 'Reference') {
     const ref = v.value as Reference;
     if (ref.reference && !ref.reference.startsWith('#')) {
-      const local = parseLocalReference(ref.reference, to.baseUrl);
+      const local = parseLocalReference(ref.reference, to.fhirBase);
       to.add(table, { param, targetType: local?.type ?? null, targetId: local?.id ?? null, url: local ? null : ref.reference });
     }
     return;
@@ -79,7 +79,7 @@ function addIdentifier(v: TypedValue, param: string, to: Extraction): void {
 /** `Type/id`, our absolute URL, a bare id (any target type, or the `:[type]` modifier's), or another URL. */
 function referenceCondition(value: string, targets: string[], modifier: string | undefined, x: string, c: Compiling): string {
   const { p } = c;
-  const local = parseLocalReference(value, c.baseUrl);
+  const local = parseLocalReference(value, c.fhirBase);
   if (local) {
     if (modifier && modifier !== local.type) throw badRequest(`${value} is not a ${modifier} reference`);
     return `(${x}.target_type = ${p.add(local.type)} AND ${x}.target_id = ${p.add(local.id)})`;

@@ -1,0 +1,3 @@
+import { describeExamples } from './r4-examples.js';
+
+describeExamples(2);
