@@ -150,7 +150,8 @@ export const fhirBaseOf = (origin: string) => `${origin}/fhir`;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = Number(env.PORT ?? 8080);
-  const demo = env.SEED !== 'none';
+  // The demo is for the embedded database: a PostgreSQL deployment starts empty unless asked (SEED=demo).
+  const demo = (env.SEED || (env.DATABASE_URL ? 'none' : 'demo')) === 'demo';
   return {
     port,
     host: env.HOST ?? '127.0.0.1',
