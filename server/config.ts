@@ -106,14 +106,15 @@ const list = (s: string | undefined) =>
 /**
  * ACCESS_RULES_FILE (`{"recordHolders": ["msp-…"], "clientOrganizations": {"lgc-…": "msp-…"}}`),
  * then RECORD_HOLDERS and CLIENT_ORGANIZATIONS over it. With the demo and nothing configured,
- * the demo's MSP holds its patients' records.
+ * the demo's MSP holds its patients' records and its hospital those of its stays.
  */
 function accessRules(env: NodeJS.ProcessEnv, demo: boolean): AccessRules {
   const file = env.ACCESS_RULES_FILE ? (JSON.parse(readFileSync(env.ACCESS_RULES_FILE, 'utf8')) as Partial<AccessRules>) : {};
   const holders = env.RECORD_HOLDERS !== undefined ? list(env.RECORD_HOLDERS) : file.recordHolders;
   const clients: Record<string, string> = { ...file.clientOrganizations, ...pairs(env.CLIENT_ORGANIZATIONS) };
   return {
-    recordHolders: holders ?? (demo ? ['msp-val-de-lys'] : []),
+    // The demo's MSP for its enrolled patients, its hospital for the patients of its stays.
+    recordHolders: holders ?? (demo ? ['msp-val-de-lys', 'ch-lysmont'] : []),
     clientOrganizations: clients,
     breakGlassMinutes: Number(env.BREAK_GLASS_MINUTES ?? 120),
   };
