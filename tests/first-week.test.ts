@@ -1,4 +1,5 @@
-import type { Appointment, CarePlan, Consent, Encounter, PlanDefinition, Resource, Task } from '@medplum/fhirtypes';
+import type { Appointment, CarePlan, Consent, Encounter, Patient, PlanDefinition, Resource, Task } from '@medplum/fhirtypes';
+import { patientSearchQuery } from '../app/src/fhir/patient.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM } from '../server/fhir/vocabulary.js';
 import { buildDemo, startOfDay } from '../seed/demo/index.js';
@@ -108,5 +109,18 @@ describe.each(DATABASES)('a pôle’s first week on the demo, on %s', (kind) => 
     expect(expectedFigures(demo, new Date().getFullYear()).figures.meetings).toBeLessThan(demo.filter((r) => r.resourceType === 'Appointment').length);
     expect((await as('anne', '$aci-indicators')).status).toBe(403);
     expect((await as('aurelie', '$aci-indicators?year=abc')).status).toBe(400);
+  });
+
+  it('finds a patient by given and family in any order, by birth date and by identifier, as the app asks', async () => {
+    const patient = demo.find((r): r is Patient => r.resourceType === 'Patient' && !!r.identifier?.length && !!r.birthDate) as Patient;
+    const [family, given] = [patient.name?.[0].family as string, patient.name?.[0].given?.[0] as string];
+    const found = async (query: string) => ids(await as('aurelie', query));
+    const queries = [
+      patientSearchQuery(`${given} ${family}`),
+      patientSearchQuery(`${family.toUpperCase()} ${given}`),
+      patientSearchQuery(`${family} ${patient.birthDate?.split('-').reverse().join('/')}`),
+      patientSearchQuery(patient.identifier?.[0].value as string),
+    ];
+    for (const query of queries) expect([query, (await found(query)).includes(patient.id)]).toEqual([query, true]);
   });
 });
