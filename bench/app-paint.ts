@@ -35,8 +35,7 @@ async function main() {
     await page.getByLabel('Identifiant').fill(login.username);
     await page.getByLabel('Mot de passe').fill(login.password);
     await page.getByRole('button', { name: 'Se connecter' }).click();
-    await page.locator('input[name=role]').first().check();
-    await page.getByRole('button', { name: 'Autoriser' }).click();
+    // The pôle's own app asks no consent of a user of one role (server/auth/login-flow.ts).
     await page.waitForSelector('body[data-ready]');
     // A PPCS patient: the fullest record of the demo.
     const patient = (await page.locator('a[href^="#/patient/"]').first().getAttribute('href')) ?? '';

@@ -17,6 +17,7 @@ import { streamTerritory } from '../seed/stream.js';
 import type { Database } from '../server/store/db.js';
 import { DEMO, loadResources } from '../seed/load.js';
 import { reindex } from '../server/search/reindex.js';
+import { isResourceType } from '../server/validation/registry.js';
 import { migrate } from '../server/store/migrate.js';
 import { VERSION } from '../server/version.js';
 
@@ -66,12 +67,17 @@ program
         console.log(`Loaded ${resources.length} resources of the demo pôle in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       }
       if (opts.patients) {
-        const bar = new SingleBar({ format: 'patients {bar} {value}/{total} | {percentage}% | ETA {eta_formatted}' }, Presets.shades_classic);
-        bar.start(opts.patients, 0);
-        const result = await streamTerritory(db, config.origin, logger, { patients: opts.patients, seed: opts.seed, today: startOfDay(new Date()) }, (n) =>
-          bar.update(n),
+        const total = opts.patients;
+        // The bar on a terminal; lines elsewhere (cli-progress draws nothing without a TTY).
+        const bar = process.stderr.isTTY
+          ? new SingleBar({ format: 'patients {bar} {value}/{total} | {percentage}% | ETA {eta_formatted}' }, Presets.shades_classic)
+          : undefined;
+        bar?.start(total, 0);
+        const lines = progress('patients');
+        const result = await streamTerritory(db, config.origin, logger, { patients: total, seed: opts.seed, today: startOfDay(new Date()) }, (n) =>
+          bar ? bar.update(n) : lines({ done: n, total }),
         );
-        bar.stop();
+        bar?.stop();
         console.log(
           `Loaded ${result.resources} resources (${result.patients} patients) in ${result.seconds.toFixed(1)} s: ${Math.round(result.resources / result.seconds)} resources/s`,
         );
@@ -83,15 +89,30 @@ program
   .command('reindex')
   .description('rebuild the search index with the SearchParameters in force, with progress')
   .option('--type <type>', 'only resources of this type')
-  .action((opts: { type?: string }) =>
-    withDatabase(async (db, config) => {
-      const count = await reindex(db, fhirBaseOf(config.origin), opts.type, ({ done, total }) => {
-        process.stderr.write(`\rreindexed ${done}/${total} (${Math.round((100 * done) / Math.max(total, 1))}%)`);
-      });
-      process.stderr.write('\n');
+  .action((opts: { type?: string }) => {
+    if (opts.type && !isResourceType(opts.type)) throw new Error(`Unknown resource type: ${opts.type} (FHIR R4 names, e.g. Patient)`);
+    return withDatabase(async (db, config) => {
+      const count = await reindex(db, fhirBaseOf(config.origin), opts.type, progress('reindexed'));
       console.log(`Reindexed ${count} resources`);
-    }),
-  );
+    });
+  });
+
+/**
+ * Progress on standard error: one line rewritten in place on a terminal; elsewhere (a log, a pipe)
+ * a line at each tenth, so that the log reads as lines.
+ */
+function progress(label: string) {
+  let shown = -1;
+  return ({ done, total }: { done: number; total: number }) => {
+    const percent = Math.round((100 * done) / Math.max(total, 1));
+    if (process.stderr.isTTY) {
+      process.stderr.write(`\r${label} ${done}/${total} (${percent}%)${done >= total ? '\n' : ''}`);
+    } else if (Math.floor(percent / 10) > shown || done >= total) {
+      shown = Math.floor(percent / 10);
+      process.stderr.write(`${label} ${done}/${total} (${percent}%)\n`);
+    }
+  };
+}
 
 /** Opens the configured database with an up-to-date schema for a command, and closes it after. */
 async function withDatabase(fn: (db: Database, config: Config, logger: Logger, applied: number[]) => Promise<void>): Promise<void> {

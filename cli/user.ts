@@ -63,8 +63,13 @@ export function addUserCommands(program: Command): void {
     .description('list the users')
     .action(() =>
       withUsers(async (users) => {
-        for (const u of await users.list())
-          console.log([u.id, `Practitioner/${u.practitionerId}`, u.username ?? '-', u.active ? 'active' : 'disabled'].join('\t'));
+        const all = await users.list();
+        if (!all.length) {
+          console.log('No user yet: enrol one with maillage user add --practitioner ID [--username NAME]');
+          return;
+        }
+        console.log(['id', 'practitioner', 'login', 'status'].join('\t'));
+        for (const u of all) console.log([u.id, `Practitioner/${u.practitionerId}`, u.username ?? '-', u.active ? 'active' : 'disabled'].join('\t'));
       }),
     );
 }

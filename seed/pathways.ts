@@ -368,6 +368,8 @@ function ppcs(
     description: 'Réévaluer le PPCS avec l’équipe',
     focus: { reference: `CarePlan/${plan.id}` },
     for: patient,
+    // Asked by the médecin traitant, who signs the PPCS: the worklist's "Demandée par".
+    requester: roleRef(gp),
     owner: roleRef(pole.coordinator),
     authoredOn: cal.dateTime(start),
     restriction: { period: { end: cal.dateTime(due, 18) } },

@@ -106,14 +106,15 @@ const list = (s: string | undefined) =>
 /**
  * ACCESS_RULES_FILE (`{"recordHolders": ["msp-…"], "clientOrganizations": {"lgc-…": "msp-…"}}`),
  * then RECORD_HOLDERS and CLIENT_ORGANIZATIONS over it. With the demo and nothing configured,
- * the demo's MSP holds its patients' records.
+ * the demo's MSP holds its patients' records and its hospital those of its stays.
  */
 function accessRules(env: NodeJS.ProcessEnv, demo: boolean): AccessRules {
   const file = env.ACCESS_RULES_FILE ? (JSON.parse(readFileSync(env.ACCESS_RULES_FILE, 'utf8')) as Partial<AccessRules>) : {};
   const holders = env.RECORD_HOLDERS !== undefined ? list(env.RECORD_HOLDERS) : file.recordHolders;
   const clients: Record<string, string> = { ...file.clientOrganizations, ...pairs(env.CLIENT_ORGANIZATIONS) };
   return {
-    recordHolders: holders ?? (demo ? ['msp-val-de-lys'] : []),
+    // The demo's MSP for its enrolled patients, its hospital for the patients of its stays.
+    recordHolders: holders ?? (demo ? ['msp-val-de-lys', 'ch-lysmont'] : []),
     clientOrganizations: clients,
     breakGlassMinutes: Number(env.BREAK_GLASS_MINUTES ?? 120),
   };
@@ -150,7 +151,8 @@ export const fhirBaseOf = (origin: string) => `${origin}/fhir`;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = Number(env.PORT ?? 8080);
-  const demo = env.SEED !== 'none';
+  // The demo is for the embedded database: a PostgreSQL deployment starts empty unless asked (SEED=demo).
+  const demo = (env.SEED || (env.DATABASE_URL ? 'none' : 'demo')) === 'demo';
   return {
     port,
     host: env.HOST ?? '127.0.0.1',

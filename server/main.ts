@@ -12,6 +12,7 @@ import { AuditLog } from './audit/log.js';
 import { createLogger } from './logger.js';
 import { setRequestLimits } from './limits.js';
 import { openPglite, openPostgres, type Database } from './store/db.js';
+import { lockDataDir } from './store/data-dir-lock.js';
 import { migrate } from './store/migrate.js';
 import { loadProfiles } from './packages/profiles.js';
 import { installBundledTerminology } from './operations/terminology-install.js';
@@ -29,8 +30,17 @@ export async function openDatabase(config: Config, statementTimeout = config.mai
       connectionWait: config.connectionWait,
     });
   }
-  if (!config.dataDir.startsWith('memory://')) mkdirSync(config.dataDir, { recursive: true });
-  return openPglite(config.dataDir);
+  if (config.dataDir.startsWith('memory://')) return openPglite(config.dataDir);
+  mkdirSync(config.dataDir, { recursive: true });
+  // One process at a time on the embedded database (a command beside a running server would lose its writes).
+  const unlock = lockDataDir(config.dataDir);
+  const db = await openPglite(config.dataDir).catch((err: unknown) => {
+    unlock();
+    throw err;
+  });
+  const close = db.close;
+  db.close = () => close().finally(unlock);
+  return db;
 }
 
 /** A demo user's login, to show once. */

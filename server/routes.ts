@@ -16,6 +16,7 @@ import { reindexOperation } from './interactions/reindex.js';
 import { search } from './interactions/search.js';
 import { conditionalUpdate, update } from './interactions/update.js';
 import { vread } from './interactions/vread.js';
+import { aciIndicatorsOperation } from './operations/aci-indicators.js';
 import { loadPackageOperation } from './operations/load-package.js';
 import { TERMINOLOGY_ROUTES } from './operations/routes.js';
 import { validateOperation } from './operations/validate.js';
@@ -48,6 +49,8 @@ export const ROUTES: Route[] = [
     },
   },
   ...TERMINOLOGY_ROUTES,
+  // Counts over the pôle's data, whoever asks: the operation checks who may (no scope names them).
+  ...(['GET', 'POST'] as const).map((method): Route => ({ method, pattern: ['$aci-indicators'], handle: (ctx, req) => aciIndicatorsOperation(ctx, req) })),
   { method: 'POST', pattern: ['$load-package'], permission: 'c', writesConformance: true, handle: (ctx, req) => loadPackageOperation(ctx, req) },
   { method: 'POST', pattern: [':type', '$validate'], permission: 'r', handle: (ctx, req, p) => validateOperation(ctx, req, p.type) },
   { method: 'POST', pattern: [':type', ':id', '$validate'], permission: 'r', handle: (ctx, req, p) => validateOperation(ctx, req, p.type, p.id) },

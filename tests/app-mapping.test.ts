@@ -5,13 +5,13 @@ import { batchAnswers, ResourceIndex, saveTransaction } from '../app/src/fhir/bu
 import { meetingTransaction } from '../app/src/fhir/concertation.js';
 import { directorySearches, localSuggestions } from '../app/src/fhir/directory.js';
 import { dueActivities, toCsv } from '../app/src/fhir/followup.js';
-import { frenchDate, patientName } from '../app/src/fhir/format.js';
+import { frenchDate, parisInstant, parisToday, patientName } from '../app/src/fhir/format.js';
 import { stayRows } from '../app/src/fhir/hospital.js';
-import { casesByMonth } from '../app/src/fhir/indicators.js';
-import { careTeamMembers, identity, withMember, withMemberEnded } from '../app/src/fhir/patient.js';
+import { aciFromParameters } from '../app/src/fhir/indicators.js';
+import { careTeamMembers, identity, patientSearchQuery, withMember, withMemberEnded } from '../app/src/fhir/patient.js';
 import { ppcsForm, ppcsTransaction } from '../app/src/fhir/ppcs.js';
 import { accessRows } from '../app/src/fhir/record.js';
-import { taskRows } from '../app/src/fhir/tasks.js';
+import { closedTask, newTask, taskRows } from '../app/src/fhir/tasks.js';
 
 const TODAY = new Date('2026-03-10T00:00:00Z');
 /** The demo pôle dated around TODAY: the same data the app shows. */
@@ -162,10 +162,31 @@ describe('the app’s mapping of FHIR data', () => {
   });
 
   it('counts concertation cases per month and distinct patients; names who accessed a record', () => {
-    const cases = demo.filter((r) => r.resourceType === 'Encounter' && r.id?.includes('-cas-'));
-    const { months, patients: distinct } = casesByMonth(searchset(cases));
-    expect(months.reduce((a, b) => a + b)).toBe(cases.length);
-    expect(distinct).toBeLessThanOrEqual(cases.length);
+    const aci = aciFromParameters({
+      resourceType: 'Parameters',
+      parameter: [
+        { name: 'year', valueInteger: 2026 },
+        {
+          name: 'figure',
+          part: [
+            { name: 'name', valueString: 'cases' },
+            { name: 'label', valueString: 'Dossiers revus en concertation' },
+            { name: 'value', valueInteger: 7 },
+            { name: 'list', valueString: 'Encounter?status=finished' },
+          ],
+        },
+        { name: 'patientsReviewed', valueInteger: 6 },
+        {
+          name: 'casesByMonth',
+          part: [
+            { name: 'month', valueInteger: 3 },
+            { name: 'value', valueInteger: 7 },
+          ],
+        },
+      ],
+    });
+    expect(aci.figures).toEqual([{ name: 'cases', label: 'Dossiers revus en concertation', value: 7, list: 'Encounter?status=finished' }]);
+    expect([aci.patientsReviewed, aci.months[2], aci.months.reduce((a, b) => a + b)]).toEqual([6, 7, 7]);
     const audit = searchset(
       [
         {
@@ -190,5 +211,49 @@ describe('the app’s mapping of FHIR data', () => {
       entry: [{ response: { status: '200 OK' }, resource: searchset([]) }, { response: { status: '403 Forbidden' } }],
     };
     expect(batchAnswers(reply).map((a) => a.ok || a.status)).toEqual([true, 403]);
+  });
+
+  it('finds a patient by family and given in any order, birth date, INS or identifier (issue 27)', () => {
+    const params = (q: string) => [...new URLSearchParams(q.split('?')[1])].filter(([k]) => !k.startsWith('_'));
+    expect(params(patientSearchQuery('Marie Dupont'))).toEqual([
+      ['name', 'Marie'],
+      ['name', 'Dupont'],
+    ]);
+    expect(params(patientSearchQuery(' dupont  12/3/1950 '))).toEqual([
+      ['name', 'dupont'],
+      ['birthdate', '1950-03-12'],
+    ]);
+    expect(params(patientSearchQuery('1950-03-12'))).toEqual([['birthdate', '1950-03-12']]);
+    expect(params(patientSearchQuery('2 55 08 35 123 456 78'))).toEqual([['identifier', '255083512345678']]);
+  });
+
+  it('counts days and times in Paris, whatever the browser’s zone (issue 27)', () => {
+    // 23:30 UTC on 31 December is already 1 January in Paris (UTC+1 in winter).
+    expect(parisToday(new Date('2026-12-31T23:30:00Z')).toISOString()).toBe('2027-01-01T00:00:00.000Z');
+    expect(parisToday(new Date('2026-07-01T21:59:00Z')).toISOString()).toBe('2026-07-01T00:00:00.000Z');
+    // 12:30 typed: UTC+1 in winter, UTC+2 in summer.
+    expect(parisInstant('2026-12-07', '12:30')).toBe('2026-12-07T11:30:00.000Z');
+    expect(parisInstant('2026-07-07', '12:30')).toBe('2026-07-07T10:30:00.000Z');
+    expect(parisInstant('2026-03-29', '03:30')).toBe('2026-03-29T01:30:00.000Z');
+  });
+
+  it('closes a task with its outcome, and asks nobody when there is no user (AUTH=off)', () => {
+    const task: Task = { resourceType: 'Task', id: 't', status: 'accepted', intent: 'order', owner: { reference: 'PractitionerRole/r' } };
+    const closed = closedTask(task, ' Consultation faite ', new Date('2026-03-10T09:00:00Z'));
+    expect([closed.status, closed.output?.[0].valueString, closed.executionPeriod?.end]).toEqual([
+      'completed',
+      'Consultation faite',
+      '2026-03-10T09:00:00.000Z',
+    ]);
+    const created = newTask({
+      patient: { reference: 'Patient/p' },
+      kind: 'autre',
+      description: 'x',
+      owner: { reference: 'Organization/o' },
+      due: '2026-03-12',
+      now: TODAY,
+    });
+    expect(created.requester).toBeUndefined();
+    expect(created.restriction?.period?.end).toBe('2026-03-12T17:00:00.000Z');
   });
 });

@@ -36,15 +36,15 @@ describe('the coordination app at /app/ in Chromium', () => {
     await browser?.close();
   });
 
-  /** Our login and consent pages, as a person fills them. */
+  /** Our login page, as a person fills it. */
   async function signIn(p: Page) {
     await p.waitForURL(`${t.server.url}/auth/login`);
     await p.getByLabel('Identifiant').fill(login().username);
     await p.getByLabel('Mot de passe').fill(login().password);
     await p.getByRole('button', { name: 'Se connecter' }).click();
-    await p.waitForURL(`${t.server.url}/auth/consent`);
-    await p.getByLabel(/Activité de coordination.*Maison de santé pluriprofessionnelle du Val-de-Lys/).check();
-    await p.getByRole('button', { name: 'Autoriser' }).click();
+    // The pôle's own app asks no consent (issue 27): a user of one role goes straight on.
+    await p.waitForURL((url) => url.pathname !== '/auth/login');
+    expect(new URL(p.url()).pathname).not.toBe('/auth/consent');
   }
 
   /** Opens a view and waits until it shows its data; saves its screenshot. */
@@ -72,6 +72,19 @@ describe('the coordination app at /app/ in Chromium', () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: `${SHOTS}/1-liste-de-travail-telephone.png` });
     await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('worklist: says who asked, and closes a task of mine with its outcome', async () => {
+    const mine = page.locator('table').first();
+    const requesters = await mine.locator('tbody tr td:nth-child(5)').allTextContents();
+    expect(requesters.filter((r) => r.trim() && r !== '—').length).toBe(requesters.length);
+    await mine.getByRole('button', { name: 'Terminer' }).first().click();
+    await page.getByLabel('Résultat').fill('Réévaluation faite avec le médecin traitant');
+    await page.evaluate('delete document.body.dataset.ready');
+    await page.getByRole('button', { name: 'Clore la tâche' }).click();
+    await page.waitForSelector('body[data-ready="travail"]');
+    const done = await fhir('Task?status=completed&_sort=-_lastUpdated&_count=1');
+    expect(done.entry[0].resource.output[0].valueString).toBe('Réévaluation faite avec le médecin traitant');
   });
 
   it('hospital pathways: in hospital now, planned admissions, discharges without follow-up flagged', async () => {
@@ -128,8 +141,9 @@ describe('the coordination app at /app/ in Chromium', () => {
 
   it('indicators: the ACI counts of the year', async () => {
     await open('indicateurs', '6-indicateurs');
-    const active = await fhir('CarePlan?category=https://fhir.maillage.fr/CodeSystem/coordination|ppcs&status=active&_summary=count');
-    expect(await page.locator('.figures div', { hasText: 'PPCS actifs' }).locator('dd').textContent()).toBe(String(active.total));
+    const aci = await fhir(`$aci-indicators?year=${new Date().getFullYear()}`);
+    const ppcs = aci.parameter.find((p: any) => p.name === 'figure' && p.part[0].valueString === 'ppcs').part.find((p: any) => p.name === 'value');
+    expect(await page.locator('.figures div', { hasText: 'PPCS actifs' }).locator('dd').textContent()).toBe(String(ppcs.valueInteger));
     expect(await page.locator('figure svg').count()).toBe(2);
   });
 

@@ -1,10 +1,10 @@
-import type { CareTeam, Consent, ConsentProvision, Patient, Period, Reference, Resource } from '@medplum/fhirtypes';
+import type { CareTeam, Consent, ConsentProvision, Encounter, Patient, Period, Reference, Resource } from '@medplum/fhirtypes';
 import { parseLocalReference } from '../fhir/ids.js';
 import { dateRange } from '../search/dates.js';
 import type { CareLink } from '../store/care-links.js';
 
 /** The types whose resources say who may see a patient's data; their links are rewritten with them. */
-const LINK_TYPES = new Set(['CareTeam', 'Consent', 'Patient']);
+const LINK_TYPES = new Set(['CareTeam', 'Consent', 'Encounter', 'Patient']);
 
 /** `Type/id` of what a reference names here (a version names its resource), undefined for anything else. */
 function local(ref: Reference | undefined, fhirBase: string): string | undefined {
@@ -12,14 +12,27 @@ function local(ref: Reference | undefined, fhirBase: string): string | undefined
   return parsed && `${parsed.type}/${parsed.id}`;
 }
 
+/** The reference naming the patient a resource of the link types links people to. */
+function patientReference(resource: Resource | null | undefined): Reference | undefined {
+  switch (resource?.resourceType) {
+    case 'CareTeam':
+      return resource.subject;
+    case 'Encounter':
+      return resource.subject;
+    case 'Consent':
+      return resource.patient;
+    default:
+      return undefined;
+  }
+}
+
 /**
- * The patient a CareTeam (`subject`) or Consent (`patient`) links people to, as careLinks reads
- * it; undefined when it names none (or another type), or for other types. What checks a link
- * write must read the patient here, on the resource as stored.
+ * The patient a CareTeam or Encounter (`subject`) or Consent (`patient`) links people to, as
+ * careLinks reads it; undefined when it names none (or another type), or for other types. What
+ * checks a link write must read the patient here, on the resource as stored.
  */
 export function linkedPatient(resource: Resource | null | undefined, fhirBase: string): string | undefined {
-  const ref =
-    resource?.resourceType === 'CareTeam' ? (resource as CareTeam).subject : resource?.resourceType === 'Consent' ? (resource as Consent).patient : undefined;
+  const ref = patientReference(resource);
   const named = local(ref, fhirBase);
   return named?.startsWith('Patient/') ? named.slice('Patient/'.length) : undefined;
 }
@@ -54,6 +67,7 @@ export function careLinks(resource: Resource | null, type: string, fhirBase: str
     }
     return links;
   }
+  if (resource.resourceType === 'Encounter') return stayLinks(resource as Encounter, fhirBase);
   const consent = resource as Consent;
   const patient = linkedPatient(consent, fhirBase);
   if (consent.status !== 'active' || !patient || !consent.provision) return [];
@@ -71,6 +85,30 @@ export function careLinks(resource: Resource | null, type: string, fhirBase: str
     }
   }
   return links;
+}
+
+/** Days after a stay's end its structure keeps its patient: the discharge's follow-up (the hospital view's discharges, the tasks it asked for). */
+export const STAY_FOLLOW_UP_DAYS = 30;
+/** A stay that is or will be: its structure holds the record of it until it ends. */
+const ONGOING = new Set(['planned', 'arrived', 'triaged', 'in-progress', 'onleave']);
+
+/**
+ * A stay (an Encounter) links its patient to the structure that holds its record, its
+ * `serviceProvider` (CSP L1110-12: who works in the same establishment), as a `holder` link: only
+ * a record-holding organisation (RECORD_HOLDERS) gets access by it. From its recording while it
+ * is planned or under way, until STAY_FOLLOW_UP_DAYS after its end; a cancelled or erroneous one,
+ * never.
+ */
+function stayLinks(encounter: Encounter, fhirBase: string): CareLink[] {
+  const patient = linkedPatient(encounter, fhirBase);
+  const actor = local(encounter.serviceProvider, fhirBase);
+  if (!patient || !actor?.startsWith('Organization/')) return [];
+  if (ONGOING.has(encounter.status)) return [{ patient, kind: 'holder', actor, ...OPEN }];
+  if (encounter.status !== 'finished') return [];
+  const ended = period(encounter.period).until;
+  const last = ended === OPEN.until ? period({ end: encounter.period?.start }).until : ended;
+  if (last === OPEN.until) return [];
+  return [{ patient, kind: 'holder', actor, start: OPEN.start, until: new Date(Date.parse(last) + STAY_FOLLOW_UP_DAYS * 86_400_000).toISOString() }];
 }
 
 const OPEN = { start: '-infinity', until: 'infinity' };

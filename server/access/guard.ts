@@ -135,12 +135,13 @@ export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: P
 }
 
 /**
- * What a write of `type` is checked against on each version stored: a CareTeam's or Consent's
+ * What a write of `type` is checked against on each version stored: a CareTeam's, Encounter's or Consent's
  * patient (under the équipe-de-soins rules), a structure resource's organisation (for a system
  * client acting for one: the version it replaces and the one it stores must both be its own).
  */
 function writeCheck(fhirBase: string, type: string, visibility: Visibility | null, writer: StructureWriter): Context['checkWrite'] {
-  const links = visibility && (type === 'CareTeam' || type === 'Consent');
+  // An Encounter links its patient to the structure of the stay (care-links.ts): linked as a CareTeam is.
+  const links = visibility && (type === 'CareTeam' || type === 'Consent' || type === 'Encounter');
   const owner = writer && writer !== 'all' ? writer.organization : undefined;
   if (!links && !owner) return undefined;
   return async (tx, previous, next) => {

@@ -18,7 +18,7 @@ export async function openToLinks(q: Queryable, v: Visibility, patient: string):
 }
 
 /**
- * A CareTeam or Consent, as it will be stored, names a patient the caller could already see (or
+ * A CareTeam, Encounter or Consent, as it will be stored, names a patient the caller could already see (or
  * one nobody is linked to yet), and a change keeps the patient it had. The patient is read as the
  * care links read it (linkedPatient): whichever way the reference was written, the one checked is
  * the one linked.

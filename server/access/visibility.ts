@@ -12,7 +12,7 @@ type Params = Pick<SqlParams, 'add'>;
 export interface Visibility {
   /** A user acting in a PractitionerRole (ids), a system client acting for an organisation (id), or nobody's patients. */
   principal: { role: string; practitioner?: string } | { organization: string } | { nobody: true };
-  /** `Organization/[id]` of the structures that hold their patients' records. */
+  /** `Organization/[id]` of the structures that hold their patients' records (with their services, once looked up by withActors). */
   recordHolders: string[];
   /** The key this principal's break-glass accesses are recorded under (see break_glass). */
   breakGlassActor?: string;
@@ -26,19 +26,34 @@ const pairs = () => compartmentPairs('Patient');
 /** The actors the principal is: its role, practitioner and the role's organisation, or the organisation and its roles. */
 type Principal = Visibility['principal'];
 
+/**
+ * The organisations `orgs` (SQL giving `Organization/[id]` rows) and those `partOf` them, a few
+ * levels down: a hospital's services are the hospital (CSP L1110-12, the same establishment).
+ */
+function withServicesSql(orgs: string): string {
+  return (
+    `WITH RECURSIVE down(actor, depth) AS (SELECT o.actor, 0 FROM (${orgs}) o(actor) UNION ` +
+    `SELECT 'Organization/' || m.id, d.depth + 1 FROM down d JOIN sp_reference s ON s.type = 'Organization' AND s.param = 'partof' ` +
+    `AND s.target_type = 'Organization' AND 'Organization/' || s.target_id = d.actor JOIN resource m ON m.rid = s.rid AND NOT m.deleted ` +
+    `WHERE d.depth < ${SERVICE_DEPTH}) SELECT actor FROM down`
+  );
+}
+
+/** How many levels of `partOf` an organisation's services are looked for (an entité juridique, a site, a service, a unit). */
+const SERVICE_DEPTH = 3;
+
 function actorsSql(pr: Exclude<Principal, { nobody: true }>, p: Params): string {
   if ('role' in pr) {
     const own = [`SELECT ${p.add(`PractitionerRole/${pr.role}`)}::text AS actor`];
     if (pr.practitioner) own.push(`SELECT ${p.add(`Practitioner/${pr.practitioner}`)}::text`);
-    own.push(
-      `SELECT 'Organization/' || o.target_id FROM sp_reference o WHERE o.rid = (SELECT rid FROM resource WHERE type = 'PractitionerRole' AND id = ${p.add(
-        pr.role,
-      )}) AND o.param = 'organization' AND o.target_type = 'Organization'`,
-    );
+    const organizations = `SELECT 'Organization/' || o.target_id FROM sp_reference o WHERE o.rid = (SELECT rid FROM resource WHERE type = 'PractitionerRole' AND id = ${p.add(
+      pr.role,
+    )}) AND o.param = 'organization' AND o.target_type = 'Organization'`;
+    own.push(`SELECT actor FROM (${withServicesSql(organizations)}) services`);
     return own.join(' UNION ALL ');
   }
   return (
-    `SELECT ${p.add(`Organization/${pr.organization}`)}::text AS actor UNION ALL ` +
+    `SELECT actor FROM (${withServicesSql(`SELECT ${p.add(`Organization/${pr.organization}`)}::text`)}) services UNION ALL ` +
     `SELECT 'PractitionerRole/' || m.id FROM sp_reference o JOIN resource m ON m.rid = o.rid WHERE o.type = 'PractitionerRole' ` +
     `AND o.param = 'organization' AND o.target_type = 'Organization' AND o.target_id = ${p.add(pr.organization)}`
   );
@@ -95,20 +110,30 @@ const ACTORS_TTL_MS = 5_000;
 
 const actorsCaches = new WeakMap<object, Map<string, { at: number; actors: string[] }>>();
 
-/** The visibility with its principal's actors looked up in `q`, kept a few seconds per database (`cache`). */
+/**
+ * The visibility with its principal's actors, and the record holders with their services, looked
+ * up in `q`, kept a few seconds per database (`cache`).
+ */
 export async function withActors(q: Queryable, v: Visibility | null, cache: object): Promise<Visibility | null> {
   if (!v || v.actors || 'nobody' in v.principal) return v;
-  const key = JSON.stringify(v.principal);
   let actorsCache = actorsCaches.get(cache);
   if (!actorsCache) actorsCaches.set(cache, (actorsCache = new Map()));
-  let hit = actorsCache.get(key);
-  if (!hit || Date.now() - hit.at > ACTORS_TTL_MS) {
-    const p = new SqlParams();
-    const rows = await q.query<{ actor: string }>(actorsSql(v.principal, p), p.values);
-    hit = { at: Date.now(), actors: rows.map((r) => r.actor) };
-    actorsCache.set(key, hit);
-  }
-  return { ...v, actors: hit.actors };
+  const lookUp = async (key: string, sql: (p: SqlParams) => string): Promise<string[]> => {
+    let hit = actorsCache.get(key);
+    if (!hit || Date.now() - hit.at > ACTORS_TTL_MS) {
+      const p = new SqlParams();
+      const rows = await q.query<{ actor: string }>(sql(p), p.values);
+      hit = { at: Date.now(), actors: [...new Set(rows.map((r) => r.actor))] };
+      actorsCache.set(key, hit);
+    }
+    return hit.actors;
+  };
+  const principal = v.principal;
+  const actors = await lookUp(JSON.stringify(principal), (p) => actorsSql(principal, p));
+  const holders = v.recordHolders.length
+    ? await lookUp(`holders:${JSON.stringify(v.recordHolders)}`, (p) => withServicesSql(`SELECT unnest(${p.add(v.recordHolders)}::text[])`))
+    : [];
+  return { ...v, actors, recordHolders: holders };
 }
 
 /** The types of a patient's data: Patient and those of its compartment. */

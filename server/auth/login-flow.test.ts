@@ -8,6 +8,7 @@ import * as flow from './login-flow.js';
 import type { Answers, FlowSettings, Needs, Outcome, Step } from './login-flow.js';
 import { IDNPS_SYSTEM } from './oidc-login.js';
 import type { LoginState } from './sessions.js';
+import { COORDINATION_APP_CLIENT_ID } from '../fhir/maillage.js';
 
 const SETTINGS: FlowSettings = {
   passwordLogin: true,
@@ -319,21 +320,29 @@ describe('login through the OpenID Connect provider (Pro Santé Connect)', () =>
 
 describe('the role and the consent', () => {
   it('asks for a login first', async () => {
-    expect((await run(flow.showConsent(session()))).outcome).toEqual({ reply: { goTo: 'login' } });
+    expect((await run(flow.showConsent(session(), SETTINGS))).outcome).toEqual({ reply: { goTo: 'login' } });
     expect((await run(flow.consent(session(), SETTINGS, { decision: 'allow', role: 'role-msp' }))).outcome).toEqual({ reply: { goTo: 'login' } });
   });
 
   it('shows the scopes asked and the user’s roles, or refuses a user without any', async () => {
-    const { outcome, asked } = await run(flow.showConsent(session({ user: USER })), { roles: ROLES });
+    const { outcome, asked } = await run(flow.showConsent(session({ user: USER }), SETTINGS), { roles: ROLES });
     expect(asked).toEqual([['roles', 'dr-martin']]);
     expect(outcome.reply).toEqual({
       status: 200,
       page: { name: 'consent', clientName: 'Appli de coordination', csrf: 'the-csrf', scope: 'openid fhirUser patient/*.rs', roles: ROLES },
     });
-    expect((await run(flow.showConsent(session({ user: USER })), { roles: [] })).outcome.reply).toEqual({
+    expect((await run(flow.showConsent(session({ user: USER }), SETTINGS), { roles: [] })).outcome.reply).toEqual({
       status: 403,
       page: { name: 'error', message: 'Aucune situation d’exercice active ne vous est rattachée dans ce Maillage.' },
     });
+  });
+
+  it('asks no consent for the pôle’s own app: with one role the user goes on in it, with several the page lets them choose', async () => {
+    const own = (user = USER) => session({ user }, { clientId: COORDINATION_APP_CLIENT_ID });
+    const one = await run(flow.showConsent(own(), SETTINGS), { roles: [ROLES[0]], code: 'the-code' });
+    expect(one.outcome).toEqual({ session: 'end', reply: { toApp: REDIRECT, params: { code: 'the-code', state: 'xyz' } } });
+    const several = await run(flow.showConsent(own(), SETTINGS), { roles: ROLES });
+    expect(several.outcome.reply).toMatchObject({ status: 200, page: { name: 'consent' } });
   });
 
   it('sends a refusal back to the app and ends the session', async () => {

@@ -8,6 +8,7 @@ import { IDNPS_SYSTEM, type ExternalIdentity } from './oidc-login.js';
 import { parseResourceScopes } from './scopes.js';
 import type { LoginState } from './sessions.js';
 import type { Access, LaunchContext } from './tokens.js';
+import { COORDINATION_APP_CLIENT_ID } from '../fhir/maillage.js';
 
 /**
  * The interactive authorization as a state machine: login (local password or the OpenID Connect
@@ -260,14 +261,16 @@ export function oidcCallback(state: LoginState, s: FlowSettings, callbackUrl: st
 
 // --- The role and consent -------------------------------------------------------------------
 
-export function showConsent(state: LoginState): Step {
+export function showConsent(state: LoginState, s: FlowSettings): Step {
   const user = state.user;
   if (!user) return goTo('login');
-  return need('roles', user.practitionerId, (roles) =>
-    roles.length
-      ? page(200, { name: 'consent', clientName: state.request.clientName, csrf: state.csrf, scope: state.request.scope, roles })
-      : error(403, 'Aucune situation d’exercice active ne vous est rattachée dans ce Maillage.'),
-  );
+  return need('roles', user.practitionerId, (roles) => {
+    if (!roles.length) return error(403, 'Aucune situation d’exercice active ne vous est rattachée dans ce Maillage.');
+    // The pôle's own app is the pôle's: nothing to consent to. With one role, the user goes on in
+    // it; with several, the page is where they choose.
+    if (state.request.clientId === COORDINATION_APP_CLIENT_ID && roles.length === 1) return consent(state, s, { decision: 'allow', role: roles[0].id });
+    return page(200, { name: 'consent', clientName: state.request.clientName, csrf: state.csrf, scope: state.request.scope, roles });
+  });
 }
 
 /** The user allows (in one of their roles) or refuses. */

@@ -27,6 +27,17 @@ export interface AppDeps {
   audit?: AuditSink;
 }
 
+/**
+ * A request's URL for the logs: its path and the names of its query parameters, not their values
+ * (a search by name, birth date or INS would put health data in the logs, which the audit trail keeps).
+ */
+export function withoutValues(url: string): string {
+  const at = url.indexOf('?');
+  if (at < 0) return url;
+  const names = [...new URLSearchParams(url.slice(at + 1)).keys()];
+  return `${url.slice(0, at)}?${names.map((n) => `${n}=…`).join('&')}`;
+}
+
 export function createApp({ config, db, logger, auth, audit }: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -48,7 +59,7 @@ export function createApp({ config, db, logger, auth, audit }: AppDeps): express
         req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
           id: req.id,
           method: req.method,
-          url: req.url,
+          url: withoutValues(req.url),
           remoteAddress: req.remoteAddress,
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),

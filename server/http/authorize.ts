@@ -204,7 +204,7 @@ export function authorizeRouter(d: AuthorizeDeps): express.Router {
   );
   router.get(
     '/consent',
-    page((s) => flow.showConsent(s)),
+    page((s) => flow.showConsent(s, settings)),
   );
   router.post(
     '/consent',

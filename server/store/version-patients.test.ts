@@ -55,7 +55,8 @@ describe.each(DATABASES)('migration 17 on %s', (kind) => {
         await writeOld(tx, [{ resourceType: 'Organization', id: 'org', name: 'Patient/pa' } as Resource]);
         await writeOld(tx, [{ resourceType: 'Task', id: 'none', status: 'draft', intent: 'order' } as Resource]);
       });
-      expect(await migrate(db)).toEqual([17]);
+      // 17, then the later migrations.
+      expect((await migrate(db)).filter((v) => v <= 17)).toEqual([17]);
       const rows = await db.query<{ v: string; patients: string[] }>(
         `SELECT type || '/' || id || '/' || version AS v, patients FROM resource_version ORDER BY type, id, version`,
       );

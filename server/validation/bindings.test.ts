@@ -18,6 +18,9 @@ describe.each(DATABASES)('required bindings on %s', (kind) => {
 
   it('refuses codes outside the value set, in backbone elements and nested items too, with their path', async () => {
     expect(await refusals({ ...carePlan, status: 'bogus' })).toEqual(['CarePlan.status']);
+    // The message says what is wrong (issue 27: it said the opposite).
+    const femme = await t.api.post('Patient', { resourceType: 'Patient', gender: 'femme' });
+    expect(femme.body.issue[0].details.text).toBe("The code 'femme' is not in the required value set http://hl7.org/fhir/ValueSet/administrative-gender");
     const activity = [{ detail: { status: 'completed' } }, { detail: { status: 'finished' } }];
     expect(await refusals({ ...carePlan, activity })).toEqual(['CarePlan.activity[1].detail.status']);
     const item = [{ linkId: '1', type: 'group', item: [{ linkId: '1.1', type: 'free-text' }] }];

@@ -50,3 +50,37 @@ export function age(birthDate: string | undefined, today: Date): number | undefi
 export const isoDay = (today: Date, days = 0) => new Date(today.getTime() + days * 86_400_000).toISOString().slice(0, 10);
 
 export const contact = (telecom: ContactPoint[] | undefined, system: ContactPoint['system']) => telecom?.find((t) => t.system === system)?.value;
+
+/** The pôle's time zone: its days and hours, whatever the browser's zone. */
+const PARIS = 'Europe/Paris';
+const PARIS_PARTS = new Intl.DateTimeFormat('en-GB', {
+  timeZone: PARIS,
+  hourCycle: 'h23',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+});
+
+/** Paris's wall clock at `instant`, read as if it were UTC (so that getUTC… give Paris's date and hour). */
+function parisWallClock(instant: Date): number {
+  const part = (type: string) => Number(PARIS_PARTS.formatToParts(instant).find((p) => p.type === type)?.value);
+  return Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second'));
+}
+
+/**
+ * Today in Paris, as midnight UTC of Paris's date: what daysFrom, age and isoDay count from, so
+ * that "today" turns at midnight in Paris, not in London nor in the browser's zone.
+ */
+export const parisToday = (now: Date) => new Date(`${new Date(parisWallClock(now)).toISOString().slice(0, 10)}T00:00:00Z`);
+
+/** The instant of a time typed for Paris (date YYYY-MM-DD, time HH:MM), whatever the browser's zone. */
+export function parisInstant(date: string, time: string): string {
+  const typed = Date.parse(`${date}T${time}:00Z`);
+  // The offset at the typed time, then again at the instant found (a change of hour in between).
+  let instant = typed - (parisWallClock(new Date(typed)) - typed);
+  instant = typed - (parisWallClock(new Date(instant)) - instant);
+  return new Date(instant).toISOString();
+}

@@ -1,51 +1,42 @@
-import type { Bundle, PlanDefinition } from '@medplum/fhirtypes';
-import { SYSTEM } from '../../../server/fhir/vocabulary.js';
-import { matches } from './bundle.js';
-
-const coord = (code: string) => `${SYSTEM.coordination}|${code}`;
-
-export interface CountQuery {
-  key: string;
-  label: string;
-  url: string;
-}
-
-/** The ACI counts of a year (DOMAIN.md §3.3 G), each a `_summary=count` search. */
-export function aciCountQueries(year: number, protocols: PlanDefinition[]): CountQuery[] {
-  const within = (param: string) => `${param}=ge${year}-01-01&${param}=lt${year + 1}-01-01`;
-  return [
-    { key: 'ppcs', label: 'PPCS actifs', url: `CarePlan?category=${encodeURIComponent(coord('ppcs'))}&status=active&_summary=count` },
-    {
-      key: 'meetings',
-      label: 'Réunions de concertation',
-      url: `Appointment?service-type=${encodeURIComponent(coord('concertation-pluripro'))}&${within('date')}&_summary=count`,
-    },
-    {
-      key: 'cases',
-      label: 'Dossiers revus en concertation',
-      url: `Encounter?type=${encodeURIComponent(coord('concertation-pluripro'))}&${within('date')}&_summary=count`,
-    },
-    ...protocols.map((p) => ({
-      key: `protocol:${p.id}`,
-      label: `Patients inclus — ${(p.title ?? p.name ?? '').split(' — ').pop()}`,
-      url: `CarePlan?instantiates-canonical=${encodeURIComponent(p.url ?? '')}&${within('date')}&_summary=count`,
-    })),
-  ];
-}
-
-/** The cases of the year with their subject and date only: per month, and distinct patients. */
-export const concertationCasesQuery = (year: number) =>
-  `Encounter?type=${encodeURIComponent(coord('concertation-pluripro'))}&date=ge${year}-01-01&date=lt${year + 1}-01-01&_elements=subject,period&_count=1000`;
+import type { Parameters, ParametersParameter } from '@medplum/fhirtypes';
 
 export const MONTHS = ['janv.', 'févr.', 'mars', 'avr.', 'mai', 'juin', 'juil.', 'août', 'sept.', 'oct.', 'nov.', 'déc.'];
 
-export function casesByMonth(bundle: Bundle | undefined): { months: number[]; patients: number } {
+export interface Figure {
+  name: string;
+  label: string;
+  value: number;
+  /** The search listing what the figure counts (`Type?params`), as the user may see it. */
+  list: string;
+}
+
+export interface AciFigures {
+  figures: Figure[];
+  patientsReviewed: number;
+  /** Concertation cases per month, January first. */
+  months: number[];
+}
+
+/**
+ * The answer of the server's `$aci-indicators` (DOMAIN.md §3.3 G): the pôle's figures, counted
+ * over all its data whoever asks, where searches under the user's équipe de soins would count
+ * only the patients the user cares for.
+ */
+export function aciFromParameters(parameters: Parameters): AciFigures {
+  const all = parameters.parameter ?? [];
+  const part = (p: ParametersParameter, name: string) => p.part?.find((x) => x.name === name);
   const months = new Array<number>(12).fill(0);
-  const patients = new Set<string>();
-  for (const e of matches(bundle, 'Encounter')) {
-    const start = e.period?.start;
-    if (start) months[Number(start.slice(5, 7)) - 1]++;
-    if (e.subject?.reference) patients.add(e.subject.reference);
-  }
-  return { months, patients: patients.size };
+  for (const p of all.filter((x) => x.name === 'casesByMonth')) months[(part(p, 'month')?.valueInteger ?? 1) - 1] = part(p, 'value')?.valueInteger ?? 0;
+  return {
+    figures: all
+      .filter((p) => p.name === 'figure')
+      .map((p) => ({
+        name: part(p, 'name')?.valueString ?? '',
+        label: part(p, 'label')?.valueString ?? '',
+        value: part(p, 'value')?.valueInteger ?? 0,
+        list: part(p, 'list')?.valueString ?? '',
+      })),
+    patientsReviewed: all.find((p) => p.name === 'patientsReviewed')?.valueInteger ?? 0,
+    months,
+  };
 }

@@ -103,3 +103,26 @@ export function withMemberEnded(team: CareTeam, index: number, end: string): Car
     participant: team.participant?.map((p, i) => (i === index ? { ...p, period: { ...p.period, start: p.period?.start ?? end, end } } : p)),
   };
 }
+
+/**
+ * The search for what a user typed to find a patient: words are names, family and given in any
+ * order (each must start a part of the name); a date (31/12/1950 or 1950-12-31) the birth date; a
+ * number (an INS, a local identifier; spaces allowed) an identifier of any system.
+ */
+export function patientSearchQuery(typed: string): string {
+  const params = new URLSearchParams();
+  const text = typed.trim();
+  const number = text.replace(/\s+/g, '');
+  if (/^\d{6,}[A-Z0-9]*$/i.test(number) && /^\d/.test(number)) params.append('identifier', number);
+  else {
+    for (const word of text.split(/\s+/).filter(Boolean)) {
+      const french = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(word);
+      if (french) params.append('birthdate', `${french[3]}-${french[2].padStart(2, '0')}-${french[1].padStart(2, '0')}`);
+      else if (/^\d{4}-\d{2}-\d{2}$/.test(word)) params.append('birthdate', word);
+      else params.append('name', word);
+    }
+  }
+  params.append('_sort', 'family');
+  params.append('_count', '100');
+  return `Patient?${params.toString()}`;
+}

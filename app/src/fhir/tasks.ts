@@ -1,7 +1,7 @@
 import type { Bundle, CodeableConcept, Patient, Reference, Task } from '@medplum/fhirtypes';
 import { COORDINATION, SYSTEM } from '../../../server/fhir/vocabulary.js';
 import { matches, ResourceIndex } from './bundle.js';
-import { codeText, daysFrom, patientName, refText } from './format.js';
+import { codeText, daysFrom, parisInstant, patientName, refText } from './format.js';
 
 export const OPEN_STATUSES = ['requested', 'received', 'accepted', 'ready', 'in-progress'] as const;
 
@@ -83,7 +83,8 @@ export interface NewTask {
   kind: string;
   description: string;
   owner: NonNullable<Task['owner']>;
-  requester: NonNullable<Task['requester']>;
+  /** Who asks: the user's role (none without a user, AUTH=off). */
+  requester?: Task['requester'];
   due?: string;
   focus?: Reference;
   now: Date;
@@ -100,11 +101,22 @@ export function newTask(n: NewTask): Task {
     description: n.description,
     for: n.patient,
     ...(n.focus ? { focus: n.focus } : {}),
-    requester: n.requester,
+    ...(n.requester ? { requester: n.requester } : {}),
     owner: n.owner,
     authoredOn: n.now.toISOString(),
-    ...(n.due ? { restriction: { period: { end: `${n.due}T18:00:00Z` } } } : {}),
+    // Due by 18:00 in Paris on the day chosen.
+    ...(n.due ? { restriction: { period: { end: parisInstant(n.due, '18:00') } } } : {}),
   };
 }
 
 export const isCoordinationCode = (t: Task, code: string) => !!t.code?.coding?.some((c) => c.system === SYSTEM.coordination && c.code === code);
+
+/** A task closed with its outcome: completed, the outcome as its output, its execution ended now. */
+export function closedTask(task: Task, outcome: string, now: Date): Task {
+  return {
+    ...task,
+    status: 'completed',
+    output: [...(task.output ?? []), { type: { text: 'Résultat' }, valueString: outcome.trim() }],
+    executionPeriod: { ...task.executionPeriod, end: now.toISOString() },
+  };
+}

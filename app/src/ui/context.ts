@@ -3,7 +3,7 @@ import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
 import { SYSTEM } from '../../../server/fhir/vocabulary.js';
 import { batchAnswers, batchOf, matches, ResourceIndex } from '../fhir/bundle.js';
-import { codeText, personName } from '../fhir/format.js';
+import { codeText, parisToday, personName } from '../fhir/format.js';
 import type { Session } from '../smart.js';
 
 /** Who is using the app, in which role and structure, and the pôle's shared references. */
@@ -54,6 +54,6 @@ export async function loadMe(session: Session): Promise<Me> {
     ...(organization ? { organization } : {}),
     structures: [...(organization ? [organization] : []), ...pole.filter((o) => o.id !== organization?.id)],
     protocols: matches(protocols, 'PlanDefinition'),
-    today: new Date(),
+    today: parisToday(new Date()),
   };
 }

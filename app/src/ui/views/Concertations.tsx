@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import { SYSTEM } from '../../../../server/fhir/vocabulary.js';
 import { batchAnswers, batchOf, matches, ResourceIndex } from '../../fhir/bundle.js';
 import { meetingTransaction } from '../../fhir/concertation.js';
-import { frenchDate, isoDay, patientName, refText } from '../../fhir/format.js';
+import { frenchDate, isoDay, parisInstant, patientName, refText } from '../../fhir/format.js';
 import { FhirError, frenchMessage } from '../../fhir/http.js';
 import { useMe } from '../context.js';
 import { ConflictNotice, useSave } from '../edit.js';
@@ -105,7 +105,8 @@ function NewMeeting({ flags, names, onSaved }: { flags: Task[]; names: (t: Task)
     );
   const submit = (e: Event) => {
     e.preventDefault();
-    const start = new Date(`${date}T${time}:00`);
+    // The time typed is Paris's, whatever the browser's zone.
+    const start = new Date(parisInstant(date, time));
     const cases = flags
       .filter((f) => f.id && picked[f.id] !== undefined)
       .map((f) => ({ patient: { reference: f.for?.reference, display: f.for?.display }, note: picked[f.id as string] || (f.description ?? ''), flag: f }));

@@ -1,26 +1,19 @@
+import type { Parameters } from '@medplum/fhirtypes';
 import { useState } from 'preact/hooks';
-import { batchAnswers, batchOf } from '../../fhir/bundle.js';
-import { aciCountQueries, casesByMonth, concertationCasesQuery, MONTHS } from '../../fhir/indicators.js';
+import { aciFromParameters, MONTHS } from '../../fhir/indicators.js';
 import { BarChart } from '../BarChart.js';
 import { useMe } from '../context.js';
 import { Show, useLoad, useReady } from '../states.js';
 
-/** ACI indicators of a year: counts by `_summary=count`, cases per month, as plain charts (§3.3 G). */
+/**
+ * The pôle's ACI indicators of a year, from the server's `$aci-indicators` (the same figures
+ * whoever of the pôle asks; held concertations only), as plain charts (§3.3 G).
+ */
 export function Indicators() {
   const me = useMe();
   const thisYear = me.today.getUTCFullYear();
   const [year, setYear] = useState(thisYear);
-  const loaded = useLoad(async () => {
-    const queries = aciCountQueries(year, me.protocols);
-    const reply = await me.session.fhir.post('', batchOf([...queries.map((q) => q.url), concertationCasesQuery(year)]));
-    const answers = batchAnswers(reply);
-    const counts = queries.map((q, i) => {
-      const a = answers[i];
-      return { ...q, value: a?.ok ? (a.bundle.total ?? 0) : undefined };
-    });
-    const last = answers[queries.length];
-    return { counts, cases: last?.ok ? casesByMonth(last.bundle) : undefined };
-  }, [year]);
+  const loaded = useLoad(async () => aciFromParameters((await me.session.fhir.get(`$aci-indicators?year=${year}`)) as Parameters), [year]);
   useReady('indicateurs', loaded.state === 'ok');
   return (
     <section aria-labelledby="h-indicateurs">
@@ -36,29 +29,22 @@ export function Indicators() {
         </select>
       </label>
       <Show loaded={loaded} what="des indicateurs">
-        {({ counts, cases }) => (
+        {({ figures, patientsReviewed, months }) => (
           <>
             <dl class="figures">
-              {counts.map((c) => (
+              {figures.map((c) => (
                 <div>
                   <dt>{c.label}</dt>
-                  <dd>{c.value ?? 'indisponible'}</dd>
+                  <dd title={c.list}>{c.value}</dd>
                 </div>
               ))}
-              {cases && (
-                <div>
-                  <dt>Patients distincts revus en concertation</dt>
-                  <dd>{cases.patients}</dd>
-                </div>
-              )}
+              <div>
+                <dt>Patients distincts revus en concertation</dt>
+                <dd>{patientsReviewed}</dd>
+              </div>
             </dl>
-            <BarChart
-              title={`Activité de coordination en ${year}`}
-              bars={counts.filter((c) => c.value !== undefined).map((c) => ({ label: c.label, value: c.value as number }))}
-            />
-            {cases && (
-              <BarChart title={`Dossiers revus en concertation par mois (${year})`} bars={MONTHS.map((m, i) => ({ label: m, value: cases.months[i] }))} />
-            )}
+            <BarChart title={`Activité de coordination en ${year}`} bars={figures.map((c) => ({ label: c.label, value: c.value }))} />
+            <BarChart title={`Dossiers revus en concertation par mois (${year})`} bars={MONTHS.map((m, i) => ({ label: m, value: months[i] }))} />
           </>
         )}
       </Show>

@@ -26,7 +26,7 @@ export function TaskEditor({ record: r, onSaved }: { record: PatientRecord; onSa
       kind,
       description,
       owner: { reference: owner, ...(label ? { display: label } : {}) },
-      requester: me.role,
+      ...(me.role.reference ? { requester: me.role } : {}),
       ...(due ? { due } : {}),
       now: new Date(),
     });
