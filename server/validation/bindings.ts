@@ -77,7 +77,7 @@ function conforms(value: unknown, binding: Binding): boolean {
 }
 
 function fault(path: string, value: unknown, binding: Binding): OperationOutcomeIssue {
-  const what = binding.type === 'code' ? `The code '${String(value)}' is` : 'None of the codings is';
+  const what = binding.type === 'code' ? `The code '${String(value)}' is not` : 'None of the codings is';
   return {
     severity: 'error',
     code: 'code-invalid',
