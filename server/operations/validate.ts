@@ -43,7 +43,7 @@ export async function validateOperation(ctx: Context, req: FhirRequest, type: st
     if (!(err instanceof FhirError)) throw err;
     issues = err.outcome.issue ?? [];
   }
-  const request = { policy: policyOf(ctx.db), ...(profile ? { profiles: [profile] } : {}) };
+  const request = { policy: policyOf(ctx.db), asReferenceValidator: true, ...(profile ? { profiles: [profile] } : {}) };
   issues = [...issues, ...(await conformanceIssues(ctx.db, reader(ctx), ctx.fhirBase, resource, request))];
   return answer(issues);
 }

@@ -34,6 +34,33 @@ const SKIPPED = new Set(['ele-1', 'ext-1']);
  */
 const EMPTY_HOLDS = new Set(['ref-1']);
 
+/**
+ * matches() on the whole string, as R4's FHIRPath (N1) and the Java engine read it: eld-19's
+ * pattern would otherwise find a legal part in any path. trace() prints nothing.
+ */
+const patterns = new Map<string, RegExp>();
+const OPTIONS = {
+  traceFn: () => undefined,
+  userInvocationTable: {
+    matches: {
+      fn: (inputs: unknown[], regex: string) => {
+        if (inputs.length !== 1 || typeof inputs[0] !== 'string' || typeof regex !== 'string') return [];
+        let re = patterns.get(regex);
+        if (!re) {
+          try {
+            re = new RegExp(`^(?:${regex})$`, 's');
+          } catch {
+            return [];
+          }
+          patterns.set(regex, re);
+        }
+        return [re.test(inputs[0])];
+      },
+      arity: { 1: ['String'] },
+    },
+  },
+};
+
 const invariantsByType = new Map<string, Invariant[]>();
 /** Element types by JSON property name, per type (choice elements once per type: valueQuantity). */
 const fieldsByType = new Map<string, Map<string, string> | undefined>();
@@ -44,7 +71,7 @@ function invariantsOf(type: string, schema: InternalTypeSchema): Invariant[] {
   list = [];
   for (const c of schema.constraints ?? []) {
     if (c.severity !== 'error' || SKIPPED.has(c.key) || !c.expression) continue;
-    const compiled = fhirpath.compile({ base: type, expression: c.expression } as unknown as string, r4, { traceFn: () => undefined });
+    const compiled = fhirpath.compile({ base: type, expression: c.expression } as unknown as string, r4, OPTIONS as Parameters<typeof fhirpath.compile>[2]);
     const evaluate = (value: unknown, env: Record<string, unknown>) => compiled(value, env) as unknown[];
     const names = Object.keys(schema.elements)
       .map((n) => n.replace('[x]', ''))
