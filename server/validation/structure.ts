@@ -82,8 +82,9 @@ export function structureIssues(resource: unknown): OperationOutcomeIssue[] {
 class StructureWalk {
   readonly issues: OperationOutcomeIssue[] = [];
 
-  private report(path: string, diagnostics: string): void {
-    if (this.issues.length < MAX_ISSUES) this.issues.push({ severity: 'error', code: 'structure', diagnostics: `${path}: ${diagnostics}`, expression: [path] });
+  /** `value`: a fault of one value (an id, a dateTime, ...) after which the resource can still be walked. */
+  private report(path: string, diagnostics: string, code: 'structure' | 'value' = 'structure'): void {
+    if (this.issues.length < MAX_ISSUES) this.issues.push({ severity: 'error', code, diagnostics: `${path}: ${diagnostics}`, expression: [path] });
   }
 
   private get full(): boolean {
@@ -165,22 +166,22 @@ class StructureWalk {
   private resourceId(value: Record<string, unknown>, path: string): void {
     const id = value.id;
     if (typeof id === 'string' && !ID.test(id)) {
-      this.report(`${path}.id`, `Invalid Resource id: ${id.length > 64 ? `Too long (${id.length} chars)` : `Invalid Characters ('${id}')`}`);
+      this.report(`${path}.id`, `Invalid Resource id: ${id.length > 64 ? `Too long (${id.length} chars)` : `Invalid Characters ('${id}')`}`, 'value');
     }
-    if ('_id' in value) this.report(`${path}.id`, 'Extensions are not allowed on Resource.id');
+    if ('_id' in value) this.report(`${path}.id`, 'Extensions are not allowed on Resource.id', 'value');
   }
 
   /** The size an Attachment states is that of its data (datatypes.html#Attachment: "the number of bytes of data"). */
   private attachmentSize(value: Record<string, unknown>, path: string): void {
     if (typeof value.data !== 'string' || typeof value.size !== 'number') return;
     const actual = Buffer.from(value.data, 'base64').length;
-    if (actual !== value.size) this.report(`${path}.size`, `Stated Attachment Size ${value.size} does not match actual attachment size ${actual}`);
+    if (actual !== value.size) this.report(`${path}.size`, `Stated Attachment Size ${value.size} does not match actual attachment size ${actual}`, 'value');
   }
 
   /** XHTML is XML: no entities but XML's own five and character references (narrative.html#xhtml). */
   private xhtmlEntities(div: string, path: string): void {
     for (const [, entity] of div.matchAll(ENTITY)) {
-      if (!XML_ENTITIES.has(entity)) return this.report(path, `Invalid entity in the XHTML ('&${entity};')`);
+      if (!XML_ENTITIES.has(entity)) return this.report(path, `Invalid entity in the XHTML ('&${entity};')`, 'value');
     }
   }
 
@@ -198,7 +199,7 @@ class StructureWalk {
     if (typeof value === 'number' && !Number.isFinite(value)) return this.report(path, `${type} out of range`);
     if (typeof value !== 'string') return;
     if (value === '') return this.report(path, 'An empty string is no value: leave the element out');
-    if (type === 'dateTime' && value.length > 10 && !TIME_ZONE.test(value)) return this.report(path, 'If a date has a time, it must have a timezone');
+    if (type === 'dateTime' && value.length > 10 && !TIME_ZONE.test(value)) return this.report(path, 'If a date has a time, it must have a timezone', 'value');
     const bad = MAYBE_BAD.test(value) && BAD_CHARACTER.exec(value);
     if (bad)
       this.report(path, `A FHIR string may not hold the character U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} (at ${bad.index})`);

@@ -4,7 +4,7 @@ import { FhirError } from '../fhir/outcome.js';
 import { checkBindings } from './bindings.js';
 import { checkBundleRules } from './bundle-rules.js';
 import { checkDatatypeInvariants } from './invariants.js';
-import { checkStructure } from './structure.js';
+import { structureIssues } from './structure.js';
 
 /**
  * Checks a resource against its base R4 StructureDefinition with @medplum/core's validator, our
@@ -13,7 +13,9 @@ import { checkStructure } from './structure.js';
  * Returns the warnings; throws a 400 FhirError listing every issue when there is an error.
  */
 export function validateBase(resource: Resource): OperationOutcomeIssue[] {
-  checkStructure(resource);
+  const structural = structureIssues(resource);
+  // A JSON fault stops here; the fault of a single value (an id, a dateTime) is listed with the rest.
+  if (structural.some((i) => i.code === 'structure')) throw new FhirError(400, { resourceType: 'OperationOutcome', issue: structural });
   let issues: OperationOutcomeIssue[];
   try {
     issues = validateResource(resource);
@@ -22,6 +24,7 @@ export function validateBase(resource: Resource): OperationOutcomeIssue[] {
     issues = err.outcome.issue ?? [];
   }
   issues = [
+    ...structural,
     ...issues.filter((issue) => !isFalsePositive(resource, issue)),
     ...checkBindings(resource),
     ...checkDatatypeInvariants(resource),
