@@ -49,9 +49,9 @@ export const BODY_TYPES = {
 /**
  * Parses a request body by its Content-Type; 415 for a type we cannot read, 400 for bad JSON,
  * JSON nested deeper than `maxJsonDepth`, or a JSON object that is not a resource in R4's JSON
- * structure: no interaction walks a body before it passes.
+ * structure: no interaction walks a body before it passes (but $validate, which reports the faults).
  */
-export function parseBody(contentType: string | undefined, body: Buffer, maxJsonDepth?: number): unknown {
+export function parseBody(contentType: string | undefined, body: Buffer, maxJsonDepth?: number, checkResource = true): unknown {
   if (contentType === BODY_TYPES.form) return body.toString('utf8');
   if (contentType && BODY_TYPES.package.has(contentType)) return body;
   if (!contentType || (!BODY_TYPES.resource.has(contentType) && contentType !== BODY_TYPES.jsonPatch)) {
@@ -64,6 +64,6 @@ export function parseBody(contentType: string | undefined, body: Buffer, maxJson
   const value = parseJson(body.toString('utf8'), maxJsonDepth);
   // An object is a resource: checked here once for every interaction. Any other JSON value (a JSON
   // Patch, a misdirected array) is for the interaction to refuse or take.
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) checkStructure(value);
+  if (checkResource && value !== null && typeof value === 'object' && !Array.isArray(value)) checkStructure(value);
   return value;
 }

@@ -35,7 +35,8 @@ function toFhirRequest(req: Request, query: URLSearchParams, maxJsonDepth: numbe
     ifNoneExist: header('if-none-exist'),
     prefer: parsePrefer(header('prefer')),
     contentType,
-    body: hasBody ? parseBody(contentType, req.body as Buffer, maxJsonDepth) : undefined,
+    // $validate reports a body's structural faults in its answer (with the rest), not as a 400.
+    body: hasBody ? parseBody(contentType, req.body as Buffer, maxJsonDepth, path.at(-1) !== '$validate') : undefined,
   };
 }
 

@@ -10,6 +10,7 @@ import { terminologyWritten } from '../terminology/api.js';
 import { createVersions, writeVersion, type NewVersion, type StoredVersion } from '../store/resources.js';
 import { checkExpressionCost } from '../validation/expression-cost.js';
 import { checkIdentity } from '../validation/identity.js';
+import { conformanceWritten, isConformanceType } from '../validation/registry-sync.js';
 import { validateBase } from '../validation/validate.js';
 import type { Context, FhirResponse } from './context.js';
 
@@ -69,6 +70,7 @@ export async function persist(
   );
   if (target.type === 'SearchParameter') searchParametersChanged(tx);
   if (target.type === 'CodeSystem' || target.type === 'ValueSet') terminologyWritten();
+  if (isConformanceType(target.type)) conformanceWritten();
   return { stored: row, resource: stored };
 }
 

@@ -15,7 +15,7 @@ const MODES = new Set(['create', 'update', 'delete']);
  */
 export async function validateOperation(ctx: Context, req: FhirRequest, type: string, id?: string): Promise<FhirResponse> {
   const body = req.body as Resource | undefined;
-  const params = body?.resourceType === 'Parameters' ? ((body as Parameters).parameter ?? []) : [];
+  const params = isOperationParameters(type, body) ? ((body as Parameters).parameter ?? []) : [];
   const param = (name: string) =>
     req.query.get(name) ??
     params.find((p) => p.name === name)?.valueUri ??
@@ -24,7 +24,7 @@ export async function validateOperation(ctx: Context, req: FhirRequest, type: st
   const mode = param('mode');
   if (mode && !MODES.has(mode)) throw badRequest(`mode must be create, update or delete, not ${mode}`);
   const profile = param('profile');
-  let resource: Resource | undefined = body?.resourceType === 'Parameters' ? params.find((p) => p.name === 'resource')?.resource : body;
+  let resource: Resource | undefined = isOperationParameters(type, body) ? params.find((p) => p.name === 'resource')?.resource : body;
   if (id && (!resource || mode === 'delete')) {
     const stored = await storeFor(type).read(reader(ctx), type, id);
     if (!stored || stored.deleted) throw notFound(`${type}/${id} is not known`);
@@ -43,9 +43,23 @@ export async function validateOperation(ctx: Context, req: FhirRequest, type: st
     if (!(err instanceof FhirError)) throw err;
     issues = err.outcome.issue ?? [];
   }
-  const request = { policy: policyOf(ctx.db), ...(profile ? { profiles: [profile] } : {}) };
+  const request = { policy: policyOf(ctx.db), asReferenceValidator: true, ...(profile ? { profiles: [profile] } : {}) };
   issues = [...issues, ...(await conformanceIssues(ctx.db, reader(ctx), ctx.fhirBase, resource, request))];
   return answer(issues);
+}
+
+const OPERATION_PARAMETERS = new Set(['resource', 'mode', 'profile']);
+
+/**
+ * Whether a Parameters body holds the operation's parameters rather than being the resource to
+ * validate: always, but at Parameters/$validate, where it is the operation's only when it has
+ * nothing but those parameters and its `resource` is itself a Parameters.
+ */
+function isOperationParameters(type: string, body: Resource | undefined): boolean {
+  if (body?.resourceType !== 'Parameters') return false;
+  if (type !== 'Parameters') return true;
+  const params = Array.isArray((body as Parameters).parameter) ? ((body as Parameters).parameter ?? []) : [];
+  return params.every((p) => OPERATION_PARAMETERS.has(p?.name)) && params.some((p) => p?.name === 'resource' && p.resource?.resourceType === 'Parameters');
 }
 
 function answer(issues: OperationOutcomeIssue[]): FhirResponse {

@@ -1,4 +1,4 @@
-import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { FhirError } from '../fhir/outcome.js';
 import { parseLocalReference } from '../fhir/ids.js';
 import type { Database, Queryable } from '../store/db.js';
@@ -8,18 +8,25 @@ import { walkExtensions } from './extensions.js';
 import { checkFrenchIdentifiers } from './french.js';
 import { policyOf, type ConformancePolicy } from './policy.js';
 import { walkProfile, type ProfileFindings } from './profile.js';
+import { checkQuestionnaireResponse } from './questionnaire-response.js';
 import { syncRegistry } from './registry-sync.js';
-import { structureDefinition } from './structures.js';
+import { snapshotIssues, structureDefinition, withSnapshot } from './structures.js';
 
 export interface ProfileRequest {
   /** Validate against these profiles only (the `profile` of $validate); else meta.profile and the policy's. */
   profiles?: string[];
   policy: ConformancePolicy;
+  /**
+   * $validate, as HL7's validator: an unknown extension is an error, not a warning (writes keep
+   * what they cannot check), and a StructureDefinition's snapshot is generated to report what fails.
+   */
+  asReferenceValidator?: boolean;
 }
 
 /**
  * The profile-level issues of a resource (what validateBase does not see): its profiles
- * (meta.profile and those the policy requires), its extensions by URL, French identifiers, and,
+ * (meta.profile and those the policy requires), its extensions by URL, French identifiers, a
+ * QuestionnaireResponse against its Questionnaire, and,
  * when `store` is given, the profiles references' targets must conform to.
  */
 export function checkProfiles(registry: Registry, resource: Resource, request: ProfileRequest): ProfileFindings {
@@ -49,9 +56,24 @@ export function checkProfiles(registry: Registry, resource: Resource, request: P
     }
     walkProfile(registry, resource, sd, findings);
   }
-  walkExtensions(registry, resource, findings);
+  walkExtensions(registry, resource, findings, request.asReferenceValidator);
+  if (request.asReferenceValidator && resource.resourceType === 'StructureDefinition')
+    findings.issues.push(...snapshotFaults(registry, resource as StructureDefinition));
   findings.issues.push(...checkFrenchIdentifiers(resource));
+  findings.issues.push(...checkQuestionnaireResponse(registry, resource));
   return findings;
+}
+
+/** What generating a differential-only StructureDefinition's snapshot fails on (as HL7's validator, which generates it to validate). */
+function snapshotFaults(registry: Registry, sd: StructureDefinition): OperationOutcomeIssue[] {
+  if (sd.snapshot?.element?.length || !sd.differential?.element?.length) return [];
+  const fault = (text: string): OperationOutcomeIssue => ({ severity: 'error', code: 'processing', details: { text }, expression: ['StructureDefinition'] });
+  // One that cannot be generated at all (an unknown or circular base) is the profile's users' to find.
+  try {
+    return snapshotIssues(withSnapshot(registry, sd)).map((text) => fault(`Error generating the snapshot: ${text}`));
+  } catch {
+    return [];
+  }
 }
 
 /** Every issue of a profile check, references to stored resources followed, version substitutions told. */

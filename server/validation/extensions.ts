@@ -8,8 +8,14 @@ import { structureDefinition } from './structures.js';
  * (contained resources and nested elements included). An unknown extension is a warning, a
  * modifier one too (the R4 examples use some of example.org): the policy's profiles can close them.
  * The parts of a complex extension (relative URLs) are checked by the extension's own definition.
+ * With `unknownIsError` ($validate, as HL7's validator), an unknown extension is an error but
+ * for example URLs (example.org, example.com), which stand for any.
  */
-export function walkExtensions(registry: Registry, resource: Resource, findings: ProfileFindings): void {
+/** HL7's extensions beyond R4's own (the extensions package, not held here): unknown, they stay warnings. */
+const CORE_EXTENSIONS = 'http://hl7.org/fhir/StructureDefinition/';
+const EXAMPLE_URL = /^https?:\/\/([^/]*\.)?example\.(org|com)(\/|$)/;
+
+export function walkExtensions(registry: Registry, resource: Resource, findings: ProfileFindings, unknownIsError = false): void {
   const visit = (value: unknown, path: string): void => {
     if (Array.isArray(value)) {
       value.forEach((v, i) => visit(v, `${path}[${i}]`));
@@ -29,10 +35,15 @@ export function walkExtensions(registry: Registry, resource: Resource, findings:
     if (typeof ext?.url !== 'string' || !/^(https?|urn):/.test(ext.url)) return;
     const sd = structureDefinition(registry, ext.url, findings.substitutions);
     if (!sd) {
+      const error = unknownIsError && !EXAMPLE_URL.test(ext.url) && !ext.url.startsWith(CORE_EXTENSIONS);
       findings.issues.push({
-        severity: 'warning',
+        severity: error ? 'error' : 'warning',
         code: 'extension',
-        details: { text: `The ${modifier ? 'modifier extension' : 'extension'} ${ext.url} is not known: it is kept unchecked` },
+        details: {
+          text: error
+            ? `The ${modifier ? 'modifier extension' : 'extension'} ${ext.url} could not be found so is not allowed here`
+            : `The ${modifier ? 'modifier extension' : 'extension'} ${ext.url} is not known: it is kept unchecked`,
+        },
         expression: [path],
       });
       visit(ext, path);

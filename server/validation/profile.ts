@@ -75,6 +75,7 @@ class Walker {
         );
     }
     this.binding(ed, value, path, type);
+    this.range(ed, value, path);
     this.constraints(ed, value, path, type);
     this.typeProfiles(ed, value, path, type);
     if (value !== null && typeof value === 'object' && !Array.isArray(value)) this.children(node, value as Record<string, unknown>, path);
@@ -124,6 +125,27 @@ class Walker {
       this.node(slice, item.value, item.path, item.type ?? slice.ed.type?.[0]?.code);
     }
     for (const [slice, count] of counts) this.cardinality(slice.ed, count, path, slice.ed.id as string, slice.ed.sliceName);
+  }
+
+  /** minValue[x] and maxValue[x]: numbers, dates and times, Quantities of the same unit (and, as HL7's tools allow, a Duration from now). */
+  private range(ed: ElementDefinition, value: unknown, path: string): void {
+    for (const [key, bound] of Object.entries(ed)) {
+      const min = key.startsWith('minValue');
+      if (!min && !key.startsWith('maxValue')) continue;
+      const order = compareToBound(value, key.slice(8), bound, min);
+      if (order === undefined || (min ? order >= 0 : order <= 0)) continue;
+      const what = typeof value === 'string' ? 'date/time value' : 'value';
+      const shown =
+        typeof bound === 'object'
+          ? `${(bound as { value?: number }).value} ${(bound as { code?: string; unit?: string }).code ?? (bound as { unit?: string }).unit ?? ''}`.trim()
+          : bound;
+      this.issue(
+        'error',
+        'value',
+        path,
+        `The ${what} is ${min ? 'less than the permitted minimum' : 'greater than the permitted maximum'} value of ${shown}${key.endsWith('Duration') ? (min ? ' before now' : ' after now') : ''} (${ed.id})`,
+      );
+    }
   }
 
   private cardinality(ed: ElementDefinition, count: number, path: string, id: string, sliceName?: string): void {
@@ -203,4 +225,39 @@ class Walker {
       this.active.delete(key);
     }
   }
+}
+
+const DURATION_UNITS: Record<string, (d: Date, n: number) => void> = {
+  a: (d, n) => d.setUTCFullYear(d.getUTCFullYear() + n),
+  mo: (d, n) => d.setUTCMonth(d.getUTCMonth() + n),
+  wk: (d, n) => d.setUTCDate(d.getUTCDate() + 7 * n),
+  d: (d, n) => d.setUTCDate(d.getUTCDate() + n),
+  h: (d, n) => d.setUTCHours(d.getUTCHours() + n),
+  min: (d, n) => d.setUTCMinutes(d.getUTCMinutes() + n),
+};
+
+/**
+ * How a value compares with a minValue/maxValue of the type `boundType`: negative when below,
+ * undefined when they cannot be compared (other kinds, other units). Dates and times are compared
+ * on their common precision (ISO 8601 strings sort as their instants do within one zone).
+ */
+function compareToBound(value: unknown, boundType: string, bound: unknown, min: boolean): number | undefined {
+  if (typeof value === 'number' && typeof bound === 'number') return value - bound;
+  if (typeof value === 'string' && typeof bound === 'string') {
+    const n = Math.min(value.length, bound.length);
+    return value.slice(0, n) < bound.slice(0, n) ? -1 : value.slice(0, n) > bound.slice(0, n) ? 1 : 0;
+  }
+  const q = bound as { value?: number; code?: string; unit?: string; system?: string };
+  if (boundType === 'Duration' && typeof value === 'string' && typeof q?.value === 'number') {
+    // minValue is that long before now, maxValue that long after.
+    const shift = DURATION_UNITS[q.code ?? q.unit ?? ''];
+    if (!shift) return undefined;
+    const limit = new Date();
+    shift(limit, min ? -q.value : q.value);
+    return compareToBound(value, 'dateTime', limit.toISOString(), min);
+  }
+  const v = value as { value?: number; code?: string; unit?: string; system?: string };
+  if (typeof v?.value !== 'number' || typeof q?.value !== 'number') return undefined;
+  if ((v.code ?? v.unit) !== (q.code ?? q.unit) || (v.system && q.system && v.system !== q.system)) return undefined;
+  return v.value - q.value;
 }

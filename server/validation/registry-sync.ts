@@ -19,6 +19,13 @@ interface State {
 }
 
 const states = new WeakMap<Database, State>();
+/**
+ * When this process last wrote a conformance resource through the write path (persist): until
+ * a while after, every validation looks again, so that what a request just wrote is in force for
+ * the next one even though the write is seen before its transaction commits.
+ */
+let writtenAt = 0;
+const AFTER_WRITE_MS = 2000;
 /** How far back each look reads: a transaction commits after its rows' last_updated were set. */
 const LOOKBACK_MS = 10 * 60_000;
 const INTERVAL_MS = 1000;
@@ -33,9 +40,10 @@ function state(db: Database): State {
   return s;
 }
 
-/** A conformance resource was written through `db`: the registry looks again before its next use. */
-export function conformanceWritten(db: Database): void {
-  state(db).dirty = true;
+/** A conformance resource was written through `db` (or, without it, by this process): the registry looks again before its next use. */
+export function conformanceWritten(db?: Database): void {
+  if (db) state(db).dirty = true;
+  else writtenAt = Date.now();
 }
 
 export function isConformanceType(type: string): boolean {
@@ -46,7 +54,7 @@ export function isConformanceType(type: string): boolean {
 export async function syncRegistry(db: Database, q: Queryable = db): Promise<Registry> {
   const s = state(db);
   const now = Date.now();
-  if (!s.dirty && now - s.checkedAt < INTERVAL_MS) return s.registry;
+  if (!s.dirty && now - s.checkedAt < INTERVAL_MS && now - writtenAt > AFTER_WRITE_MS) return s.registry;
   s.checkedAt = now;
   s.dirty = false;
   const rows = await readChangedRows(q, CANONICAL_TYPES, new Date(s.watermark - LOOKBACK_MS));

@@ -14,6 +14,7 @@ function load() {
   if (loaded) return loaded;
   const types = readJson('fhir/r4/profiles-types.json') as Bundle;
   const resources = readJson('fhir/r4/profiles-resources.json') as Bundle;
+  correctInvariants(resources);
   indexStructureDefinitionBundle(types);
   indexStructureDefinitionBundle(resources);
   const params = readJson('fhir/r4/search-parameters.json') as Bundle<SearchParameter>;
@@ -29,6 +30,19 @@ function load() {
     .sort();
   loaded = { resourceTypes, typeSet: new Set(resourceTypes), searchParameters: (params.entry ?? []).map((e) => e.resource as SearchParameter) };
   return loaded;
+}
+
+/**
+ * R4's que-12 says "more than one enableWhen" but its expression counts more than two (a known
+ * error of 4.0.1, corrected in R5, which HL7's Java validator applies to R4 too).
+ */
+function correctInvariants(resources: Bundle): void {
+  for (const { resource } of resources.entry ?? []) {
+    if ((resource as StructureDefinition | undefined)?.id !== 'Questionnaire') continue;
+    for (const e of (resource as StructureDefinition).snapshot?.element ?? []) {
+      for (const c of e.constraint ?? []) if (c.key === 'que-12') c.expression = 'enableWhen.count() > 1 implies enableBehavior.exists()';
+    }
+  }
 }
 
 export function resourceTypes(): readonly string[] {

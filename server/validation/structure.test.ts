@@ -83,14 +83,19 @@ describe.each(DATABASES)('the structure of FHIR JSON bodies on %s', (kind) => {
     expect(res.body.issue[0].expression).toEqual([expression]);
   });
 
-  it('refuses them on update, conditional create and update, as a batch or transaction entry, to $validate', async () => {
+  it('refuses them on update, conditional create and update, as a batch or transaction entry; $validate reports them', async () => {
     for (const [what, body, expression] of HOSTILE) {
       const type = JSON.parse(body).resourceType ?? 'Patient';
       const withId = body.replace(`"resourceType":"${type}"`, `"resourceType":"${type}","id":"hostile"`);
       expect((await t.api.call('PUT', `${type}/hostile`, withId)).status, `update: ${what}`).toBe(400);
       expect((await t.api.call('PUT', `${type}?_id=hostile`, withId)).status, `conditional update: ${what}`).toBe(400);
       expect((await t.api.call('POST', type, body, { 'if-none-exist': '_id=hostile' })).status, `conditional create: ${what}`).toBe(400);
-      expect((await t.api.call('POST', `${type}/$validate`, body)).status, `$validate: ${what}`).toBe(400);
+      // $validate answers 200 with the faults among its issues (resource-operation-validate), but
+      // for the keys no parse of ours keeps (fhir/json.ts), refused with a 400 naming them.
+      const validated = await t.api.call('POST', `${type}/$validate`, body);
+      const unparsed = /"(__proto__|constructor|prototype)"/.test(body);
+      expect(validated.status, `$validate: ${what}`).toBe(unparsed ? 400 : 200);
+      expect(validated.body.issue.find((i: { severity: string }) => i.severity === 'error')?.expression, `$validate: ${what}`).toEqual([expression]);
       for (const bundleType of ['batch', 'transaction']) {
         const bundle = `{"resourceType":"Bundle","type":"${bundleType}","entry":[{"request":{"method":"POST","url":"${type}"},"resource":${body}}]}`;
         const res = await post('', bundle);
@@ -98,7 +103,7 @@ describe.each(DATABASES)('the structure of FHIR JSON bodies on %s', (kind) => {
         expect(res.body.issue[0].expression).toEqual([`Bundle.entry[0].resource${expression.slice(type.length)}`]);
       }
       const parameters = `{"resourceType":"Parameters","parameter":[{"name":"resource","resource":${body}}]}`;
-      expect((await post(`${type}/$validate`, parameters)).status, `$validate with Parameters: ${what}`).toBe(400);
+      expect((await post(`${type}/$validate`, parameters)).status, `$validate with Parameters: ${what}`).toBe(unparsed ? 400 : 200);
     }
     expect((await t.api.get('Patient?_count=100')).body.entry ?? []).toEqual([]);
   });

@@ -24,6 +24,12 @@ const BAD_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]|[\uD800-\uDBFF](
 /** The quick test first: most strings have neither control characters nor surrogates. */
 const MAYBE_BAD = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF]/;
 
+const ID = /^[A-Za-z0-9\-.]{1,64}$/;
+/** A dateTime with a time ends with its time zone (R4 datatypes.html#dateTime). */
+const TIME_ZONE = /(Z|[+-]\d\d:\d\d)$/;
+const ENTITY = /&([A-Za-z][A-Za-z0-9]*);/g;
+const XML_ENTITIES = new Set(['lt', 'gt', 'amp', 'quot', 'apos']);
+
 /** Primitive type codes start in lower case; `id` and `url` of some elements are FHIRPath's System.String. */
 const primitiveTypes = new Map<string, boolean>();
 function isPrimitive(type: string): boolean {
@@ -61,7 +67,9 @@ function propertiesOf(type: string): Map<string, Property> {
  * element definitions before anything else walks it: every property an element of its type (so
  * no `__proto__`), arrays exactly where the element repeats, primitives of the JSON type their
  * FHIR type takes, no empty string, array or object, no null but in a primitive array beside its
- * `_name` sibling, no control character in a string. Each issue gives the FHIRPath of the fault.
+ * `_name` sibling, no control character in a string; and the rules of single values R4 states
+ * in prose: resource ids, dateTimes with a time zone, Attachment sizes, XHTML entities. Each
+ * issue gives the FHIRPath of the fault.
  * The input comes from a bounded parse (fhir/json.ts): the walk recurses.
  */
 export function structureIssues(resource: unknown): OperationOutcomeIssue[] {
@@ -74,8 +82,9 @@ export function structureIssues(resource: unknown): OperationOutcomeIssue[] {
 class StructureWalk {
   readonly issues: OperationOutcomeIssue[] = [];
 
-  private report(path: string, diagnostics: string): void {
-    if (this.issues.length < MAX_ISSUES) this.issues.push({ severity: 'error', code: 'structure', diagnostics: `${path}: ${diagnostics}`, expression: [path] });
+  /** `value`: a fault of one value (an id, a dateTime, ...) after which the resource can still be walked. */
+  private report(path: string, diagnostics: string, code: 'structure' | 'value' = 'structure'): void {
+    if (this.issues.length < MAX_ISSUES) this.issues.push({ severity: 'error', code, diagnostics: `${path}: ${diagnostics}`, expression: [path] });
   }
 
   private get full(): boolean {
@@ -95,6 +104,9 @@ class StructureWalk {
   private object(value: Record<string, unknown>, type: string, path: string, resource: boolean): void {
     const keys = Object.keys(value);
     if (!keys.length) this.report(path, `An empty object is no ${type}: leave the element out`);
+    if (resource) this.resourceId(value, path);
+    else if (type === 'Attachment') this.attachmentSize(value, path);
+    else if (type === 'Narrative' && typeof value.div === 'string') this.xhtmlEntities(value.div, `${path}.div`);
     const properties = propertiesOf(type);
     for (const key of keys) {
       if (this.full) return;
@@ -118,8 +130,9 @@ class StructureWalk {
     if (!Array.isArray(items)) return this.report(path, `${name} repeats: its value is an array`);
     if (!items.length) return this.report(path, 'An empty array is no value: leave the element out');
     for (let i = 0; i < items.length && !this.full; i++) {
-      // A primitive array keeps a null in the place of an item that only has extensions (json.html#primitive).
-      if (items[i] === null && Array.isArray(siblings) && isObject(siblings[i]) && isPrimitive(type)) continue;
+      // A primitive array keeps a null in the place of an item that only has extensions (json.html#primitive):
+      // beside its `_name` array, whether a place has either is for primitiveElements to say.
+      if (items[i] === null && Array.isArray(siblings) && isPrimitive(type)) continue;
       this.value(items[i], type, `${path}[${i}]`);
     }
   }
@@ -129,12 +142,46 @@ class StructureWalk {
     if (!repeats) return this.value(value, 'Element', path);
     if (!Array.isArray(value)) return this.report(path, 'The extensions of a repeating primitive are an array, beside its values');
     if (!value.length) return this.report(path, 'An empty array is no value: leave the element out');
-    if (Array.isArray(primitives) && primitives.length !== value.length) {
+    const values = Array.isArray(primitives) ? primitives : [];
+    const name = path.slice(path.lastIndexOf('.') + 1);
+    // The two arrays go in step, each place with a value, extensions or both: a place with
+    // neither is the fault; else arrays of different lengths are.
+    let placeFault = false;
+    for (let i = 0; i < Math.max(value.length, values.length) && !this.full; i++) {
+      if (value[i] === null || value[i] === undefined) {
+        if (values[i] === null || values[i] === undefined) {
+          placeFault = true;
+          this.report(path, `The JSON array for '${name}' is invalid at index ${i}: it must have a value or extensions there`);
+        }
+        continue;
+      }
+      this.value(value[i], 'Element', `${path}[${i}]`);
+    }
+    if (!placeFault && Array.isArray(primitives) && primitives.length !== value.length) {
       this.report(path, `The extensions of a repeating primitive come one per value: ${value.length} for ${primitives.length} values`);
     }
-    for (let i = 0; i < value.length && !this.full; i++) {
-      if (value[i] === null && Array.isArray(primitives) && primitives[i] !== null && primitives[i] !== undefined) continue;
-      this.value(value[i], 'Element', `${path}[${i}]`);
+  }
+
+  /** R4 datatypes.html#id: 1 to 64 letters, digits, `-` and `.`; resource.html#id: no extensions on Resource.id. */
+  private resourceId(value: Record<string, unknown>, path: string): void {
+    const id = value.id;
+    if (typeof id === 'string' && !ID.test(id)) {
+      this.report(`${path}.id`, `Invalid Resource id: ${id.length > 64 ? `Too long (${id.length} chars)` : `Invalid Characters ('${id}')`}`, 'value');
+    }
+    if ('_id' in value) this.report(`${path}.id`, 'Extensions are not allowed on Resource.id', 'value');
+  }
+
+  /** The size an Attachment states is that of its data (datatypes.html#Attachment: "the number of bytes of data"). */
+  private attachmentSize(value: Record<string, unknown>, path: string): void {
+    if (typeof value.data !== 'string' || typeof value.size !== 'number') return;
+    const actual = Buffer.from(value.data, 'base64').length;
+    if (actual !== value.size) this.report(`${path}.size`, `Stated Attachment Size ${value.size} does not match actual attachment size ${actual}`, 'value');
+  }
+
+  /** XHTML is XML: no entities but XML's own five and character references (narrative.html#xhtml). */
+  private xhtmlEntities(div: string, path: string): void {
+    for (const [, entity] of div.matchAll(ENTITY)) {
+      if (!XML_ENTITIES.has(entity)) return this.report(path, `Invalid entity in the XHTML ('&${entity};')`, 'value');
     }
   }
 
@@ -152,6 +199,7 @@ class StructureWalk {
     if (typeof value === 'number' && !Number.isFinite(value)) return this.report(path, `${type} out of range`);
     if (typeof value !== 'string') return;
     if (value === '') return this.report(path, 'An empty string is no value: leave the element out');
+    if (type === 'dateTime' && value.length > 10 && !TIME_ZONE.test(value)) return this.report(path, 'If a date has a time, it must have a timezone', 'value');
     const bad = MAYBE_BAD.test(value) && BAD_CHARACTER.exec(value);
     if (bad)
       this.report(path, `A FHIR string may not hold the character U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} (at ${bad.index})`);

@@ -2,15 +2,20 @@ import { evalFhirPathTyped, OperationOutcomeError, toTypedValue, validateResourc
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { FhirError } from '../fhir/outcome.js';
 import { checkBindings } from './bindings.js';
-import { checkStructure } from './structure.js';
+import { checkBundleRules } from './bundle-rules.js';
+import { checkDatatypeInvariants } from './invariants.js';
+import { structureIssues } from './structure.js';
 
 /**
- * Checks a resource against its base R4 StructureDefinition with @medplum/core's validator and
- * our check of required bindings, once its JSON has the structure they can walk (structure.ts).
+ * Checks a resource against its base R4 StructureDefinition with @medplum/core's validator, our
+ * check of required bindings, the invariants of its datatypes and the rules of Bundles, once its
+ * JSON has the structure they can walk (structure.ts).
  * Returns the warnings; throws a 400 FhirError listing every issue when there is an error.
  */
 export function validateBase(resource: Resource): OperationOutcomeIssue[] {
-  checkStructure(resource);
+  const structural = structureIssues(resource);
+  // A JSON fault stops here; the fault of a single value (an id, a dateTime) is listed with the rest.
+  if (structural.some((i) => i.code === 'structure')) throw new FhirError(400, { resourceType: 'OperationOutcome', issue: structural });
   let issues: OperationOutcomeIssue[];
   try {
     issues = validateResource(resource);
@@ -18,7 +23,13 @@ export function validateBase(resource: Resource): OperationOutcomeIssue[] {
     if (!(err instanceof OperationOutcomeError)) throw err;
     issues = err.outcome.issue ?? [];
   }
-  issues = [...issues.filter((issue) => !isFalsePositive(resource, issue)), ...checkBindings(resource)];
+  issues = [
+    ...structural,
+    ...issues.filter((issue) => !isFalsePositive(resource, issue)),
+    ...checkBindings(resource),
+    ...checkDatatypeInvariants(resource),
+    ...checkBundleRules(resource),
+  ];
   if (issues.some((i) => i.severity === 'error' || i.severity === 'fatal')) {
     throw new FhirError(400, { resourceType: 'OperationOutcome', issue: issues });
   }
