@@ -1,0 +1,105 @@
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import type { AccessRecord } from '../audit/event.js';
+import { trailEntry, writeTrail } from '../audit/trail.js';
+import { outcome } from '../fhir/outcome.js';
+import type { Database, Queryable } from '../store/db.js';
+import { Cancelled } from './export-run.js';
+import { importLines } from './import-lines.js';
+import type { ImportInput, ImportParams } from './import-request.js';
+import { appendLines, fileLines, type Job } from './jobs.js';
+
+/** Where an import stands, kept with its job in each batch's transaction: a job taken over resumes there. */
+export interface ImportState {
+  /** Per input, the lines done. */
+  done: number[];
+  counts: Record<string, number>;
+  errors: number;
+  patients: string[];
+}
+
+/** The number of the error file of an import (its uploads are 1, 2, …). */
+export const ERROR_FILE = 0;
+
+/** An OperationOutcome line of an import's error file: the input, the line and why. */
+export const errorLine = (source: string, line: number, reason: string) => JSON.stringify(outcome('error', 'invalid', `${source}, line ${line}: ${reason}`));
+
+/** The lines of an input fetched by URL, as they arrive. */
+async function* urlLines(url: string): AsyncGenerator<string> {
+  const res = await fetch(url, { headers: { accept: 'application/fhir+ndjson' } });
+  if (!res.ok || !res.body) throw new Error(`${url}: HTTP ${res.status}`);
+  yield* createInterface({ input: Readable.fromWeb(res.body as never), crlfDelay: Number.POSITIVE_INFINITY });
+}
+
+const linesOf = (db: Database, job: string, input: ImportInput) => (input.url ? urlLines(input.url) : fileLines(db, job, input.file as number));
+
+/** Records the state in the batch's transaction; a job gone (cancelled) rolls the batch back. */
+async function saveState(tx: Queryable, job: string, state: ImportState, progress: string): Promise<void> {
+  const rows = await tx.query(`UPDATE bulk_job SET result = $2::json, progress = $3, heartbeat = now() WHERE id = $1 AND status = 'running' RETURNING id`, [
+    job,
+    JSON.stringify(state),
+    progress,
+  ]);
+  if (!rows.length) throw new Cancelled();
+}
+
+/**
+ * Runs an import job: each input's lines through the bulk write path, its state saved with every
+ * batch so that a job taken over after a crash resumes after the last batch written, its bad
+ * lines in the error file. Traced in the audit trail once done.
+ */
+export async function runImportJob(db: Database, job: Job<ImportParams, ImportState>, fhirBase: string, log: Logger): Promise<ImportState> {
+  const p = job.params;
+  const state: ImportState = job.result ?? { done: p.inputs.map(() => 0), counts: {}, errors: 0, patients: [] };
+  const patients = new Set(state.patients);
+  const o = { fhirBase, testIdentities: p.testIdentities, maxJsonDepth: p.maxJsonDepth };
+  for (const [i, input] of p.inputs.entries()) {
+    const source = input.url ?? `upload ${input.file}`;
+    await importLines(db, o, source, linesOf(db, job.id, input), state.done[i], async (tx, linesDone, written, errors) => {
+      const next: ImportState = {
+        ...state,
+        done: state.done.map((d, k) => (k === i ? linesDone : d)),
+        counts: { ...state.counts },
+        errors: state.errors + errors.length,
+      };
+      for (const w of written) next.counts[w.version.type] = (next.counts[w.version.type] ?? 0) + 1;
+      const seen = new Set(patients);
+      for (const w of written) for (const id of w.version.patients) seen.add(id);
+      next.patients = [...seen];
+      await appendLines(
+        tx,
+        job.id,
+        ERROR_FILE,
+        'error',
+        'OperationOutcome',
+        errors.map((e) => errorLine(e.source, e.line, e.reason)),
+      );
+      await saveState(tx, job.id, next, `${source}: ${linesDone} lines`);
+      // Taken as the state once committed (the transaction may still roll back: then the job fails).
+      Object.assign(state, next);
+      for (const id of seen) patients.add(id);
+    });
+  }
+  log.info({ job: job.id, counts: state.counts, errors: state.errors }, 'bulk import done');
+  if (p.actor) {
+    const record: AccessRecord = {
+      actor: p.actor,
+      site: fhirBase,
+      ...(p.address ? { address: p.address } : {}),
+      interaction: 'operation',
+      operation: '$import',
+      resources: [],
+      patients: state.patients,
+      started: job.created,
+      status: 200,
+      diagnostics: `Bulk import ${job.id}: ${
+        Object.entries(state.counts)
+          .map(([t, k]) => `${t} ${k}`)
+          .join(', ') || 'nothing'
+      }; ${state.errors} lines refused`,
+    };
+    await writeTrail(db, [trailEntry(record)]);
+  }
+  return state;
+}
