@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
@@ -16,7 +17,6 @@ export interface ImportState {
   done: number[];
   counts: Record<string, number>;
   errors: number;
-  patients: string[];
 }
 
 /** The number of the error file of an import (its uploads are 1, 2, …). */
@@ -32,7 +32,11 @@ async function* urlLines(url: string): AsyncGenerator<string> {
   yield* createInterface({ input: Readable.fromWeb(res.body as never), crlfDelay: Number.POSITIVE_INFINITY });
 }
 
-const linesOf = (db: Database, job: string, input: ImportInput) => (input.url ? urlLines(input.url) : fileLines(db, job, input.file as number));
+/** The lines of a local file (`maillage import`). */
+const pathLines = (path: string) => createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
+
+const linesOf = (db: Database, job: string, input: ImportInput): AsyncIterable<string> =>
+  input.url ? urlLines(input.url) : input.path ? pathLines(input.path) : fileLines(db, job, input.file as number);
 
 /** Records the state in the batch's transaction; a job gone (cancelled) rolls the batch back. */
 async function saveState(tx: Queryable, job: string, state: ImportState, progress: string): Promise<void> {
@@ -47,26 +51,34 @@ async function saveState(tx: Queryable, job: string, state: ImportState, progres
 /**
  * Runs an import job: each input's lines through the bulk write path, its state saved with every
  * batch so that a job taken over after a crash resumes after the last batch written, its bad
- * lines in the error file. Traced in the audit trail once done.
+ * lines in the error file. Each batch is traced in the audit trail in its own transaction, as
+ * any write is: its types, counts and patients.
  */
-export async function runImportJob(db: Database, job: Job<ImportParams, ImportState>, fhirBase: string, log: Logger): Promise<ImportState> {
+export async function runImportJob(
+  db: Database,
+  job: Job<ImportParams, ImportState>,
+  fhirBase: string,
+  log: Logger,
+  onProgress?: (state: ImportState) => void,
+): Promise<ImportState> {
   const p = job.params;
-  const state: ImportState = job.result ?? { done: p.inputs.map(() => 0), counts: {}, errors: 0, patients: [] };
-  const patients = new Set(state.patients);
+  const state: ImportState = job.result ?? { done: p.inputs.map(() => 0), counts: {}, errors: 0 };
   const o = { fhirBase, testIdentities: p.testIdentities, maxJsonDepth: p.maxJsonDepth };
   for (const [i, input] of p.inputs.entries()) {
-    const source = input.url ?? `upload ${input.file}`;
+    const source = input.url ?? input.path ?? `upload ${input.file}`;
     await importLines(db, o, source, linesOf(db, job.id, input), state.done[i], async (tx, linesDone, written, errors) => {
       const next: ImportState = {
-        ...state,
         done: state.done.map((d, k) => (k === i ? linesDone : d)),
         counts: { ...state.counts },
         errors: state.errors + errors.length,
       };
-      for (const w of written) next.counts[w.version.type] = (next.counts[w.version.type] ?? 0) + 1;
-      const seen = new Set(patients);
-      for (const w of written) for (const id of w.version.patients) seen.add(id);
-      next.patients = [...seen];
+      const counts: Record<string, number> = {};
+      const patients = new Set<string>();
+      for (const w of written) {
+        counts[w.version.type] = (counts[w.version.type] ?? 0) + 1;
+        next.counts[w.version.type] = (next.counts[w.version.type] ?? 0) + 1;
+        for (const id of w.version.patients) patients.add(id);
+      }
       await appendLines(
         tx,
         job.id,
@@ -76,30 +88,30 @@ export async function runImportJob(db: Database, job: Job<ImportParams, ImportSt
         errors.map((e) => errorLine(e.source, e.line, e.reason)),
       );
       await saveState(tx, job.id, next, `${source}: ${linesDone} lines`);
-      // Taken as the state once committed (the transaction may still roll back: then the job fails).
+      if (p.actor && written.length) await writeTrail(tx, [trailEntry(importRecord(p, job, fhirBase, counts, [...patients]))]);
+      // Taken as the state once committed (should the commit fail, the job fails).
       Object.assign(state, next);
-      for (const id of seen) patients.add(id);
+      onProgress?.(state);
     });
   }
   log.info({ job: job.id, counts: state.counts, errors: state.errors }, 'bulk import done');
-  if (p.actor) {
-    const record: AccessRecord = {
-      actor: p.actor,
-      site: fhirBase,
-      ...(p.address ? { address: p.address } : {}),
-      interaction: 'operation',
-      operation: '$import',
-      resources: [],
-      patients: state.patients,
-      started: job.created,
-      status: 200,
-      diagnostics: `Bulk import ${job.id}: ${
-        Object.entries(state.counts)
-          .map(([t, k]) => `${t} ${k}`)
-          .join(', ') || 'nothing'
-      }; ${state.errors} lines refused`,
-    };
-    await writeTrail(db, [trailEntry(record)]);
-  }
   return state;
+}
+
+/** The trail's record of one batch of an import. */
+function importRecord(p: ImportParams, job: Job, fhirBase: string, counts: Record<string, number>, patients: string[]): AccessRecord {
+  return {
+    actor: p.actor as AccessRecord['actor'],
+    site: fhirBase,
+    ...(p.address ? { address: p.address } : {}),
+    interaction: 'operation',
+    operation: '$import',
+    resources: [],
+    patients,
+    started: job.created,
+    status: 200,
+    diagnostics: `Bulk import ${job.id}: ${Object.entries(counts)
+      .map(([t, k]) => `${t} ${k}`)
+      .join(', ')}`,
+  };
 }

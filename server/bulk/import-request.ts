@@ -9,16 +9,22 @@ import { badRequest, fail } from '../fhir/outcome.js';
 import { isResourceType } from '../validation/registry.js';
 import { OUTPUT_FORMATS } from './export-request.js';
 
-/** One NDJSON input of an import: by URL, or uploaded with the kick-off and kept as the job's file `file`. */
+/**
+ * One NDJSON input of an import: by URL, uploaded with the kick-off and kept as the job's file
+ * `file`, or a local file of `maillage import` (`path`: its jobs are run by that command only).
+ */
 export interface ImportInput {
   type?: string;
   url?: string;
   file?: number;
+  path?: string;
 }
 
 /** What an import job does, as kept with it. */
 export interface ImportParams {
   inputs: ImportInput[];
+  /** A job of `maillage import` (local files): never taken by a server's runner; `signature` finds it again to resume. */
+  local?: { signature: string };
   testIdentities: boolean;
   maxJsonDepth?: number;
   actor?: Actor;

@@ -55,7 +55,8 @@ export async function claimJob(q: Queryable, staleSeconds: number): Promise<Job 
   const rows = await q.query<Job>(
     `UPDATE bulk_job SET status = 'running', heartbeat = now(), transaction_time = coalesce(transaction_time, now())
       WHERE id = (SELECT id FROM bulk_job
-                   WHERE status = 'queued' OR (status = 'running' AND heartbeat < now() - make_interval(secs => $1))
+                   WHERE (status = 'queued' OR (status = 'running' AND heartbeat < now() - make_interval(secs => $1)))
+                     AND params ->> 'local' IS NULL
                    ORDER BY created LIMIT 1 FOR UPDATE SKIP LOCKED)
       RETURNING ${COLUMNS}`,
     [staleSeconds],
