@@ -64,10 +64,12 @@ export async function runExport(db: Database, job: Job<ExportParams>, fhirBase: 
       const where = [matchSql(c, [type], [], 'r'), `r.id > ${c.p.add(last)}`];
       if (filters.length) where.push(`(${filters.map((f) => `(${matchSql(c, [type], f, 'r')})`).join(' OR ')})`);
       if (since) where.push(`r.last_updated > ${c.p.add(since)}`);
-      // A function: each use binds its own parameters (one unused would be refused).
+      // The patients a row names, by its own index rows (sp_reference_rid: a condition on the type
+      // would steer the planner to the index by target). A function: each use binds its own
+      // parameters (one unused would be refused).
       const named = compartment
         ? () =>
-            `SELECT ax.target_id FROM sp_reference ax WHERE ax.rid = r.rid AND ax.type = ${c.p.add(type)} AND ax.param = ANY(${c.p.add(compartment)}::text[]) AND ax.target_type = 'Patient'`
+            `SELECT ax.target_id FROM sp_reference ax WHERE ax.rid = r.rid AND ax.param = ANY(${c.p.add(compartment)}::text[]) AND ax.target_type = 'Patient'`
         : undefined;
       if (params.level !== 'system') {
         // A Patient or Group export: the Patient compartment of those patients (every patient's, for Patient/$export).

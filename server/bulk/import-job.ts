@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { AccessRecord } from '../audit/event.js';
 import { trailEntry, writeTrail } from '../audit/trail.js';
 import { outcome } from '../fhir/outcome.js';
+import { INDEX_TABLES } from '../search/kinds/index.js';
 import type { Database, Queryable } from '../store/db.js';
 import { Cancelled } from './export-run.js';
 import { importLines } from './import-lines.js';
@@ -18,6 +19,9 @@ export interface ImportState {
   counts: Record<string, number>;
   errors: number;
 }
+
+/** Resources imported past which the tables are analysed once done. */
+const ANALYZE_AFTER = 10_000;
 
 /** The number of the error file of an import (its uploads are 1, 2, …). */
 export const ERROR_FILE = 0;
@@ -95,6 +99,10 @@ export async function runImportJob(
     });
   }
   log.info({ job: job.id, counts: state.counts, errors: state.errors }, 'bulk import done');
+  // After a load, the planner's statistics are those of the tables before it: a search (or an
+  // export) would be planned for a few rows where there are many.
+  const written = Object.values(state.counts).reduce((a, b) => a + b, 0);
+  if (written >= ANALYZE_AFTER) await db.query(`ANALYZE resource, resource_version, care_link, ${INDEX_TABLES.map((t) => `sp_${t.name}`).join(', ')}`);
   return state;
 }
 

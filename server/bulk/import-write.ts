@@ -13,7 +13,9 @@ import type { Database, Queryable } from '../store/db.js';
 import { createVersions, writeVersion, type NewVersion, type StoredVersion } from '../store/resources.js';
 import { storeFor } from '../stores/by-type.js';
 import { terminologyWritten } from '../terminology/api.js';
-import { enforceConformance } from '../validation/conformance.js';
+import { checkProfiles, enforceConformance } from '../validation/conformance.js';
+import { policyOf } from '../validation/policy.js';
+import { syncRegistry } from '../validation/registry-sync.js';
 import { checkExpressionCost } from '../validation/expression-cost.js';
 import { checkIdentity } from '../validation/identity.js';
 import { isResourceType } from '../validation/registry.js';
@@ -110,9 +112,16 @@ export async function writeBatch(
   await db.transaction(async (tx) => {
     await syncSearchParametersOnce(tx);
     const ok: Prepared[] = [];
+    // The profiles held, looked up once for the batch: what a write does per resource.
+    const registry = await syncRegistry(db, tx);
+    const policy = policyOf(db);
     for (const p of batch) {
       try {
-        await enforceConformance(db, tx, fhirBase, p.resource);
+        const findings = checkProfiles(registry, p.resource, { policy });
+        // References whose targets must conform to a profile: the whole check, which reads them.
+        if (findings.references.length) await enforceConformance(db, tx, fhirBase, p.resource);
+        else if (findings.issues.some((i) => i.severity === 'error' || i.severity === 'fatal'))
+          throw new FhirError(422, { resourceType: 'OperationOutcome', issue: findings.issues });
         ok.push(p);
       } catch (err) {
         if (!(err instanceof FhirError)) throw err;
