@@ -103,7 +103,7 @@ function publishedCounts(): Map<string, number> {
 }
 
 async function main() {
-  const machine = describeMachine(ADMIN_URL);
+  const machine = describeMachine(await withAdmin(async (c) => (await c.query<{ v: string }>('SELECT version() AS v')).rows[0].v.split(' on ')[0]));
   let t = Date.now();
   const resources = toNdjson();
   console.log(`Synthea as NDJSON: ${resources} resources in ${((Date.now() - t) / 1000).toFixed(1)} s`);
