@@ -28,6 +28,16 @@ export interface ExportParams {
   address?: string;
 }
 
+/** What /metadata says of bulk data: the IG's CapabilityStatement, and its export operations where they are served. */
+export const BULK_CAPABILITIES = {
+  instantiates: ['http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data'],
+  operations: [
+    { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export' },
+    { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export', types: ['Patient'] },
+    { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export', types: ['Group'] },
+  ],
+};
+
 export const OUTPUT_FORMATS = new Set(['application/fhir+ndjson', 'application/ndjson', 'ndjson']);
 
 /** The kick-off's parameters, from the query (GET) or a Parameters body (POST), as name → values. */

@@ -91,6 +91,12 @@ describe.each(DATABASES)('bulk $export on %s', (kind) => {
   it('exports the whole pôle for its backend: manifest, one file per type, the stored resources as they are', async () => {
     const { manifest, files } = await exported('$export', operator);
     expect(manifest.requiresAccessToken).toBe(true);
+    const metadata = await (await fetch(fhir('metadata'))).json();
+    expect(metadata.instantiates).toEqual(['http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data']);
+    expect(metadata.rest[0].resource.find((r: any) => r.type === 'Group').operation).toContainEqual({
+      name: 'export',
+      definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export',
+    });
     expect(manifest.request).toBe(fhir('$export'));
     expect(Date.parse(manifest.transactionTime)).not.toBeNaN();
     const counts = Object.fromEntries(manifest.output.map((o: any) => [o.type, o.count]));
