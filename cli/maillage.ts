@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { addTerminologyCommands } from './terminology.js';
 import { addUserCommands } from './user.js';
 import { addPackageCommands } from './packages.js';
+import { addImportCommand } from './import.js';
 import { fhirBaseOf, loadConfig, type Config } from '../server/config.js';
 import { createLogger } from '../server/logger.js';
 import { openDatabase, startServer } from '../server/main.js';
@@ -129,6 +130,7 @@ async function withDatabase(fn: (db: Database, config: Config, logger: Logger, a
 addUserCommands(program);
 addTerminologyCommands(program);
 addPackageCommands(program);
+addImportCommand(program);
 
 program.parseAsync().catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : err);

@@ -62,6 +62,17 @@ export interface Config {
   connectionWait: number;
   /** What one request may ask for (limits.ts). */
   limits: RequestLimits;
+  /** Bulk data jobs ($export, $import): how long their files are kept, how often waiting jobs are looked for, whether this process runs them. */
+  bulk: BulkSettings;
+}
+
+export interface BulkSettings {
+  /** Seconds a finished job and its files are kept (BULK_RETENTION_SECONDS). */
+  retentionSeconds: number;
+  /** Milliseconds between two looks for waiting jobs (BULK_POLL_MS). */
+  pollMs: number;
+  /** Whether this process runs jobs (BULK_WORKER); every process answers statuses and serves files. */
+  run: boolean;
 }
 
 export interface OidcProviderConfig {
@@ -185,6 +196,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maintenanceStatementTimeout: wholeNumber(env, 'MAINTENANCE_STATEMENT_TIMEOUT', 3_600_000),
     connectionWait: wholeNumber(env, 'DATABASE_CONNECTION_WAIT', 5_000),
     limits: requestLimits(env),
+    bulk: {
+      retentionSeconds: wholeNumber(env, 'BULK_RETENTION_SECONDS', 86_400),
+      pollMs: wholeNumber(env, 'BULK_POLL_MS', 2_000),
+      run: env.BULK_WORKER !== 'off',
+    },
   };
 }
 

@@ -9,6 +9,7 @@ import { fhirBaseOf, type Config } from './config.js';
 import { createApp } from './http/app.js';
 import { clientErrorHandler } from './http/errors.js';
 import { AuditLog } from './audit/log.js';
+import { BulkWorker } from './bulk/worker.js';
 import { createLogger } from './logger.js';
 import { setRequestLimits } from './limits.js';
 import { openPglite, openPostgres, type Database } from './store/db.js';
@@ -112,7 +113,9 @@ export async function startServer(
       })
     : undefined;
   const audit = config.auth ? new AuditLog({ db, log: logger }, config.auditRetentionDays) : undefined;
-  const app = createApp({ config, db, logger, auth, audit });
+  // The server's own long work: an export's statements may run longer than a request's.
+  const bulk = new BulkWorker(db.maintenance(), fhirBaseOf(config.origin), logger, config.bulk).start();
+  const app = createApp({ config, db, logger, auth, audit, bulk });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.on('error', reject);
@@ -134,6 +137,7 @@ export async function startServer(
         server.closeIdleConnections();
       });
       auth?.stop();
+      await bulk.close();
       await audit?.close();
       await db.close();
     })());

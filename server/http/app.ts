@@ -15,6 +15,8 @@ import { coordinationAppRouter } from './coordination-app.js';
 import { corsPolicy } from './cors.js';
 import { errorHandler } from './errors.js';
 import { fhirRouter } from './fhir.js';
+import { bulkRouter } from '../bulk/http.js';
+import type { BulkWorker } from '../bulk/worker.js';
 import { apiHeaders, appHeaders } from './security-headers.js';
 
 export interface AppDeps {
@@ -25,6 +27,8 @@ export interface AppDeps {
   auth?: AuthServer;
   /** Where accesses are traced; absent when AUTH=off. */
   audit?: AuditSink;
+  /** This process's runner of bulk jobs, if it runs them. */
+  bulk?: BulkWorker;
 }
 
 /**
@@ -38,7 +42,7 @@ export function withoutValues(url: string): string {
   return `${url.slice(0, at)}?${names.map((n) => `${n}=…`).join('&')}`;
 }
 
-export function createApp({ config, db, logger, auth, audit }: AppDeps): express.Express {
+export function createApp({ config, db, logger, auth, audit, bulk }: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -117,6 +121,20 @@ export function createApp({ config, db, logger, auth, audit }: AppDeps): express
     maxJsonDepth: config.maxJsonDepth,
     audit,
   };
+  app.use(
+    '/fhir',
+    bulkRouter({
+      db,
+      fhirBase: fhir.fhirBase,
+      authEnabled: !!auth,
+      rules: fhir.rules,
+      testIdentities: config.testIdentities,
+      maxJsonDepth: config.maxJsonDepth,
+      maxBodySize: config.maxBodySize,
+      worker: bulk,
+      retryAfter: Math.max(1, Math.ceil(config.bulk.pollMs / 1000)),
+    }),
+  );
   app.use('/fhir', fhirRouter(fhir, config.maxBodySize));
   app.use((req) => {
     throw fail(404, 'not-found', `Nothing at ${req.path}`);

@@ -66,8 +66,9 @@ describe.each(DATABASES)('capabilities on %s', (kind) => {
     const of = (type: string) => meta.body.rest[0].resource.find((r: { type: string }) => r.type === type).operation;
     expect(names(of('ValueSet'))).toEqual(['expand', 'reindex', 'validate', 'validate-code']);
     expect(names(of('CodeSystem'))).toEqual(['lookup', 'reindex', 'subsumes', 'validate', 'validate-code']);
-    expect(names(of('Patient'))).toEqual(['break-glass', 'reindex', 'validate']);
-    expect(names(meta.body.rest[0].operation)).toEqual(['load-package', 'reindex']);
+    expect(names(of('Patient'))).toEqual(['break-glass', 'export', 'reindex', 'validate']);
+    expect(names(of('Group'))).toEqual(['export', 'reindex', 'validate']);
+    expect(names(meta.body.rest[0].operation)).toEqual(['export', 'load-package', 'reindex']);
     expect(of('ValueSet').find((o: { name: string }) => o.name === 'expand').definition).toBe('http://hl7.org/fhir/OperationDefinition/ValueSet-expand');
     const api = client(t.server.base);
     const system = {

@@ -10,8 +10,23 @@ import { operationOf, type Route } from '../route.js';
 
 const started = new Date().toISOString();
 
-/** GET /metadata: built from the route table's interactions and the search registry, never by hand. */
-export function capabilities(ctx: Context, routes: Route[]): FhirResponse {
+/** An operation served beside the route table (bulk data's), as /metadata lists it: at system level, or on `types`. */
+export interface ServedOperation {
+  name: string;
+  definition: string;
+  types?: string[];
+}
+
+/**
+ * GET /metadata: built from the route table's interactions and the search registry, never by
+ * hand; `served`, the operations answered beside the table, and the CapabilityStatements they
+ * make this server an instance of (`instantiates`).
+ */
+export function capabilities(
+  ctx: Context,
+  routes: Route[],
+  served: { operations: ServedOperation[]; instantiates: string[] } = { operations: [], instantiates: [] },
+): FhirResponse {
   const codes = (system: boolean) =>
     [...new Set(routes.filter((r) => r.interaction && r.pattern.includes(':type') !== system).flatMap((r) => r.interaction ?? []))].map((code) => ({ code }));
   const operations = (type?: string) => {
@@ -20,7 +35,8 @@ export function capabilities(ctx: Context, routes: Route[]): FhirResponse {
       const onType = r.pattern.includes(':type');
       return name && (type ? onType && (!r.types || r.types.includes(type)) : !onType) ? [name] : [];
     });
-    return [...new Set(names)].map((name) => ({ name: name.slice(1), definition: operationDefinition(name, type) }));
+    const beside = served.operations.filter((o) => (type ? o.types?.includes(type) : !o.types)).map(({ name, definition }) => ({ name, definition }));
+    return [...[...new Set(names)].map((name) => ({ name: name.slice(1), definition: operationDefinition(name, type) })), ...beside];
   };
   const profiles = supportedProfiles(ctx.db);
   const resource = resourceTypes().map((type) => {
@@ -47,6 +63,7 @@ export function capabilities(ctx: Context, routes: Route[]): FhirResponse {
     date: started,
     publisher: 'Maillage',
     kind: 'instance',
+    ...(served.instantiates.length ? { instantiates: served.instantiates } : {}),
     software: { name: 'Maillage', version: VERSION },
     implementation: { description: 'Maillage FHIR R4 server', url: ctx.fhirBase },
     fhirVersion: '4.0.1',

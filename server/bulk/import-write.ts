@@ -1,0 +1,150 @@
+import type { Patient, Resource } from '@medplum/fhirtypes';
+import { careLinks } from '../access/care-links.js';
+import { ID_RE } from '../fhir/ids.js';
+import { parseJson } from '../fhir/json.js';
+import { FhirError } from '../fhir/outcome.js';
+import { checkResourceBody } from '../interactions/write.js';
+import type { IndexRows } from '../search/kinds/index.js';
+import { namedPatients } from '../search/compartments.js';
+import { extractIndex } from '../search/extract.js';
+import { searchParametersChanged, syncSearchParametersOnce } from '../search/loaded-params.js';
+import type { CareLink } from '../store/care-links.js';
+import type { Database, Queryable } from '../store/db.js';
+import { createVersions, writeVersion, type NewVersion, type StoredVersion } from '../store/resources.js';
+import { storeFor } from '../stores/by-type.js';
+import { terminologyWritten } from '../terminology/api.js';
+import { checkProfiles, enforceConformance } from '../validation/conformance.js';
+import { policyOf } from '../validation/policy.js';
+import { syncRegistry } from '../validation/registry-sync.js';
+import { checkExpressionCost } from '../validation/expression-cost.js';
+import { checkIdentity } from '../validation/identity.js';
+import { isResourceType } from '../validation/registry.js';
+
+/** A resource ready to be written: checked, its index rows, patients and care links extracted. */
+export interface Prepared {
+  line: number;
+  resource: Resource;
+  version: NewVersion;
+  index: IndexRows;
+  links?: CareLink[];
+}
+
+/** A line that could not go in: where, and why. */
+export interface LineError {
+  source: string;
+  line: number;
+  reason: string;
+}
+
+export interface ImportOptions {
+  fhirBase: string;
+  testIdentities: boolean;
+  maxJsonDepth?: number;
+}
+
+const reasonOf = (err: unknown) =>
+  err instanceof FhirError
+    ? (err.outcome.issue ?? [])
+        .filter((i) => i.severity === 'error' || i.severity === 'fatal')
+        .map((i) => `${i.diagnostics ?? i.details?.text ?? i.code}${i.expression?.length ? ` (${i.expression.join(', ')})` : ''}`)
+        .join('; ') || err.message
+    : (err as Error).message;
+
+/**
+ * Parses and checks one NDJSON line as any write checks a resource (base definition, a Patient's
+ * identity, a definition's expressions), keeping its id; its meta.versionId and lastUpdated are
+ * kept too (as Microsoft's incremental import does), so that an export imported elsewhere is the
+ * same resources, byte for byte. Returns the reason when it cannot go in.
+ */
+export function prepareLine(text: string, line: number, o: ImportOptions): Prepared | string {
+  try {
+    const body = parseJson(text, o.maxJsonDepth, `Line ${line}`) as Resource;
+    const type = (body as { resourceType?: unknown })?.resourceType;
+    if (typeof type !== 'string' || !isResourceType(type)) throw new Error(`Not a FHIR resource type: ${String(type)}`);
+    if (storeFor(type).readOnly) throw new Error(`${type} resources are not imported: ${storeFor(type).readOnly}`);
+    checkResourceBody(type, body);
+    if (typeof body.id !== 'string' || !ID_RE.test(body.id)) throw new Error('The resource needs a valid id: an import keeps ids');
+    const { resourceType, id, meta, ...rest } = body;
+    const version = /^[1-9]\d{0,8}$/.test(meta?.versionId ?? '') ? Number(meta?.versionId) : 1;
+    const given = meta?.lastUpdated ? new Date(meta.lastUpdated) : undefined;
+    const lastUpdated = given && !Number.isNaN(given.getTime()) ? given : new Date();
+    const resource = { resourceType, id, meta: { ...meta, versionId: String(version), lastUpdated: lastUpdated.toISOString() }, ...rest } as Resource;
+    if (type === 'Patient') checkIdentity(resource as Patient, o.testIdentities);
+    checkExpressionCost(resource);
+    const index = extractIndex(resource, o.fhirBase);
+    return {
+      line,
+      resource,
+      index,
+      links: careLinks(resource, type, o.fhirBase),
+      version: { type, id, version, lastUpdated, method: 'PUT', content: JSON.stringify(resource), patients: namedPatients(type, id, index) },
+    };
+  } catch (err) {
+    return reasonOf(err);
+  }
+}
+
+/** The current rows of the resources of a batch, locked until it commits. */
+async function currentRows(tx: Queryable, batch: Prepared[]): Promise<Map<string, StoredVersion>> {
+  const rows = await tx.query<StoredVersion>(
+    `SELECT r.rid, r.type, r.id, r.version, r.last_updated AS "lastUpdated", r.deleted, r.content
+       FROM resource r JOIN unnest($1::text[], $2::text[]) AS k(type, id) ON r.type = k.type AND r.id = k.id FOR UPDATE OF r`,
+    [batch.map((p) => p.version.type), batch.map((p) => p.version.id)],
+  );
+  return new Map(rows.map((r) => [`${r.type}/${r.id}`, r]));
+}
+
+/**
+ * Writes a batch of checked resources in one transaction, with `andThen` (the import's progress
+ * and errors) in it: all of it or none, so a crash leaves no half-written resource and the
+ * progress says exactly where to resume. New resources without care links (most of them) go in
+ * one statement for all their rows, history and index rows; the others one statement each. A
+ * resource already there gets its next version (its content as given, its meta the server's).
+ * The enforced profiles are checked here, a refused resource reported and left out.
+ */
+export async function writeBatch(
+  db: Database,
+  fhirBase: string,
+  batch: Prepared[],
+  refused: (p: Prepared, reason: string) => void,
+  andThen: (tx: Queryable, written: Prepared[]) => Promise<void>,
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    await syncSearchParametersOnce(tx);
+    const ok: Prepared[] = [];
+    // The profiles held, looked up once for the batch: what a write does per resource.
+    const registry = await syncRegistry(db, tx);
+    const policy = policyOf(db);
+    for (const p of batch) {
+      try {
+        const findings = checkProfiles(registry, p.resource, { policy });
+        // References whose targets must conform to a profile: the whole check, which reads them.
+        if (findings.references.length) await enforceConformance(db, tx, fhirBase, p.resource);
+        else if (findings.issues.some((i) => i.severity === 'error' || i.severity === 'fatal'))
+          throw new FhirError(422, { resourceType: 'OperationOutcome', issue: findings.issues });
+        ok.push(p);
+      } catch (err) {
+        if (!(err instanceof FhirError)) throw err;
+        refused(p, reasonOf(err));
+      }
+    }
+    const current = await currentRows(tx, ok);
+    const fresh = ok.filter((p) => !current.has(`${p.version.type}/${p.version.id}`) && !p.links?.length);
+    await createVersions(tx, fresh);
+    for (const p of ok) {
+      const previous = current.get(`${p.version.type}/${p.version.id}`);
+      if (!previous && !p.links?.length) continue;
+      let v = p.version;
+      if (previous) {
+        const version = previous.version + 1;
+        const lastUpdated = new Date(Math.max(Date.now(), previous.lastUpdated.getTime() + 1));
+        const resource = { ...p.resource, meta: { ...p.resource.meta, versionId: String(version), lastUpdated: lastUpdated.toISOString() } };
+        v = { ...v, version, lastUpdated, content: JSON.stringify(resource) };
+      }
+      await writeVersion(tx, previous, v, p.index, p.links);
+    }
+    if (ok.some((p) => p.version.type === 'SearchParameter')) searchParametersChanged(tx);
+    if (ok.some((p) => p.version.type === 'CodeSystem' || p.version.type === 'ValueSet')) terminologyWritten();
+    await andThen(tx, ok);
+  });
+}
