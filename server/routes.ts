@@ -1,4 +1,5 @@
 import { guarded } from './access/guard.js';
+import { bookOperation } from './agendas/book.js';
 import { breakGlass } from './access/break-glass.js';
 import { ID_RE } from './fhir/ids.js';
 import { badRequest, fail, notFound } from './fhir/outcome.js';
@@ -49,6 +50,16 @@ export const ROUTES: Route[] = [
   },
   ...TERMINOLOGY_ROUTES,
   { method: 'POST', pattern: ['$load-package'], permission: 'c', writesConformance: true, handle: (ctx, req) => loadPackageOperation(ctx, req) },
+  {
+    method: 'POST',
+    pattern: [':type', '$book'],
+    types: ['Appointment'],
+    permission: 'c',
+    handle: (ctx, req, p) => {
+      if (p.type !== 'Appointment') throw notFound('$book is an operation on Appointment');
+      return bookOperation(ctx, req, dispatch);
+    },
+  },
   { method: 'POST', pattern: [':type', '$validate'], permission: 'r', handle: (ctx, req, p) => validateOperation(ctx, req, p.type) },
   { method: 'POST', pattern: [':type', ':id', '$validate'], permission: 'r', handle: (ctx, req, p) => validateOperation(ctx, req, p.type, p.id) },
   { method: 'GET', pattern: [':type', ':id', '$validate'], permission: 'r', handle: (ctx, req, p) => validateOperation(ctx, req, p.type, p.id) },
