@@ -70,6 +70,19 @@ describe.each(DATABASES)('booking on %s', (kind) => {
     expect((await t.api.post('Appointment/$book', book('s2'))).status).toBe(201);
   });
 
+  it('refuses to free or withdraw a slot an appointment holds, until it is cancelled', async () => {
+    const made = await t.api.post('Appointment', appointment('s3'));
+    expect(made.status).toBe(201);
+    const held = (await t.api.get('Slot/s3')).body;
+    const republished = await t.api.put('Slot/s3', { ...held, status: 'free' });
+    expect(republished.status).toBe(409);
+    expect(republished.body.issue[0].diagnostics).toContain(`Appointment/${made.body.id}`);
+    expect((await t.api.delete('Slot/s3')).status).toBe(409);
+    expect((await t.api.get('Slot/s3')).body.status).toBe('busy');
+    expect((await t.api.put(`Appointment/${made.body.id}`, { ...made.body, status: 'cancelled' })).status).toBe(200);
+    expect((await t.api.get('Slot/s3')).body.status).toBe('free');
+  });
+
   it('deleting an appointment frees its slot; a past slot or a missing one is refused with 422', async () => {
     const made = await t.api.post('Appointment', appointment('s3'));
     expect(made.status).toBe(201);

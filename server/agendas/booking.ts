@@ -13,6 +13,9 @@ const HOLDING = new Set<Appointment['status']>(['pending', 'booked', 'arrived', 
 /** The professionals whose time an appointment takes: at most one appointment at a time each. */
 const PROFESSIONALS = new Set(['Practitioner', 'PractitionerRole']);
 
+/** The Slot versions booking itself writes: slotWritten lets them through. */
+const ownWrites = new WeakSet<Resource>();
+
 /** Writes the next version of a Slot in the caller's transaction (the write path's persist). */
 export type SlotWriter = (previous: StoredVersion, slot: Slot) => Promise<unknown>;
 
@@ -45,14 +48,14 @@ export async function appointmentWritten(
     const slot = JSON.parse(row.content) as Slot;
     if (slot.status !== 'free') throw conflict(`Slot/${id} is not free (${slot.status}): it was booked or withdrawn`);
     if (Date.parse(slot.end) <= Date.now()) throw unprocessable(`Slot/${id} is past`, ['Appointment.slot']);
-    await writeSlot(row, { ...slot, status: 'busy' });
+    await writeSlot(row, own({ ...slot, status: 'busy' }));
     slots.push(slot);
   }
   for (const id of freed) {
     const row = await readCurrent(tx, 'Slot', id, true);
     if (!row?.content || row.deleted) continue;
     const slot = JSON.parse(row.content) as Slot;
-    if (slot.status === 'busy') await writeSlot(row, { ...slot, status: 'free' });
+    if (slot.status === 'busy') await writeSlot(row, own({ ...slot, status: 'free' }));
   }
   if (holds(next) && (taken.length || !holds(previous) || changedTime(previous, next))) {
     await checkOverlaps(tx, fhirBase, next, slots.length ? slots : await currentSlots(tx, after));
@@ -131,4 +134,28 @@ async function overlapsAllowed(tx: Queryable, fhirBase: string, slots: Slot[]): 
     if (schedule?.extension?.some((e) => e.url === OVERLAP_ALLOWED && e.valueBoolean === true)) return true;
   }
   return false;
+}
+
+function own(slot: Slot): Slot {
+  ownWrites.add(slot);
+  return slot;
+}
+
+/**
+ * A Slot written by anyone but booking (practice software republishing its agenda, withdrawing a
+ * slot) must not free or delete a slot an Appointment holds: 409 naming the appointment, which
+ * is to be cancelled first. `previous` was read FOR UPDATE by the write path, which serialises
+ * this with the bookings of the slot.
+ */
+export async function slotWritten(tx: Queryable, previous: StoredVersion | undefined, next: Resource | null): Promise<void> {
+  if (next && ownWrites.has(next)) return;
+  if (!previous?.content || previous.deleted || (JSON.parse(previous.content) as Slot).status !== 'busy') return;
+  if (next && (next as Slot).status === 'busy') return;
+  const rows = await tx.query<{ id: string; content: string }>(
+    `SELECT r.id, r.content FROM sp_reference x JOIN resource r ON r.rid = x.rid
+      WHERE x.type = 'Appointment' AND x.param = 'slot' AND x.target_type = 'Slot' AND x.target_id = $1 AND NOT r.deleted`,
+    [previous.id],
+  );
+  const holder = rows.find((r) => holds(JSON.parse(r.content) as Appointment));
+  if (holder) throw conflict(`Slot/${previous.id} is held by Appointment/${holder.id}: cancel the appointment to free or withdraw the slot`);
 }
