@@ -46,7 +46,8 @@ export async function bookOperation(ctx: Context, req: FhirRequest, dispatch: Di
     end: slot.end,
     created: new Date().toISOString().slice(0, 10),
     participant: participants,
-    ...(slot.serviceType ? { serviceType: slot.serviceType.map(({ extension: _e, ...c }) => c) } : {}),
+    // The SAS's serviceType extension points the slot at the CPTS's HealthcareService: not the appointment's.
+    ...(slot.serviceType ? { serviceType: slot.serviceType.map(({ extension: _e, ...c }) => c).filter((c) => Object.keys(c).length) } : {}),
     ...(slot.specialty ? { specialty: slot.specialty } : {}),
     ...(slot.appointmentType ? { appointmentType: slot.appointmentType } : {}),
     ...(reason ? { reasonCode: [reason] } : {}),

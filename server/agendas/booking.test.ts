@@ -18,6 +18,13 @@ const appointment = (slotId: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
+/** Cabinet consultation, and the SAS's pointer to the CPTS's HealthcareService (an extension alone). */
+const AMB = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' }] };
+const SERVICE_TYPE = [
+  AMB,
+  { extension: [{ url: 'http://hl7.org/fhir/5.0/StructureDefinition/extension-Slot.serviceType', valueReference: { reference: 'HealthcareService/snp' } }] },
+];
+
 const book = (slotId: string) => ({
   resourceType: 'Parameters',
   parameter: [
@@ -38,7 +45,7 @@ describe.each(DATABASES)('booking on %s', (kind) => {
     await t.api.put('Patient/pat', { resourceType: 'Patient', id: 'pat', name: [{ family: 'Martin' }] });
     await t.api.put('Practitioner/dr', practitioner('dr', '0000000001'));
     await t.api.put('Schedule/agenda', schedule('agenda', 'Practitioner/dr'));
-    for (const [i, id] of ['s1', 's2', 's3', 's4'].entries()) await put(slot(id, 'agenda', 60 + i * 30));
+    for (const [i, id] of ['s1', 's2', 's3', 's4'].entries()) await put({ ...slot(id, 'agenda', 60 + i * 30), serviceType: SERVICE_TYPE });
     await put(slot('past', 'agenda', -60));
     await put(slot('g1', 'agenda', 24 * 60));
   });
@@ -60,6 +67,8 @@ describe.each(DATABASES)('booking on %s', (kind) => {
     const first = await t.api.post('Appointment/$book', book('s2'));
     expect(first.status).toBe(201);
     expect(first.body).toMatchObject({ status: 'booked', slot: [{ reference: 'Slot/s2' }], reasonCode: [{ text: 'fièvre depuis 3 jours' }] });
+    expect(first.body.serviceType).toEqual([AMB]);
+    expect([first.body.start, first.body.end]).toEqual([times.get('s2')?.start, times.get('s2')?.end]);
     expect(first.body.participant.map((p: { actor: { reference: string } }) => p.actor.reference)).toEqual(['Patient/pat', 'Practitioner/dr']);
     const second = await t.api.post('Appointment/$book', book('s2'));
     expect(second.status).toBe(409);
