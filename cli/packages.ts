@@ -13,7 +13,7 @@ import { FhirError } from '../server/fhir/outcome.js';
 import { Registry } from '../server/validation/canonicals.js';
 import { checkProfiles } from '../server/validation/conformance.js';
 import { OPEN_POLICY, readPolicy } from '../server/validation/policy.js';
-import { enforcementFile, PROFILES_DIR } from '../server/packages/settings.js';
+import { BUNDLED_PACKAGES, enforcementFile } from '../server/packages/settings.js';
 import { structureIssues } from '../server/validation/structure.js';
 import { validateBase } from '../server/validation/validate.js';
 
@@ -47,7 +47,7 @@ export function addPackageCommands(program: Command): void {
     .option('--package <path...>', "FHIR packages (.tgz or folders) whose profiles to use, besides Maillage's own")
     .action((file: string, opts: { profile?: string; package?: string[] }) => {
       const registry = new Registry();
-      for (const path of [PROFILES_DIR, ...(opts.package ?? [])]) {
+      for (const path of [...BUNDLED_PACKAGES, ...(opts.package ?? [])]) {
         const pkg = readPackage(path);
         pkg.resources.forEach((r) => registry.hold(`${r.resourceType}/${pkg.manifest.name}/${r.id}`, '1', r));
       }

@@ -1,4 +1,5 @@
 import { guarded } from './access/guard.js';
+import { bookOperation } from './agendas/book.js';
 import { breakGlass } from './access/break-glass.js';
 import { BULK_CAPABILITIES } from './bulk/export-request.js';
 import { ID_RE } from './fhir/ids.js';
@@ -53,6 +54,16 @@ export const ROUTES: Route[] = [
   // Counts over the pôle's data, whoever asks: the operation checks who may (no scope names them).
   ...(['GET', 'POST'] as const).map((method): Route => ({ method, pattern: ['$aci-indicators'], handle: (ctx, req) => aciIndicatorsOperation(ctx, req) })),
   { method: 'POST', pattern: ['$load-package'], permission: 'c', writesConformance: true, handle: (ctx, req) => loadPackageOperation(ctx, req) },
+  {
+    method: 'POST',
+    pattern: [':type', '$book'],
+    types: ['Appointment'],
+    permission: 'c',
+    handle: (ctx, req, p) => {
+      if (p.type !== 'Appointment') throw notFound('$book is an operation on Appointment');
+      return bookOperation(ctx, req, dispatch);
+    },
+  },
   { method: 'POST', pattern: [':type', '$validate'], permission: 'r', handle: (ctx, req, p) => validateOperation(ctx, req, p.type) },
   { method: 'POST', pattern: [':type', ':id', '$validate'], permission: 'r', handle: (ctx, req, p) => validateOperation(ctx, req, p.type, p.id) },
   { method: 'GET', pattern: [':type', ':id', '$validate'], permission: 'r', handle: (ctx, req, p) => validateOperation(ctx, req, p.type, p.id) },

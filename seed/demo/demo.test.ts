@@ -38,6 +38,10 @@ describe.each(DATABASES)('demo pôle loaded at start on %s', (kind) => {
     expect(await count('CarePlan?category=https://fhir.maillage.fr/CodeSystem/coordination|ppcs&status=active')).toBeGreaterThan(10);
     expect(await count('Appointment?service-type=https://fhir.maillage.fr/CodeSystem/coordination|concertation-pluripro')).toBe(4);
     expect(await count('Consent?status=active')).toBeGreaterThan(10);
+    // Soins non programmés: free GP slots in the next 48 hours, in the canton, by the chain the view uses.
+    const until = new Date(Date.now() + 48 * 3_600_000).toISOString();
+    expect(await count(`Slot?status=free&start=le${until}&schedule.actor:Location.address-postalcode=357`)).toBeGreaterThan(10);
+    expect(await count('Slot?status=busy')).toBeGreaterThan(10);
     expect(await count('Practitioner?identifier=https://rpps.esante.gouv.fr|')).toBeGreaterThan(15);
     expect(await count('Patient?identifier=urn:oid:1.2.250.1.213.1.4.11|')).toBeGreaterThan(100);
   });

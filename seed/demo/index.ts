@@ -1,5 +1,6 @@
 import { base, Faker, fr } from '@faker-js/faker';
 import type { Resource } from '@medplum/fhirtypes';
+import { demoAgendas } from '../agendas.js';
 import { makePatient } from '../patients.js';
 import { Calendar, concertations, DEFAULT_QUOTAS, makePathway, PROTOCOLS, type PathwaySummary } from '../pathways.js';
 import { DEMO_POLE, ORGANIZATIONS, PRACTITIONER_ROLES, PRACTITIONERS } from './territory.js';
@@ -9,7 +10,8 @@ const SEED = 2026;
 
 /**
  * The demo pôle de santé: the structures and professionals of the Val-de-Lys and ~200 patients
- * with their pathways, dated around `today` (so that "in hospital now" stays true). The same day
+ * with their pathways, dated around `today` (so that "in hospital now" stays true), and the GPs'
+ * agendas with slots from `today` over three days (seed/agendas.ts). The same day
  * gives the same data.
  */
 export function buildDemo(today: Date = startOfDay(new Date())): Resource[] {
@@ -25,6 +27,7 @@ export function buildDemo(today: Date = startOfDay(new Date())): Resource[] {
     summaries.push(summary);
   }
   resources.push(...concertations(f, summaries, cal, quotas, DEMO_POLE));
+  resources.push(...demoAgendas(DEMO_POLE, today));
   return resources;
 }
 

@@ -1,4 +1,5 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import { withoutStaleSlots } from '../agendas/stale.js';
 import { notFound, outcome } from '../fhir/outcome.js';
 import { project } from '../fhir/projection.js';
 import { syncSearchParametersForSearch } from '../search/loaded-params.js';
@@ -18,10 +19,11 @@ import { reader, type Context, type FhirRequest, type FhirResponse } from './con
  */
 export async function search(ctx: Context, req: FhirRequest, type?: string, compartment?: CompartmentTarget): Promise<FhirResponse> {
   if (type && !isResourceType(type)) throw notFound(`Unknown resource type: ${type}`);
-  const query = new URLSearchParams(req.query);
+  let query = new URLSearchParams(req.query);
   if (req.method === 'POST' && typeof req.body === 'string') {
     for (const [k, v] of new URLSearchParams(req.body)) query.append(k, v);
   }
+  query = withoutStaleSlots(type, query);
   const q = reader(ctx);
   await syncSearchParametersForSearch(q);
   const parsed = parseSearch(type ? [type] : [], query, req.prefer.handling === 'strict', STORAGES, compartment);

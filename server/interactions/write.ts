@@ -1,5 +1,6 @@
 import type { Patient, Provenance, Resource } from '@medplum/fhirtypes';
 import { careLinks } from '../access/care-links.js';
+import { appointmentWritten, slotWritten } from '../agendas/booking.js';
 import { recordId } from '../fhir/ids.js';
 import { badRequest } from '../fhir/outcome.js';
 import { namedPatients } from '../search/compartments.js';
@@ -50,6 +51,14 @@ export async function persist(
   if (stored?.resourceType === 'Patient') checkIdentity(stored as Patient, !!ctx.testIdentities);
   // A definition the server will evaluate is refused if its regular expressions may backtrack without end.
   if (stored) checkExpressionCost(stored);
+  if (target.type === 'Slot') await slotWritten(tx, previous, resource);
+  // An Appointment takes and frees its Slots in the same transaction (never two on one slot).
+  if (target.type === 'Appointment') {
+    const before = previous?.content && !previous.deleted ? (JSON.parse(previous.content) as Resource) : undefined;
+    await appointmentWritten(tx, ctx.fhirBase, before, stored ?? null, (row, slot) =>
+      persist({ fhirBase: ctx.fhirBase }, tx, row, { type: 'Slot', id: row.id }, slot, 'PUT'),
+    );
+  }
   // Index with every SearchParameter in force, including those another process just loaded.
   if (stored) await syncSearchParametersOnce(tx);
   const index = stored ? extractIndex(stored, ctx.fhirBase) : null;

@@ -24,6 +24,13 @@ export const PROFILES_DIR = [2, 3]
   // From server/packages/ (tsx) or dist/server/packages/ (the build).
   .find((dir) => existsSync(join(dir, 'package', 'package.json'))) as string;
 
+/**
+ * The packages every start loads, in this order: Maillage's profiles, then the SAS IG's CPTS
+ * aggregator subset (profiles/sas/: the ANS package as published, its FR Core 1.1.0 dependency
+ * dropped from the manifest because no registry serves it; its profiles carry their snapshots).
+ */
+export const BUNDLED_PACKAGES = [PROFILES_DIR, join(PROFILES_DIR, 'sas')];
+
 export function enforcementFile(env: NodeJS.ProcessEnv = process.env): string {
   return env.PROFILE_ENFORCEMENT || join(PROFILES_DIR, 'enforcement.json');
 }

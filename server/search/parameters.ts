@@ -92,6 +92,8 @@ function expressionFor(resourceType: string, expression: string): string | undef
   if (expression === resourceType) return expression; // composites over the whole resource
   const generic = /^(Resource|DomainResource)\./.exec(expression);
   if (generic) return resourceType + expression.slice(generic[1].length);
+  // Some IGs write expressions relative to the base (SAS `service-type-reference`: `serviceType.extension…`).
+  if (/^[a-z]/.test(expression) && !expression.includes('|')) expression = `${resourceType}.${expression}`;
   return getExpressionForResourceType(resourceType, expression) ?? undefined;
 }
 

@@ -68,7 +68,9 @@ function datesOf(v: TypedValue): [string, string][] {
 
 /** Date prefixes over ranges [`low`, `high`] (SQL), as FHIR R4 search.html#prefix defines them. */
 export function dateCondition(value: string, low: string, high: string, p: SqlParams): string {
-  const [prefix, raw] = splitPrefix(value);
+  const [prefix, written] = splitPrefix(value);
+  // A `+` of an offset sent unencoded in a query string (as the SAS platform does) reads as a space.
+  const raw = written.replace(/ (\d{2}:\d{2})$/, '+$1');
   const range = dateRange(raw);
   if (!range) throw badRequest(`Invalid date search value: ${value}`);
   // Placeholders are added only when used: PostgreSQL cannot type an unused one.

@@ -50,7 +50,7 @@ export const tokenKind: ElementKind<TokenRow> = {
   sort: { value: (x) => `${x}.code`, cast: 'text' },
 };
 
-/** The rows of a token value: a Coding, CodeableConcept, Identifier (and its `:of-type` rows), ContactPoint, boolean, code or string. */
+/** The rows of a token value: a Coding, CodeableConcept, Identifier (and its `:of-type` rows), ContactPoint, boolean, integer, code or string. */
 function tokensOf(param: string, v: TypedValue, impliedSystem?: string): TokenRow[] {
   const row = (system?: string, code?: string, text?: string) => ({
     param,
@@ -83,6 +83,11 @@ function tokensOf(param: string, v: TypedValue, impliedSystem?: string): TokenRo
     }
     case 'boolean':
       return [row(undefined, String(v.value))];
+    // A token on an integer (GAP's Appointment `priority`): its decimal text.
+    case 'integer':
+    case 'unsignedInt':
+    case 'positiveInt':
+      return typeof v.value === 'number' ? [row(undefined, String(v.value))] : [];
     case 'code':
       return typeof v.value === 'string' ? [row(impliedSystem, v.value)] : [];
     default:
