@@ -16,6 +16,7 @@ import { migrate } from './store/migrate.js';
 import { loadProfiles } from './packages/profiles.js';
 import { installBundledTerminology } from './operations/terminology-install.js';
 import { loadBaseDefinitions } from './validation/registry.js';
+import { startFeed } from './events/feed.js';
 
 /**
  * The configured database. The commands (migrate, seed, reindex, …) are the server's own long
@@ -83,6 +84,8 @@ export async function startServer(
   const long = db.maintenance();
   const applied = await migrate(long);
   if (applied.length) logger.info({ applied }, 'database migrated');
+  // Heard from here on: what other processes write to the cached types is in force here at once.
+  const feed = await startFeed(db, logger);
   let demoLogins: DemoCredential[] | undefined;
   if (config.seed === 'demo' && demo) {
     const started = Date.now();
@@ -97,12 +100,13 @@ export async function startServer(
   // A signing key it cannot decrypt stops the start: the database is let go.
   const auth: AuthServer | undefined = keyEncryption
     ? await createAuthServer(config, db, logger, keyEncryption).catch(async (err: unknown) => {
+        await feed.close();
         await db.close();
         throw err;
       })
     : undefined;
   const audit = config.auth ? new AuditLog({ db, log: logger }, config.auditRetentionDays) : undefined;
-  const app = createApp({ config, db, logger, auth, audit });
+  const app = createApp({ config, db, logger, auth, audit, heardEverywhere: () => feed.barrier() });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.on('error', reject);
@@ -125,6 +129,7 @@ export async function startServer(
       });
       auth?.stop();
       await audit?.close();
+      await feed.close();
       await db.close();
     })());
   return { url, server, db, logger, close, ...(demoLogins ? { demoLogins } : {}) };

@@ -22,6 +22,7 @@ import { validateOperation } from './operations/validate.js';
 import { operationOf, type PathParams, type Route } from './route.js';
 import { storeFor } from './stores/by-type.js';
 import { isResourceType } from './validation/registry.js';
+import { CANONICAL_TYPES } from './validation/canonicals.js';
 
 /*
  * The composition root of the FHIR API: the route table, assembled from the interactions and the
@@ -97,8 +98,23 @@ function matchPath(pattern: string[], path: string[]): PathParams | undefined {
   return params;
 }
 
-/** Finds the route of a request and runs it. HEAD is answered as GET (the HTTP layer drops the body). */
+/** What server processes keep in memory from the database (search/loaded-params.ts, terminology/cache.ts, validation/registry-sync.ts). */
+const CACHED_TYPES = new Set<string>(CANONICAL_TYPES);
+
+/**
+ * Finds the route of a request and runs it. HEAD is answered as GET (the HTTP layer drops the
+ * body). A request that wrote what server processes cache returns once every process has heard
+ * it (the change feed's barrier): the next request, wherever it goes, finds it in force.
+ */
 export async function dispatch(ctx: Context, req: FhirRequest): Promise<FhirResponse> {
+  if (ctx.tx || !ctx.heardEverywhere || req.method === 'GET' || req.method === 'HEAD') return routeRequest(ctx, req);
+  const written = new Set<string>();
+  const res = await routeRequest({ ...ctx, written }, req);
+  if ([...written].some((t) => CACHED_TYPES.has(t))) await ctx.heardEverywhere();
+  return res;
+}
+
+async function routeRequest(ctx: Context, req: FhirRequest): Promise<FhirResponse> {
   checkRequestQuery(req);
   const method = req.method === 'HEAD' ? 'GET' : req.method;
   let pathMatched = false;
@@ -112,6 +128,7 @@ export async function dispatch(ctx: Context, req: FhirRequest): Promise<FhirResp
     if (params.id && !ID_RE.test(params.id)) throw badRequest(`Invalid resource id: ${params.id}`);
     pathMatched = true;
     if (route.method !== method) continue;
+    if (route.writesConformance) ctx.written?.add('StructureDefinition');
     return traced(ctx, req, route, params, (inner) => {
       // An attempt on what the API does not write (the audit trail) is itself traced.
       const { readOnly } = storeFor(params.type || undefined);

@@ -25,9 +25,11 @@ export interface AppDeps {
   auth?: AuthServer;
   /** Where accesses are traced; absent when AUTH=off. */
   audit?: AuditSink;
+  /** Waits until every server process heard the writes committed so far (the change feed); absent: none. */
+  heardEverywhere?: () => Promise<void>;
 }
 
-export function createApp({ config, db, logger, auth, audit }: AppDeps): express.Express {
+export function createApp({ config, db, logger, auth, audit, heardEverywhere }: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -105,6 +107,7 @@ export function createApp({ config, db, logger, auth, audit }: AppDeps): express
     testIdentities: config.testIdentities,
     maxJsonDepth: config.maxJsonDepth,
     audit,
+    heardEverywhere,
   };
   app.use('/fhir', fhirRouter(fhir, config.maxBodySize));
   app.use((req) => {

@@ -34,7 +34,7 @@ export function checkResourceBody(type: string, body: unknown): Resource {
  * `previous` must have been read FOR UPDATE in that transaction.
  */
 export async function persist(
-  ctx: Pick<Context, 'fhirBase' | 'testIdentities' | 'checkWrite'>,
+  ctx: Pick<Context, 'fhirBase' | 'testIdentities' | 'checkWrite' | 'written'>,
   tx: Queryable,
   previous: StoredVersion | undefined,
   target: { type: string; id: string },
@@ -67,6 +67,7 @@ export async function persist(
     index,
     careLinks(stored ?? null, target.type, ctx.fhirBase),
   );
+  ctx.written?.add(target.type);
   if (target.type === 'SearchParameter') searchParametersChanged(tx);
   if (target.type === 'CodeSystem' || target.type === 'ValueSet') terminologyWritten();
   return { stored: row, resource: stored };
