@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { keyEncryptionFor } from './auth/key-encryption.js';
 import { createAuthServer, type AuthServer } from './auth/service.js';
 import { UserService } from './auth/users.js';
-import { fhirBaseOf, type Config } from './config.js';
+import { accessRulesOf, fhirBaseOf, type Config } from './config.js';
 import { createApp } from './http/app.js';
 import { clientErrorHandler } from './http/errors.js';
 import { AuditLog } from './audit/log.js';
@@ -17,6 +17,8 @@ import { loadProfiles } from './packages/profiles.js';
 import { installBundledTerminology } from './operations/terminology-install.js';
 import { loadBaseDefinitions } from './validation/registry.js';
 import { startFeed } from './events/feed.js';
+import { startSubscriptions } from './events/service.js';
+import { dispatch } from './routes.js';
 
 /**
  * The configured database. The commands (migrate, seed, reindex, …) are the server's own long
@@ -106,7 +108,29 @@ export async function startServer(
       })
     : undefined;
   const audit = config.auth ? new AuditLog({ db, log: logger }, config.auditRetentionDays) : undefined;
-  const app = createApp({ config, db, logger, auth, audit, heardEverywhere: () => feed.barrier() });
+  const heardEverywhere = () => feed.barrier();
+  const app = createApp({ config, db, logger, auth, audit, heardEverywhere });
+  // Notifications are searched as their subscriber, through the same dispatch as the API's requests.
+  const subscriptions = startSubscriptions(
+    db,
+    feed,
+    {
+      dispatch,
+      base: {
+        db,
+        origin: config.origin,
+        fhirBase: fhirBaseOf(config.origin),
+        authEnabled: config.auth,
+        rules: accessRulesOf(config),
+        testIdentities: config.testIdentities,
+        maxJsonDepth: config.maxJsonDepth,
+        audit,
+        heardEverywhere,
+      },
+      log: logger,
+    },
+    logger,
+  );
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.on('error', reject);
@@ -128,6 +152,7 @@ export async function startServer(
         server.closeIdleConnections();
       });
       auth?.stop();
+      await subscriptions.close();
       await audit?.close();
       await feed.close();
       await db.close();

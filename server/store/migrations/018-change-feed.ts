@@ -9,7 +9,13 @@
  *
  * `feed_process`: the server processes listening, so that a write to a cache's types waits until
  * each has heard it (events/feed.ts barrier); `feed_cursor`: how far each durable consumer of the
- * feed has read.
+ * feed has read (the subscriptions' matcher starts at the migration: nothing before is an event).
+ *
+ * `subscription_state`: what the server keeps of each Subscription besides the resource: whom it
+ * belongs to (the client and user that created it, whose rights every notification is judged by at
+ * delivery), its event counter, and its delivery state (failures, next attempt, the lease of the
+ * process delivering it). `subscription_event`: the durable delivery queue, numbered per
+ * subscription without gaps, delivered in that order.
  */
 export const statements = [
   `CREATE TABLE change_feed (
@@ -32,4 +38,29 @@ export const statements = [
      FOR EACH STATEMENT EXECUTE FUNCTION change_feed_notify()`,
   `CREATE TABLE feed_process (id text PRIMARY KEY, heartbeat timestamptz NOT NULL)`,
   `CREATE TABLE feed_cursor (name text PRIMARY KEY, horizon xid8 NOT NULL)`,
+  `INSERT INTO feed_cursor (name, horizon) VALUES ('subscriptions', pg_snapshot_xmin(pg_current_snapshot()))`,
+  `CREATE TABLE subscription_state (
+     id text PRIMARY KEY,
+     owner jsonb,
+     events bigint NOT NULL DEFAULT 0,
+     failures integer NOT NULL DEFAULT 0,
+     next_attempt timestamptz NOT NULL DEFAULT now(),
+     lease_owner text,
+     lease_until timestamptz,
+     error text
+   )`,
+  `CREATE TABLE subscription_event (
+     subscription text NOT NULL,
+     number bigint NOT NULL,
+     seq bigint NOT NULL,
+     type text NOT NULL,
+     id text NOT NULL,
+     version integer NOT NULL,
+     interaction text NOT NULL,
+     at timestamptz NOT NULL,
+     delivered timestamptz,
+     outcome text,
+     PRIMARY KEY (subscription, number)
+   )`,
+  `CREATE INDEX subscription_event_pending ON subscription_event (subscription, number) WHERE delivered IS NULL`,
 ];
