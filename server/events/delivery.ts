@@ -87,7 +87,7 @@ async function deliverLeased(deps: DeliveryDeps, lease: Lease): Promise<void> {
   const { db } = deps;
   const current = await readCurrent(db, 'Subscription', lease.id);
   const subscription = current && !current.deleted ? (JSON.parse(current.content as string) as Subscription) : undefined;
-  if (!subscription || subscription.status !== 'active') {
+  if (subscription?.status !== 'active') {
     // Deleted: its events go; off or in error: they wait (pushed back, not retried in a loop).
     if (!subscription) await db.query(`DELETE FROM subscription_event WHERE subscription = $1`, [lease.id]);
     else await db.query(`UPDATE subscription_state SET next_attempt = now() + interval '1 minute' WHERE id = $1`, [lease.id]);
