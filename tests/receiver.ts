@@ -10,16 +10,17 @@ export interface Received {
 
 /**
  * A real HTTP receiver for rest-hook notifications, on the loopback: records what it receives,
- * answers 200, or 503 while `failNext` is above zero.
+ * answers 200 (after `delayMs`), or 503 while `failNext` is above zero.
  */
 export async function startReceiver() {
   const received: Received[] = [];
-  const state = { failNext: 0, failed: 0 };
+  const state = { failNext: 0, failed: 0, delayMs: 0 };
   const server: Server = createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8');
     req.on('data', (c) => (body += c));
-    req.on('end', () => {
+    req.on('end', async () => {
+      if (state.delayMs) await new Promise((r) => setTimeout(r, state.delayMs));
       if (state.failNext > 0) {
         state.failNext--;
         state.failed++;
