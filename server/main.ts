@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { createTransport } from 'nodemailer';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -128,6 +129,7 @@ export async function startServer(
         heardEverywhere,
       },
       log: logger,
+      ...(config.smtpUrl ? { mail: { transport: createTransport(config.smtpUrl), from: config.mailFrom } } : {}),
     },
     logger,
   );

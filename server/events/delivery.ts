@@ -1,4 +1,5 @@
 import type { Bundle, Resource, Subscription } from '@medplum/fhirtypes';
+import type { Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 import type { Access } from '../auth/tokens.js';
 import { bodyOf, type Context, type FhirRequest } from '../interactions/context.js';
@@ -30,6 +31,8 @@ export interface DeliveryDeps {
   log: Logger;
   /** This process's id on the feed (events/feed.ts): the lease holder's name. */
   processId: string;
+  /** Where email notifications go (SMTP_URL), and from whom; absent: email channels fail. */
+  mail?: { transport: Transporter; from: string };
 }
 
 export const MAX_FAILURES = 5;
@@ -132,7 +135,8 @@ async function deliverOne(deps: DeliveryDeps, lease: Lease, subscription: Subscr
     return 'withheld';
   }
   if (!found) return 'withheld';
-  await sendRestHook(deps, subscription, event, found);
+  if (subscription.channel.type === 'email') await sendEmail(deps, lease.id, subscription, event);
+  else await sendRestHook(deps, subscription, event, found);
   return 'sent';
 }
 
@@ -174,6 +178,30 @@ async function sendRestHook(deps: DeliveryDeps, subscription: Subscription, even
   const res = await fetch(url, { method, headers, body, redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS) });
   await res.body?.cancel();
   if (res.status < 200 || res.status >= 300) throw new Error(`${method} ${url} answered ${res.status}`);
+}
+
+const DONE: Record<string, string> = { create: 'créé', update: 'modifié', patch: 'modifié' };
+
+/**
+ * An email for a secure relay (MSSanté style): it names the event and links to the record, and
+ * carries no clinical content: whoever reads it follows the link and signs in.
+ */
+async function sendEmail(deps: DeliveryDeps, id: string, subscription: Subscription, event: QueuedEvent): Promise<void> {
+  if (!deps.mail) throw new Error('no SMTP relay is configured (SMTP_URL)');
+  const link = `${deps.base.fhirBase}/${event.type}/${event.id}`;
+  await deps.mail.transport.sendMail({
+    from: deps.mail.from,
+    to: (subscription.channel.endpoint as string).slice('mailto:'.length),
+    subject: `Maillage : ${event.type} ${DONE[event.interaction] ?? event.interaction}`,
+    text: [
+      // Not the subscription's reason: its author may have named the patient there.
+      `Un évènement de votre abonnement ${id} : ${event.type} ${DONE[event.interaction] ?? event.interaction} (évènement n° ${event.number}).`,
+      `Consulter : ${link}`,
+      '',
+      "Ce message ne contient aucune donnée de santé : l'accès au dossier demande votre authentification.",
+    ].join('\n'),
+    headers: { 'X-Maillage-Subscription': id, 'X-Maillage-Event': String(event.number) },
+  });
 }
 
 /** One more failure in a row: a later attempt, or the Subscription in error with the reason. */

@@ -7,9 +7,12 @@ import { parseCriteria } from './subscription-rules.js';
  * cursor's row is locked, others skip it) and in one transaction: the events are queued, numbered
  * per subscription without gaps, and the cursor moved, all or nothing.
  *
- * The window read is every change whose transaction is older than any still running (its xid
- * below the snapshot's xmin): those are final, whatever commits later, so no change is skipped
- * even when a lower seq commits after a higher one. A change is queued for each active
+ * What is read is every change of a transaction committed (visible in the snapshot) and not read
+ * before: those at or above the horizon (the snapshot's xmin, below which every transaction has
+ * ended) are remembered (feed_cursor_seen) until the horizon passes them. So no change is skipped
+ * when a lower seq commits after a higher one, and a long transaction delays only its own
+ * changes. A resource's versions come in order: the transaction of the next one waited for the
+ * previous one's commit (its row lock). A change is queued for each active
  * Subscription on its type; whether it matches the criteria, and whether the subscriber may see
  * it, is decided at delivery, by the search engine and the access rules of that moment.
  * Deletes are not events: a deleted resource matches no search.
@@ -18,14 +21,16 @@ export async function matchChanges(db: Database): Promise<number> {
   return db.transaction(async (tx) => {
     const [cursor] = await tx.query<{ horizon: string }>(`SELECT horizon::text FROM feed_cursor WHERE name = 'subscriptions' FOR UPDATE SKIP LOCKED`);
     if (!cursor) return 0;
-    const rows = await tx.query<{ x: string; seq: number | null; type: string; id: string; version: number; interaction: string; at: Date }>(
-      `SELECT h.x::text AS x, c.seq, c.type, c.id, c.version, c.interaction, c.at
-         FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS x) h
-         LEFT JOIN change_feed c ON c.xid >= $1::xid8 AND c.xid < h.x AND c.interaction <> 'delete'
+    const rows = await tx.query<{ x: string; seq: number | null; xid: string; type: string; id: string; version: number; interaction: string; at: Date }>(
+      `SELECT pg_snapshot_xmin(s.snap)::text AS x, c.seq, c.xid::text AS xid, c.type, c.id, c.version, c.interaction, c.at
+         FROM (SELECT pg_current_snapshot() AS snap) s
+         LEFT JOIN change_feed c ON c.xid >= $1::xid8 AND pg_visible_in_snapshot(c.xid, s.snap)
+          AND NOT EXISTS (SELECT 1 FROM feed_cursor_seen d WHERE d.name = 'subscriptions' AND d.xid = c.xid)
         ORDER BY c.seq`,
       [cursor.horizon],
     );
-    const changes = rows.filter((r) => r.seq !== null);
+    const read = rows.filter((r) => r.seq !== null);
+    const changes = read.filter((r) => r.interaction !== 'delete');
     if (changes.length) {
       const subs = await tx.query<{ id: string; content: string }>(
         `SELECT r.id, r.content FROM resource r JOIN subscription_state s ON s.id = r.id WHERE r.type = 'Subscription' AND NOT r.deleted`,
@@ -61,8 +66,16 @@ export async function matchChanges(db: Database): Promise<number> {
         );
       }
     }
+    const horizon = rows[0].x;
+    if (read.length) {
+      await tx.query(
+        `INSERT INTO feed_cursor_seen (name, xid) SELECT DISTINCT 'subscriptions', x FROM unnest($1::xid8[]) AS u(x) WHERE x >= $2::xid8 ON CONFLICT DO NOTHING`,
+        [read.map((r) => r.xid), horizon],
+      );
+    }
     // Never backwards (a snapshot's xmin may be older than one seen before), and no write when it did not move.
-    await tx.query(`UPDATE feed_cursor SET horizon = $1::xid8 WHERE name = 'subscriptions' AND horizon < $1::xid8`, [rows[0].x]);
+    const moved = await tx.query(`UPDATE feed_cursor SET horizon = $1::xid8 WHERE name = 'subscriptions' AND horizon < $1::xid8 RETURNING 1`, [horizon]);
+    if (moved.length) await tx.query(`DELETE FROM feed_cursor_seen WHERE name = 'subscriptions' AND xid < $1::xid8`, [horizon]);
     return changes.length;
   });
 }

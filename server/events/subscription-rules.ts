@@ -15,7 +15,7 @@ import { endpointRefusal } from './endpoint.js';
  * deliver on. A Subscription written `requested` is stored `active` (its checks passed), its
  * failures forgotten; the principal that first wrote it owns it (subscription_state).
  */
-export const CHANNELS = ['rest-hook'] as const;
+export const CHANNELS = ['rest-hook', 'email'] as const;
 
 /** The type and query of a criteria (`Encounter?status=finished`). */
 export function parseCriteria(criteria: string): { type: string; query: URLSearchParams } {
@@ -40,6 +40,9 @@ export function checkSubscription(s: Subscription): Subscription {
   if (channel === 'rest-hook') {
     const refused = endpointRefusal(s.channel.endpoint);
     if (refused) throw badRequest(refused, ['channel.endpoint']);
+  }
+  if (channel === 'email' && !/^mailto:[^@\s]+@[^@\s]+$/.test(s.channel.endpoint ?? '')) {
+    throw badRequest('An email channel.endpoint is mailto:someone@example.org', ['channel.endpoint']);
   }
   for (const h of s.channel.header ?? []) {
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\r\n]*$/.test(h)) throw badRequest(`Subscription.channel.header must be "Name: value": ${h}`, ['channel.header']);

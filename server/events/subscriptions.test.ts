@@ -1,4 +1,7 @@
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Config } from '../config.js';
 import { DATABASES, useServer } from '../../tests/harness.js';
 import { startReceiver } from '../../tests/receiver.js';
 import { call, operatorToken, OPERATOR, postForm, registerApp } from '../../tests/smart.js';
@@ -179,5 +182,52 @@ describe.each(DATABASES)('who hears what, on %s', (kind) => {
       SYSTEM.id,
     ]);
     expect(trail[0].n).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe.each(DATABASES)('email subscriptions through a real SMTP server, on %s', (kind) => {
+  const mails: { to: string[]; raw: string }[] = [];
+  let smtp: SMTPServer;
+  const overrides: Partial<Config> = { mailFrom: 'notifications@maillage.test' };
+  beforeAll(async () => {
+    smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS', 'AUTH'],
+      onData(stream, session, callback) {
+        let raw = '';
+        stream.on('data', (c: Buffer) => (raw += c.toString('utf8')));
+        stream.on('end', () => {
+          mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+    overrides.smtpUrl = `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`;
+  });
+  const ctx = useServer(kind, overrides);
+  afterAll(() => new Promise<void>((resolve) => smtp.close(() => resolve())));
+
+  it('mails the event and a link to the record, without clinical content', async () => {
+    const { api } = ctx;
+    const created = await api.post('Subscription', {
+      resourceType: 'Subscription',
+      status: 'requested',
+      reason: 'sorties de Mme Durand',
+      criteria: 'Encounter?status=finished&subject=Patient/durand',
+      channel: { type: 'email', endpoint: 'mailto:coordination@msp.test' },
+    });
+    expect(created.status).toBe(201);
+    expect((await api.post('Subscription', { ...created.body, id: undefined, channel: { type: 'email', endpoint: 'coordination' } })).status).toBe(400);
+    await api.put('Encounter/mail-1', { ...encounter('mail-1', 'durand'), reasonCode: [{ text: 'chute, fracture du col' }] });
+    const start = Date.now();
+    while (!mails.length && Date.now() - start < 8000) await new Promise((r) => setTimeout(r, 25));
+    expect(mails).toHaveLength(1);
+    expect(mails[0].to).toEqual(['coordination@msp.test']);
+    const text = mails[0].raw.replace(/=\r?\n/g, '');
+    expect(text).toContain(`${ctx.server.base}/Encounter/mail-1`);
+    expect(text).toMatch(/From: notifications@maillage.test/);
+    expect(text).toContain('Encounter');
+    expect(text).not.toMatch(/chute|fracture|durand/i);
   });
 });

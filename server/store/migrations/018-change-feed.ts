@@ -39,6 +39,9 @@ export const statements = [
   `CREATE TABLE feed_process (id text PRIMARY KEY, heartbeat timestamptz NOT NULL)`,
   `CREATE TABLE feed_cursor (name text PRIMARY KEY, horizon xid8 NOT NULL)`,
   `INSERT INTO feed_cursor (name, horizon) VALUES ('subscriptions', pg_snapshot_xmin(pg_current_snapshot()))`,
+  // The transactions at or above a cursor's horizon already read: a long transaction holds the
+  // horizon back, not the changes committed after it began.
+  `CREATE TABLE feed_cursor_seen (name text NOT NULL, xid xid8 NOT NULL, PRIMARY KEY (name, xid))`,
   `CREATE TABLE subscription_state (
      id text PRIMARY KEY,
      owner jsonb,
