@@ -19,6 +19,7 @@ import { installBundledTerminology } from './operations/terminology-install.js';
 import { loadBaseDefinitions } from './validation/registry.js';
 import { startFeed } from './events/feed.js';
 import { startSubscriptions } from './events/service.js';
+import { attachWebsockets } from './events/websocket.js';
 import { dispatch } from './routes.js';
 
 /**
@@ -140,6 +141,7 @@ export async function startServer(
   // Longer than the idle timeout of the usual load balancers (60 s), so that the server never closes
   // a kept-alive connection just as a client or proxy sends a request on it.
   server.on('clientError', clientErrorHandler);
+  const sockets = attachWebsockets(server, db, feed, config.auth);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   const { port } = server.address() as AddressInfo;
@@ -149,6 +151,8 @@ export async function startServer(
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      // Upgraded sockets are the server's no more: closed here, or closing would wait for them.
+      sockets.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

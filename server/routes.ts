@@ -23,6 +23,7 @@ import { operationOf, type PathParams, type Route } from './route.js';
 import { storeFor } from './stores/by-type.js';
 import { isResourceType } from './validation/registry.js';
 import { CANONICAL_TYPES } from './validation/canonicals.js';
+import { wsBindingToken } from './events/websocket.js';
 
 /*
  * The composition root of the FHIR API: the route table, assembled from the interactions and the
@@ -50,6 +51,18 @@ export const ROUTES: Route[] = [
   },
   ...TERMINOLOGY_ROUTES,
   { method: 'POST', pattern: ['$load-package'], permission: 'c', writesConformance: true, handle: (ctx, req) => loadPackageOperation(ctx, req) },
+  ...(['GET', 'POST'] as const).map(
+    (method): Route => ({
+      method,
+      pattern: [':type', ':id', '$get-ws-binding-token'],
+      types: ['Subscription'],
+      permission: 'r',
+      handle: (ctx, _req, p) => {
+        if (p.type !== 'Subscription') throw notFound('$get-ws-binding-token is an operation on Subscription/[id]');
+        return wsBindingToken(ctx, p.id);
+      },
+    }),
+  ),
   { method: 'POST', pattern: [':type', '$validate'], permission: 'r', handle: (ctx, req, p) => validateOperation(ctx, req, p.type) },
   { method: 'POST', pattern: [':type', ':id', '$validate'], permission: 'r', handle: (ctx, req, p) => validateOperation(ctx, req, p.type, p.id) },
   { method: 'GET', pattern: [':type', ':id', '$validate'], permission: 'r', handle: (ctx, req, p) => validateOperation(ctx, req, p.type, p.id) },

@@ -31,6 +31,8 @@ export interface DeliveryDeps {
   log: Logger;
   /** This process's id on the feed (events/feed.ts): the lease holder's name. */
   processId: string;
+  /** Tells every process's websockets bound to a subscription (events/websocket.ts), through the feed. */
+  signal: (payload: string) => Promise<void>;
   /** Where email notifications go (SMTP_URL), and from whom; absent: email channels fail. */
   mail?: { transport: Transporter; from: string };
 }
@@ -136,6 +138,8 @@ async function deliverOne(deps: DeliveryDeps, lease: Lease, subscription: Subscr
   }
   if (!found) return 'withheld';
   if (subscription.channel.type === 'email') await sendEmail(deps, lease.id, subscription, event);
+  // R4's websocket channel says `ping [id]` to the sockets bound, wherever they are connected.
+  else if (subscription.channel.type === 'websocket') await deps.signal(`ws:${lease.id}`);
   else await sendRestHook(deps, subscription, event, found);
   return 'sent';
 }

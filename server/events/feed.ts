@@ -29,6 +29,9 @@ export interface EventFeed {
   barrier(): Promise<void>;
   /** Calls `fn` with the type of each write heard (once per type and transaction); returns a function that stops. */
   onChange(fn: (type: string) => void): () => void;
+  /** Tells every listening process (this one included) `payload`, heard by onSignal. */
+  signal(payload: string): Promise<void>;
+  onSignal(fn: (payload: string) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -36,6 +39,7 @@ export async function startFeed(db: Database, log: Logger): Promise<EventFeed> {
   const id = randomUUID();
   const waiting = new Map<string, { pending: Set<string>; done: () => void }>();
   const listeners = new Set<(type: string) => void>();
+  const signalled = new Set<(payload: string) => void>();
   let listening = false;
   const beat = async () => {
     if (!listening) return;
@@ -46,6 +50,8 @@ export async function startFeed(db: Database, log: Logger): Promise<EventFeed> {
     if (kind === 'change') {
       signalChange(rest[0]);
       for (const fn of listeners) fn(rest[0]);
+    } else if (kind === 'signal') {
+      for (const fn of signalled) fn(rest.join(':'));
     } else if (kind === 'barrier') {
       db.query(`SELECT pg_notify($1, $2)`, [CHANNEL, `ack:${rest[0]}:${id}`]).catch((err: unknown) =>
         log.warn({ err }, 'change feed: answering a barrier failed'),
@@ -97,6 +103,13 @@ export async function startFeed(db: Database, log: Logger): Promise<EventFeed> {
     onChange(fn) {
       listeners.add(fn);
       return () => listeners.delete(fn);
+    },
+    async signal(payload) {
+      await db.query(`SELECT pg_notify($1, $2)`, [CHANNEL, `signal:${payload}`]);
+    },
+    onSignal(fn) {
+      signalled.add(fn);
+      return () => signalled.delete(fn);
     },
     async close() {
       clearInterval(timer);

@@ -18,13 +18,13 @@ export interface SubscriptionService {
   close(): Promise<void>;
 }
 
-export function startSubscriptions(db: Database, feed: EventFeed, deps: Omit<DeliveryDeps, 'processId' | 'db'>, log: Logger): SubscriptionService {
+export function startSubscriptions(db: Database, feed: EventFeed, deps: Omit<DeliveryDeps, 'processId' | 'db' | 'signal'>, log: Logger): SubscriptionService {
   let running: Promise<void> | undefined;
   let again = false;
   let closed = false;
   const once = async () => {
     await matchChanges(db);
-    for (let i = 0; i < PER_RUN && !closed; i++) if (!(await deliverSome({ ...deps, db, processId: feed.id }))) break;
+    for (let i = 0; i < PER_RUN && !closed; i++) if (!(await deliverSome({ ...deps, db, processId: feed.id, signal: feed.signal }))) break;
   };
   const wake = () => {
     if (closed) return;

@@ -15,7 +15,7 @@ import { endpointRefusal } from './endpoint.js';
  * deliver on. A Subscription written `requested` is stored `active` (its checks passed), its
  * failures forgotten; the principal that first wrote it owns it (subscription_state).
  */
-export const CHANNELS = ['rest-hook', 'email'] as const;
+export const CHANNELS = ['rest-hook', 'websocket', 'email'] as const;
 
 /** The type and query of a criteria (`Encounter?status=finished`). */
 export function parseCriteria(criteria: string): { type: string; query: URLSearchParams } {

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../config.js';
 import { DATABASES, useServer } from '../../tests/harness.js';
@@ -87,6 +88,58 @@ describe.each(DATABASES)('R4 rest-hook subscriptions on %s', (kind) => {
     const errored = (await api.get(`Subscription/${dead.body.id}`)).body;
     expect(errored.status).toBe('error');
     expect(errored.error).toMatch(/127\.0\.0\.1:9|fetch failed|ECONNREFUSED/);
+  });
+});
+
+describe.each(DATABASES)('R4 websocket subscriptions on %s', (kind) => {
+  const ctx = useServer(kind);
+  /** A websocket client that keeps every message it hears. */
+  const connect = async () => {
+    const ws = new WebSocket(`${ctx.server.url.replace('http', 'ws')}/ws/subscriptions`);
+    const heard: string[] = [];
+    ws.on('message', (m) => heard.push(m.toString()));
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const until = async (text: string) => {
+      const start = Date.now();
+      while (!heard.includes(text)) {
+        if (Date.now() - start > 8000) throw new Error(`not heard: ${text} (heard ${heard.join(', ')})`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    return { ws, heard, until };
+  };
+
+  it('binds by id (R4) or by a $get-ws-binding-token token, and pings each bound socket for each notification', async () => {
+    const { api } = ctx;
+    const created = await api.post('Subscription', {
+      resourceType: 'Subscription',
+      status: 'requested',
+      reason: 'live',
+      criteria: 'Encounter?status=finished&subject=Patient/ws',
+      channel: { type: 'websocket' },
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    const byId = await connect();
+    byId.ws.send(`bind ${id}`);
+    await byId.until(`bound ${id}`);
+
+    const token = await api.post(`Subscription/${id}/$get-ws-binding-token`, { resourceType: 'Parameters' });
+    expect(token.status).toBe(200);
+    const param = (name: string) => token.body.parameter.find((p: { name: string }) => p.name === name);
+    expect(param('websocket-url').valueUrl).toBe(`${ctx.server.url.replace('http', 'ws')}/ws/subscriptions`);
+    const byToken = await connect();
+    byToken.ws.send(JSON.stringify({ type: 'bind-with-token', payload: { token: param('token').valueString } }));
+    await byToken.until(`bound ${id}`);
+    const stranger = await connect();
+    stranger.ws.send('bind-with-token not-a-token');
+    await stranger.until('error invalid or expired token');
+
+    await api.put('Encounter/ws-1', encounter('ws-1', 'ws'));
+    await byId.until(`ping ${id}`);
+    await byToken.until(`ping ${id}`);
+    expect(stranger.heard.some((m) => m.startsWith('ping'))).toBe(false);
+    for (const c of [byId, byToken, stranger]) c.ws.close();
   });
 });
 

@@ -65,5 +65,7 @@ export const statements = [
      outcome text,
      PRIMARY KEY (subscription, number)
    )`,
+  // The tokens a websocket binds to a subscription with ($get-ws-binding-token): their digests only.
+  `CREATE TABLE subscription_ws_token (digest text PRIMARY KEY, subscription text NOT NULL, expires timestamptz NOT NULL)`,
   `CREATE INDEX subscription_event_pending ON subscription_event (subscription, number) WHERE delivered IS NULL`,
 ];
