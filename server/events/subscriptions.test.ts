@@ -141,6 +141,14 @@ describe.each(DATABASES)('R4 websocket subscriptions on %s', (kind) => {
     expect(stranger.heard.some((m) => m.startsWith('ping'))).toBe(false);
     for (const c of [byId, byToken, stranger]) c.ws.close();
   });
+
+  it('lists the channels and the binding operation in /metadata', async () => {
+    const metadata = await ctx.api.get('metadata');
+    const sub = metadata.body.rest[0].resource.find((r: { type: string }) => r.type === 'Subscription');
+    expect(sub.extension.map((e: { valueCoding: { code: string } }) => e.valueCoding.code)).toEqual(['rest-hook', 'websocket', 'email']);
+    expect(sub.operation.map((o: { name: string }) => o.name)).toContain('get-ws-binding-token');
+    expect(sub.documentation).toContain('/ws/subscriptions');
+  });
 });
 
 describe.each(DATABASES)('who hears what, on %s', (kind) => {
