@@ -88,8 +88,6 @@ export async function startServer(
   const long = db.maintenance();
   const applied = await migrate(long);
   if (applied.length) logger.info({ applied }, 'database migrated');
-  // Heard from here on: what other processes write to the cached types is in force here at once.
-  const feed = await startFeed(db, logger);
   let demoLogins: DemoCredential[] | undefined;
   if (config.seed === 'demo' && demo) {
     const started = Date.now();
@@ -101,6 +99,9 @@ export async function startServer(
   if (config.terminology === 'nos') await installBundledTerminology(long, config.origin, logger);
 
   await loadProfiles(db, fhirBaseOf(config.origin), logger);
+  // Heard from here on: what other processes write to the cached types is in force here at once
+  // (until then, the caches looked at the database as they do without a feed).
+  const feed = await startFeed(db, logger);
   // A signing key it cannot decrypt stops the start: the database is let go.
   const auth: AuthServer | undefined = keyEncryption
     ? await createAuthServer(config, db, logger, keyEncryption).catch(async (err: unknown) => {
