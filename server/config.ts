@@ -49,6 +49,10 @@ export interface Config {
   testIdentities: boolean;
   /** Days the audit trail is kept; 0: without end. */
   auditRetentionDays: number;
+  /** The SMTP relay email Subscriptions are sent through (SMTP_URL, e.g. smtps://user:pass@relay.example:465); none: email channels fail. */
+  smtpUrl?: string;
+  /** The sender of notification emails (MAIL_FROM). */
+  mailFrom: string;
   /**
    * Which proxies' X-Forwarded-For to believe (express's `trust proxy`: a number of hops, or
    * addresses and subnets such as `loopback`); false: none, the caller is the connection's peer.
@@ -191,6 +195,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bootstrapClientOrganization: env.BOOTSTRAP_CLIENT_ORGANIZATION || '*',
     testIdentities: env.INS_TEST_IDENTITIES ? env.INS_TEST_IDENTITIES === 'on' : demo,
     auditRetentionDays: Number(env.AUDIT_RETENTION_DAYS ?? 0),
+    smtpUrl: env.SMTP_URL || undefined,
+    mailFrom: env.MAIL_FROM || 'maillage@localhost',
     trustProxy: trustProxy(env.TRUST_PROXY),
     statementTimeout: wholeNumber(env, 'STATEMENT_TIMEOUT', 30_000),
     maintenanceStatementTimeout: wholeNumber(env, 'MAINTENANCE_STATEMENT_TIMEOUT', 3_600_000),

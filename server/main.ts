@@ -1,11 +1,12 @@
 import { mkdirSync } from 'node:fs';
+import { createTransport } from 'nodemailer';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { keyEncryptionFor } from './auth/key-encryption.js';
 import { createAuthServer, type AuthServer } from './auth/service.js';
 import { UserService } from './auth/users.js';
-import { fhirBaseOf, type Config } from './config.js';
+import { accessRulesOf, fhirBaseOf, type Config } from './config.js';
 import { createApp } from './http/app.js';
 import { clientErrorHandler } from './http/errors.js';
 import { AuditLog } from './audit/log.js';
@@ -18,6 +19,10 @@ import { migrate } from './store/migrate.js';
 import { loadProfiles } from './packages/profiles.js';
 import { installBundledTerminology } from './operations/terminology-install.js';
 import { loadBaseDefinitions } from './validation/registry.js';
+import { startFeed } from './events/feed.js';
+import { startSubscriptions } from './events/service.js';
+import { attachWebsockets } from './events/websocket.js';
+import { dispatch } from './routes.js';
 
 /**
  * The configured database. The commands (migrate, seed, reindex, …) are the server's own long
@@ -105,9 +110,13 @@ export async function startServer(
   if (config.terminology === 'nos') await installBundledTerminology(long, config.origin, logger);
 
   await loadProfiles(db, fhirBaseOf(config.origin), logger);
+  // Heard from here on: what other processes write to the cached types is in force here at once
+  // (until then, the caches looked at the database as they do without a feed).
+  const feed = await startFeed(db, logger);
   // A signing key it cannot decrypt stops the start: the database is let go.
   const auth: AuthServer | undefined = keyEncryption
     ? await createAuthServer(config, db, logger, keyEncryption).catch(async (err: unknown) => {
+        await feed.close();
         await db.close();
         throw err;
       })
@@ -115,7 +124,30 @@ export async function startServer(
   const audit = config.auth ? new AuditLog({ db, log: logger }, config.auditRetentionDays) : undefined;
   // The server's own long work: an export's statements may run longer than a request's.
   const bulk = new BulkWorker(db.maintenance(), fhirBaseOf(config.origin), logger, config.bulk).start();
-  const app = createApp({ config, db, logger, auth, audit, bulk });
+  const heardEverywhere = () => feed.barrier();
+  const app = createApp({ config, db, logger, auth, audit, bulk, heardEverywhere });
+  // Notifications are searched as their subscriber, through the same dispatch as the API's requests.
+  const subscriptions = startSubscriptions(
+    db,
+    feed,
+    {
+      dispatch,
+      base: {
+        db,
+        origin: config.origin,
+        fhirBase: fhirBaseOf(config.origin),
+        authEnabled: config.auth,
+        rules: accessRulesOf(config),
+        testIdentities: config.testIdentities,
+        maxJsonDepth: config.maxJsonDepth,
+        audit,
+        heardEverywhere,
+      },
+      log: logger,
+      ...(config.smtpUrl ? { mail: { transport: createTransport(config.smtpUrl), from: config.mailFrom } } : {}),
+    },
+    logger,
+  );
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.on('error', reject);
@@ -123,6 +155,7 @@ export async function startServer(
   // Longer than the idle timeout of the usual load balancers (60 s), so that the server never closes
   // a kept-alive connection just as a client or proxy sends a request on it.
   server.on('clientError', clientErrorHandler);
+  const sockets = attachWebsockets(server, db, feed, config.auth);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   const { port } = server.address() as AddressInfo;
@@ -132,13 +165,17 @@ export async function startServer(
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      // Upgraded sockets are the server's no more: closed here, or closing would wait for them.
+      sockets.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
       auth?.stop();
       await bulk.close();
+      await subscriptions.close();
       await audit?.close();
+      await feed.close();
       await db.close();
     })());
   return { url, server, db, logger, close, ...(demoLogins ? { demoLogins } : {}) };

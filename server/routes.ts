@@ -25,6 +25,8 @@ import { validateOperation } from './operations/validate.js';
 import { operationOf, type PathParams, type Route } from './route.js';
 import { storeFor } from './stores/by-type.js';
 import { isResourceType } from './validation/registry.js';
+import { CANONICAL_TYPES } from './validation/canonicals.js';
+import { wsBindingToken } from './events/websocket.js';
 
 /*
  * The composition root of the FHIR API: the route table, assembled from the interactions and the
@@ -64,6 +66,18 @@ export const ROUTES: Route[] = [
       return bookOperation(ctx, req, dispatch);
     },
   },
+  ...(['GET', 'POST'] as const).map(
+    (method): Route => ({
+      method,
+      pattern: [':type', ':id', '$get-ws-binding-token'],
+      types: ['Subscription'],
+      permission: 'r',
+      handle: (ctx, _req, p) => {
+        if (p.type !== 'Subscription') throw notFound('$get-ws-binding-token is an operation on Subscription/[id]');
+        return wsBindingToken(ctx, p.id);
+      },
+    }),
+  ),
   { method: 'POST', pattern: [':type', '$validate'], permission: 'r', handle: (ctx, req, p) => validateOperation(ctx, req, p.type) },
   { method: 'POST', pattern: [':type', ':id', '$validate'], permission: 'r', handle: (ctx, req, p) => validateOperation(ctx, req, p.type, p.id) },
   { method: 'GET', pattern: [':type', ':id', '$validate'], permission: 'r', handle: (ctx, req, p) => validateOperation(ctx, req, p.type, p.id) },
@@ -112,8 +126,23 @@ function matchPath(pattern: string[], path: string[]): PathParams | undefined {
   return params;
 }
 
-/** Finds the route of a request and runs it. HEAD is answered as GET (the HTTP layer drops the body). */
+/** What server processes keep in memory from the database (search/loaded-params.ts, terminology/cache.ts, validation/registry-sync.ts). */
+const CACHED_TYPES = new Set<string>(CANONICAL_TYPES);
+
+/**
+ * Finds the route of a request and runs it. HEAD is answered as GET (the HTTP layer drops the
+ * body). A request that wrote what server processes cache returns once every process has heard
+ * it (the change feed's barrier): the next request, wherever it goes, finds it in force.
+ */
 export async function dispatch(ctx: Context, req: FhirRequest): Promise<FhirResponse> {
+  if (ctx.tx || !ctx.heardEverywhere || req.method === 'GET' || req.method === 'HEAD') return routeRequest(ctx, req);
+  const written = new Set<string>();
+  const res = await routeRequest({ ...ctx, written }, req);
+  if ([...written].some((t) => CACHED_TYPES.has(t))) await ctx.heardEverywhere();
+  return res;
+}
+
+async function routeRequest(ctx: Context, req: FhirRequest): Promise<FhirResponse> {
   checkRequestQuery(req);
   const method = req.method === 'HEAD' ? 'GET' : req.method;
   let pathMatched = false;
@@ -127,6 +156,7 @@ export async function dispatch(ctx: Context, req: FhirRequest): Promise<FhirResp
     if (params.id && !ID_RE.test(params.id)) throw badRequest(`Invalid resource id: ${params.id}`);
     pathMatched = true;
     if (route.method !== method) continue;
+    if (route.writesConformance) ctx.written?.add('StructureDefinition');
     return traced(ctx, req, route, params, (inner) => {
       // An attempt on what the API does not write (the audit trail) is itself traced.
       const { readOnly } = storeFor(params.type || undefined);

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DATABASES, useServer } from '../../tests/harness.js';
 import { APP_REDIRECT, call, operatorToken, OPERATOR, registerApp, userToken } from '../../tests/smart.js';
-import { statements as stayLinkMigration } from '../store/migrations/022-stay-links.js';
+import { statements as stayLinkMigration } from '../store/migrations/020-stay-links.js';
 
 /**
  * A hospital holds the record of its stays (CSP L1110-12, DOMAIN.md §4.2): its staff see the
@@ -113,7 +113,7 @@ describe.each(DATABASES)('a hospital and the patients of its stays on %s', (kind
     expect((await as('nurse', 'PUT', 'Encounter/second', stay('second', 's-now'))).status).toBe(201);
   });
 
-  it('builds the links of the stays already stored as the writes do (migration 022)', async () => {
+  it('builds the links of the stays already stored as the writes do (migration 020)', async () => {
     const db = t.server.db;
     const links = () =>
       db.query<{ patient: string; actor: string; until: string }>(

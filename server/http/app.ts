@@ -29,6 +29,8 @@ export interface AppDeps {
   audit?: AuditSink;
   /** This process's runner of bulk jobs, if it runs them. */
   bulk?: BulkWorker;
+  /** Waits until every server process heard the writes committed so far (the change feed); absent: none. */
+  heardEverywhere?: () => Promise<void>;
 }
 
 /**
@@ -42,7 +44,7 @@ export function withoutValues(url: string): string {
   return `${url.slice(0, at)}?${names.map((n) => `${n}=…`).join('&')}`;
 }
 
-export function createApp({ config, db, logger, auth, audit, bulk }: AppDeps): express.Express {
+export function createApp({ config, db, logger, auth, audit, bulk, heardEverywhere }: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -120,6 +122,7 @@ export function createApp({ config, db, logger, auth, audit, bulk }: AppDeps): e
     testIdentities: config.testIdentities,
     maxJsonDepth: config.maxJsonDepth,
     audit,
+    heardEverywhere,
   };
   app.use(
     '/fhir',

@@ -8,6 +8,9 @@ import type { Context, FhirResponse } from './context.js';
 import { PATCH_FORMATS } from './patch.js';
 import { operationOf, type Route } from '../route.js';
 
+import { CHANNELS } from '../events/subscription-rules.js';
+import { WS_PATH } from '../events/websocket.js';
+
 const started = new Date().toISOString();
 
 /** An operation served beside the route table (bulk data's), as /metadata lists it: at system level, or on `types`. */
@@ -55,6 +58,7 @@ export function capabilities(
       conditionalDelete: 'single',
       searchParam: [...searchParamsOf(type).values()].filter((sp) => store.searches(sp)).map((sp) => ({ name: sp.code, definition: sp.url, type: sp.type })),
       operation: operations(type),
+      ...(type === 'Subscription' ? subscriptionChannels(ctx.origin) : {}),
     });
   }) satisfies CapabilityStatementRestResource[];
   const statement: CapabilityStatement = {
@@ -94,7 +98,21 @@ const SPEC_OPERATIONS = new Set(['$expand', '$validate-code', '$lookup', '$subsu
 
 /** The canonical of the OperationDefinition of `$name` (on `type`): HL7's for the specification's, ours otherwise. */
 function operationDefinition(name: string, type?: string): string {
+  if (name === '$get-ws-binding-token') return 'http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscription-get-ws-binding-token';
   if (name === '$validate') return 'http://hl7.org/fhir/OperationDefinition/Resource-validate';
   if (SPEC_OPERATIONS.has(name)) return `http://hl7.org/fhir/OperationDefinition/${type}-${name.slice(1)}`;
   return `https://fhir.maillage.fr/OperationDefinition/${name.slice(1)}`;
+}
+
+/** The channels a Subscription may use (events/subscription-rules.ts), one extension each, and where websockets bind. */
+function subscriptionChannels(origin: string): Pick<CapabilityStatementRestResource, 'extension' | 'documentation'> {
+  const ws = new URL(WS_PATH, origin);
+  ws.protocol = ws.protocol === 'https:' ? 'wss:' : 'ws:';
+  return {
+    extension: CHANNELS.map((code) => ({
+      url: 'https://fhir.maillage.fr/StructureDefinition/subscription-channel',
+      valueCoding: { system: 'http://hl7.org/fhir/subscription-channel-type', code },
+    })),
+    documentation: `Channels: ${CHANNELS.join(', ')}. Websockets bind at ${ws} (bind [id] without authorization; bind-with-token after $get-ws-binding-token).`,
+  };
 }

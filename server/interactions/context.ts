@@ -36,6 +36,13 @@ export interface Context {
   checkWrite?: (tx: Queryable, previous: StoredVersion | undefined, next: Resource | null) => Promise<void>;
   /** How deep the JSON of a body may nest (MAX_JSON_DEPTH; absent: its default), a JSON Patch in a Bundle's Binary included. */
   maxJsonDepth?: number;
+  /**
+   * Resolves once every server process has heard the writes committed so far (events/feed.ts
+   * barrier): run before the response to a write of what processes cache. Absent: no change feed.
+   */
+  heardEverywhere?: () => Promise<void>;
+  /** The types the request wrote, as persist writes them (shared by the entries of a Bundle). */
+  written?: Set<string>;
 }
 
 /** Takes the records of accesses that wrote nothing, to store them soon after (see audit/log.ts). */

@@ -1,4 +1,5 @@
-import type { Patient, Provenance, Resource } from '@medplum/fhirtypes';
+import type { Patient, Provenance, Resource, Subscription } from '@medplum/fhirtypes';
+import { checkSubscription, recordSubscription } from '../events/subscription-rules.js';
 import { careLinks } from '../access/care-links.js';
 import { appointmentWritten, slotWritten } from '../agendas/booking.js';
 import { recordId } from '../fhir/ids.js';
@@ -36,7 +37,7 @@ export function checkResourceBody(type: string, body: unknown): Resource {
  * `previous` must have been read FOR UPDATE in that transaction.
  */
 export async function persist(
-  ctx: Pick<Context, 'fhirBase' | 'testIdentities' | 'checkWrite'>,
+  ctx: Pick<Context, 'fhirBase' | 'testIdentities' | 'checkWrite' | 'written' | 'access'>,
   tx: Queryable,
   previous: StoredVersion | undefined,
   target: { type: string; id: string },
@@ -46,7 +47,10 @@ export async function persist(
   const version = (previous?.version ?? 0) + 1;
   // lastUpdated strictly increases along a resource's versions, even within one millisecond.
   const lastUpdated = new Date(Math.max(Date.now(), previous ? previous.lastUpdated.getTime() + 1 : 0));
-  const stored = resource ? withMeta(resource, target.id, version, lastUpdated) : undefined;
+  // A Subscription is checked (criteria, channel) and activated here, whichever interaction writes it.
+  const activated = resource?.resourceType === 'Subscription' && resource.status === 'requested';
+  const checked = resource?.resourceType === 'Subscription' ? checkSubscription(resource as Subscription) : resource;
+  const stored = checked ? withMeta(checked, target.id, version, lastUpdated) : undefined;
   await ctx.checkWrite?.(tx, previous, stored ?? null);
   if (stored?.resourceType === 'Patient') checkIdentity(stored as Patient, !!ctx.testIdentities);
   // A definition the server will evaluate is refused if its regular expressions may backtrack without end.
@@ -77,6 +81,8 @@ export async function persist(
     index,
     careLinks(stored ?? null, target.type, ctx.fhirBase),
   );
+  ctx.written?.add(target.type);
+  if (stored?.resourceType === 'Subscription') await recordSubscription(tx, target.id, ctx.access, activated);
   if (target.type === 'SearchParameter') searchParametersChanged(tx);
   if (target.type === 'CodeSystem' || target.type === 'ValueSet') terminologyWritten();
   if (isConformanceType(target.type)) conformanceWritten();

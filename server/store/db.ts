@@ -38,7 +38,18 @@ export interface Database extends Queryable {
   cancelledBy(signal: AbortSignal): Database;
   /** The process's database this one is a view of (itself when it is that one): what the caches of a database are kept under. */
   readonly root: Database;
+  /**
+   * Hears the notifications of `channel` (PostgreSQL LISTEN) on a connection of its own, opened
+   * again after it is lost: `heard(true)` each time it listens, `heard(false)` when it lost the
+   * connection (notifications sent meanwhile are not heard). Resolves with a function that stops.
+   */
+  listen(channel: string, handlers: ListenHandlers): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+export interface ListenHandlers {
+  notified(payload: string): void;
+  heard(listening: boolean): void;
 }
 
 const INT8 = 20;
@@ -117,6 +128,7 @@ export function openPostgres(url: string, poolSize: number, options: StatementLi
     get root() {
       return shared;
     },
+    listen: (channel, handlers) => listenPostgres(url, channel, handlers),
     async close() {
       await maintenance?.close();
       await pool.end();
@@ -124,6 +136,69 @@ export function openPostgres(url: string, poolSize: number, options: StatementLi
   });
   const shared = database();
   return shared;
+}
+
+const RELISTEN_MS = [100, 500, 2000, 5000];
+
+/**
+ * LISTEN on a client of its own (a pooled connection would be handed to others), connected again
+ * after any loss with growing pauses, until stopped.
+ */
+async function listenPostgres(url: string, channel: string, handlers: ListenHandlers): Promise<() => Promise<void>> {
+  let stopped = false;
+  let client: pg.Client | undefined;
+  let failures = 0;
+  // Told once per change: a loss while stopping is not a second loss.
+  let listening = false;
+  const heard = (now: boolean) => {
+    if (now !== listening) handlers.heard((listening = now));
+  };
+  let retry: NodeJS.Timeout | undefined;
+  const connect = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString: url });
+    client = c;
+    let lost = false;
+    const onLost = () => {
+      if (lost) return;
+      lost = true;
+      heard(false);
+      c.end().catch(() => undefined);
+      if (!stopped) retry = setTimeout(() => void attempt(), RELISTEN_MS[Math.min(failures++, RELISTEN_MS.length - 1)]);
+    };
+    c.on('notification', (n) => {
+      if (n.channel === channel) handlers.notified(n.payload ?? '');
+    });
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    } catch (err) {
+      await c.end().catch(() => undefined);
+      throw err;
+    }
+    c.on('error', onLost);
+    c.on('end', onLost);
+    failures = 0;
+    heard(true);
+  };
+  const attempt = async () => {
+    if (stopped) return;
+    try {
+      await connect();
+    } catch {
+      if (!stopped) retry = setTimeout(() => void attempt(), RELISTEN_MS[Math.min(failures++, RELISTEN_MS.length - 1)]);
+    }
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    const c = client;
+    c?.removeAllListeners('end');
+    c?.removeAllListeners('error');
+    c?.on('error', () => undefined);
+    await c?.end().catch(() => undefined);
+    heard(false);
+  };
 }
 
 /** Runs fn on a connection of the pool, given back after (closed if it failed, or if the request was abandoned). */
@@ -235,6 +310,15 @@ export async function openPglite(dataDir: string, from?: Blob): Promise<PgliteDa
     cancelledBy: () => database,
     get root() {
       return database;
+    },
+    // One connection, in this process: nothing is ever lost.
+    async listen(channel, handlers) {
+      const unlisten = await db.listen(channel, handlers.notified);
+      handlers.heard(true);
+      return async () => {
+        await unlisten().catch(() => undefined);
+        handlers.heard(false);
+      };
     },
     close: () => db.close(),
     dump: () => db.dumpDataDir('none'),

@@ -81,11 +81,18 @@ export interface NewVersion {
   patients: string[];
 }
 
+/** The interaction a version records in the change feed. */
+function interactionOf(v: NewVersion): 'create' | 'update' | 'patch' | 'delete' {
+  if (v.content === null) return 'delete';
+  if (v.version === 1) return 'create';
+  return v.method === 'PATCH' ? 'patch' : 'update';
+}
+
 /**
  * Writes a version in one statement: the current row (inserted for a new resource, else updated
  * from `previous`, which the caller read FOR UPDATE), its history row with the patients it names
- * (a tombstone, those of the version it deletes), its search index rows and, for the types that
- * state them, its care links.
+ * (a tombstone, those of the version it deletes), its search index rows, its change record
+ * (store/migrations/018-change-feed.ts) and, for the types that state them, its care links.
  */
 export async function writeVersion(
   q: Queryable,
@@ -98,20 +105,23 @@ export async function writeVersion(
   const params: unknown[] = [v.type, v.id, v.version, v.lastUpdated, deleted, v.content, v.method, v.patients];
   let sql: string;
   if (previous) {
-    params.push(previous.rid);
+    params.push(previous.rid, interactionOf(v));
     // One text for both, so that one prepared statement serves.
     const patients = `CASE WHEN $5 THEN (SELECT patients FROM resource_version WHERE rid = $9 AND version = $3 - 1) ELSE $8::text[] END`;
     const parts = [
       `u AS (UPDATE resource SET version = $3, last_updated = $4, deleted = $5, content = $6 WHERE rid = $9)`,
       `v AS (INSERT INTO resource_version (rid, version, type, id, last_updated, method, content, patients) VALUES ($9, $3, $1, $2, $4, $7, $6, ${patients}))`,
+      `c AS (INSERT INTO change_feed (type, id, version, interaction, at, patients) VALUES ($1, $2, $3, $10, $4, ${patients}))`,
       ...indexCtes('$9::bigint', '$1', index, params, true),
       ...careLinkCtes('$9::bigint', links, params, true),
     ];
     sql = `WITH ${parts.join(',\n')} SELECT $9::bigint AS rid`;
   } else {
+    params.push(interactionOf(v));
     const parts = [
       `r AS (INSERT INTO resource (type, id, version, last_updated, deleted, content) VALUES ($1, $2, $3, $4, $5, $6) RETURNING rid)`,
       `v AS (INSERT INTO resource_version (rid, version, type, id, last_updated, method, content, patients) SELECT rid, $3, $1, $2, $4, $7, $6, $8::text[] FROM r)`,
+      `c AS (INSERT INTO change_feed (type, id, version, interaction, at, patients) VALUES ($1, $2, $3, $9, $4, $8::text[]))`,
       ...indexCtes('(SELECT rid FROM r)', '$1', index, params, false),
       ...careLinkCtes('(SELECT rid FROM r)', links, params, false),
     ];

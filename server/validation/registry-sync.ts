@@ -1,4 +1,5 @@
 import type { Resource } from '@medplum/fhirtypes';
+import { cacheMark, feedHeard } from '../store/change-signals.js';
 import type { Database, Queryable } from '../store/db.js';
 import { readChangedRows, readContents } from '../store/conformance-rows.js';
 import { CANONICAL_TYPES, Registry } from './canonicals.js';
@@ -6,14 +7,18 @@ import { forgetExpansions } from './codes.js';
 
 /**
  * The registry of each database, kept up to date with the conformance resources any server
- * process writes to it: a query for the rows changed since the last look, at most once a second
- * (at once after this process wrote one), reading the content of those that changed only.
+ * process writes to it: a query for the rows changed since the last look, reading the content of
+ * those that changed only. With a change feed heard (events/feed.ts), the look is taken once a
+ * write of a conformance type was heard, which every process has before the write's response
+ * returns; without, at most once a second (at once after this process wrote one).
  */
 interface State {
   registry: Registry;
   /** Latest last_updated seen; rows are read again from a while before it (late commits). */
   watermark: number;
   checkedAt: number;
+  /** The change feed's mark at the last look. */
+  mark?: number;
   /** This process wrote conformance resources: look again before the next validation. */
   dirty: boolean;
 }
@@ -54,9 +59,10 @@ export function isConformanceType(type: string): boolean {
 export async function syncRegistry(db: Database, q: Queryable = db): Promise<Registry> {
   const s = state(db);
   const now = Date.now();
-  if (!s.dirty && now - s.checkedAt < INTERVAL_MS && now - writtenAt > AFTER_WRITE_MS) return s.registry;
+  if (!s.dirty && now - writtenAt > AFTER_WRITE_MS && (feedHeard() ? s.mark === cacheMark(CANONICAL_TYPES) : now - s.checkedAt < INTERVAL_MS)) return s.registry;
   s.checkedAt = now;
   s.dirty = false;
+  s.mark = cacheMark(CANONICAL_TYPES);
   const rows = await readChangedRows(q, CANONICAL_TYPES, new Date(s.watermark - LOOKBACK_MS));
   const changed = rows.filter((r) => s.registry.heldVersion(`${r.type}/${r.id}`) !== (r.deleted ? undefined : String(r.version)));
   for (const r of changed) if (r.deleted) s.registry.release(`${r.type}/${r.id}`);

@@ -15,8 +15,9 @@ import * as lz4Contents from './014-lz4-contents.js';
 import * as derivedReferences from './015-derived-references.js';
 import * as auditTrail from './016-audit-trail.js';
 import * as versionPatients from './017-version-patients.js';
+import * as changeFeed from './018-change-feed.js';
 import * as bulk from './019-bulk.js';
-import * as stayLinks from './022-stay-links.js';
+import * as stayLinks from './020-stay-links.js';
 
 /** Every schema version, in order. A migration is never edited once released: add a new one. */
 export const migrations: { version: number; name: string; statements: string[] }[] = [
@@ -37,6 +38,7 @@ export const migrations: { version: number; name: string; statements: string[] }
   { version: 15, name: 'derived-references', statements: derivedReferences.statements },
   { version: 16, name: 'audit-trail', statements: auditTrail.statements },
   { version: 17, name: 'version-patients', statements: versionPatients.statements },
+  { version: 18, name: 'change-feed', statements: changeFeed.statements },
   { version: 19, name: 'bulk', statements: bulk.statements },
-  { version: 22, name: 'stay-links', statements: stayLinks.statements },
+  { version: 20, name: 'stay-links', statements: stayLinks.statements },
 ];

@@ -1,0 +1,229 @@
+import type { Bundle, Resource, Subscription } from '@medplum/fhirtypes';
+import type { Transporter } from 'nodemailer';
+import type { Logger } from 'pino';
+import type { Access } from '../auth/tokens.js';
+import { bodyOf, type Context, type FhirRequest } from '../interactions/context.js';
+import { persist } from '../interactions/write.js';
+import type { Dispatch } from '../route.js';
+import type { Database } from '../store/db.js';
+import { readCurrent } from '../store/resources.js';
+import { resolvedRefusal } from './endpoint.js';
+import { ownerAccess, parseCriteria } from './subscription-rules.js';
+
+/**
+ * Delivers each subscription's queued events (subscription_event) in their order, at least once.
+ * One process at a time per subscription: it takes a lease on the subscription's state (others
+ * skip it, and take it over only once the lease ran out or its holder stopped being heard on the
+ * feed). A failure is retried after an exponential pause with jitter; after MAX_FAILURES in a row
+ * the Subscription goes to `error` with the reason, and its events wait until it is requested again.
+ *
+ * What is sent is judged at delivery, as the subscriber: the criteria restricted to the changed
+ * resource (`_id`), searched through the dispatch with the owner's access, so the scopes, the
+ * équipe-de-soins rules of that moment (an opposition registered since included) and the audit
+ * trail apply as to any search of theirs. Nothing found: nothing is sent, not even the id; the
+ * event is marked withheld (the search left its AuditEvent).
+ */
+export interface DeliveryDeps {
+  db: Database;
+  dispatch: Dispatch;
+  /** The context of the server's requests (origin, base, rules, audit), without a caller. */
+  base: Omit<Context, 'access' | 'log'>;
+  log: Logger;
+  /** This process's id on the feed (events/feed.ts): the lease holder's name. */
+  processId: string;
+  /** Tells every process's websockets bound to a subscription (events/websocket.ts), through the feed. */
+  signal: (payload: string) => Promise<void>;
+  /** Where email notifications go (SMTP_URL), and from whom; absent: email channels fail. */
+  mail?: { transport: Transporter; from: string };
+}
+
+export const MAX_FAILURES = 5;
+const BASE_DELAY_MS = 200;
+const MAX_DELAY_MS = 5 * 60_000;
+const LEASE_SECONDS = 60;
+const BATCH = 50;
+const TIMEOUT_MS = 10_000;
+
+/** The pause before the next attempt after `failures` failures in a row: exponential, with full jitter over its upper half. */
+export function retryDelay(failures: number): number {
+  const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (failures - 1));
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+
+interface Lease {
+  id: string;
+  owner: Omit<Access, 'scopes'> | null;
+  failures: number;
+}
+
+/** Takes one subscription with events due and delivers them; false when none was due. */
+export async function deliverSome(deps: DeliveryDeps): Promise<boolean> {
+  const { db } = deps;
+  const [lease] = await db.query<Lease>(
+    `UPDATE subscription_state s SET lease_owner = $1, lease_until = now() + make_interval(secs => $2)
+      WHERE s.id = (
+        SELECT t.id FROM subscription_state t
+         WHERE t.next_attempt <= now()
+           AND (t.lease_owner IS NULL OR t.lease_until < now()
+                OR NOT EXISTS (SELECT 1 FROM feed_process p WHERE p.id = t.lease_owner AND p.heartbeat > now() - interval '6 seconds'))
+           AND EXISTS (SELECT 1 FROM subscription_event e WHERE e.subscription = t.id AND e.delivered IS NULL)
+         ORDER BY t.next_attempt LIMIT 1 FOR UPDATE SKIP LOCKED)
+      RETURNING s.id, s.owner, s.failures`,
+    [deps.processId, LEASE_SECONDS],
+  );
+  if (!lease) return false;
+  try {
+    await deliverLeased(deps, lease);
+  } finally {
+    await db.query(`UPDATE subscription_state SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2`, [lease.id, deps.processId]);
+  }
+  return true;
+}
+
+interface QueuedEvent {
+  number: number;
+  type: string;
+  id: string;
+  version: number;
+  interaction: string;
+}
+
+async function deliverLeased(deps: DeliveryDeps, lease: Lease): Promise<void> {
+  const { db } = deps;
+  const current = await readCurrent(db, 'Subscription', lease.id);
+  const subscription = current && !current.deleted ? (JSON.parse(current.content as string) as Subscription) : undefined;
+  if (subscription?.status !== 'active') {
+    // Deleted: its events go; off or in error: they wait (pushed back, not retried in a loop).
+    if (!subscription) await db.query(`DELETE FROM subscription_event WHERE subscription = $1`, [lease.id]);
+    else await db.query(`UPDATE subscription_state SET next_attempt = now() + interval '1 minute' WHERE id = $1`, [lease.id]);
+    return;
+  }
+  const events = await db.query<QueuedEvent>(
+    `SELECT number, type, id, version, interaction FROM subscription_event WHERE subscription = $1 AND delivered IS NULL ORDER BY number LIMIT ${BATCH}`,
+    [lease.id],
+  );
+  for (const event of events) {
+    let outcome: string;
+    try {
+      outcome = await deliverOne(deps, lease, subscription, event);
+    } catch (err) {
+      await failed(deps, lease, err instanceof Error ? err.message : String(err));
+      return;
+    }
+    await db.query(`UPDATE subscription_event SET delivered = now(), outcome = $3 WHERE subscription = $1 AND number = $2`, [lease.id, event.number, outcome]);
+    if (lease.failures) {
+      lease.failures = 0;
+      await db.query(`UPDATE subscription_state SET failures = 0, error = NULL WHERE id = $1`, [lease.id]);
+    }
+  }
+}
+
+/** Sends one event, or withholds it: 'sent' or 'withheld'. Throws when the endpoint did not take it. */
+async function deliverOne(deps: DeliveryDeps, lease: Lease, subscription: Subscription, event: QueuedEvent): Promise<string> {
+  const { type, query } = parseCriteria(subscription.criteria);
+  if (type !== event.type) return 'withheld';
+  query.append('_id', event.id);
+  const req: FhirRequest = { method: 'GET', path: [type], query, prefer: { handling: 'strict' } };
+  const access = ownerAccess(lease.owner);
+  const ctx: Context = { ...deps.base, log: deps.log, ...(access ? { access } : {}) };
+  let found: Resource | undefined;
+  try {
+    const res = await deps.dispatch(ctx, req);
+    const bundle = bodyOf(res) as Bundle | undefined;
+    found = bundle?.entry?.find((e) => e.search?.mode !== 'outcome' && e.resource?.id === event.id)?.resource;
+  } catch (err) {
+    // Refused (scopes narrowed, a parameter gone): nothing is sent.
+    deps.log.info({ err, subscription: lease.id }, 'subscription: notification withheld');
+    return 'withheld';
+  }
+  if (!found) return 'withheld';
+  if (subscription.channel.type === 'email') await sendEmail(deps, lease.id, subscription, event);
+  // R4's websocket channel says `ping [id]` to the sockets bound, wherever they are connected.
+  else if (subscription.channel.type === 'websocket') await deps.signal(`ws:${lease.id}`);
+  else await sendRestHook(deps, subscription, event, found);
+  return 'sent';
+}
+
+const PAYLOAD_CONTENT = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-payload-content';
+
+/**
+ * R4's rest-hook: without a payload, a POST with no body (the receiver reads what changed); with
+ * one, the resource PUT at [endpoint]/[type]/[id]. The backport's payload-content extension may
+ * ask for `empty` or `id-only` (a history Bundle naming the resource, without it) instead.
+ */
+async function sendRestHook(deps: DeliveryDeps, subscription: Subscription, event: QueuedEvent, resource: Resource): Promise<void> {
+  const endpoint = subscription.channel.endpoint as string;
+  const refused = await resolvedRefusal(endpoint);
+  if (refused) throw new Error(refused);
+  const headers: Record<string, string> = {};
+  for (const h of subscription.channel.header ?? []) {
+    const colon = h.indexOf(':');
+    headers[h.slice(0, colon).trim()] = h.slice(colon + 1).trim();
+  }
+  const payload = subscription.channel.payload;
+  const { _payload } = subscription.channel as { _payload?: { extension?: { url: string; valueCode?: string }[] } };
+  const content = _payload?.extension?.find((e) => e.url === PAYLOAD_CONTENT)?.valueCode ?? (payload ? 'full-resource' : 'empty');
+  let url = endpoint;
+  let method = 'POST';
+  let body: string | undefined;
+  if (content === 'full-resource') {
+    url = `${endpoint.replace(/\/$/, '')}/${event.type}/${event.id}`;
+    method = 'PUT';
+    body = JSON.stringify(resource);
+  } else if (content === 'id-only') {
+    const fullUrl = `${deps.base.fhirBase}/${event.type}/${event.id}`;
+    body = JSON.stringify({
+      resourceType: 'Bundle',
+      type: 'history',
+      entry: [{ fullUrl, request: { method: event.interaction === 'create' ? 'POST' : 'PUT', url: `${event.type}/${event.id}` } }],
+    } satisfies Bundle);
+  }
+  if (body !== undefined) headers['content-type'] = 'application/fhir+json';
+  const res = await fetch(url, { method, headers, body, redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS) });
+  await res.body?.cancel();
+  if (res.status < 200 || res.status >= 300) throw new Error(`${method} ${url} answered ${res.status}`);
+}
+
+const DONE: Record<string, string> = { create: 'créé', update: 'modifié', patch: 'modifié' };
+
+/**
+ * An email for a secure relay (MSSanté style): it names the event and links to the record, and
+ * carries no clinical content: whoever reads it follows the link and signs in.
+ */
+async function sendEmail(deps: DeliveryDeps, id: string, subscription: Subscription, event: QueuedEvent): Promise<void> {
+  if (!deps.mail) throw new Error('no SMTP relay is configured (SMTP_URL)');
+  const link = `${deps.base.fhirBase}/${event.type}/${event.id}`;
+  await deps.mail.transport.sendMail({
+    from: deps.mail.from,
+    to: (subscription.channel.endpoint as string).slice('mailto:'.length),
+    subject: `Maillage : ${event.type} ${DONE[event.interaction] ?? event.interaction}`,
+    text: [
+      // Not the subscription's reason: its author may have named the patient there.
+      `Un évènement de votre abonnement ${id} : ${event.type} ${DONE[event.interaction] ?? event.interaction} (évènement n° ${event.number}).`,
+      `Consulter : ${link}`,
+      '',
+      "Ce message ne contient aucune donnée de santé : l'accès au dossier demande votre authentification.",
+    ].join('\n'),
+    headers: { 'X-Maillage-Subscription': id, 'X-Maillage-Event': String(event.number) },
+  });
+}
+
+/** One more failure in a row: a later attempt, or the Subscription in error with the reason. */
+async function failed(deps: DeliveryDeps, lease: Lease, reason: string): Promise<void> {
+  const failures = lease.failures + 1;
+  deps.log.warn({ subscription: lease.id, failures, reason }, 'subscription: delivery failed');
+  await deps.db.transaction(async (tx) => {
+    await tx.query(`UPDATE subscription_state SET failures = $2, error = $3, next_attempt = now() + make_interval(secs => $4) WHERE id = $1`, [
+      lease.id,
+      failures,
+      reason,
+      retryDelay(failures) / 1000,
+    ]);
+    if (failures < MAX_FAILURES) return;
+    const current = await readCurrent(tx, 'Subscription', lease.id, true);
+    if (!current || current.deleted) return;
+    const latest = JSON.parse(current.content as string) as Subscription;
+    if (latest.status !== 'active') return;
+    await persist({ fhirBase: deps.base.fhirBase }, tx, current, { type: 'Subscription', id: lease.id }, { ...latest, status: 'error', error: reason }, 'PUT');
+  });
+}

@@ -1,0 +1,81 @@
+import type { Subscription } from '@medplum/fhirtypes';
+import type { Database } from '../store/db.js';
+import { parseCriteria } from './subscription-rules.js';
+
+/**
+ * Turns the change feed into each subscription's queue of events, in one process at a time (the
+ * cursor's row is locked, others skip it) and in one transaction: the events are queued, numbered
+ * per subscription without gaps, and the cursor moved, all or nothing.
+ *
+ * What is read is every change of a transaction committed (visible in the snapshot) and not read
+ * before: those at or above the horizon (the snapshot's xmin, below which every transaction has
+ * ended) are remembered (feed_cursor_seen) until the horizon passes them. So no change is skipped
+ * when a lower seq commits after a higher one, and a long transaction delays only its own
+ * changes. A resource's versions come in order: the transaction of the next one waited for the
+ * previous one's commit (its row lock). A change is queued for each active
+ * Subscription on its type; whether it matches the criteria, and whether the subscriber may see
+ * it, is decided at delivery, by the search engine and the access rules of that moment.
+ * Deletes are not events: a deleted resource matches no search.
+ */
+export async function matchChanges(db: Database): Promise<number> {
+  return db.transaction(async (tx) => {
+    const [cursor] = await tx.query<{ horizon: string }>(`SELECT horizon::text FROM feed_cursor WHERE name = 'subscriptions' FOR UPDATE SKIP LOCKED`);
+    if (!cursor) return 0;
+    const rows = await tx.query<{ x: string; seq: number | null; xid: string; type: string; id: string; version: number; interaction: string; at: Date }>(
+      `SELECT pg_snapshot_xmin(s.snap)::text AS x, c.seq, c.xid::text AS xid, c.type, c.id, c.version, c.interaction, c.at
+         FROM (SELECT pg_current_snapshot() AS snap) s
+         LEFT JOIN change_feed c ON c.xid >= $1::xid8 AND pg_visible_in_snapshot(c.xid, s.snap)
+          AND NOT EXISTS (SELECT 1 FROM feed_cursor_seen d WHERE d.name = 'subscriptions' AND d.xid = c.xid)
+        ORDER BY c.seq`,
+      [cursor.horizon],
+    );
+    const read = rows.filter((r) => r.seq !== null);
+    const changes = read.filter((r) => r.interaction !== 'delete');
+    if (changes.length) {
+      const subs = await tx.query<{ id: string; content: string }>(
+        `SELECT r.id, r.content FROM resource r JOIN subscription_state s ON s.id = r.id WHERE r.type = 'Subscription' AND NOT r.deleted`,
+      );
+      const byType = new Map<string, string[]>();
+      for (const { id, content } of subs) {
+        const s = JSON.parse(content) as Subscription;
+        if (s.status !== 'active') continue;
+        const { type } = parseCriteria(s.criteria);
+        byType.set(type, [...(byType.get(type) ?? []), id]);
+      }
+      const queued: { sub: string; change: (typeof changes)[number] }[] = [];
+      for (const change of changes) for (const sub of byType.get(change.type) ?? []) queued.push({ sub, change });
+      if (queued.length) {
+        await tx.query(
+          `WITH q AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::int[], $6::text[], $7::timestamptz[]) WITH ORDINALITY
+                       AS q(sub, seq, type, id, version, interaction, at, n)),
+                counted AS (SELECT sub, count(*) AS k FROM q GROUP BY sub),
+                bumped AS (UPDATE subscription_state s SET events = s.events + counted.k FROM counted WHERE s.id = counted.sub
+                           RETURNING s.id, s.events - counted.k AS base)
+           INSERT INTO subscription_event (subscription, number, seq, type, id, version, interaction, at)
+           SELECT q.sub, bumped.base + row_number() OVER (PARTITION BY q.sub ORDER BY q.n), q.seq, q.type, q.id, q.version, q.interaction, q.at
+             FROM q JOIN bumped ON bumped.id = q.sub`,
+          [
+            queued.map((e) => e.sub),
+            queued.map((e) => e.change.seq),
+            queued.map((e) => e.change.type),
+            queued.map((e) => e.change.id),
+            queued.map((e) => e.change.version),
+            queued.map((e) => e.change.interaction),
+            queued.map((e) => e.change.at),
+          ],
+        );
+      }
+    }
+    const horizon = rows[0].x;
+    if (read.length) {
+      await tx.query(
+        `INSERT INTO feed_cursor_seen (name, xid) SELECT DISTINCT 'subscriptions', x FROM unnest($1::xid8[]) AS u(x) WHERE x >= $2::xid8 ON CONFLICT DO NOTHING`,
+        [read.map((r) => r.xid), horizon],
+      );
+    }
+    // Never backwards (a snapshot's xmin may be older than one seen before), and no write when it did not move.
+    const moved = await tx.query(`UPDATE feed_cursor SET horizon = $1::xid8 WHERE name = 'subscriptions' AND horizon < $1::xid8 RETURNING 1`, [horizon]);
+    if (moved.length) await tx.query(`DELETE FROM feed_cursor_seen WHERE name = 'subscriptions' AND xid < $1::xid8`, [horizon]);
+    return changes.length;
+  });
+}

@@ -1,0 +1,69 @@
+import type { Subscription } from '@medplum/fhirtypes';
+import { parseResourceScopes } from '../auth/scopes.js';
+import type { Access } from '../auth/tokens.js';
+import { badRequest } from '../fhir/outcome.js';
+import { parseSearch } from '../search/parse.js';
+import type { Queryable } from '../store/db.js';
+import { STORAGES } from '../stores/by-type.js';
+import { isResourceType } from '../validation/registry.js';
+import { endpointRefusal } from './endpoint.js';
+
+/**
+ * What a Subscription must be to be stored, checked by the write path (interactions/write.ts)
+ * whichever interaction writes it: `criteria` a search on one type that the search engine
+ * accepts in full (strict handling: a parameter it would ignore is refused), a channel it can
+ * deliver on. A Subscription written `requested` is stored `active` (its checks passed), its
+ * failures forgotten; the principal that first wrote it owns it (subscription_state).
+ */
+export const CHANNELS = ['rest-hook', 'websocket', 'email'] as const;
+
+/** The type and query of a criteria (`Encounter?status=finished`). */
+export function parseCriteria(criteria: string): { type: string; query: URLSearchParams } {
+  const q = criteria.indexOf('?');
+  const type = q < 0 ? criteria : criteria.slice(0, q);
+  return { type, query: new URLSearchParams(q < 0 ? '' : criteria.slice(q + 1)) };
+}
+
+export function checkSubscription(s: Subscription): Subscription {
+  if (typeof s.criteria !== 'string' || !s.criteria)
+    throw badRequest('Subscription.criteria must be a search on one type, e.g. Encounter?status=finished', ['criteria']);
+  const { type, query } = parseCriteria(s.criteria);
+  if (!isResourceType(type)) throw badRequest(`Subscription.criteria names no resource type: ${type}`, ['criteria']);
+  for (const name of ['_include', '_revinclude', '_sort', '_count', '_summary', '_elements', '_total', '_cursor']) {
+    if (query.has(name)) throw badRequest(`Subscription.criteria may not use ${name}`, ['criteria']);
+  }
+  parseSearch([type], query, true, STORAGES);
+  const channel = s.channel?.type;
+  if (!(CHANNELS as readonly string[]).includes(channel ?? '')) {
+    throw badRequest(`Subscription.channel.type must be one of ${CHANNELS.join(', ')}`, ['channel.type']);
+  }
+  if (channel === 'rest-hook') {
+    const refused = endpointRefusal(s.channel.endpoint);
+    if (refused) throw badRequest(refused, ['channel.endpoint']);
+  }
+  if (channel === 'email' && !/^mailto:[^@\s]+@[^@\s]+$/.test(s.channel.endpoint ?? '')) {
+    throw badRequest('An email channel.endpoint is mailto:someone@example.org', ['channel.endpoint']);
+  }
+  for (const h of s.channel.header ?? []) {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\r\n]*$/.test(h)) throw badRequest(`Subscription.channel.header must be "Name: value": ${h}`, ['channel.header']);
+  }
+  return s.status === 'requested' ? { ...s, status: 'active', error: undefined } : s;
+}
+
+/** Records who owns the Subscription (the first to write it) and, when it was (re)activated, a fresh delivery state. */
+export async function recordSubscription(tx: Queryable, id: string, access: Access | undefined, activated: boolean): Promise<void> {
+  // The scopes are kept as granted (text), parsed again at delivery (ownerAccess).
+  const owner = access ? JSON.stringify({ ...access, scopes: undefined }) : null;
+  await tx.query(
+    `INSERT INTO subscription_state (id, owner) VALUES ($1, $2::jsonb)
+     ON CONFLICT (id) DO UPDATE SET failures = CASE WHEN $3 THEN 0 ELSE subscription_state.failures END,
+       error = CASE WHEN $3 THEN NULL ELSE subscription_state.error END,
+       next_attempt = CASE WHEN $3 THEN now() ELSE subscription_state.next_attempt END`,
+    [id, owner, activated],
+  );
+}
+
+/** The owner's access as recordSubscription kept it. */
+export function ownerAccess(owner: Omit<Access, 'scopes'> | null): Access | undefined {
+  return owner ? { ...owner, scopes: parseResourceScopes(owner.scope) } : undefined;
+}
