@@ -59,7 +59,8 @@ export function isConformanceType(type: string): boolean {
 export async function syncRegistry(db: Database, q: Queryable = db): Promise<Registry> {
   const s = state(db);
   const now = Date.now();
-  if (!s.dirty && now - writtenAt > AFTER_WRITE_MS && (feedHeard() ? s.mark === cacheMark(CANONICAL_TYPES) : now - s.checkedAt < INTERVAL_MS)) return s.registry;
+  if (!s.dirty && now - writtenAt > AFTER_WRITE_MS && (feedHeard() ? s.mark === cacheMark(CANONICAL_TYPES) : now - s.checkedAt < INTERVAL_MS))
+    return s.registry;
   s.checkedAt = now;
   s.dirty = false;
   s.mark = cacheMark(CANONICAL_TYPES);
