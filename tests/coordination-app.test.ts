@@ -221,6 +221,27 @@ describe('the coordination app at /app/ in Chromium', () => {
     await p.close();
   });
 
+  it('the hospital’s discharge nurse, named by her profession, sees the patients in her hospital (issue 27)', async () => {
+    const lucie = t.server.demoLogins?.find((l) => l.username === 'lucie');
+    if (!lucie) throw new Error('no demo login lucie');
+    const p = await browser.newPage({ locale: 'fr-FR', viewport: { width: 1366, height: 768 } });
+    await p.goto(`${t.server.url}/app/`);
+    await p.getByRole('button', { name: 'Travailler sur tout le pôle' }).click();
+    await p.getByLabel('Identifiant').fill(lucie.username);
+    await p.getByLabel('Mot de passe').fill(lucie.password);
+    await p.getByRole('button', { name: 'Se connecter' }).click();
+    await p.waitForSelector('body[data-ready="travail"]');
+    expect(await p.textContent('header')).toContain('Infirmière');
+    await p.evaluate('delete document.body.dataset.ready');
+    await p.goto(`${t.server.url}/app/#/hopital`);
+    await p.waitForSelector('body[data-ready]');
+    const inHospital = p.locator('section', { has: p.getByRole('heading', { name: 'Hospitalisés en ce moment' }) }).first();
+    expect(await inHospital.textContent()).not.toContain('n’est hospitalisé en ce moment');
+    expect(await p.locator('table').first().locator('tbody tr').count()).toBeGreaterThan(3);
+    await p.screenshot({ path: `${SHOTS}/12-hopital-infirmiere-de-sortie.png`, fullPage: true });
+    await p.close();
+  });
+
   it('EHR launch: practice software mints the launch, the app opens on its patient', async () => {
     const minted = await call('POST', `${t.server.url}/auth/launch`, token, { patient: patientId, client_id: COORDINATION_APP_CLIENT_ID });
     expect(minted.status).toBe(201);
