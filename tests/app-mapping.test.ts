@@ -264,4 +264,31 @@ describe('the app’s mapping of FHIR data', () => {
     expect(professionLabel(role('role-julien-legoff-msp-val-de-lys'), 'male')).toMatch(/^Médecin/);
     expect(professionLabel(role('role-thomas-lebihan-cabinet-kine-lys'), 'male')).toBe('Masseur-Kinésithérapeute');
   });
+
+  it('tells the accesses of one view, its batch of searches, as one line (issue 27)', () => {
+    const event = (recorded: string, role: string): Resource =>
+      ({
+        resourceType: 'AuditEvent',
+        type: { code: 'rest' },
+        subtype: [{ code: 'search-type' }],
+        recorded,
+        agent: [{ requestor: true, who: { reference: `PractitionerRole/${role}`, display: role } }],
+        source: { observer: {} },
+      }) as Resource;
+    const rows = accessRows(
+      searchset([
+        event('2026-03-09T10:00:05Z', 'a'),
+        event('2026-03-09T10:00:04Z', 'a'),
+        event('2026-03-09T10:00:03Z', 'a'),
+        event('2026-03-09T10:00:02Z', 'b'),
+        event('2026-03-09T09:00:00Z', 'a'),
+      ]),
+    );
+    expect(rows.map((r) => [r.when, r.who, r.action])).toEqual([
+      ['2026-03-09T10:00:05Z', 'a', `${rows[0].action.split(' (')[0]} (3 requêtes)`],
+      ['2026-03-09T10:00:02Z', 'b', rows[1].action],
+      ['2026-03-09T09:00:00Z', 'a', rows[2].action],
+    ]);
+    expect(rows[1].action).not.toMatch(/requêtes/);
+  });
 });

@@ -67,7 +67,9 @@ describe('the coordination app at /app/ in Chromium', () => {
     expect(await page.textContent('header')).toContain('Aurélie Le Gall');
     const firstDue = await page.locator('table').first().locator('tbody tr').first().textContent();
     expect(firstDue).toMatch(/retard de \d+ j/);
-    expect(await page.getByRole('button', { name: 'Prendre en charge' }).count()).toBeGreaterThan(0);
+    // The pôle's open requests are addressed to the DAC: its own take them on, not the MSP's coordinator (issue 27).
+    expect(await page.getByText(/À prendre en charge par DAC/).count()).toBeGreaterThan(0);
+    expect(await page.getByRole('button', { name: 'Prendre en charge' }).count()).toBe(0);
     await page.screenshot({ path: `${SHOTS}/1-liste-de-travail.png`, fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: `${SHOTS}/1-liste-de-travail-telephone.png` });
