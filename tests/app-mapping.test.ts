@@ -1,11 +1,11 @@
-import type { Bundle, CarePlan, CareTeam, Goal, Patient, PlanDefinition, Resource, Task } from '@medplum/fhirtypes';
+import type { Bundle, CarePlan, CareTeam, Goal, Patient, PlanDefinition, PractitionerRole, Resource, Task } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { buildDemo } from '../seed/demo/index.js';
 import { batchAnswers, ResourceIndex, saveTransaction } from '../app/src/fhir/bundle.js';
 import { meetingTransaction } from '../app/src/fhir/concertation.js';
 import { directorySearches, localSuggestions } from '../app/src/fhir/directory.js';
 import { dueActivities, toCsv } from '../app/src/fhir/followup.js';
-import { frenchDate, parisInstant, parisToday, patientName } from '../app/src/fhir/format.js';
+import { frenchDate, parisInstant, parisToday, patientName, professionLabel } from '../app/src/fhir/format.js';
 import { stayRows } from '../app/src/fhir/hospital.js';
 import { aciFromParameters } from '../app/src/fhir/indicators.js';
 import { careTeamMembers, identity, patientSearchQuery, withMember, withMemberEnded } from '../app/src/fhir/patient.js';
@@ -255,5 +255,40 @@ describe('the app’s mapping of FHIR data', () => {
     });
     expect(created.requester).toBeUndefined();
     expect(created.restriction?.period?.end).toBe('2026-03-12T17:00:00.000Z');
+  });
+
+  it('names what a professional does by profession, in the feminine for a woman (issue 27)', () => {
+    const role = (id: string) => byId<PractitionerRole>('PractitionerRole', id);
+    expect(professionLabel(role('role-lucie-tanguy-ch-lysmont'), 'female')).toBe('Infirmière');
+    expect(professionLabel(role('role-anne-lemoine-pharmacie-place'), 'female')).toBe('Pharmacienne');
+    expect(professionLabel(role('role-julien-legoff-msp-val-de-lys'), 'male')).toMatch(/^Médecin/);
+    expect(professionLabel(role('role-thomas-lebihan-cabinet-kine-lys'), 'male')).toBe('Masseur-Kinésithérapeute');
+  });
+
+  it('tells the accesses of one view, its batch of searches, as one line (issue 27)', () => {
+    const event = (recorded: string, role: string): Resource =>
+      ({
+        resourceType: 'AuditEvent',
+        type: { code: 'rest' },
+        subtype: [{ code: 'search-type' }],
+        recorded,
+        agent: [{ requestor: true, who: { reference: `PractitionerRole/${role}`, display: role } }],
+        source: { observer: {} },
+      }) as Resource;
+    const rows = accessRows(
+      searchset([
+        event('2026-03-09T10:00:05Z', 'a'),
+        event('2026-03-09T10:00:04Z', 'a'),
+        event('2026-03-09T10:00:03Z', 'a'),
+        event('2026-03-09T10:00:02Z', 'b'),
+        event('2026-03-09T09:00:00Z', 'a'),
+      ]),
+    );
+    expect(rows.map((r) => [r.when, r.who, r.action])).toEqual([
+      ['2026-03-09T10:00:05Z', 'a', `${rows[0].action.split(' (')[0]} (3 requêtes)`],
+      ['2026-03-09T10:00:02Z', 'b', rows[1].action],
+      ['2026-03-09T09:00:00Z', 'a', rows[2].action],
+    ]);
+    expect(rows[1].action).not.toMatch(/requêtes/);
   });
 });

@@ -67,7 +67,9 @@ describe('the coordination app at /app/ in Chromium', () => {
     expect(await page.textContent('header')).toContain('Aurélie Le Gall');
     const firstDue = await page.locator('table').first().locator('tbody tr').first().textContent();
     expect(firstDue).toMatch(/retard de \d+ j/);
-    expect(await page.getByRole('button', { name: 'Prendre en charge' }).count()).toBeGreaterThan(0);
+    // The pôle's open requests are addressed to the DAC: its own take them on, not the MSP's coordinator (issue 27).
+    expect(await page.getByText(/À prendre en charge par DAC/).count()).toBeGreaterThan(0);
+    expect(await page.getByRole('button', { name: 'Prendre en charge' }).count()).toBe(0);
     await page.screenshot({ path: `${SHOTS}/1-liste-de-travail.png`, fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: `${SHOTS}/1-liste-de-travail-telephone.png` });
@@ -218,6 +220,27 @@ describe('the coordination app at /app/ in Chromium', () => {
     await p.getByRole('button', { name: 'Choisir ce patient' }).click();
     await p.waitForSelector('body[data-ready="patient"]');
     expect(await p.textContent('.banner h1')).toContain(patient.name[0].family);
+    await p.close();
+  });
+
+  it('the hospital’s discharge nurse, named by her profession, sees the patients in her hospital (issue 27)', async () => {
+    const lucie = t.server.demoLogins?.find((l) => l.username === 'lucie');
+    if (!lucie) throw new Error('no demo login lucie');
+    const p = await browser.newPage({ locale: 'fr-FR', viewport: { width: 1366, height: 768 } });
+    await p.goto(`${t.server.url}/app/`);
+    await p.getByRole('button', { name: 'Travailler sur tout le pôle' }).click();
+    await p.getByLabel('Identifiant').fill(lucie.username);
+    await p.getByLabel('Mot de passe').fill(lucie.password);
+    await p.getByRole('button', { name: 'Se connecter' }).click();
+    await p.waitForSelector('body[data-ready="travail"]');
+    expect(await p.textContent('header')).toContain('Infirmière');
+    await p.evaluate('delete document.body.dataset.ready');
+    await p.goto(`${t.server.url}/app/#/hopital`);
+    await p.waitForSelector('body[data-ready]');
+    const inHospital = p.locator('section', { has: p.getByRole('heading', { name: 'Hospitalisés en ce moment' }) }).first();
+    expect(await inHospital.textContent()).not.toContain('n’est hospitalisé en ce moment');
+    expect(await p.locator('table').first().locator('tbody tr').count()).toBeGreaterThan(3);
+    await p.screenshot({ path: `${SHOTS}/12-hopital-infirmiere-de-sortie.png`, fullPage: true });
     await p.close();
   });
 

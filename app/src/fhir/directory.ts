@@ -1,6 +1,6 @@
 import type { Bundle, Coding, ValueSet } from '@medplum/fhirtypes';
 import { matches, ResourceIndex } from './bundle.js';
-import { codeText, contact, personName } from './format.js';
+import { codeText, contact, personName, professionLabel } from './format.js';
 
 export const RPPS = 'https://rpps.esante.gouv.fr';
 export const IDNPS = 'urn:oid:1.2.250.1.71.4.2.1';
@@ -74,7 +74,7 @@ export function directoryRows(roles: Bundle | undefined, structures: Bundle | un
       kind: 'professionnel',
       reference: `PractitionerRole/${r.id}`,
       name: p ? personName(p.name) : (r.practitioner?.display ?? ''),
-      what: [...(r.code ?? []), ...(r.specialty ?? [])].map(codeText).filter(Boolean).join(', '),
+      what: professionLabel(r, p?.gender),
       where: [org?.name ?? r.organization?.display, org?.address?.[0]?.city].filter(Boolean).join(', '),
       identifier: rpps ? `RPPS ${rpps}` : '',
       phone: contact(r.telecom, 'phone') ?? contact(org?.telecom, 'phone'),

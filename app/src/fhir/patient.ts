@@ -1,6 +1,6 @@
 import type { Bundle, CareTeam, CareTeamParticipant, Patient } from '@medplum/fhirtypes';
 import { matches, type ResourceIndex } from './bundle.js';
-import { age, codeText, contact, patientName, personName, refText } from './format.js';
+import { age, codeText, contact, patientName, personName, professionLabel, refText } from './format.js';
 
 const RELIABILITY = 'https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-identity-reliability';
 /** INS OIDs: NIR, NIA, then the test and demo ones (never in production). */
@@ -77,7 +77,7 @@ export function careTeamMembers(team: CareTeam, index: ResourceIndex, today: str
       roles: p.role?.map(codeText).filter(Boolean).join(', ') || 'Membre',
       name: practitioner ? personName(practitioner.name) : related ? personName(related.name) : org && !role ? (org.name ?? '') : refText(p.member),
       reference: p.member?.reference,
-      what: role ? [...(role.code ?? []), ...(role.specialty ?? [])].map(codeText).filter(Boolean).join(', ') : '',
+      what: professionLabel(role, practitioner?.resourceType === 'Practitioner' ? practitioner.gender : undefined),
       organization: org?.name ?? refText(role?.organization),
       phone: contact(role?.telecom, 'phone') ?? contact(org?.telecom, 'phone') ?? contact(related?.telecom, 'phone'),
       email: contact(role?.telecom, 'email') ?? contact(practitioner?.telecom, 'email'),

@@ -115,7 +115,25 @@ const INTERACTIONS: Record<string, string> = {
 };
 
 /** The access log of the record (AuditEvent, TDE style), with the roles of the agents the search included. */
+/** How close in time the accesses of one person, of one kind, are told as one: a view's batch of searches is one look at the record. */
+const SAME_LOOK_MS = 60_000;
+
+/**
+ * The accesses to a record, newest first, as a person reads them: what one view did at once (its
+ * batch's searches, each its own AuditEvent) on one line, with how many requests it made.
+ */
 export function accessRows(bundle: Bundle | undefined): AccessRow[] {
+  const rows: (AccessRow & { count: number })[] = [];
+  for (const row of eachAccess(bundle)) {
+    const last = rows[rows.length - 1];
+    const close = last && Math.abs(Date.parse(last.when) - Date.parse(row.when)) <= SAME_LOOK_MS;
+    if (close && last.who === row.who && last.action === row.action && last.outcome === row.outcome) last.count++;
+    else rows.push({ ...row, count: 1 });
+  }
+  return rows.map(({ count, ...row }) => (count > 1 ? { ...row, action: `${row.action} (${count} requêtes)` } : row));
+}
+
+function eachAccess(bundle: Bundle | undefined): AccessRow[] {
   const index = new ResourceIndex(bundle);
   return matches(bundle, 'AuditEvent').map((a: AuditEvent) => {
     const agent = a.agent?.find((x) => x.requestor) ?? a.agent?.[0];

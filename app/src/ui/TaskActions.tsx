@@ -7,7 +7,7 @@ import { useMe } from './context.js';
 import { asFhirError } from './states.js';
 
 /**
- * Take on a request of the pôle, or close one of mine with its outcome (Task.output): written
+ * Take on a request addressed to my structure (or to nobody), or close one of mine with its outcome (Task.output): written
  * If-Match, a concurrent change is reported. Without a role (AUTH=off, no user), nothing is taken
  * on: there is nobody to own it.
  */
@@ -19,6 +19,10 @@ export function TaskActions({ task, onDone }: { task: Task; onDone: () => void }
   const [error, setError] = useState<FhirError>();
   const role = me.role.reference ? me.role : undefined;
   const mine = !!role && task.owner?.reference === role.reference;
+  // A request addressed to a structure is taken on by one of its own (a DAC's by the DAC); one
+  // addressed to nobody, by anyone of the pôle.
+  const owner = task.owner?.reference;
+  const mayTake = !!role && (!owner || (!!me.organization && owner === `Organization/${me.organization.id}`));
   const save = async (changed: Task) => {
     setBusy(true);
     setError(undefined);
@@ -53,10 +57,12 @@ export function TaskActions({ task, onDone }: { task: Task; onDone: () => void }
         <button type="button" disabled={busy} onClick={() => setClosing(true)}>
           Terminer
         </button>
-      ) : role ? (
+      ) : mayTake && role ? (
         <button type="button" disabled={busy} onClick={() => save({ ...task, status: 'accepted', owner: role })}>
           Prendre en charge
         </button>
+      ) : owner?.startsWith('Organization/') ? (
+        <span class="muted">À prendre en charge par {task.owner?.display ?? 'sa structure'}</span>
       ) : null}
       {error && (
         <span role="alert" class="inline-error">

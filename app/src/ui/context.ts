@@ -3,7 +3,7 @@ import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
 import { SYSTEM } from '../../../server/fhir/vocabulary.js';
 import { batchAnswers, batchOf, matches, ResourceIndex } from '../fhir/bundle.js';
-import { codeText, parisToday, personName } from '../fhir/format.js';
+import { parisToday, personName, professionLabel } from '../fhir/format.js';
 import type { Session } from '../smart.js';
 
 /** Who is using the app, in which role and structure, and the pôle's shared references. */
@@ -49,7 +49,7 @@ export async function loadMe(session: Session): Promise<Me> {
   return {
     session,
     role: { reference: session.role, display: person ? personName(person.name) : undefined },
-    roleLabel: role ? (role.code ?? []).map(codeText).filter(Boolean).slice(-1).join('') : '',
+    roleLabel: professionLabel(role, person?.gender),
     name: person ? personName(person.name) : session.user,
     ...(organization ? { organization } : {}),
     structures: [...(organization ? [organization] : []), ...pole.filter((o) => o.id !== organization?.id)],

@@ -42,19 +42,19 @@ export function Hospital() {
             <Part
               title="Hospitalisés en ce moment"
               rows={now}
-              empty="Aucun patient hospitalisé en ce moment."
+              empty="Aucun patient de votre équipe de soins n’est hospitalisé en ce moment."
               columns={[...base, { header: 'Entré(e) le', cell: (r) => frenchDate(r.start) }]}
             />
             <Part
               title="Admissions programmées (14 jours)"
               rows={planned}
-              empty="Aucune admission programmée dans les 14 jours."
+              empty="Aucune admission programmée dans les 14 jours pour les patients de votre équipe de soins."
               columns={[...base, { header: 'Admission prévue le', cell: (r) => frenchDate(r.start) }]}
             />
             <Part
               title="Sorties des 7 derniers jours"
               rows={Array.isArray(discharged) ? [...discharged].sort((a, b) => Number(a.followUp) - Number(b.followUp)) : discharged}
-              empty="Aucune sortie dans les 7 derniers jours."
+              empty="Aucune sortie dans les 7 derniers jours pour les patients de votre équipe de soins."
               columns={[
                 ...base,
                 { header: 'Sorti(e) le', cell: (r) => frenchDate(r.end) },
