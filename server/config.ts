@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { AccessRules } from './access/rules.js';
 import { DEFAULT_MAX_JSON_DEPTH } from './fhir/json.js';
+import { DEFAULT_FHIR_IGS, parseIgs, type IgSpec } from './packages/settings.js';
 import { DEFAULT_LIMITS, LIMIT_SETTINGS, type RequestLimits } from './limits.js';
 
 /** Settings from the environment, with the defaults of DESIGN.md. Read once at start. */
@@ -62,6 +63,8 @@ export interface Config {
   connectionWait: number;
   /** What one request may ask for (limits.ts). */
   limits: RequestLimits;
+  /** The FHIR implementation guides installed at start where the database does not hold them (FHIR_IGS). */
+  fhirIgs: IgSpec[];
 }
 
 export interface OidcProviderConfig {
@@ -183,6 +186,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maintenanceStatementTimeout: wholeNumber(env, 'MAINTENANCE_STATEMENT_TIMEOUT', 3_600_000),
     connectionWait: wholeNumber(env, 'DATABASE_CONNECTION_WAIT', 5_000),
     limits: requestLimits(env),
+    fhirIgs: parseIgs(env.FHIR_IGS ?? DEFAULT_FHIR_IGS),
   };
 }
 

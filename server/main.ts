@@ -13,9 +13,12 @@ import { createLogger } from './logger.js';
 import { setRequestLimits } from './limits.js';
 import { openPglite, openPostgres, type Database } from './store/db.js';
 import { migrate } from './store/migrate.js';
+import { installIgs } from './packages/igs.js';
 import { loadProfiles } from './packages/profiles.js';
+import { packageSources } from './packages/settings.js';
 import { installBundledTerminology } from './operations/terminology-install.js';
 import { loadBaseDefinitions } from './validation/registry.js';
+import { syncRegistry } from './validation/registry-sync.js';
 
 /**
  * The configured database. The commands (migrate, seed, reindex, …) are the server's own long
@@ -94,6 +97,9 @@ export async function startServer(
   if (config.terminology === 'nos') await installBundledTerminology(long, config.origin, logger);
 
   await loadProfiles(db, fhirBaseOf(config.origin), logger);
+  // After Maillage's profiles: a guide that cannot be installed leaves the server starting without it.
+  await installIgs(long, fhirBaseOf(config.origin), logger, config.fhirIgs, packageSources());
+  if (config.fhirIgs.length) await syncRegistry(db);
   // A signing key it cannot decrypt stops the start: the database is let go.
   const auth: AuthServer | undefined = keyEncryption
     ? await createAuthServer(config, db, logger, keyEncryption).catch(async (err: unknown) => {

@@ -1,18 +1,21 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
+import type { Config } from '../server/config.js';
 import { createLogger } from '../server/logger.js';
 import { startServer } from '../server/main.js';
 import { openPglite, openPostgres, type PgliteDatabase } from '../server/store/db.js';
 import { migrate } from '../server/store/migrate.js';
-import { createPostgresDatabase, freePort, testConfig, type PostgresDatabase, type Snapshots } from './harness.js';
+import { createPostgresDatabase, FRENCH, freePort, testConfig, type PostgresDatabase, type ServerSnapshot, type Snapshots } from './harness.js';
 
-/** The first starts whose databases are kept, and their NOS terminology setting. */
+/** The first starts whose databases are kept, and their settings. */
 const LOADED = [
-  ['loaded', 'none'],
-  ['loaded-nos', 'nos'],
-] as const;
+  ['loaded', {}],
+  ['loaded-nos', { terminology: 'nos' }],
+  ['loaded-fr', FRENCH],
+] as const satisfies readonly (readonly [ServerSnapshot, Partial<Config>])[];
 
 /**
  * Builds, once per run, the databases the test servers start from (harness.ts, Snapshot): initdb,
@@ -20,6 +23,9 @@ const LOADED = [
  * same for every one. The loaded ones are written by real first starts of a test server.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // The French packages from the shared folder (CI: ../shared/fhir), never from the network.
+  process.env.FHIR_PACKAGES ||= fileURLToPath(new URL('../../shared/fhir', import.meta.url));
+  process.env.FHIR_PACKAGE_REGISTRY ??= 'off';
   const dir = mkdtempSync(join(tmpdir(), 'maillage-snapshots-'));
   const templates: PostgresDatabase[] = [];
   const teardown = async () => {
@@ -56,9 +62,9 @@ async function pgliteSnapshots(dir: string): Promise<Snapshots['pglite']> {
   } finally {
     await db.close();
   }
-  for (const [name, terminology] of LOADED) {
+  for (const [name, settings] of LOADED) {
     const loaded = await openPglite('memory://', migrated);
-    const server = await startServer(testConfig(await freePort(), { terminology }), createLogger('silent'), { database: loaded });
+    const server = await startServer(testConfig(await freePort(), settings), createLogger('silent'), { database: loaded });
     try {
       await keep(name, loaded);
     } finally {
@@ -83,9 +89,9 @@ async function postgresTemplates(created: PostgresDatabase[]): Promise<NonNullab
     await db.close();
   }
   const names = { migrated: migrated.name } as NonNullable<Snapshots['postgres']>;
-  for (const [name, terminology] of LOADED) {
+  for (const [name, settings] of LOADED) {
     const loaded = await create(migrated.name);
-    const server = await startServer(testConfig(await freePort(), { databaseUrl: loaded.url, terminology }), createLogger('silent'));
+    const server = await startServer(testConfig(await freePort(), { databaseUrl: loaded.url, ...settings }), createLogger('silent'));
     await server.close();
     names[name] = loaded.name;
   }
