@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
+
+/**
+ * Decimals kept as the client wrote them (R4: "implementations SHALL preserve a decimal's
+ * precision"): `1.50` stays `1.50`, not the `1.5` JSON.parse and JSON.stringify make of it. In
+ * memory a decimal stays a number (validation, search extraction and FHIRPath compute with it);
+ * its object or array carries the source text of the numbers whose text a number does not give
+ * back, under a symbol key (which JSON, Object.keys and for…in ignore, and spreads copy).
+ */
+export const EXACT: unique symbol = Symbol('exact decimals');
+
+type Holder = { [EXACT]?: Record<string, string> };
+
+/** A number token whose text String(Number(text)) does not give back may be in the text (strings may match too: only a cost). */
+const MAY_HOLD_EXACT = /\d\.\d*0(?!\d)|\d[eE]|\d{16}|-0(?![.\deE])/;
+
+export const mayHoldExact = (text: string) => MAY_HOLD_EXACT.test(text);
+
+/** Parses JSON known to be valid, keeping the text of the decimals a number would change. */
+export function parseExact(text: string): unknown {
+  if (!MAY_HOLD_EXACT.test(text)) return JSON.parse(text);
+  return parseLossless(
+    text,
+    function (this: Holder, key, value) {
+      if (!isLosslessNumber(value)) return value;
+      const source = String(value);
+      const number = Number(source);
+      if (String(number) !== source) {
+        // Assigned, not defined: a spread of the holder keeps it.
+        this[EXACT] ??= {};
+        this[EXACT][key] = source;
+      }
+      return number;
+    },
+    { onDuplicateKey: ({ newValue }) => newValue },
+  );
+}
+
+/** Whether a value parsed by parseExact holds decimals whose text a number would change (one look per object and array). */
+export function holdsExact(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if ((value as Holder)[EXACT]) return true;
+  for (const item of Array.isArray(value) ? value : Object.values(value)) if (item !== null && typeof item === 'object' && holdsExact(item)) return true;
+  return false;
+}
+
+// Decimals pass through JSON.stringify as marked strings, then lose their quotes: the nonce keeps a client's string from passing for one.
+const MARK = `\u0000${randomBytes(9).toString('base64url')}:`;
+const MARKED = new RegExp(`"\\\\u0000${MARK.slice(1)}([^"]*)"`, 'g');
+
+function keepExact(this: Holder, key: string, value: unknown): unknown {
+  if (typeof value !== 'number') return value;
+  const source = this[EXACT]?.[key];
+  // A decimal changed since it was parsed is written as the number it now is.
+  return source !== undefined && Number(source) === value ? MARK + source : value;
+}
+
+/** JSON.stringify, writing the decimals parseExact kept as their source text. */
+export function stringifyExact(value: unknown, space?: number): string {
+  if (!holdsExact(value)) return JSON.stringify(value, null, space);
+  return JSON.stringify(value, keepExact, space).replace(MARKED, '$1');
+}
+
+/** A deep copy that keeps exact decimals (structuredClone drops symbol keys). */
+export function cloneExact<T>(value: T): T {
+  return holdsExact(value) ? (parseExact(stringifyExact(value)) as T) : structuredClone(value);
+}
