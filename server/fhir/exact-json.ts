@@ -10,10 +10,19 @@ import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
  */
 export const EXACT: unique symbol = Symbol('exact decimals');
 
-type Holder = { [EXACT]?: Record<string, string> };
+/** On an object or array some of whose descendants carry exact decimals: stringifyExact looks at the top only. */
+const WITHIN: unique symbol = Symbol('exact decimals within');
 
-/** A number token whose text String(Number(text)) does not give back may be in the text (strings may match too: only a cost). */
-const MAY_HOLD_EXACT = /\d\.\d*0(?!\d)|\d[eE]|\d{16}|-0(?![.\deE])/;
+type Holder = { [EXACT]?: Record<string, string>; [WITHIN]?: true };
+
+const flagged = (value: unknown) => value !== null && typeof value === 'object' && !!((value as Holder)[EXACT] || (value as Holder)[WITHIN]);
+
+/**
+ * A number token whose text String(Number(text)) does not give back may be in the text: a
+ * whole token (after `:`, `,` or `[`, before `,`, `}` or `]`) with a fraction ending in 0, an
+ * exponent, 16 digits or more, or -0 (a string may match too, rarely: only a cost).
+ */
+const MAY_HOLD_EXACT = /[:,[]\s*-?\d+(?:\.\d*0|(?:\.\d+)?[eE][-+]?\d+|\d{15,}(?:\.\d+)?)(?=\s*[,}\]])|[:,[]\s*-0(?=\s*[,}\]])/;
 
 export const mayHoldExact = (text: string) => MAY_HOLD_EXACT.test(text);
 
@@ -22,8 +31,12 @@ export function parseExact(text: string): unknown {
   if (!MAY_HOLD_EXACT.test(text)) return JSON.parse(text);
   return parseLossless(
     text,
+    // Called on children before their parents: a flag climbs to the root.
     function (this: Holder, key, value) {
-      if (!isLosslessNumber(value)) return value;
+      if (!isLosslessNumber(value)) {
+        if (flagged(value)) this[WITHIN] = true;
+        return value;
+      }
       const source = String(value);
       const number = Number(source);
       if (String(number) !== source) {
@@ -37,12 +50,14 @@ export function parseExact(text: string): unknown {
   );
 }
 
-/** Whether a value parsed by parseExact holds decimals whose text a number would change (one look per object and array). */
+/**
+ * Whether a value holds decimals parseExact kept: flagged at its top, or a Bundle one of whose
+ * entries' resources is (history pages and transaction responses are built of parsed resources).
+ */
 export function holdsExact(value: unknown): boolean {
-  if (value === null || typeof value !== 'object') return false;
-  if ((value as Holder)[EXACT]) return true;
-  for (const item of Array.isArray(value) ? value : Object.values(value)) if (item !== null && typeof item === 'object' && holdsExact(item)) return true;
-  return false;
+  if (flagged(value)) return true;
+  const entry = (value as { entry?: unknown } | null)?.entry;
+  return Array.isArray(entry) && entry.some((e) => flagged((e as { resource?: unknown } | null)?.resource));
 }
 
 // Decimals pass through JSON.stringify as marked strings, then lose their quotes: the nonce keeps a client's string from passing for one.
