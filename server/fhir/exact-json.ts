@@ -81,3 +81,11 @@ export function stringifyExact(value: unknown, space?: number): string {
 export function cloneExact<T>(value: T): T {
   return holdsExact(value) ? (parseExact(stringifyExact(value)) as T) : structuredClone(value);
 }
+
+/** Gives `to`, an object built of some of `from`'s elements, what `from` knows of exact decimals (its own and that some lie within). */
+export function carryExact(from: object, to: object): void {
+  const source = from as Holder;
+  const target = to as Holder;
+  if (source[EXACT]) target[EXACT] = source[EXACT];
+  if (source[WITHIN]) target[WITHIN] = true;
+}
