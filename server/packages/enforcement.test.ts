@@ -49,16 +49,3 @@ describe.each(DATABASES)('PROFILE_ENFORCEMENT=profiles/enforcement.frcore.json o
     expect((await t.api.get('Organization?name=Deux')).body.total).toBe(0);
   });
 });
-
-describe.each(DATABASES)('a write naming a held profile in meta.profile, without enforcement, on %s', (kind) => {
-  withEnforcement(undefined);
-  const t = useServer(kind, FRENCH);
-
-  it('is validated against it: refused with 422 when it breaks it, stored when it conforms', async () => {
-    const profile = 'https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-organization|2.2.0';
-    const res = await t.api.post('Organization', { ...twoShortNames, meta: { profile: [profile] } });
-    expect(res.status).toBe(422);
-    expect(errors(res.body).join('\n')).toMatch(/shortName/);
-    expect((await t.api.post('Organization', twoShortNames)).status).toBe(201);
-  });
-});

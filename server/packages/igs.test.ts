@@ -11,6 +11,12 @@ import { readPackage } from './files.js';
 
 const SHARED = process.env.FHIR_PACKAGES ?? new URL('../../../shared/fhir', import.meta.url).pathname;
 const CORE = 'https://hl7.fr/ig/fhir/core';
+/** Two short names where FR Core's Organization allows one (extension:shortName 0..1); R4 allows any. */
+const twoShortNames = {
+  resourceType: 'Organization',
+  name: 'Deux noms courts',
+  extension: ['CH A', 'CH B'].map((valueString) => ({ url: `${CORE}/StructureDefinition/fr-core-organization-short-name`, valueString })),
+};
 const PACKAGES = ['hl7.fhir.fr.core#2.2.0', 'ans.fhir.fr.annuaire#1.2.0-snapshot-2', 'ans.fhir.fr.cds#2.0.1'];
 
 /** The published examples that are themselves wrong, what Maillage says of them and why it is right. */
@@ -145,6 +151,14 @@ describe.each(DATABASES)('FHIR_IGS: the French packages a first start installs, 
         expect(errors(res.body), `${type}/${example.id}`).toEqual(WRONG[`${type}/${example.id}`]?.errors ?? []);
       }
     }
+  });
+
+  it('validates a write against a held profile its meta.profile names, without enforcement: 422 when it breaks it', async () => {
+    const profile = 'https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-organization|2.2.0';
+    const res = await t.api.post('Organization', { ...twoShortNames, meta: { profile: [profile] } });
+    expect(res.status).toBe(422);
+    expect(errors(res.body).join('\n')).toMatch(/shortName/);
+    expect((await t.api.post('Organization', twoShortNames)).status).toBe(201);
   });
 
   it.each(PACKAGES)('holds every example of %s valid against its profile, and a copy broken for that profile invalid', async (folder) => {
