@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { AccessRules } from './access/rules.js';
 import { DEFAULT_MAX_JSON_DEPTH } from './fhir/json.js';
+import { DEFAULT_FHIR_IGS, parseIgs, type IgSpec } from './packages/settings.js';
 import { DEFAULT_LIMITS, LIMIT_SETTINGS, type RequestLimits } from './limits.js';
 
 /** Settings from the environment, with the defaults of DESIGN.md. Read once at start. */
@@ -66,6 +67,8 @@ export interface Config {
   connectionWait: number;
   /** What one request may ask for (limits.ts). */
   limits: RequestLimits;
+  /** The FHIR implementation guides installed at start where the database does not hold them (FHIR_IGS). */
+  fhirIgs: IgSpec[];
   /** Bulk data jobs ($export, $import): how long their files are kept, how often waiting jobs are looked for, whether this process runs them. */
   bulk: BulkSettings;
 }
@@ -207,6 +210,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pollMs: wholeNumber(env, 'BULK_POLL_MS', 2_000),
       run: env.BULK_WORKER !== 'off',
     },
+    fhirIgs: parseIgs(env.FHIR_IGS ?? DEFAULT_FHIR_IGS),
   };
 }
 

@@ -16,13 +16,16 @@ import { setRequestLimits } from './limits.js';
 import { openPglite, openPostgres, type Database } from './store/db.js';
 import { lockDataDir } from './store/data-dir-lock.js';
 import { migrate } from './store/migrate.js';
+import { installIgs } from './packages/igs.js';
 import { loadProfiles } from './packages/profiles.js';
+import { packageSources } from './packages/settings.js';
 import { installBundledTerminology } from './operations/terminology-install.js';
 import { loadBaseDefinitions } from './validation/registry.js';
 import { startFeed } from './events/feed.js';
 import { startSubscriptions } from './events/service.js';
 import { attachWebsockets } from './events/websocket.js';
 import { dispatch } from './routes.js';
+import { syncRegistry } from './validation/registry-sync.js';
 
 /**
  * The configured database. The commands (migrate, seed, reindex, …) are the server's own long
@@ -113,6 +116,9 @@ export async function startServer(
   // Heard from here on: what other processes write to the cached types is in force here at once
   // (until then, the caches looked at the database as they do without a feed).
   const feed = await startFeed(db, logger);
+  // After Maillage's profiles: a guide that cannot be installed leaves the server starting without it.
+  await installIgs(long, fhirBaseOf(config.origin), logger, config.fhirIgs, packageSources());
+  if (config.fhirIgs.length) await syncRegistry(db);
   // A signing key it cannot decrypt stops the start: the database is let go.
   const auth: AuthServer | undefined = keyEncryption
     ? await createAuthServer(config, db, logger, keyEncryption).catch(async (err: unknown) => {

@@ -1,20 +1,23 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { DEMO } from '../seed/load.js';
+import type { Config } from '../server/config.js';
 import { createLogger } from '../server/logger.js';
 import { startServer } from '../server/main.js';
 import { openPglite, openPostgres, type PgliteDatabase } from '../server/store/db.js';
 import { migrate } from '../server/store/migrate.js';
-import { createPostgresDatabase, freePort, testConfig, type PostgresDatabase, type Snapshots } from './harness.js';
+import { createPostgresDatabase, FRENCH, freePort, testConfig, type PostgresDatabase, type ServerSnapshot, type Snapshots } from './harness.js';
 
-/** The first starts whose databases are kept, and the settings they start with (beside testConfig's). */
+/** The first starts whose databases are kept, and their settings (beside testConfig's). */
 const LOADED = [
-  ['loaded', { terminology: 'none' }],
+  ['loaded', {}],
   ['loaded-nos', { terminology: 'nos' }],
+  ['loaded-fr', FRENCH],
   ['demo', { seed: 'demo' }],
-] as const;
+] as const satisfies readonly (readonly [ServerSnapshot, Partial<Config>])[];
 
 /**
  * Builds, once per run, the databases the test servers start from (harness.ts, Snapshot): initdb,
@@ -22,6 +25,9 @@ const LOADED = [
  * same for every one. The loaded ones are written by real first starts of a test server.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // The French packages from the shared folder (CI: ../shared/fhir), never from the network.
+  process.env.FHIR_PACKAGES ||= fileURLToPath(new URL('../../shared/fhir', import.meta.url));
+  process.env.FHIR_PACKAGE_REGISTRY ??= 'off';
   const dir = mkdtempSync(join(tmpdir(), 'maillage-snapshots-'));
   const templates: PostgresDatabase[] = [];
   const teardown = async () => {

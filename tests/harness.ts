@@ -16,12 +16,13 @@ export const DATABASES: ('pglite' | 'postgres')[] = process.env.TEST_DATABASE_UR
 /**
  * The databases global-setup.ts builds once per run, for the test servers to start from: an empty
  * one (PGlite after initdb), a migrated one, and what a first start with the test settings
- * (testConfig) writes, with the NOS terminology or without, or with the demo pôle. A start writes
+ * (testConfig) writes, with the NOS terminology or without, with the French packages of
+ * FHIR_IGS's default and the NOS terminology ('loaded-fr'), or with the demo pôle. A start writes
  * beyond the migrations only what these settings decide (the demo, the terminology, Maillage's
  * profiles); what it writes at every start (signing keys, clients) it writes as ever.
  */
 export type Snapshot = 'empty' | ServerSnapshot;
-export type ServerSnapshot = 'migrated' | 'loaded' | 'loaded-nos' | 'demo';
+export type ServerSnapshot = 'migrated' | 'loaded' | 'loaded-nos' | 'loaded-fr' | 'demo';
 
 /** Where the snapshots are, given by the global setup: PGlite dumps (files) and PostgreSQL templates (database names). */
 export interface Snapshots {
@@ -41,7 +42,8 @@ declare module 'vitest' {
  * a fresh server does.
  */
 function snapshotFor(config: Config): ServerSnapshot {
-  if (config.seed === 'demo') return config.terminology === 'nos' ? 'migrated' : 'demo';
+  if (config.seed === 'demo') return config.terminology === 'nos' || config.fhirIgs.length ? 'migrated' : 'demo';
+  if (config.fhirIgs.length) return 'loaded-fr';
   return config.terminology === 'nos' ? 'loaded-nos' : 'loaded';
 }
 
@@ -149,12 +151,17 @@ export function testConfig(port: number, overrides: Partial<Config> = {}): Confi
     seed: 'none',
     // Installing the NOS terminology costs a second per start: the tests that need it ask for it.
     terminology: 'none',
+    // Installing FR Core, the Annuaire and the Cercle de soins costs half a minute: the tests that need them ask (frenchConfig).
+    fhirIgs: [],
     auth: false,
     keyEncryptionKeys: [TEST_KEY_ENCRYPTION_KEY],
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...overrides,
   };
 }
+
+/** What a server with FHIR_IGS's default holds: FR Core, the Annuaire, the Cercle de soins and the NOS terminology. */
+export const FRENCH: Partial<Config> = { fhirIgs: loadConfig({}).fhirIgs, terminology: 'nos' };
 
 /**
  * Starts a real server on a free port over a fresh database of the given kind, a copy of the

@@ -1,4 +1,5 @@
 import { fail } from './outcome.js';
+import { mayHoldExact, parseExact } from './exact-json.js';
 
 /** MAX_JSON_DEPTH's default: the R4 examples nest at most 22 deep, a Questionnaire's items 2 more a level. */
 export const DEFAULT_MAX_JSON_DEPTH = 100;
@@ -21,7 +22,8 @@ export function parseJson(text: string, maxDepth = DEFAULT_MAX_JSON_DEPTH, what 
     throw fail(400, 'structure', `${what} is not valid JSON: ${(err as Error).message}`);
   }
   checkBounds(value, maxDepth, what);
-  return value;
+  // Parsed again, keeping exact decimals, only when the text may hold one (the bounds were checked on the first).
+  return mayHoldExact(text) ? parseExact(text) : value;
 }
 
 /** A node waiting to be visited, with its parent: the path of a fault is only spelled out when there is one. */

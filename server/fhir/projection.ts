@@ -1,5 +1,6 @@
 import { tryGetDataType } from '@medplum/core';
 import type { Coding, Resource } from '@medplum/fhirtypes';
+import { carryExact } from './exact-json.js';
 
 /** The tag a server puts on a resource it returns with elements left out (R4 search.html#summary). */
 export const SUBSETTED: Coding = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED' };
@@ -35,6 +36,8 @@ export function project(resource: Resource, { summary, elements }: Projection): 
   for (const [key, value] of Object.entries(resource)) {
     if (key === 'id' || key === 'meta' || keep(elementName(key, schema?.elements ?? {}), key)) out[key] = value;
   }
+  // Exact decimals come along (symbol keys: Object.entries skips them).
+  carryExact(resource, out);
   const meta = resource.meta ?? {};
   out.meta = { ...meta, tag: [...(meta.tag ?? []), SUBSETTED] };
   return out as unknown as Resource;

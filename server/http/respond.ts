@@ -1,5 +1,6 @@
 import type { Response } from 'express';
 import type { FhirResponse } from '../interactions/context.js';
+import { parseExact, stringifyExact } from '../fhir/exact-json.js';
 
 /** Writes a FhirResponse: status, version headers, body (pretty when asked), none for HEAD or 304. */
 export function sendFhir(res: Response, fhir: FhirResponse, opts: { contentType: string; pretty: boolean; head: boolean }): void {
@@ -12,8 +13,8 @@ export function sendFhir(res: Response, fhir: FhirResponse, opts: { contentType:
     return;
   }
   let body: string;
-  if (fhir.raw !== undefined) body = opts.pretty ? JSON.stringify(JSON.parse(fhir.raw), null, 2) : fhir.raw;
-  else body = JSON.stringify(fhir.resource, null, opts.pretty ? 2 : undefined);
+  if (fhir.raw !== undefined) body = opts.pretty ? stringifyExact(parseExact(fhir.raw), 2) : fhir.raw;
+  else body = stringifyExact(fhir.resource, opts.pretty ? 2 : undefined);
   res.setHeader('Content-Type', `${opts.contentType}; charset=utf-8`);
   if (opts.head) {
     res.setHeader('Content-Length', Buffer.byteLength(body));

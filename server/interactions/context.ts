@@ -5,6 +5,7 @@ import type { AccessRules } from '../access/rules.js';
 import type { Access } from '../auth/tokens.js';
 import type { Database, Queryable } from '../store/db.js';
 import type { StoredVersion } from '../store/resources.js';
+import { parseExact } from '../fhir/exact-json.js';
 
 /** What every interaction runs with: the database, and the transaction a Bundle may have open. */
 export interface Context {
@@ -89,7 +90,7 @@ export interface FhirResponse {
 
 /** A response's body as a resource, parsed from its text when it was sent as such. */
 export function bodyOf(res: FhirResponse): Resource | undefined {
-  return res.raw !== undefined ? (JSON.parse(res.raw) as Resource) : res.resource;
+  return res.raw !== undefined ? (parseExact(res.raw) as Resource) : res.resource;
 }
 
 /** Runs fn in the Bundle's transaction when there is one, else in a new database transaction. */

@@ -4,6 +4,7 @@ import { inTransaction, type Context, type FhirRequest, type FhirResponse } from
 import { findSingleMatch } from './conditional.js';
 import { checkResourceBody, persist, writeResponse } from './write.js';
 import { enforceConformance } from '../validation/conformance.js';
+import { parseExact } from '../fhir/exact-json.js';
 
 /** POST [type], with If-None-Exist for a conditional create. The server assigns the id. */
 export async function create(ctx: Context, req: FhirRequest, type: string): Promise<FhirResponse> {
@@ -15,7 +16,7 @@ export async function create(ctx: Context, req: FhirRequest, type: string): Prom
         // The spec: the server ignores the post and answers 200 with the match.
         return {
           status: 200,
-          resource: JSON.parse(existing.content as string) as Resource,
+          resource: parseExact(existing.content as string) as Resource,
           version: existing.version,
           lastUpdated: existing.lastUpdated,
           location: `${ctx.fhirBase}/${type}/${existing.id}/_history/${existing.version}`,

@@ -7,6 +7,7 @@ import { reader, type Context, type FhirRequest, type FhirResponse } from './con
 import { visibilityOf } from '../access/principal.js';
 import { versionRules } from '../access/versions.js';
 import { link } from './bundle-links.js';
+import { parseExact } from '../fhir/exact-json.js';
 
 const DEFAULT_COUNT = 20;
 const MAX_COUNT = 1000;
@@ -70,7 +71,7 @@ function historyEntry(ctx: Context, e: HistoryEntry): BundleEntry {
   const status = e.method === 'DELETE' ? '204 No Content' : e.version === 1 ? '201 Created' : '200 OK';
   return {
     fullUrl: `${ctx.fhirBase}/${instanceUrl}`,
-    ...(e.content ? { resource: JSON.parse(e.content) as Resource } : {}),
+    ...(e.content ? { resource: parseExact(e.content) as Resource } : {}),
     request: { method: e.method as 'POST', url: e.method === 'POST' ? e.type : instanceUrl },
     response: { status, etag: `W/"${e.version}"`, lastModified: e.lastUpdated.toISOString() },
   };

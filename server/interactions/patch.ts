@@ -8,6 +8,7 @@ import { findSingleMatch } from './conditional.js';
 import { checkIfMatch } from './versioning.js';
 import { checkResourceBody, persist, writeResponse } from './write.js';
 import { enforceConformance } from '../validation/conformance.js';
+import { parseExact } from '../fhir/exact-json.js';
 
 export const PATCH_FORMATS = ['application/json-patch+json'];
 
@@ -51,7 +52,7 @@ async function applyTo(
   checkIfMatch(req, current);
   let patched: Resource;
   try {
-    patched = jsonpatch.applyPatch(JSON.parse(current.content as string), operations, true, true).newDocument as Resource;
+    patched = jsonpatch.applyPatch(parseExact(current.content as string), operations, true, true).newDocument as Resource;
   } catch (err) {
     throw unprocessable(`The patch does not apply: ${(err as Error).message.split('\n')[0]}`);
   }

@@ -10,6 +10,7 @@ import { isResourceType } from '../validation/registry.js';
 import { visibilityOf } from '../access/principal.js';
 import { link } from './bundle-links.js';
 import { reader, type Context, type FhirRequest, type FhirResponse } from './context.js';
+import { parseExact, stringifyExact } from '../fhir/exact-json.js';
 
 /**
  * GET [type]?…, POST [type]/_search (form body), system search GET [base]?…, and compartment
@@ -38,8 +39,8 @@ export async function search(ctx: Context, req: FhirRequest, type?: string, comp
   // _elements cut it (parsing and writing back every entry cost more than the search itself).
   const resourceText = (row: StoredVersion): string => {
     if (!parsed.summary && !parsed.elements) return row.content as string;
-    const resource = JSON.parse(row.content as string) as Resource;
-    return JSON.stringify(project(resource, parsed) ?? resource);
+    const resource = parseExact(row.content as string) as Resource;
+    return stringifyExact(project(resource, parsed) ?? resource);
   };
   const entry = (row: StoredVersion, mode: 'match' | 'include') =>
     `{"fullUrl":${JSON.stringify(`${ctx.fhirBase}/${row.type}/${row.id}`)},"resource":${resourceText(row)},"search":{"mode":"${mode}"}}`;

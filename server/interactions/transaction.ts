@@ -9,6 +9,7 @@ import { atEntry, entryRequest, entryResponse, processingOrder } from './bundle-
 import { findSingleMatch } from './conditional.js';
 import { inTransaction, type Context, type FhirRequest, type FhirResponse } from './context.js';
 import { conditionalResolver, rewriteLinks, type ConditionalResolver, type LocalLinks } from './references.js';
+import { cloneExact } from '../fhir/exact-json.js';
 
 /** The resource an entry writes: named by its url, found by its criteria, or new with an id given here. */
 interface Target {
@@ -106,7 +107,7 @@ function checkOverlaps(entries: BundleEntry[], targets: (Target | undefined)[]):
 /** The entry's request as it runs: a copy of its resource with links rewritten (the original stays intact for a retry). */
 async function prepare(r: FhirRequest, target: Target | undefined, local: LocalLinks, resolve: ConditionalResolver): Promise<FhirRequest> {
   if (r.method !== 'POST' && r.method !== 'PUT') return r;
-  const body = structuredClone(r.body) as Resource;
+  const body = cloneExact(r.body) as Resource;
   await rewriteLinks(body, local, resolve);
   return { ...r, body, assignedId: target?.id };
 }

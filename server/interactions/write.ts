@@ -15,6 +15,7 @@ import { checkIdentity } from '../validation/identity.js';
 import { conformanceWritten, isConformanceType } from '../validation/registry-sync.js';
 import { validateBase } from '../validation/validate.js';
 import type { Context, FhirResponse } from './context.js';
+import { stringifyExact } from '../fhir/exact-json.js';
 
 /** Checks a request body is a resource of the expected type, valid against its base definition. */
 export function checkResourceBody(type: string, body: unknown): Resource {
@@ -75,7 +76,7 @@ export async function persist(
       version,
       lastUpdated,
       method,
-      content: stored ? JSON.stringify(stored) : null,
+      content: stored ? stringifyExact(stored) : null,
       patients: index ? namedPatients(target.type, target.id, index) : [],
     },
     index,
@@ -107,7 +108,7 @@ export async function persistRecords(ctx: Pick<Context, 'fhirBase'>, tx: Queryab
       const index = extractIndex(stored, ctx.fhirBase);
       const id = stored.id as string;
       const patients = namedPatients(record.resourceType, id, index);
-      return { version: { type: record.resourceType, id, version: 1, lastUpdated, method: 'POST' as const, content: JSON.stringify(stored), patients }, index };
+      return { version: { type: record.resourceType, id, version: 1, lastUpdated, method: 'POST' as const, content: stringifyExact(stored), patients }, index };
     }),
   );
 }

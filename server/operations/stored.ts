@@ -3,13 +3,14 @@ import { badRequest, gone, notFound } from '../fhir/outcome.js';
 import { reader, type Context } from '../interactions/context.js';
 import { readCurrent } from '../store/resources.js';
 import type { OperationInput } from './parameters.js';
+import { parseExact } from '../fhir/exact-json.js';
 
 /** The current version of the resource an instance-level operation runs on: 404 or 410 otherwise. */
 export async function storedResource<T extends Resource>(ctx: Context, type: T['resourceType'], id: string): Promise<T> {
   const row = await readCurrent(reader(ctx), type, id);
   if (!row) throw notFound(`${type}/${id} is not known`);
   if (row.deleted) throw gone(`${type}/${id} was deleted`);
-  return JSON.parse(row.content as string) as T;
+  return parseExact(row.content as string) as T;
 }
 
 /** The code system an operation names: the instance's, or `system` (with `version`), or a coding's. */

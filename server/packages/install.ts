@@ -80,7 +80,8 @@ export function packageSource(name: string, version: string): string {
   return `fhir-package:${name}#${version}`;
 }
 
-async function heldVersions(db: Database, name: string): Promise<string[]> {
+/** The versions of a package the database holds (by its ImplementationGuide's source), newest first. */
+export async function heldVersions(db: Database, name: string): Promise<string[]> {
   const rows = await db.query<{ source: string }>(
     `SELECT DISTINCT (content::jsonb)#>>'{meta,source}' AS source FROM resource
       WHERE type = 'ImplementationGuide' AND NOT deleted AND (content::jsonb)#>>'{meta,source}' LIKE $1`,

@@ -34,3 +34,23 @@ export const BUNDLED_PACKAGES = [PROFILES_DIR, join(PROFILES_DIR, 'sas')];
 export function enforcementFile(env: NodeJS.ProcessEnv = process.env): string {
   return env.PROFILE_ENFORCEMENT || join(PROFILES_DIR, 'enforcement.json');
 }
+
+/** FHIR_IGS's default: FR Core, the ANS Annuaire Santé and the Cercle de soins (their dependencies come with them). */
+export const DEFAULT_FHIR_IGS = 'hl7.fhir.fr.core#2.2.0,ans.fhir.fr.annuaire#1.2.0,ans.fhir.fr.cds#2.0.1';
+
+/** An implementation guide to hold, as FHIR_IGS names it (`<id>#<version>`). */
+export interface IgSpec {
+  name: string;
+  version: string;
+}
+
+export function parseIgs(text: string): IgSpec[] {
+  return text
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((spec) => {
+      const [name, version] = spec.split('#');
+      if (!name || !version) throw new Error(`FHIR_IGS: "${spec}" is not a package id and version (<id>#<version>)`);
+      return { name, version };
+    });
+}

@@ -46,6 +46,15 @@ export function nearestInFolder(folder: string | undefined, name: string, versio
   return versions.find((v) => compareVersions(v, version) > 0) ?? versions.reverse()[0];
 }
 
+/** The newest pre-release of a version the folder holds (`1.2.0-snapshot-2` for `1.2.0`). */
+export function preReleaseInFolder(folder: string | undefined, name: string, version: string): string | undefined {
+  if (!folder) return undefined;
+  return folderVersions(folder, name)
+    .filter((v) => v.startsWith(`${version}-`))
+    .sort(compareVersions)
+    .pop();
+}
+
 /** Downloads a package from a registry: undefined when it is unknown there or the registry cannot be reached. */
 export async function fromRegistry(registry: string | undefined, name: string, version: string): Promise<FhirPackage | undefined> {
   if (!registry) return undefined;
