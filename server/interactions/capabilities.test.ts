@@ -68,7 +68,7 @@ describe.each(DATABASES)('capabilities on %s', (kind) => {
     expect(names(of('CodeSystem'))).toEqual(['lookup', 'reindex', 'subsumes', 'validate', 'validate-code']);
     expect(names(of('Patient'))).toEqual(['break-glass', 'export', 'reindex', 'validate']);
     expect(names(of('Group'))).toEqual(['export', 'reindex', 'validate']);
-    expect(names(meta.body.rest[0].operation)).toEqual(['export', 'load-package', 'reindex']);
+    expect(names(meta.body.rest[0].operation)).toEqual(['aci-indicators', 'export', 'load-package', 'reindex']);
     expect(of('ValueSet').find((o: { name: string }) => o.name === 'expand').definition).toBe('http://hl7.org/fhir/OperationDefinition/ValueSet-expand');
     const api = client(t.server.base);
     const system = {
