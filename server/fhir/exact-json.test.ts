@@ -13,6 +13,11 @@ describe('exact decimals in memory', () => {
     expect(stringifyExact(value)).toContain('"a":{"value":2.25}');
   });
 
+  it('keeps a decimal of more significant digits than a double holds (Observation-body-height)', () => {
+    const text = '{"valueQuantity":{"value":66.899999999999991,"unit":"in"}}';
+    expect(stringifyExact(parseExact(text))).toBe(text);
+  });
+
   it('lets no client string pass for a decimal', () => {
     const value = parseExact('{"a":1.50,"s":"\\u0000x:1.50"}');
     expect(stringifyExact(value)).toBe('{"a":1.50,"s":"\\u0000x:1.50"}');

@@ -20,9 +20,11 @@ const flagged = (value: unknown) => value !== null && typeof value === 'object' 
 /**
  * A number token whose text String(Number(text)) does not give back may be in the text: a
  * whole token (after `:`, `,` or `[`, before `,`, `}` or `]`) with a fraction ending in 0, an
- * exponent, 16 digits or more, or -0 (a string may match too, rarely: only a cost).
+ * exponent, 16 digits or more before the point or 13 or more after it (a double holds 15 to 17
+ * significant digits: 66.899999999999991 reads back as 66.89999999999999), or -0 (a string may
+ * match too, rarely: only a cost).
  */
-const MAY_HOLD_EXACT = /[:,[]\s*-?\d+(?:\.\d*0|(?:\.\d+)?[eE][-+]?\d+|\d{15,}(?:\.\d+)?)(?=\s*[,}\]])|[:,[]\s*-0(?=\s*[,}\]])/;
+const MAY_HOLD_EXACT = /[:,[]\s*-?\d+(?:\.\d*0|(?:\.\d+)?[eE][-+]?\d+|\d{15,}(?:\.\d+)?|\.\d{13,})(?=\s*[,}\]])|[:,[]\s*-0(?=\s*[,}\]])/;
 
 export const mayHoldExact = (text: string) => MAY_HOLD_EXACT.test(text);
 
