@@ -1,4 +1,4 @@
-import type { Bundle, CarePlan, CareTeam, Goal, Patient, PlanDefinition, PractitionerRole, Resource, Task } from '@medplum/fhirtypes';
+import type { Bundle, CarePlan, CareTeam, Goal, Patient, PlanDefinition, PractitionerRole, Resource, Schedule, Slot, Task } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { buildDemo } from '../seed/demo/index.js';
 import { batchAnswers, ResourceIndex, saveTransaction } from '../app/src/fhir/bundle.js';
@@ -11,6 +11,7 @@ import { aciFromParameters } from '../app/src/fhir/indicators.js';
 import { careTeamMembers, identity, patientSearchQuery, withMember, withMemberEnded } from '../app/src/fhir/patient.js';
 import { ppcsForm, ppcsTransaction } from '../app/src/fhir/ppcs.js';
 import { accessRows } from '../app/src/fhir/record.js';
+import { bookParameters, slotRows, slotSearchQuery } from '../app/src/fhir/snp.js';
 import { closedTask, newTask, taskRows } from '../app/src/fhir/tasks.js';
 
 const TODAY = new Date('2026-03-10T00:00:00Z');
@@ -263,6 +264,35 @@ describe('the app’s mapping of FHIR data', () => {
     expect(professionLabel(role('role-anne-lemoine-pharmacie-place'), 'female')).toBe('Pharmacienne');
     expect(professionLabel(role('role-julien-legoff-msp-val-de-lys'), 'male')).toMatch(/^Médecin/);
     expect(professionLabel(role('role-thomas-lebihan-cabinet-kine-lys'), 'male')).toBe('Masseur-Kinésithérapeute');
+  });
+
+  it('soins non programmés: the slot search of the README, its rows earliest first with who and where, and the $book', () => {
+    const now = new Date('2026-03-10T07:00:00Z');
+    const query = new URLSearchParams(slotSearchQuery({ now, urgency: 'jour', specialty: 'SM54', modality: 'cabinet' }).replace(/^Slot\?/, ''));
+    expect(query.getAll('start')).toEqual(['ge2026-03-10T07:00:00.000Z', 'le2026-03-11T07:00:00.000Z']);
+    expect(query.get('status')).toBe('free');
+    expect(query.get('specialty')).toBe('SM54');
+    expect(query.get('service-type:not')).toBe('http://terminology.hl7.org/CodeSystem/v3-ActCode|VR');
+    expect(query.get('service-type')).toBeNull();
+    expect(query.get('_sort')).toBe('start');
+    expect(new URLSearchParams(slotSearchQuery({ now, urgency: '48h', specialty: '', modality: 'teleconsultation' })).toString()).toContain(
+      encodeURIComponent('le2026-03-12T07:00:00.000Z'),
+    );
+    const free = demo.filter((r): r is Slot => r.resourceType === 'Slot' && r.status === 'free');
+    const tele = free.find((s) => s.serviceType?.[0].coding?.[0].code === 'VR') as Slot;
+    const cabinet = free.find((s) => s.serviceType?.[0].coding?.[0].code === 'AMB' && s.start > tele.start) as Slot;
+    const schedules = [tele, cabinet].map((s) => byId<Schedule>('Schedule', s.schedule.reference?.split('/')[1] as string));
+    const actors = schedules.flatMap((s) => s.actor.map((a) => demo.find((r) => `${r.resourceType}/${r.id}` === a.reference) as Resource));
+    const rows = slotRows(searchset([cabinet, tele], [...schedules, ...actors]));
+    expect(rows.map((r) => r.id)).toEqual([tele.id, cabinet.id]);
+    expect(rows.map((r) => r.teleconsultation)).toEqual([true, false]);
+    expect(rows[0].professional).toMatch(/^Dr /);
+    expect(rows[0].place).toMatch(/, \S/);
+    expect(rows[0].specialty).toBe('Médecine générale');
+    const book = bookParameters(tele.id as string, 'p1', ' Fièvre ', 'jour').parameter ?? [];
+    expect(book.find((p) => p.name === 'slot')?.valueReference?.reference).toBe(`Slot/${tele.id}`);
+    expect(book.find((p) => p.name === 'reason')?.valueCodeableConcept?.text).toBe('Fièvre');
+    expect(book.find((p) => p.name === 'priority')?.valueInteger).toBe(1);
   });
 
   it('tells the accesses of one view, its batch of searches, as one line (issue 27)', () => {

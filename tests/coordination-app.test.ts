@@ -223,6 +223,43 @@ describe('the coordination app at /app/ in Chromium', () => {
     await p.close();
   });
 
+  it('soins non programmés: the coordinator books the earliest free slot; one taken meanwhile is refused (409) and shown taken', async () => {
+    const patient = await fhir(`Patient/${patientId}`);
+    await open('snp', '13-soins-non-programmes');
+    await page.getByLabel('Patient à orienter').fill(patient.name[0].family);
+    await page.getByRole('button', { name: 'Chercher le patient' }).click();
+    await page.locator(`input[name=patient][value="${patientId}"]`).check();
+    await page.getByLabel('Motif').fill('Fièvre depuis trois jours');
+    const slots = page.getByRole('button', { name: /^Réserver le créneau/ });
+    const first = (await slots.first().getAttribute('value')) as string;
+    await slots.first().click();
+    const done = page.getByRole('status').filter({ hasText: 'Rendez-vous réservé' });
+    await done.waitFor();
+    const appointment = await fhir(`Appointment/${/Appointment\/([^\s.]+)/.exec((await done.textContent()) ?? '')?.[1]}`);
+    expect(appointment).toMatchObject({ status: 'booked', slot: [{ reference: `Slot/${first}` }], reasonCode: [{ text: 'Fièvre depuis trois jours' }] });
+    expect(appointment.participant.map((p: any) => p.actor.reference)).toContain(`Patient/${patientId}`);
+    expect((await fhir(`Slot/${first}`)).status).toBe('busy');
+    await expect.poll(() => page.locator(`button[value="${first}"]`).count()).toBe(0);
+    // Someone else books the next slot behind the app's back: the app's click gets the 409, shown as such.
+    const next = (await slots.first().getAttribute('value')) as string;
+    const theirs = await call('POST', `${t.server.base}/Appointment/$book`, token, {
+      resourceType: 'Parameters',
+      parameter: [
+        { name: 'slot', valueReference: { reference: `Slot/${next}` } },
+        { name: 'patient', valueReference: { reference: `Patient/${patientId}` } },
+      ],
+    });
+    expect(theirs.status).toBe(201);
+    await page.locator(`button[value="${next}"]`).click();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: `Slot/${next}` })
+      .waitFor();
+    expect(await page.getByRole('alert').textContent()).toContain('vient d’être pris');
+    expect(await page.getByText('Déjà pris').count()).toBe(1);
+    await page.screenshot({ path: `${SHOTS}/13-soins-non-programmes.png`, fullPage: true });
+  });
+
   it('the hospital’s discharge nurse, named by her profession, sees the patients in her hospital (issue 27)', async () => {
     const lucie = t.server.demoLogins?.find((l) => l.username === 'lucie');
     if (!lucie) throw new Error('no demo login lucie');

@@ -8,6 +8,7 @@ import { Hospital } from './views/Hospital.js';
 import { Indicators } from './views/Indicators.js';
 import { PatientView } from './views/Patient.js';
 import { Patients } from './views/Patients.js';
+import { Unscheduled } from './views/Unscheduled.js';
 import { Worklist } from './views/Worklist.js';
 
 const NAV: [Route['view'], string][] = [
@@ -15,6 +16,7 @@ const NAV: [Route['view'], string][] = [
   ['hopital', 'Parcours hospitaliers'],
   ['suivi', 'Suivi des protocoles'],
   ['concertations', 'Concertations'],
+  ['snp', 'Soins non programmés'],
   ['annuaire', 'Annuaire'],
   ['indicateurs', 'Indicateurs'],
 ];
@@ -35,6 +37,8 @@ function View({ route }: { route: Route }) {
       return <Directory />;
     case 'indicateurs':
       return <Indicators />;
+    case 'snp':
+      return <Unscheduled />;
     default:
       return <Worklist />;
   }

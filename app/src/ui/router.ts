@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 
 /** The app's places, in the URL's hash (the query belongs to the SMART launch). */
 export type Route =
-  | { view: 'travail' | 'hopital' | 'concertations' | 'annuaire' | 'suivi' | 'indicateurs' }
+  | { view: 'travail' | 'hopital' | 'concertations' | 'annuaire' | 'suivi' | 'indicateurs' | 'snp' }
   | { view: 'patient'; id: string; edit?: 'ppcs' | 'equipe' | 'tache' }
   | { view: 'patients'; name: string };
 
@@ -10,7 +10,7 @@ export function parseRoute(hash: string): Route {
   const [view, id, edit] = hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
   if (view === 'patient' && id) return { view, id, ...(edit === 'ppcs' || edit === 'equipe' || edit === 'tache' ? { edit } : {}) };
   if (view === 'patients') return { view, name: id ?? '' };
-  if (view === 'hopital' || view === 'concertations' || view === 'annuaire' || view === 'suivi' || view === 'indicateurs') return { view };
+  if (view === 'hopital' || view === 'concertations' || view === 'annuaire' || view === 'suivi' || view === 'indicateurs' || view === 'snp') return { view };
   return { view: 'travail' };
 }
 
