@@ -46,6 +46,9 @@ function conforms(registry: Registry, canonical: string, value: unknown): boolea
   // meta.profile is reported as unknown by the enforcement policy), as a slice by profile of a
   // Bundle's entries needs (the SAS Bundle's slices on FR Core 1.1.0 profiles no registry serves).
   if (!sd) return ((value as Resource).meta?.profile ?? []).some((p) => p.split('|')[0] === canonical.split('|')[0]);
+  // The walk does not look at resourceType: a resource of another type than the profile's never conforms.
+  const resourceType = (value as Resource).resourceType;
+  if (typeof resourceType === 'string' && sd.type !== resourceType && sd.type !== 'Resource' && sd.type !== 'DomainResource') return false;
   const findings: ProfileFindings = { issues: [], references: [], substitutions: [] };
   walkValue(registry, value as Resource, sd as StructureDefinition, value, sd.type as string, findings);
   return !findings.issues.some((i) => i.severity === 'error');

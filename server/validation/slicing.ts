@@ -55,13 +55,21 @@ function holds(
       return (target.ed.min ?? 0) > 0 ? values.length > 0 : target.ed.max === '0' ? values.length === 0 : true;
     }
     case 'profile': {
+      // Type first (a resource of another type never conforms, and the walk of a profile does not
+      // look at resourceType), then conformance to the profiles of the types that fit.
       const target = nodeAt(slice, steps) ?? slice;
-      const profiles = (target.ed.type ?? []).flatMap((t) => t.profile ?? []);
-      return values.some((v) => profiles.some((p) => conforms(p, v)));
+      return values.some((v) => (target.ed.type ?? []).some((t) => fitsType(t.code, v) && (t.profile ?? []).some((p) => conforms(p, v))));
     }
     default:
       return false;
   }
+}
+
+/** Whether a value can be of a type: a resource only of its own type (or Resource, DomainResource); other values are left to conformance. */
+function fitsType(code: string | undefined, value: unknown): boolean {
+  const resourceType = (value as Resource | null)?.resourceType;
+  if (typeof resourceType !== 'string') return true;
+  return code === resourceType || code === 'Resource' || code === 'DomainResource';
 }
 
 function hasCoding(value: unknown, codings: Set<string>): boolean {
