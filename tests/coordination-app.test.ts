@@ -245,6 +245,10 @@ describe('the coordination app at /app/ in Chromium', () => {
     expect(await page.textContent('.emergency')).toContain('Accès d’urgence (bris de glace) jusqu’à');
     expect(await page.textContent('.emergency')).toContain('Patient inconscient aux urgences');
     await page.screenshot({ path: `${SHOTS}/15-acces-urgence.png`, fullPage: true });
+    // Still marked after a reload, while the access lasts.
+    await page.reload();
+    await page.waitForSelector('body[data-ready="patient"]');
+    expect(await page.textContent('.emergency')).toContain('Patient inconscient aux urgences');
     const reviews = await fhir('AuditEvent?subtype=https://fhir.maillage.fr/CodeSystem/audit|break-glass');
     expect(JSON.stringify(reviews)).toContain(`Patient/${id}`);
   });

@@ -5,12 +5,16 @@ import type { FhirError } from '../../fhir/http.js';
 import { useMe } from '../context.js';
 import { asFhirError, ErrorBox } from '../states.js';
 
-/** The emergency accesses granted in this session, by patient: the record is marked while they last. */
-const granted = new Map<string, { until: string; reason: string }>();
+/** The emergency accesses granted in this tab, by patient (kept over a reload): the record is marked while they last. */
+const key = (id: string) => `maillage:break-glass:${id}`;
 
-export function emergencyAccess(id: string) {
-  const g = granted.get(id);
-  return g && Date.parse(g.until) > Date.now() ? g : undefined;
+export function emergencyAccess(id: string): { until: string; reason: string } | undefined {
+  try {
+    const g = JSON.parse(sessionStorage.getItem(key(id)) ?? 'null');
+    return g && Date.parse(g.until) > Date.now() ? g : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const parisTime = (instant: string) => new Date(instant).toLocaleTimeString('fr-FR', { timeZone: 'Europe/Paris', hour: '2-digit', minute: '2-digit' });
@@ -27,7 +31,7 @@ export function Refused({ id, error, onGranted }: { id: string; error: FhirError
     try {
       const reply = await me.session.fhir.post<Parameters>(`Patient/${encodeURIComponent(id)}/$break-glass`, breakGlassRequest(reason));
       const until = breakGlassUntil(reply);
-      if (until) granted.set(id, { until, reason: reason.trim() });
+      if (until) sessionStorage.setItem(key(id), JSON.stringify({ until, reason: reason.trim() }));
       onGranted();
     } catch (err) {
       setFailed(asFhirError(err));
