@@ -1,8 +1,10 @@
-import type { Bundle, CarePlan, CareTeam, Goal, Patient, PlanDefinition, PractitionerRole, Resource, Schedule, Slot, Task } from '@medplum/fhirtypes';
+import type { Bundle, CarePlan, CareTeam, Consent, Goal, Patient, PlanDefinition, PractitionerRole, Resource, Schedule, Slot, Task } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
+import { careLinks } from '../server/access/care-links.js';
 import { buildDemo } from '../seed/demo/index.js';
 import { batchAnswers, ResourceIndex, saveTransaction } from '../app/src/fhir/bundle.js';
 import { meetingTransaction } from '../app/src/fhir/concertation.js';
+import { breakGlassRequest, breakGlassUntil, oppositionConsent, oppositions, withdrawn } from '../app/src/fhir/consent.js';
 import { directorySearches, localSuggestions } from '../app/src/fhir/directory.js';
 import { dueActivities, toCsv } from '../app/src/fhir/followup.js';
 import { frenchDate, parisInstant, parisToday, patientName, professionLabel } from '../app/src/fhir/format.js';
@@ -320,5 +322,52 @@ describe('the app’s mapping of FHIR data', () => {
       ['2026-03-09T09:00:00Z', 'a', rows[2].action],
     ]);
     expect(rows[1].action).not.toMatch(/requêtes/);
+  });
+
+  it('oppositions: read from the demo’s Consents, written and withdrawn as the server’s rules read them', () => {
+    const consents = demo.filter((r): r is Consent => r.resourceType === 'Consent');
+    const global = consents.find((c) => c.provision?.type === 'deny') as Consent;
+    const towards = consents.find((c) => c.provision?.provision?.some((p) => p.type === 'deny')) as Consent;
+    const open = consents.find((c) => c.provision?.type === 'permit' && !c.provision.provision) as Consent;
+    expect(oppositions(searchset([global]))).toEqual([{ consent: global, since: global.dateTime }]);
+    expect(oppositions(searchset([towards])).map((o) => o.actor?.reference)).toEqual([towards.provision?.provision?.[0].actor?.[0].reference?.reference]);
+    expect(oppositions(searchset([open, { ...global, status: 'inactive' }]))).toEqual([]);
+    const links = (c: Consent) => careLinks({ ...c, id: 'c' }, 'Consent', 'http://x/fhir')?.map((l) => `${l.kind} ${l.actor}`);
+
+    // Recorded: global, or towards two professionals; the server reads the same oppositions.
+    const base = { ...oppositionConsent('p1', [], '2026-03-10T10:00:00Z'), id: 'c1' };
+    expect(links(base)).toEqual(['deny *']);
+    const two = { ...oppositionConsent('p1', [{ reference: 'PractitionerRole/a' }, { reference: 'Organization/b' }], '2026-03-10T10:00:00Z'), id: 'c2' };
+    expect(links(two)).toEqual(['deny PractitionerRole/a', 'deny Organization/b']);
+    expect(oppositions(searchset([two, base])).map((o) => o.actor?.reference)).toEqual([undefined, 'PractitionerRole/a', 'Organization/b']);
+
+    // Withdrawn: one actor leaves the other opposed; the last one, or the global, ends all opposition.
+    const [first] = oppositions(searchset([two]));
+    const one = withdrawn(first);
+    expect(links(one)).toEqual(['deny Organization/b']);
+    const none = withdrawn(oppositions(searchset([one]))[0]);
+    expect(links(none)).toEqual([]);
+    expect(none.provision).toEqual({ type: 'permit' });
+    expect(withdrawn(oppositions(searchset([base]))[0]).status).toBe('inactive');
+    // A deny at the top naming one actor never becomes a global opposition when it is withdrawn.
+    const topDeny: Consent = { ...base, provision: { type: 'deny', actor: [{ role: { text: 'PRCP' }, reference: { reference: 'Practitioner/x' } }] } };
+    expect(withdrawn(oppositions(searchset([topDeny]))[0]).status).toBe('inactive');
+    // A nested deny restricting some data (no actor) stays when an actor's is withdrawn.
+    const restricted: Consent = {
+      ...two,
+      provision: { type: 'permit', provision: [...(two.provision?.provision ?? []), { type: 'deny', class: [{ code: 'x' }] }] },
+    };
+    expect(withdrawn(oppositions(searchset([restricted]))[0]).provision?.provision).toEqual([
+      { type: 'deny', actor: [{ role: two.provision?.provision?.[0].actor?.[0].role, reference: { reference: 'Organization/b' } }] },
+      { type: 'deny', class: [{ code: 'x' }] },
+    ]);
+  });
+
+  it('break-glass: the reason sent, the end of the access read back', () => {
+    expect(breakGlassRequest('  Malaise au cabinet ')).toEqual({
+      resourceType: 'Parameters',
+      parameter: [{ name: 'reason', valueString: 'Malaise au cabinet' }],
+    });
+    expect(breakGlassUntil({ resourceType: 'Parameters', parameter: [{ name: 'until', valueInstant: '2026-03-10T12:00:00Z' }] })).toBe('2026-03-10T12:00:00Z');
   });
 });

@@ -207,6 +207,52 @@ describe('the coordination app at /app/ in Chromium', () => {
     expect(await page.getByLabel('Titre').inputValue()).toBe('PPCS révisé dans l’application');
   });
 
+  it('records an opposition towards a member of the cercle de soins, then withdraws it (issue 27)', async () => {
+    const opposed = 'PractitionerRole/role-patrick-salaun-ch-lysmont-cardiologie';
+    const denied = async () =>
+      ((await fhir(`Consent?patient=Patient/${patientId}&status=active`)).entry ?? []).flatMap((e: any) =>
+        (e.resource.provision?.provision ?? []).filter((p: any) => p.type === 'deny').flatMap((p: any) => p.actor.map((a: any) => a.reference.reference)),
+      );
+    page.on('dialog', (d) => d.accept());
+    await open(`patient/${patientId}`, '13-oppositions');
+    await page.getByText('Enregistrer une opposition du patient').click();
+    await page.getByRole('checkbox', { name: /Patrick Salaün/ }).check();
+    await page.evaluate('delete document.body.dataset.ready');
+    await page.getByRole('button', { name: 'Enregistrer l’opposition' }).click();
+    await page.waitForSelector('body[data-ready="patient"]');
+    const shown = page.locator('.oppositions li', { hasText: 'Opposition envers Dr Patrick Salaün' });
+    await shown.waitFor();
+    await page.screenshot({ path: `${SHOTS}/13-oppositions.png`, fullPage: true });
+    expect(await denied()).toContain(opposed);
+    await page.evaluate('delete document.body.dataset.ready');
+    await shown.getByRole('button', { name: 'Retirer l’opposition' }).click();
+    await page.waitForSelector('body[data-ready="patient"]');
+    await page.getByRole('heading', { name: 'Consentement et oppositions' }).waitFor();
+    await expect.poll(async () => page.locator('.oppositions li', { hasText: 'Patrick Salaün' }).count()).toBe(0);
+    expect(await denied()).not.toContain(opposed);
+    page.removeAllListeners('dialog');
+  });
+
+  it('a refused record offers break-glass: the reason asked, the record shown marked as emergency access (issue 27)', async () => {
+    const consents = await fhir('Consent?status=active&_count=500');
+    const opposing = consents.entry.find((e: any) => e.resource.provision?.type === 'deny' && !e.resource.provision.actor);
+    const id = opposing.resource.patient.reference.split('/')[1];
+    await page.goto(`${t.server.url}/app/#/patient/${id}`);
+    await page.getByLabel('Motif de l’accès d’urgence').fill('Patient inconscient aux urgences, traitement à vérifier');
+    await page.screenshot({ path: `${SHOTS}/14-bris-de-glace.png`, fullPage: true });
+    await page.getByRole('button', { name: 'Accéder en urgence' }).click();
+    await page.waitForSelector('body[data-ready="patient"]');
+    expect(await page.textContent('.emergency')).toContain('Accès d’urgence (bris de glace) jusqu’à');
+    expect(await page.textContent('.emergency')).toContain('Patient inconscient aux urgences');
+    await page.screenshot({ path: `${SHOTS}/15-acces-urgence.png`, fullPage: true });
+    // Still marked after a reload, while the access lasts.
+    await page.reload();
+    await page.waitForSelector('body[data-ready="patient"]');
+    expect(await page.textContent('.emergency')).toContain('Patient inconscient aux urgences');
+    const reviews = await fhir('AuditEvent?subtype=https://fhir.maillage.fr/CodeSystem/audit|break-glass');
+    expect(JSON.stringify(reviews)).toContain(`Patient/${id}`);
+  });
+
   it('standalone launch with the patient picker opens on the chosen patient', async () => {
     const p = await browser.newPage({ locale: 'fr-FR' });
     await p.goto(`${t.server.url}/app/launch`);

@@ -15,6 +15,8 @@ import { patientHref } from '../router.js';
 import { asFhirError, Empty, ErrorBox, Loading, Show, useLoad, useReady } from '../states.js';
 import { TaskActions } from '../TaskActions.js';
 import { Banner } from './Banner.js';
+import { Oppositions } from './PatientConsent.js';
+import { EmergencyMark, emergencyAccess, Refused } from './PatientEmergency.js';
 import { PpcsEditor } from './PpcsEditor.js';
 import { TaskEditor } from './TaskEditor.js';
 import { TeamEditor } from './TeamEditor.js';
@@ -37,6 +39,8 @@ export function PatientView({ id, edit }: { id: string; edit?: 'ppcs' | 'equipe'
     location.hash = patientHref(id);
     loaded.reload();
   };
+  // Outside the user's équipe de soins: offer the emergency access rather than a dead end.
+  if (loaded.state === 'error' && loaded.error.status === 403) return <Refused id={id} error={loaded.error} onGranted={loaded.reload} />;
   return (
     <Show loaded={loaded} what="du dossier">
       {(r) =>
@@ -61,8 +65,9 @@ function Record({ r, reload }: { r: PatientRecord; reload: () => void }) {
   const tasks = taskRows({ resourceType: 'Bundle', type: 'searchset', entry: r.tasks.map((resource) => ({ resource })) }, me.today);
   const id = r.patient.id as string;
   return (
-    <article class="record">
+    <article class={emergencyAccess(id) ? 'record emergency-access' : 'record'}>
       <Banner r={r} />
+      <EmergencyMark id={id} />
       <nav class="toolbar" aria-label="Actions sur le dossier">
         <a class="button" href={patientHref(id, 'ppcs')}>
           {r.ppcs ? 'Réviser le PPCS' : 'Créer un PPCS'}
@@ -96,6 +101,8 @@ function Record({ r, reload }: { r: PatientRecord; reload: () => void }) {
           <Empty>Aucun cercle de soins n’est enregistré pour ce patient.</Empty>
         )}
       </section>
+
+      <Oppositions id={id} members={members} onChanged={reload} />
 
       <section aria-labelledby="h-ppcs">
         <h2 id="h-ppcs">Plan personnalisé de coordination en santé (PPCS)</h2>
