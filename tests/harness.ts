@@ -253,6 +253,8 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
       KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
       SEED: 'none',
       TERMINOLOGY: 'none',
+      // As testConfig: the French packages cost a first start some 30 s; the tests that need them ask.
+      FHIR_IGS: '',
       LOG_LEVEL: 'warn',
       HOST: '127.0.0.1',
       ...env,
@@ -262,7 +264,8 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
+  // A minute: migrating a fresh database and loading the profiles takes seconds, more on a busy machine.
+  for (let i = 0; i < 600; i++) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
     const ready = await fetch(`${url}/readyz`).then(
       (r) => r.ok,
