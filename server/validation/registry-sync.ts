@@ -59,8 +59,9 @@ export function isConformanceType(type: string): boolean {
 export async function syncRegistry(db: Database, q: Queryable = db): Promise<Registry> {
   const s = state(db);
   const now = Date.now();
-  if (!s.dirty && now - writtenAt > AFTER_WRITE_MS && (feedHeard() ? s.mark === cacheMark(CANONICAL_TYPES) : now - s.checkedAt < INTERVAL_MS))
-    return s.registry;
+  // With the feed heard, its mark says exactly when to look; without, a look a second, and at once after a write here.
+  const fresh = feedHeard() ? s.mark === cacheMark(CANONICAL_TYPES) : now - s.checkedAt < INTERVAL_MS && now - writtenAt > AFTER_WRITE_MS;
+  if (!s.dirty && fresh) return s.registry;
   s.checkedAt = now;
   s.dirty = false;
   s.mark = cacheMark(CANONICAL_TYPES);
