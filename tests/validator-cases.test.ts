@@ -15,7 +15,7 @@ import { DATABASES, useServer } from './harness.js';
  * what it lacks. Supporting resources that are not valid themselves come in as a package does.
  * VALIDATOR_CASES_REPORT=<file> writes every case's count and errors there.
  */
-const CASES_DIR = process.env.VALIDATOR_CASES ?? join(import.meta.dirname, '../../../shared/validator-cases');
+const CASES_DIR = process.env.VALIDATOR_CASES ?? join(import.meta.dirname, '../../shared/validator-cases');
 
 interface Supporting {
   file: string;
