@@ -1,6 +1,7 @@
 import { guarded } from './access/guard.js';
 import { bookOperation } from './agendas/book.js';
 import { breakGlass } from './access/break-glass.js';
+import { ACTOR_TYPES } from './access/visibility.js';
 import { BULK_CAPABILITIES } from './bulk/export-request.js';
 import { ID_RE } from './fhir/ids.js';
 import { badRequest, fail, notFound } from './fhir/outcome.js';
@@ -126,8 +127,11 @@ function matchPath(pattern: string[], path: string[]): PathParams | undefined {
   return params;
 }
 
-/** What server processes keep in memory from the database (search/loaded-params.ts, terminology/cache.ts, validation/registry-sync.ts). */
-const CACHED_TYPES = new Set<string>(CANONICAL_TYPES);
+/**
+ * What server processes keep in memory from the database (search/loaded-params.ts,
+ * terminology/cache.ts, validation/registry-sync.ts, a principal's actors in access/visibility.ts).
+ */
+const CACHED_TYPES = new Set<string>([...CANONICAL_TYPES, ...ACTOR_TYPES]);
 
 /**
  * Finds the route of a request and runs it. HEAD is answered as GET (the HTTP layer drops the

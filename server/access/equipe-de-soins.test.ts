@@ -254,6 +254,25 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
     expect((await as('coordinator', 'GET', 'Observation/obs-p1')).status).toBe(200);
   });
 
+  it('a role moved to another structure has that structure’s reach from the very next request', async () => {
+    const role = (org: string) => ({
+      resourceType: 'PractitionerRole',
+      id: 'role-coordinator',
+      active: true,
+      practitioner: { reference: 'Practitioner/pr-coordinator' },
+      organization: { reference: `Organization/${org}` },
+    });
+    const seen = async () => ids(await as('coordinator', 'GET', 'Patient?_id=p1,p2,p3&_count=10')).sort();
+    expect(await seen()).toEqual(['p1', 'p3']);
+    try {
+      expect((await as('operator', 'PUT', 'PractitionerRole/role-coordinator', role('cabinet'))).status).toBe(200);
+      expect(await seen()).toEqual([]);
+    } finally {
+      expect((await as('operator', 'PUT', 'PractitionerRole/role-coordinator', role('msp'))).status).toBe(200);
+    }
+    expect(await seen()).toEqual(['p1', 'p3']);
+  });
+
   it('break-glass: a reason, then a time-limited access, traced and listed for review', async () => {
     expect((await as('other', 'POST', 'Patient/p3/$break-glass', { resourceType: 'Parameters' })).status).toBe(400);
     expect(

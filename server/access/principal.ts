@@ -25,8 +25,8 @@ export const breakGlassActor = (access: Access): string | undefined => (access.r
 /**
  * Whom the équipe-de-soins rules see in the caller: null when none apply (AUTH=off, the server's
  * own work, a system client of the whole pôle). Derived from the token each time: an interaction
- * cannot forget it. The principal's actors are looked up (and kept a few seconds).
+ * cannot forget it. The principal's actors are looked up (and kept while they cannot have changed).
  */
 export function visibilityOf(ctx: Context): Promise<Visibility | null> {
-  return withActors(reader(ctx), ctx.access ? visibilityFor(ctx.access, ctx.rules ?? NO_RULES) : null, ctx.db.root);
+  return withActors(reader(ctx), ctx.access ? visibilityFor(ctx.access, ctx.rules ?? NO_RULES) : null);
 }

@@ -1,5 +1,6 @@
 import { compartmentPairs, compartmentParams } from '../search/compartments.js';
-import type { Queryable } from '../store/db.js';
+import { cacheMark, feedHeard } from '../store/change-signals.js';
+import type { Database, Queryable } from '../store/db.js';
 import { SqlParams } from '../search/sql-params.js';
 
 type Params = Pick<SqlParams, 'add'>;
@@ -105,26 +106,39 @@ function patientSql(pid: string, a: RuleArgs, withOpposition: boolean, check: Ac
   return `(${links} OR ${glass})`;
 }
 
-/** How long a principal's actors are kept: a role moved to another structure keeps the old one's reach that long. */
-const ACTORS_TTL_MS = 5_000;
+/** The types the principal's actors are read from: a role's organisation, an organisation's services and roles. */
+export const ACTOR_TYPES = ['PractitionerRole', 'Organization'] as const;
 
-const actorsCaches = new WeakMap<object, Map<string, { at: number; actors: string[] }>>();
+/** How long actors are kept when no change feed is heard: how late a role moved in another process applies here. */
+const FRESH_MS = 1000;
+
+type ActorsCache = Map<string, { at: number; mark: number; actors: string[] }>;
+const actorsCaches = new WeakMap<Database, ActorsCache>();
+
+function actorsCacheOf(db: Database): ActorsCache {
+  let cache = actorsCaches.get(db);
+  if (!cache) actorsCaches.set(db, (cache = new Map()));
+  return cache;
+}
 
 /**
  * The visibility with its principal's actors, and the record holders with their services, looked
- * up in `q`, kept a few seconds per database (`cache`).
+ * up in `q` and kept per database while no PractitionerRole or Organization changed (the
+ * change feed says so, and dispatch waits for every process to hear such a write: see routes.ts);
+ * a second at most without a feed. A transaction (`q` is no Database) reads its own: what it
+ * wrote is not committed, and may never be.
  */
-export async function withActors(q: Queryable, v: Visibility | null, cache: object): Promise<Visibility | null> {
+export async function withActors(q: Queryable | Database, v: Visibility | null): Promise<Visibility | null> {
   if (!v || v.actors || 'nobody' in v.principal) return v;
-  let actorsCache = actorsCaches.get(cache);
-  if (!actorsCache) actorsCaches.set(cache, (actorsCache = new Map()));
+  const shared = 'root' in q ? actorsCacheOf(q.root) : undefined;
   const lookUp = async (key: string, sql: (p: SqlParams) => string): Promise<string[]> => {
-    let hit = actorsCache.get(key);
-    if (!hit || Date.now() - hit.at > ACTORS_TTL_MS) {
+    const mark = cacheMark(ACTOR_TYPES);
+    let hit = shared?.get(key);
+    if (!hit || (feedHeard() ? hit.mark !== mark : Date.now() - hit.at > FRESH_MS)) {
       const p = new SqlParams();
       const rows = await q.query<{ actor: string }>(sql(p), p.values);
-      hit = { at: Date.now(), actors: [...new Set(rows.map((r) => r.actor))] };
-      actorsCache.set(key, hit);
+      hit = { at: Date.now(), mark, actors: [...new Set(rows.map((r) => r.actor))] };
+      shared?.set(key, hit);
     }
     return hit.actors;
   };

@@ -34,7 +34,7 @@ export class Cancelled extends Error {}
  */
 export async function runExport(db: Database, job: Job<ExportParams>, fhirBase: string): Promise<ExportResult> {
   const params = job.params;
-  const visibility = await withActors(db, params.visibility, db.root);
+  const visibility = await withActors(db, params.visibility);
   let n = 0;
   const errors = new FileWriter(db, job.id, n++, 'error', 'OperationOutcome');
   const problem = (msg: string) => errors.add(JSON.stringify(outcome('error', 'processing', msg) satisfies OperationOutcome));

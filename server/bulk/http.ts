@@ -76,7 +76,7 @@ export function bulkRouter(deps: BulkDeps): express.Router {
     const access = accessOf(res);
     const params = exportParams(level, kickOffParams(query, parsed), parsePrefer(req.get('prefer')), access, deps.rules, group);
     if (group) {
-      const visibility = access ? await withActors(deps.db, visibilityFor(access, deps.rules ?? NO_RULES), deps.db.root) : null;
+      const visibility = access ? await withActors(deps.db, visibilityFor(access, deps.rules ?? NO_RULES)) : null;
       const row = await storeFor('Group').readIfVisible(deps.db, 'Group', group, visibility);
       if (!row || row.deleted) throw notFound(`Group/${group} is not known`);
       if (!row.visible) throw fail(403, 'forbidden', `Group/${group} is outside your équipe de soins`);
