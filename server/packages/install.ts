@@ -95,7 +95,12 @@ async function packageHeld(db: Database, name: string, version: string): Promise
 }
 
 /** Writes a package's resources in one transaction; returns how many were new or changed. */
+/** Serialises package installs across processes sharing the database. */
+const PACKAGE_LOCK = 4_271_832;
+
 async function writePackage(db: Database, tx: Queryable, fhirBase: string, pkg: FhirPackage, report: InstallReport): Promise<number> {
+  // Processes started together install one after the other: the later finds the package written, and writes nothing.
+  await tx.query('SELECT pg_advisory_xact_lock($1)', [PACKAGE_LOCK]);
   const source = packageSource(pkg.manifest.name, pkg.manifest.version);
   const registry = await syncRegistry(db, tx);
   // The package's own definitions, for snapshots of its differential-only profiles.
