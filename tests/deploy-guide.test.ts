@@ -1,13 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maillage } from './cli.js';
 import { spawnServer, TEST_KEY_ENCRYPTION_KEY, type ServerProcess } from './harness.js';
-import { call, OPERATOR, operatorToken } from './smart.js';
+import { call, OPERATOR, operatorToken, writeLabGatewayClientsFile } from './smart.js';
 
 /** A database URL on TEST_DATABASE_URL's server, as the role of the guide. */
 function urlAs(role: string, password: string, database: string): string {
@@ -45,19 +45,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('the deployment guide (docs/deploy
     // §1: the role and its database (no superuser).
     await admin([`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`, `CREATE DATABASE ${databases[0]} OWNER ${role} ENCODING 'UTF8' TEMPLATE template0`]);
     const clientsFile = join(folder, 'clients.json');
-    writeFileSync(
-      clientsFile,
-      JSON.stringify([
-        {
-          client_id: 'lab-gateway',
-          client_name: 'Passerelle du laboratoire',
-          grant_types: ['client_credentials'],
-          token_endpoint_auth_method: 'client_secret_basic',
-          client_secret_sha256: createHash('sha256').update(appSecret).digest('hex'),
-          scope: 'system/Observation.cruds',
-        },
-      ]),
-    );
+    writeLabGatewayClientsFile(clientsFile, appSecret);
     // §3: the production settings. SEED is left unset (the empty string is unset), as an operator would.
     env = {
       SEED: '',

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import type { Config } from '../server/config.js';
 
 /** The operator's backend client: system/*.cruds and the admin API. */
@@ -111,6 +112,41 @@ export async function seedPractice(origin: string, suffix = randomBytes(4).toStr
   });
   if (user.status !== 201) throw new Error(`enrol: ${JSON.stringify(user.body)}`);
   return ids;
+}
+
+/** The PractitionerRole `role-<who>` of Practitioner `pr-<who>` in Organization `<org>`. */
+export const practitionerRole = (who: string, org: string) => ({
+  resourceType: 'PractitionerRole',
+  id: `role-${who}`,
+  active: true,
+  practitioner: { reference: `Practitioner/pr-${who}` },
+  organization: { reference: `Organization/${org}` },
+});
+
+/**
+ * A professional of the pôle, as the access tests need one: Practitioner `pr-<who>`, their role in
+ * `org` (practitionerRole) and a user account `who` with `password`, written with the operator's `token`.
+ */
+export async function enrolPractitioner(origin: string, token: string, who: string, org: string, password: string): Promise<void> {
+  for (const resource of [{ resourceType: 'Practitioner', id: `pr-${who}`, name: [{ family: who }] }, practitionerRole(who, org)]) {
+    const res = await call('PUT', `${origin}/fhir/${resource.resourceType}/${resource.id}`, token, resource);
+    if (res.status >= 300) throw new Error(`${resource.resourceType}/${resource.id}: ${JSON.stringify(res.body)}`);
+  }
+  const user = await call('POST', `${origin}/auth/admin/users`, token, { practitioner: `Practitioner/pr-${who}`, username: who, password });
+  if (user.status !== 201) throw new Error(`enrol ${who}: ${JSON.stringify(user.body)}`);
+}
+
+/** Writes a CLIENTS_FILE at `path` declaring the lab's gateway, a backend client of Observations with `secret`. */
+export function writeLabGatewayClientsFile(path: string, secret: string): void {
+  const gateway = {
+    client_id: 'lab-gateway',
+    client_name: 'Passerelle du laboratoire',
+    grant_types: ['client_credentials'],
+    token_endpoint_auth_method: 'client_secret_basic',
+    client_secret_sha256: createHash('sha256').update(secret).digest('hex'),
+    scope: 'system/Observation.cruds',
+  };
+  writeFileSync(path, JSON.stringify([gateway]));
 }
 
 /** Registers an app through the admin API; returns its registration (with a secret for confidential ones). */

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DATABASES, useServer } from '../../tests/harness.js';
-import { APP_REDIRECT, authorizeByPassword, call, operatorToken, OPERATOR, postForm, registerApp } from '../../tests/smart.js';
+import { APP_REDIRECT, authorizeByPassword, call, operatorToken, OPERATOR, postForm, registerApp, enrolPractitioner } from '../../tests/smart.js';
 
 /**
  * What a token confined to a patient, to a filter, or to reading reaches, through the real
@@ -37,16 +37,7 @@ describe.each(DATABASES)('tokens confined to a patient, a filter or reading, on 
       ['pharma', 'pharmacie'],
       ['doc', 'cabinet'],
     ]) {
-      await put({ resourceType: 'Practitioner', id: `pr-${who}`, name: [{ family: who }] });
-      await put({
-        resourceType: 'PractitionerRole',
-        id: `role-${who}`,
-        active: true,
-        practitioner: { reference: `Practitioner/pr-${who}` },
-        organization: { reference: `Organization/${org}` },
-      });
-      const user = await as('operator', 'POST', '../auth/admin/users', { practitioner: `Practitioner/pr-${who}`, username: who, password: PASSWORD });
-      if (user.status !== 201) throw new Error(JSON.stringify(user.body));
+      await enrolPractitioner(origin(), tokens.operator, who, org, PASSWORD);
     }
     for (const id of ['p1', 'p2', 'p3', 'p4']) {
       await put({ resourceType: 'Patient', id, name: [{ family: `Famille-${id}` }] });

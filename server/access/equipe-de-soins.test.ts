@@ -1,6 +1,17 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DATABASES, useServer } from '../../tests/harness.js';
-import { APP_REDIRECT, authorizeByPassword, call, operatorToken, OPERATOR, postForm, registerApp, userToken } from '../../tests/smart.js';
+import {
+  APP_REDIRECT,
+  authorizeByPassword,
+  call,
+  operatorToken,
+  OPERATOR,
+  postForm,
+  registerApp,
+  enrolPractitioner,
+  practitionerRole,
+  userToken,
+} from '../../tests/smart.js';
 
 /**
  * The équipe-de-soins rules through real tokens: actors × interactions. The pôle: an MSP holding
@@ -60,16 +71,7 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
     };
     for (const org of ORGS) await put({ resourceType: 'Organization', id: org, name: org });
     for (const [actor, org] of Object.entries(ACTORS)) {
-      await put({ resourceType: 'Practitioner', id: `pr-${actor}`, name: [{ family: actor }] });
-      await put({
-        resourceType: 'PractitionerRole',
-        id: `role-${actor}`,
-        active: true,
-        practitioner: { reference: `Practitioner/pr-${actor}` },
-        organization: { reference: `Organization/${org}` },
-      });
-      const user = await as('operator', 'POST', '../auth/admin/users', { practitioner: `Practitioner/pr-${actor}`, username: actor, password: PASSWORD });
-      if (user.status !== 201) throw new Error(JSON.stringify(user.body));
+      await enrolPractitioner(origin(), tokens.operator, actor, org, PASSWORD);
     }
     for (const id of P) {
       await put({ resourceType: 'Patient', id, name: [{ family: `Famille-${id}` }] });
@@ -255,20 +257,13 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
   });
 
   it('a role moved to another structure has that structure’s reach from the very next request', async () => {
-    const role = (org: string) => ({
-      resourceType: 'PractitionerRole',
-      id: 'role-coordinator',
-      active: true,
-      practitioner: { reference: 'Practitioner/pr-coordinator' },
-      organization: { reference: `Organization/${org}` },
-    });
     const seen = async () => ids(await as('coordinator', 'GET', 'Patient?_id=p1,p2,p3&_count=10')).sort();
     expect(await seen()).toEqual(['p1', 'p3']);
     try {
-      expect((await as('operator', 'PUT', 'PractitionerRole/role-coordinator', role('cabinet'))).status).toBe(200);
+      expect((await as('operator', 'PUT', 'PractitionerRole/role-coordinator', practitionerRole('coordinator', 'cabinet'))).status).toBe(200);
       expect(await seen()).toEqual([]);
     } finally {
-      expect((await as('operator', 'PUT', 'PractitionerRole/role-coordinator', role('msp'))).status).toBe(200);
+      expect((await as('operator', 'PUT', 'PractitionerRole/role-coordinator', practitionerRole('coordinator', 'msp'))).status).toBe(200);
     }
     expect(await seen()).toEqual(['p1', 'p3']);
   });

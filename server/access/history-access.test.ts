@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DATABASES, useServer } from '../../tests/harness.js';
-import { APP_REDIRECT, authorizeByPassword, call, operatorToken, OPERATOR, postForm, registerApp } from '../../tests/smart.js';
+import { APP_REDIRECT, authorizeByPassword, call, operatorToken, OPERATOR, postForm, registerApp, enrolPractitioner } from '../../tests/smart.js';
 
 /**
  * Each version of a history under the équipe-de-soins rules, on the patients it names, through
@@ -54,16 +54,7 @@ describe.each(DATABASES)('versions under the équipe-de-soins rules on %s', (kin
     await sleep(5);
     for (const [actor, org] of Object.entries(ORGS)) {
       await put({ resourceType: 'Organization', id: org, name: org });
-      await put({ resourceType: 'Practitioner', id: `pr-${actor}`, name: [{ family: actor }] });
-      await put({
-        resourceType: 'PractitionerRole',
-        id: `role-${actor}`,
-        active: true,
-        practitioner: { reference: `Practitioner/pr-${actor}` },
-        organization: { reference: `Organization/${org}` },
-      });
-      const user = await as('operator', 'POST', '../auth/admin/users', { practitioner: `Practitioner/pr-${actor}`, username: actor, password: PASSWORD });
-      if (user.status !== 201) throw new Error(JSON.stringify(user.body));
+      await enrolPractitioner(origin(), tokens.operator, actor, org, PASSWORD);
     }
     for (const id of ['pa', 'pb']) await put({ resourceType: 'Patient', id, name: [{ family: `Famille-${id}` }] });
     await put(team('pa', ['a', 'both']));

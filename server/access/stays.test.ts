@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DATABASES, useServer } from '../../tests/harness.js';
-import { APP_REDIRECT, call, operatorToken, OPERATOR, registerApp, userToken } from '../../tests/smart.js';
+import { APP_REDIRECT, call, operatorToken, OPERATOR, registerApp, enrolPractitioner, userToken } from '../../tests/smart.js';
 import { statements as stayLinkMigration } from '../store/migrations/020-stay-links.js';
 
 /**
@@ -48,15 +48,7 @@ describe.each(DATABASES)('a hospital and the patients of its stays on %s', (kind
       ['nurse', 'ch'],
       ['outsider', 'other'],
     ] as const) {
-      await put({ resourceType: 'Practitioner', id: `pr-${who}`, name: [{ family: who }] });
-      await put({
-        resourceType: 'PractitionerRole',
-        id: `role-${who}`,
-        active: true,
-        practitioner: { reference: `Practitioner/pr-${who}` },
-        organization: { reference: `Organization/${org}` },
-      });
-      await as('operator', 'POST', '../auth/admin/users', { practitioner: `Practitioner/pr-${who}`, username: who, password: PASSWORD });
+      await enrolPractitioner(t.server.url, tokens.operator, who, org, PASSWORD);
     }
     for (const [patient, status, service, start, end] of STAYS) {
       await put({ resourceType: 'Patient', id: patient, name: [{ family: patient }] });

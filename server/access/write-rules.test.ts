@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DATABASES, useServer } from '../../tests/harness.js';
-import { APP_REDIRECT, authorizeByPassword, call, operatorToken, OPERATOR, postForm, registerApp } from '../../tests/smart.js';
+import { APP_REDIRECT, authorizeByPassword, call, operatorToken, OPERATOR, postForm, registerApp, enrolPractitioner } from '../../tests/smart.js';
 
 /**
  * The write rules no reference spelling, no directory write and no Provenance gets around. The
@@ -38,16 +38,7 @@ describe.each(DATABASES)('write rules on %s', (kind) => {
     tokens.wholePole = await operatorToken(origin(), 'system/*.cruds');
     for (const org of ['msp', 'cabinet', 'pharmacie']) await put({ resourceType: 'Organization', id: org, name: org });
     for (const [actor, org] of Object.entries(ACTORS)) {
-      await put({ resourceType: 'Practitioner', id: `pr-${actor}`, name: [{ family: actor }] });
-      await put({
-        resourceType: 'PractitionerRole',
-        id: `role-${actor}`,
-        active: true,
-        practitioner: { reference: `Practitioner/pr-${actor}` },
-        organization: { reference: `Organization/${org}` },
-      });
-      const user = await as('operator', 'POST', '../auth/admin/users', { practitioner: `Practitioner/pr-${actor}`, username: actor, password: PASSWORD });
-      if (user.status !== 201) throw new Error(JSON.stringify(user.body));
+      await enrolPractitioner(origin(), tokens.operator, actor, org, PASSWORD);
     }
     await put({ resourceType: 'Patient', id: 'victim', identifier: [{ system: MRN, value: 'victim' }], name: [{ family: 'Victime' }] });
     await put({ resourceType: 'Observation', id: 'obs-victim', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/victim' } });

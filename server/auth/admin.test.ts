@@ -1,27 +1,25 @@
-import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeProtectedHeader } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useServer } from '../../tests/harness.js';
-import { APP_REDIRECT, call, operatorToken, OPERATOR, PageWalker, pkce, postForm, registerApp, seedPractice } from '../../tests/smart.js';
+import {
+  APP_REDIRECT,
+  call,
+  operatorToken,
+  OPERATOR,
+  PageWalker,
+  pkce,
+  postForm,
+  registerApp,
+  seedPractice,
+  writeLabGatewayClientsFile,
+} from '../../tests/smart.js';
 
 const FILE_SECRET = 'secret-of-the-file-client-for-tests';
 const clientsFile = join(mkdtempSync(join(tmpdir(), 'maillage-clients-')), 'clients.json');
-writeFileSync(
-  clientsFile,
-  JSON.stringify([
-    {
-      client_id: 'lab-gateway',
-      client_name: 'Passerelle du laboratoire',
-      grant_types: ['client_credentials'],
-      token_endpoint_auth_method: 'client_secret_basic',
-      client_secret_sha256: createHash('sha256').update(FILE_SECRET).digest('hex'),
-      scope: 'system/Observation.cruds',
-    },
-  ]),
-);
+writeLabGatewayClientsFile(clientsFile, FILE_SECRET);
 
 const basic = (id: string, secret: string) => ({ authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}` });
 
