@@ -50,6 +50,16 @@ const RESOURCES: Resource[] = [
     effectiveDateTime: '2024-05-20',
     valueQuantity: { value: 70, unit: 'kg', system: UCUM, code: 'kg' },
   },
+  {
+    resourceType: 'DocumentReference',
+    id: 'cr-v2',
+    status: 'current',
+    content: [{ attachment: { contentType: 'text/plain', url: 'urn:uuid:7d3f0b62-3a5e-4c55-9f7e-6b1a5f0d2c11' } }],
+    relatesTo: [
+      { code: 'replaces', target: { reference: 'DocumentReference/cr-v1' } },
+      { code: 'appends', target: { reference: 'DocumentReference/annexe' } },
+    ],
+  },
   // Deleted below: no search finds it.
   bloodPressure('bp-gone', 'helene', 190, '2024-07-01T09:00:00Z'),
 ];
@@ -119,6 +129,10 @@ describe.each(DATABASES)('searches compiled to SQL and run on %s', (kind) => {
     expect(await ids('Observation', 'component-value-quantity=gt130')).toEqual(['bp-helene']);
     expect(await ids('Observation', `component-code-value-quantity=${LOINC}|8480-6$lt130`)).toEqual(['bp-jerome']);
     expect(await ids('Observation', `component-code-value-quantity=${LOINC}|29463-7$lt130`)).toEqual([]);
+    // A reference component, matched with the code of its own relatesTo only.
+    expect(await ids('DocumentReference', 'relationship=replaces$DocumentReference/cr-v1')).toEqual(['cr-v2']);
+    expect(await ids('DocumentReference', 'relationship=appends$DocumentReference/annexe,replaces$cr-v1')).toEqual(['cr-v2']);
+    expect(await ids('DocumentReference', 'relationship=replaces$DocumentReference/annexe')).toEqual([]);
   });
 
   it('chains and _has, one and two steps', async () => {

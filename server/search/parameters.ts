@@ -120,9 +120,20 @@ function singleSystemValueSets(): Map<string, string> {
   return singleSystem;
 }
 
+/**
+ * R4's DocumentReference `relationship` names its components' definitions the wrong way round
+ * (relatesto on `code`, relation on `target`): read as `relation$relatesto`, what its description
+ * says and other servers do.
+ */
+const SWAPPED_COMPONENTS = new Set(['http://hl7.org/fhir/SearchParameter/DocumentReference-relationship']);
+
 function componentsOf(sp: SearchParameter, resourceType: string): SearchParam['components'] {
   const components: NonNullable<SearchParam['components']> = [];
-  for (const c of sp.component ?? []) {
+  const declared = sp.component ?? [];
+  const listed = SWAPPED_COMPONENTS.has(sp.url as string)
+    ? declared.map((c, i) => ({ ...c, definition: declared[declared.length - 1 - i].definition }))
+    : declared;
+  for (const c of listed) {
     const def = definitionsByUrl.get(c.definition as string);
     if (!def || !c.expression || def.type === 'composite') return undefined;
     const scratch = new Map<string, Map<string, SearchParam>>();

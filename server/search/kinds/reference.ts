@@ -51,22 +51,22 @@ export const referenceKind: ElementKind<ReferenceRow> = {
 
 /**
  * The rows of a reference (not a contained one), its local target read against our base URL; a
- * canonical or uri by URL, with and without a |version suffix. They carry no `grp`: a composite
- * with a reference component (DocumentReference's `relationship`) matches nothing.
+ * canonical or uri by URL, with and without a |version suffix; as a composite's component (DocumentReference's
+ * `relationship`), in the group of its element.
  */
 function addReference(v: TypedValue, param: string, to: Extraction): void {
   if (v.type === 'Reference') {
     const ref = v.value as Reference;
     if (ref.reference && !ref.reference.startsWith('#')) {
       const local = parseLocalReference(ref.reference, to.fhirBase);
-      to.add(table, { param, targetType: local?.type ?? null, targetId: local?.id ?? null, url: local ? null : ref.reference });
+      to.add(table, { param, targetType: local?.type ?? null, targetId: local?.id ?? null, url: local ? null : ref.reference, ...to.group });
     }
     return;
   }
   if (typeof v.value === 'string') {
-    to.add(table, { param, targetType: null, targetId: null, url: v.value });
+    to.add(table, { param, targetType: null, targetId: null, url: v.value, ...to.group });
     const bar = v.value.indexOf('|');
-    if (bar > 0) to.add(table, { param, targetType: null, targetId: null, url: v.value.slice(0, bar) });
+    if (bar > 0) to.add(table, { param, targetType: null, targetId: null, url: v.value.slice(0, bar), ...to.group });
   }
 }
 
