@@ -204,6 +204,11 @@ describe.each(DATABASES)('search parameters on %s', (kind) => {
     expect(await ids('Patient?_text=cardiaques')).toEqual(['helene']);
     expect(await ids('Patient?_content=saint-etienne')).toEqual(['helene']);
     expect(await ids('Patient?_text=tilleuls')).toEqual([]);
+    expect(await ids(`Patient?_text:exact=${q('Parcours de soins')}`)).toEqual(['helene']);
+    expect(await ids(`Patient?_text:exact=${q('soins parcours')}`)).toEqual([]);
+    expect(await ids('Patient?_content=insuff')).toEqual([]);
+    expect(await ids(`Patient?_content:contains=${q('insuff card')}`)).toEqual(['helene']);
+    expect(await ids(`Patient?_content:contains=${q('insuff diab')}`)).toEqual([]);
     expect(await ids('Patient?_content=tilleuls')).toEqual(['helene']);
     expect(await ids(`Patient?_content=${q('"parcours de soins" -diabete')}`)).toEqual(['helene']);
     // Words only: not the references, URIs and dates, which have their own parameters.

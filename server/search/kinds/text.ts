@@ -2,7 +2,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { decodeHTML } from 'entities';
 import { normalizeString } from '../normalize.js';
 import { unescape } from '../values.js';
-import { hasRows, or, rowsWhere, type Extraction, type IndexRow, type Kind, type Table } from './kind.js';
+import { hasRows, or, rowsWhere, type Compiling, type Extraction, type IndexRow, type Kind, type Table } from './kind.js';
 
 /** Accent-free text, stored as a 'french' text search document. */
 export interface TextRow extends IndexRow {
@@ -16,8 +16,9 @@ const table: Table<TextRow> = {
 
 /**
  * The full-text parameters `_text` and `_content` (FULL_TEXT_PARAMS): a resource's words, searched
- * as PostgreSQL text search queries. They are string parameters, and take a string's modifiers:
- * `:exact` and `:contains` change nothing.
+ * as PostgreSQL text search queries (web search syntax: "a phrase", -word, or). They are string
+ * parameters, and take a string's modifiers in full-text terms: `:exact`, the words as one phrase,
+ * in order; `:contains`, every word as the start of one of the text's (a search as one types).
  */
 export const textKind: Kind & { table: Table<TextRow>; extract(resource: Resource, to: Extraction): void } = {
   table,
@@ -26,10 +27,18 @@ export const textKind: Kind & { table: Table<TextRow>; extract(resource: Resourc
   },
   exists: (param, c) => hasRows(table.name, param.code, c),
   match(f, c) {
-    const queries = f.values.map((v) => `x.doc @@ websearch_to_tsquery('french', ${c.p.add(normalizeString(unescape(v)))})`);
+    const queries = f.values.map((v) => `x.doc @@ ${tsQuery(normalizeString(unescape(v)), f.modifier, c.p)}`);
     return rowsWhere(c, table.name, f.param.code, or(queries));
   },
 };
+
+function tsQuery(text: string, modifier: string | undefined, p: Compiling['p']): string {
+  if (modifier === 'exact') return `phraseto_tsquery('french', ${p.add(text)})`;
+  if (modifier !== 'contains') return `websearch_to_tsquery('french', ${p.add(text)})`;
+  // Words only: to_tsquery reads its own syntax; a stop word's prefix is dropped with it.
+  const words = text.match(/[\p{L}\p{N}]+/gu) ?? [];
+  return `to_tsquery('french', ${p.add(words.map((w) => `${w}:*`).join(' & '))})`;
+}
 
 /**
  * `_text`: the narrative as plain text; `_content`: every string of the resource that holds words
