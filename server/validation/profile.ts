@@ -1,3 +1,4 @@
+import { UcumLhcUtils } from '@lhncbc/ucum-lhc';
 import { evalFhirPathTyped, toTypedValue, type TypedValue } from '@medplum/core';
 import type { ElementDefinition, OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import type { Registry } from './canonicals.js';
@@ -134,7 +135,7 @@ class Walker {
     for (const [slice, count] of counts) this.cardinality(slice.ed, count, path, slice.ed.id as string, slice.ed.sliceName);
   }
 
-  /** minValue[x] and maxValue[x]: numbers, dates and times, Quantities of the same unit (and, as HL7's tools allow, a Duration from now). */
+  /** minValue[x] and maxValue[x]: numbers, dates and times, Quantities (UCUM units converted) (and, as HL7's tools allow, a Duration from now). */
   private range(ed: ElementDefinition, value: unknown, path: string): void {
     for (const [key, bound] of Object.entries(ed)) {
       const min = key.startsWith('minValue');
@@ -265,6 +266,11 @@ function compareToBound(value: unknown, boundType: string, bound: unknown, min: 
   }
   const v = value as { value?: number; code?: string; unit?: string; system?: string };
   if (typeof v?.value !== 'number' || typeof q?.value !== 'number') return undefined;
-  if ((v.code ?? v.unit) !== (q.code ?? q.unit) || (v.system && q.system && v.system !== q.system)) return undefined;
-  return v.value - q.value;
+  if ((v.code ?? v.unit) === (q.code ?? q.unit) && (!v.system || !q.system || v.system === q.system)) return v.value - q.value;
+  // Other UCUM units of one dimension (g against kg) are compared after conversion, as HL7's validator does.
+  if (v.system !== UCUM || q.system !== UCUM || !v.code || !q.code) return undefined;
+  const converted = UcumLhcUtils.getInstance().convertUnitTo(v.code, v.value, q.code);
+  return converted.status === 'succeeded' && typeof converted.toVal === 'number' ? converted.toVal - q.value : undefined;
 }
+
+const UCUM = 'http://unitsofmeasure.org';
