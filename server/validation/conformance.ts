@@ -6,6 +6,7 @@ import { readCurrent } from '../store/resources.js';
 import type { Registry } from './canonicals.js';
 import { walkExtensions } from './extensions.js';
 import { checkFrenchIdentifiers } from './french.js';
+import { impliedProfiles } from './implied-profiles.js';
 import { policyOf, type ConformancePolicy } from './policy.js';
 import { walkProfile, type ProfileFindings } from './profile.js';
 import { checkQuestionnaireResponse } from './questionnaire-response.js';
@@ -25,14 +26,15 @@ export interface ProfileRequest {
 
 /**
  * The profile-level issues of a resource (what validateBase does not see): its profiles
- * (meta.profile and those the policy requires), its extensions by URL, French identifiers, a
+ * (meta.profile and those the policy requires; for $validate, those HL7's validator implies), its extensions by URL, French identifiers, a
  * QuestionnaireResponse against its Questionnaire, and,
  * when `store` is given, the profiles references' targets must conform to.
  */
 export function checkProfiles(registry: Registry, resource: Resource, request: ProfileRequest): ProfileFindings {
   const findings: ProfileFindings = { issues: [], references: [], substitutions: [] };
   const profiles = request.profiles ?? [...(resource.meta?.profile ?? []), ...(request.policy.required[resource.resourceType] ?? [])];
-  for (const canonical of new Set(profiles)) {
+  const implied = request.asReferenceValidator ? impliedProfiles(registry, resource) : [];
+  for (const canonical of new Set([...profiles, ...implied])) {
     const sd = structureDefinition(registry, canonical, findings.substitutions);
     const required =
       request.profiles !== undefined || request.policy.requireKnownProfiles || request.policy.required[resource.resourceType]?.includes(canonical);
