@@ -10,7 +10,7 @@ export interface SnapshotResult {
 }
 
 /** Bump when the output changes: cached snapshots of an older generator are then made anew. */
-export const SNAPSHOT_GENERATOR_VERSION = 3;
+export const SNAPSHOT_GENERATOR_VERSION = 4;
 
 const EXTENSION_SLICING = {
   discriminator: [{ type: 'value' as const, path: 'url' }],
@@ -217,10 +217,12 @@ class Generator {
       if (kids.length) return kids.map((k) => rename(clone(k), slicedId, id, this.elements[from as number].path as string, element.path as string));
     }
     if (element.contentReference) {
+      // The element referred to as the base defines it: this profile's constraints on it (a
+      // `parameter` sliced by name) are not those of its recursions (`parameter.part`).
       const target = element.contentReference.slice(element.contentReference.indexOf('#') + 1);
-      const from = this.index.get(target);
-      if (from === undefined) return undefined;
-      return this.descendants(from).map((k) => rename(clone(k), target, id, target, element.path as string));
+      if (!this.original.has(target)) return undefined;
+      const kids = [...this.original.values()].filter((e) => (e.id as string).startsWith(`${target}.`));
+      return kids.map((k) => rename(clone(k), target, id, target, element.path as string));
     }
     return this.typeChildren(element);
   }
