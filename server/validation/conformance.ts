@@ -70,11 +70,24 @@ export function checkProfiles(registry: Registry, resource: Resource, request: P
 function snapshotFaults(registry: Registry, sd: StructureDefinition): OperationOutcomeIssue[] {
   if (sd.snapshot?.element?.length || !sd.differential?.element?.length) return [];
   const fault = (text: string): OperationOutcomeIssue => ({ severity: 'error', code: 'processing', details: { text }, expression: ['StructureDefinition'] });
+  const root = sd.differential.element[0];
+  // HL7's validator reports this of the differential itself too, beside sdf-20 and the generator.
+  const rootSliced: OperationOutcomeIssue[] =
+    root?.slicing && !(root.path ?? '').includes('.')
+      ? [
+          {
+            severity: 'error',
+            code: 'invalid',
+            details: { text: 'Slicing is not allowed at the root of a profile' },
+            expression: ['StructureDefinition.differential.element[0]'],
+          },
+        ]
+      : [];
   // One that cannot be generated at all (an unknown or circular base) is the profile's users' to find.
   try {
-    return snapshotIssues(withSnapshot(registry, sd)).map((text) => fault(`Error generating the snapshot: ${text}`));
+    return [...rootSliced, ...snapshotIssues(withSnapshot(registry, sd)).map((text) => fault(`Error generating the snapshot: ${text}`))];
   } catch {
-    return [];
+    return rootSliced;
   }
 }
 

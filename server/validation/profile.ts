@@ -72,21 +72,33 @@ class Walker {
   /** One value against an element (and what its types' profiles say). */
   node(node: ElementNode, value: unknown, path: string, type: string | undefined): void {
     const ed = node.ed;
-    if (node.expected) {
-      const ok = node.expected.kind === 'fixed' ? deepEqual(value, node.expected.value) : matchesPattern(value, node.expected.value);
-      if (!ok)
-        this.issue(
-          'error',
-          'value',
-          path,
-          `The value must ${node.expected.kind === 'fixed' ? 'be' : 'match'} ${JSON.stringify(node.expected.value)} (${ed.id})`,
-        );
-    }
+    if (node.expected?.kind === 'fixed') this.fixed(value, node.expected.value, path, ed.id as string);
+    else if (node.expected && !matchesPattern(value, node.expected.value))
+      this.issue('error', 'value', path, `The value must match ${JSON.stringify(node.expected.value)} (${ed.id})`);
     this.binding(ed, value, path, type);
     this.range(ed, value, path);
     this.constraints(ed, value, path, type);
     this.typeProfiles(ed, value, path, type);
     if (value !== null && typeof value === 'object' && !Array.isArray(value)) this.children(node, value as Record<string, unknown>, path);
+  }
+
+  /** A fixed value, property by property as HL7's validator reports it: what differs, what is missing, what is there beyond it. */
+  private fixed(value: unknown, expected: unknown, path: string, id: string): void {
+    if (deepEqual(value, expected)) return;
+    const isObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+    if (!isObject(value) || !isObject(expected)) {
+      this.issue('error', 'value', path, `The value must be ${JSON.stringify(expected)} (${id})`);
+      return;
+    }
+    const actual = value as Record<string, unknown>;
+    const wanted = expected as Record<string, unknown>;
+    for (const key of new Set([...Object.keys(wanted), ...Object.keys(actual)])) {
+      if (key.startsWith('_') || deepEqual(actual[key], wanted[key])) continue;
+      if (!(key in wanted))
+        this.issue('error', 'value', `${path}.${key}`, `The element ${key} is present in the instance but not allowed in the fixed value of ${id}`);
+      else if (!(key in actual)) this.issue('error', 'value', `${path}.${key}`, `The element ${key} of the fixed value of ${id} is missing`);
+      else this.fixed(actual[key], wanted[key], `${path}.${key}`, id);
+    }
   }
 
   private children(node: ElementNode, object: Record<string, unknown>, path: string): void {
@@ -214,7 +226,24 @@ class Walker {
       }
       // An extension slice is checked by URL in the walk of extensions.
       if (t.code === 'Extension') continue;
-      for (const profile of t.profile ?? []) this.applyProfile(profile, value, path);
+      if ((t.profile?.length ?? 0) > 1) this.applyAnyProfile(t.profile as string[], value, path);
+      else for (const profile of t.profile ?? []) this.applyProfile(profile, value, path);
+    }
+  }
+
+  /** Several profiles on one type: the value must conform to one of them (ElementDefinition.type.profile). */
+  private applyAnyProfile(profiles: string[], value: unknown, path: string): void {
+    const outcomes = profiles.map((profile) => {
+      const findings: ProfileFindings = { issues: [], references: [], substitutions: this.findings.substitutions };
+      const walker = new Walker(this.registry, this.resource, findings);
+      for (const key of this.active) walker.active.add(key);
+      walker.applyProfile(profile, value, path);
+      return findings;
+    });
+    const chosen = outcomes.find((f) => !f.issues.some((i) => i.severity === 'error' || i.severity === 'fatal'));
+    for (const findings of chosen ? [chosen] : outcomes) {
+      this.findings.issues.push(...findings.issues);
+      this.findings.references.push(...findings.references);
     }
   }
 

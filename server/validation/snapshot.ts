@@ -69,6 +69,10 @@ class Generator {
       return;
     }
     const element = this.elements[at];
+    if (diff.slicing && !id.includes('.')) {
+      this.issues.push(`${this.sd.url}: the profile has slicing at the root ('${id}'), which is illegal`);
+      return;
+    }
     this.checkChoicePath(element, diff);
     this.checkFixed(element, diff);
     merge(element, diff, this.sd.url as string);
