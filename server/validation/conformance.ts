@@ -6,6 +6,7 @@ import { readCurrent } from '../store/resources.js';
 import type { Registry } from './canonicals.js';
 import { walkExtensions } from './extensions.js';
 import { checkFrenchIdentifiers } from './french.js';
+import { checkNarrativeLinks } from './narrative-links.js';
 import { impliedProfiles } from './implied-profiles.js';
 import { policyOf, type ConformancePolicy } from './policy.js';
 import { walkProfile, type ProfileFindings } from './profile.js';
@@ -61,6 +62,7 @@ export function checkProfiles(registry: Registry, resource: Resource, request: P
   walkExtensions(registry, resource, findings, request.asReferenceValidator);
   if (request.asReferenceValidator && resource.resourceType === 'StructureDefinition')
     findings.issues.push(...snapshotFaults(registry, resource as StructureDefinition));
+  if (request.asReferenceValidator) findings.issues.push(...checkNarrativeLinks(resource));
   findings.issues.push(...checkFrenchIdentifiers(resource));
   findings.issues.push(...checkQuestionnaireResponse(registry, resource));
   return findings;
