@@ -1,9 +1,10 @@
 import { UcumLhcUtils } from '@lhncbc/ucum-lhc';
 import { evalFhirPathTyped, toTypedValue, type TypedValue } from '@medplum/core';
-import type { ElementDefinition, OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
+import type { Bundle, ElementDefinition, OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import type { Registry } from './canonicals.js';
 import { valueSetCodes } from './codes.js';
 import { childFor, deepEqual, elementTree, matchesPattern, type ElementNode } from './element-tree.js';
+import { resolveInBundle } from './bundle-references.js';
 import { matchingSlice } from './slicing.js';
 import { structureDefinition, type Substitution } from './structures.js';
 
@@ -31,16 +32,25 @@ const BASE = 'http://hl7.org/fhir/StructureDefinition/';
  * What the base definition says is @medplum/core's and validateBase's to check.
  */
 export function walkProfile(registry: Registry, resource: Resource, sd: StructureDefinition, findings: ProfileFindings): void {
-  new Walker(registry, resource, findings).node(elementTree(sd), resource, resource.resourceType, resource.resourceType);
+  const bundle = resource.resourceType === 'Bundle' ? (resource as Bundle) : undefined;
+  new Walker(registry, resource, findings, bundle).node(elementTree(sd), resource, resource.resourceType, resource.resourceType);
 }
 
 /** Validates one value (an extension, a datatype) against a profile's snapshot. */
-export function walkValue(registry: Registry, resource: Resource, sd: StructureDefinition, value: unknown, path: string, findings: ProfileFindings): void {
-  new Walker(registry, resource, findings).node(elementTree(sd), value, path, sd.type as string);
+export function walkValue(
+  registry: Registry,
+  resource: Resource,
+  sd: StructureDefinition,
+  value: unknown,
+  path: string,
+  findings: ProfileFindings,
+  bundle?: Bundle,
+): void {
+  new Walker(registry, resource, findings, bundle).node(elementTree(sd), value, path, sd.type as string);
 }
 
 /** Whether a value has no error against a profile (for profile discriminators). */
-function conforms(registry: Registry, canonical: string, value: unknown): boolean {
+function conforms(registry: Registry, canonical: string, value: unknown, bundle?: Bundle): boolean {
   const sd = structureDefinition(registry, canonical);
   if (typeof value !== 'object' || value === null) return false;
   // A profile not held cannot be checked: a resource that claims it is taken at its word (its
@@ -51,7 +61,7 @@ function conforms(registry: Registry, canonical: string, value: unknown): boolea
   const resourceType = (value as Resource).resourceType;
   if (typeof resourceType === 'string' && sd.type !== resourceType && sd.type !== 'Resource' && sd.type !== 'DomainResource') return false;
   const findings: ProfileFindings = { issues: [], references: [], substitutions: [] };
-  walkValue(registry, value as Resource, sd as StructureDefinition, value, sd.type as string, findings);
+  walkValue(registry, value as Resource, sd as StructureDefinition, value, sd.type as string, findings, bundle);
   return !findings.issues.some((i) => i.severity === 'error');
 }
 
@@ -63,6 +73,8 @@ class Walker {
     private readonly registry: Registry,
     private readonly resource: Resource,
     private readonly findings: ProfileFindings,
+    /** The Bundle the value is in: references to its entries are followed there. */
+    private readonly bundle?: Bundle,
   ) {}
 
   private issue(severity: OperationOutcomeIssue['severity'], code: OperationOutcomeIssue['code'], path: string, text: string): void {
@@ -136,7 +148,7 @@ class Walker {
     const counts = new Map<ElementNode, number>(sliced.slices.map((s) => [s, 0]));
     const closed = sliced.ed.slicing?.rules === 'closed';
     for (const item of items) {
-      const slice = matchingSlice(this.registry, sliced, item.value, item.type, (canonical, v) => conforms(this.registry, canonical, v));
+      const slice = matchingSlice(this.registry, sliced, item.value, item.type, (canonical, v) => conforms(this.registry, canonical, v, this.bundle));
       if (!slice) {
         if (closed) this.issue('error', 'structure', item.path, `The value matches none of the slices of ${sliced.ed.id}, which is closed`);
         continue;
@@ -222,7 +234,9 @@ class Walker {
       if (type && t.code !== type && t.code !== 'Resource') continue;
       if (t.code === 'Reference' && t.targetProfile?.some((p) => !p.startsWith(BASE))) {
         const reference = (value as { reference?: unknown })?.reference;
-        if (typeof reference === 'string') this.findings.references.push({ path, reference, targetProfiles: t.targetProfile });
+        const target = typeof reference === 'string' && this.bundle ? resolveInBundle(this.bundle, reference) : undefined;
+        if (target) this.bundleTarget(target, reference as string, t.targetProfile, path);
+        else if (typeof reference === 'string') this.findings.references.push({ path, reference, targetProfiles: t.targetProfile });
       }
       // An extension slice is checked by URL in the walk of extensions.
       if (t.code === 'Extension') continue;
@@ -231,11 +245,26 @@ class Walker {
     }
   }
 
+  /** A reference to an entry of the Bundle: the entry must conform to one of the target profiles of its type. */
+  private bundleTarget(target: Resource, reference: string, targetProfiles: string[], path: string): void {
+    const key = `${reference} ${targetProfiles.join(' ')}`;
+    if (this.active.has(key)) return;
+    const candidates = targetProfiles.filter((p) => structureDefinition(this.registry, p)?.type === target.resourceType);
+    if (!candidates.length) return;
+    this.active.add(key);
+    try {
+      if (candidates.some((p) => conforms(this.registry, p, target, this.bundle))) return;
+    } finally {
+      this.active.delete(key);
+    }
+    this.issue('error', 'invalid', path, `${reference} does not conform to ${candidates.join(' or ')}, which this reference requires`);
+  }
+
   /** Several profiles on one type: the value must conform to one of them (ElementDefinition.type.profile). */
   private applyAnyProfile(profiles: string[], value: unknown, path: string): void {
     const outcomes = profiles.map((profile) => {
       const findings: ProfileFindings = { issues: [], references: [], substitutions: this.findings.substitutions };
-      const walker = new Walker(this.registry, this.resource, findings);
+      const walker = new Walker(this.registry, this.resource, findings, this.bundle);
       for (const key of this.active) walker.active.add(key);
       walker.applyProfile(profile, value, path);
       return findings;
