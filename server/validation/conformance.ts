@@ -1,10 +1,11 @@
-import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
+import type { Bundle, OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { FhirError } from '../fhir/outcome.js';
 import { parseLocalReference } from '../fhir/ids.js';
 import type { Database, Queryable } from '../store/db.js';
 import { readCurrent } from '../store/resources.js';
 import type { Registry } from './canonicals.js';
 import { walkExtensions } from './extensions.js';
+import { checkBundleReferences } from './bundle-references.js';
 import { checkFrenchIdentifiers } from './french.js';
 import { checkNarrativeLinks } from './narrative-links.js';
 import { impliedProfiles } from './implied-profiles.js';
@@ -63,6 +64,7 @@ export function checkProfiles(registry: Registry, resource: Resource, request: P
   if (request.asReferenceValidator && resource.resourceType === 'StructureDefinition')
     findings.issues.push(...snapshotFaults(registry, resource as StructureDefinition));
   if (request.asReferenceValidator) findings.issues.push(...checkNarrativeLinks(resource));
+  if (request.asReferenceValidator && resource.resourceType === 'Bundle') findings.issues.push(...checkBundleReferences(resource as Bundle));
   findings.issues.push(...checkFrenchIdentifiers(resource));
   findings.issues.push(...checkQuestionnaireResponse(registry, resource));
   return findings;
