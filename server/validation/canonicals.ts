@@ -57,12 +57,18 @@ function baseCanonicals(): Map<string, CanonicalResource> {
 const VITAL_SIGNS = 'http://hl7.org/fhir/StructureDefinition/vitalsigns';
 
 /**
- * The R4 definitions as HL7's own tools load them: they relax the binding of vital-sign
+ * The R4 definitions as HL7's own tools load them: structuredefinition-fhir-type allowed where
+ * the specification uses it; they relax the binding of vital-sign
  * component values to UCUM units from required to extensible, in the vital-signs profile and the
  * specification's profiles on it (so read the IG Publisher's snapshots of every profile on
  * those, FR Core's included, and the reference validator).
  */
 function correctAsHl7Tools(definitions: Map<string, CanonicalResource>): void {
+  // The R4 definitions themselves carry structuredefinition-fhir-type on ElementDefinition.type,
+  // where HL7's later definition of it (the one its tools use) allows it.
+  const fhirType = definitions.get('http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type') as StructureDefinition | undefined;
+  if (fhirType?.context && !fhirType.context.some((c) => c.expression === 'ElementDefinition.type'))
+    fhirType.context.push({ type: 'element', expression: 'ElementDefinition.type' });
   for (const resource of definitions.values()) {
     const sd = resource as StructureDefinition;
     if (sd.resourceType !== 'StructureDefinition' || (sd.url !== VITAL_SIGNS && sd.baseDefinition !== VITAL_SIGNS)) continue;

@@ -1,11 +1,14 @@
-import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
+import type { Bundle, OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { FhirError } from '../fhir/outcome.js';
 import { parseLocalReference } from '../fhir/ids.js';
 import type { Database, Queryable } from '../store/db.js';
 import { readCurrent } from '../store/resources.js';
 import type { Registry } from './canonicals.js';
 import { walkExtensions } from './extensions.js';
+import { checkBundleReferences } from './bundle-references.js';
 import { checkFrenchIdentifiers } from './french.js';
+import { checkNarrativeLinks } from './narrative-links.js';
+import { impliedProfiles } from './implied-profiles.js';
 import { policyOf, type ConformancePolicy } from './policy.js';
 import { walkProfile, type ProfileFindings } from './profile.js';
 import { checkQuestionnaireResponse } from './questionnaire-response.js';
@@ -25,14 +28,15 @@ export interface ProfileRequest {
 
 /**
  * The profile-level issues of a resource (what validateBase does not see): its profiles
- * (meta.profile and those the policy requires), its extensions by URL, French identifiers, a
+ * (meta.profile and those the policy requires; for $validate, those HL7's validator implies), its extensions by URL, French identifiers, a
  * QuestionnaireResponse against its Questionnaire, and,
  * when `store` is given, the profiles references' targets must conform to.
  */
 export function checkProfiles(registry: Registry, resource: Resource, request: ProfileRequest): ProfileFindings {
   const findings: ProfileFindings = { issues: [], references: [], substitutions: [] };
   const profiles = request.profiles ?? [...(resource.meta?.profile ?? []), ...(request.policy.required[resource.resourceType] ?? [])];
-  for (const canonical of new Set(profiles)) {
+  const implied = request.asReferenceValidator ? impliedProfiles(registry, resource) : [];
+  for (const canonical of new Set([...profiles, ...implied])) {
     const sd = structureDefinition(registry, canonical, findings.substitutions);
     const required =
       request.profiles !== undefined || request.policy.requireKnownProfiles || request.policy.required[resource.resourceType]?.includes(canonical);
@@ -59,6 +63,8 @@ export function checkProfiles(registry: Registry, resource: Resource, request: P
   walkExtensions(registry, resource, findings, request.asReferenceValidator);
   if (request.asReferenceValidator && resource.resourceType === 'StructureDefinition')
     findings.issues.push(...snapshotFaults(registry, resource as StructureDefinition));
+  if (request.asReferenceValidator) findings.issues.push(...checkNarrativeLinks(resource));
+  if (request.asReferenceValidator && resource.resourceType === 'Bundle') findings.issues.push(...checkBundleReferences(resource as Bundle));
   findings.issues.push(...checkFrenchIdentifiers(resource));
   findings.issues.push(...checkQuestionnaireResponse(registry, resource));
   return findings;
@@ -68,11 +74,24 @@ export function checkProfiles(registry: Registry, resource: Resource, request: P
 function snapshotFaults(registry: Registry, sd: StructureDefinition): OperationOutcomeIssue[] {
   if (sd.snapshot?.element?.length || !sd.differential?.element?.length) return [];
   const fault = (text: string): OperationOutcomeIssue => ({ severity: 'error', code: 'processing', details: { text }, expression: ['StructureDefinition'] });
+  const root = sd.differential.element[0];
+  // HL7's validator reports this of the differential itself too, beside sdf-20 and the generator.
+  const rootSliced: OperationOutcomeIssue[] =
+    root?.slicing && !(root.path ?? '').includes('.')
+      ? [
+          {
+            severity: 'error',
+            code: 'invalid',
+            details: { text: 'Slicing is not allowed at the root of a profile' },
+            expression: ['StructureDefinition.differential.element[0]'],
+          },
+        ]
+      : [];
   // One that cannot be generated at all (an unknown or circular base) is the profile's users' to find.
   try {
-    return snapshotIssues(withSnapshot(registry, sd)).map((text) => fault(`Error generating the snapshot: ${text}`));
+    return [...rootSliced, ...snapshotIssues(withSnapshot(registry, sd)).map((text) => fault(`Error generating the snapshot: ${text}`))];
   } catch {
-    return [];
+    return rootSliced;
   }
 }
 

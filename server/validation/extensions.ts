@@ -1,5 +1,6 @@
 import type { Resource, StructureDefinition } from '@medplum/fhirtypes';
 import type { Registry } from './canonicals.js';
+import { childPlace, contextAllows, resourcePlace, type Place } from './extension-context.js';
 import { walkValue, type ProfileFindings } from './profile.js';
 import { structureDefinition } from './structures.js';
 
@@ -16,23 +17,26 @@ const CORE_EXTENSIONS = 'http://hl7.org/fhir/StructureDefinition/';
 const EXAMPLE_URL = /^https?:\/\/([^/]*\.)?example\.(org|com)(\/|$)/;
 
 export function walkExtensions(registry: Registry, resource: Resource, findings: ProfileFindings, unknownIsError = false): void {
-  const visit = (value: unknown, path: string): void => {
+  const visit = (value: unknown, path: string, place: Place | undefined): void => {
     if (Array.isArray(value)) {
-      value.forEach((v, i) => visit(v, `${path}[${i}]`));
+      value.forEach((v, i) => visit(v, `${path}[${i}]`, place));
       return;
     }
     if (value === null || typeof value !== 'object') return;
     for (const [key, content] of Object.entries(value)) {
-      const at = key.startsWith('_') ? `${path}.${key.slice(1)}` : `${path}.${key}`;
+      const name = key.startsWith('_') ? key.slice(1) : key;
+      const at = `${path}.${name}`;
       if ((key === 'extension' || key === 'modifierExtension') && Array.isArray(content)) {
-        content.forEach((ext, i) => check(ext, `${at}[${i}]`, key === 'modifierExtension'));
+        content.forEach((ext, i) => check(ext, `${at}[${i}]`, key === 'modifierExtension', place, path));
       } else {
-        visit(content, at);
+        // A primitive's extensions (`_family`) are on the primitive's element.
+        visit(content, at, place && childPlace(registry, place, name, Array.isArray(content) ? content[0] : content));
       }
     }
   };
-  const check = (ext: { url?: unknown }, path: string, modifier: boolean): void => {
+  const check = (ext: { url?: unknown }, path: string, modifier: boolean, place: Place | undefined, holder: string): void => {
     if (typeof ext?.url !== 'string' || !/^(https?|urn):/.test(ext.url)) return;
+    const inner = place && { ...childPlace(registry, place, 'extension', ext), extensionUrl: ext.url };
     const sd = structureDefinition(registry, ext.url, findings.substitutions);
     if (!sd) {
       const error = unknownIsError && !EXAMPLE_URL.test(ext.url) && !ext.url.startsWith(CORE_EXTENSIONS);
@@ -46,14 +50,26 @@ export function walkExtensions(registry: Registry, resource: Resource, findings:
         },
         expression: [path],
       });
-      visit(ext, path);
+      visit(ext, path, inner);
       return;
     }
     if (sd.type !== 'Extension') {
       findings.issues.push({ severity: 'error', code: 'extension', details: { text: `${ext.url} is not an extension definition` }, expression: [path] });
       return;
     }
+    if (place && !contextAllows(registry, sd as StructureDefinition, place)) {
+      const contexts = (sd.context ?? []).map((c) => c.expression).join(', ');
+      findings.issues.push({
+        severity: 'error',
+        code: 'extension',
+        details: {
+          text: `The extension ${ext.url} is not allowed to be used at this point (this element is ${place.names.join(', ')}; it is allowed on ${contexts})`,
+        },
+        expression: [holder],
+      });
+    }
     walkValue(registry, resource, sd as StructureDefinition, ext, path, findings);
   };
-  visit(resource, resource.resourceType);
+  // Where its extensions are: checked by $validate, as HL7's validator (writes keep what they cannot place).
+  visit(resource, resource.resourceType, unknownIsError ? resourcePlace(registry, resource.resourceType) : undefined);
 }

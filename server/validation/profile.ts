@@ -1,8 +1,10 @@
+import { UcumLhcUtils } from '@lhncbc/ucum-lhc';
 import { evalFhirPathTyped, toTypedValue, type TypedValue } from '@medplum/core';
-import type { ElementDefinition, OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
+import type { Bundle, ElementDefinition, OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import type { Registry } from './canonicals.js';
 import { valueSetCodes } from './codes.js';
 import { childFor, deepEqual, elementTree, matchesPattern, type ElementNode } from './element-tree.js';
+import { resolveInBundle } from './bundle-references.js';
 import { matchingSlice } from './slicing.js';
 import { structureDefinition, type Substitution } from './structures.js';
 
@@ -30,16 +32,25 @@ const BASE = 'http://hl7.org/fhir/StructureDefinition/';
  * What the base definition says is @medplum/core's and validateBase's to check.
  */
 export function walkProfile(registry: Registry, resource: Resource, sd: StructureDefinition, findings: ProfileFindings): void {
-  new Walker(registry, resource, findings).node(elementTree(sd), resource, resource.resourceType, resource.resourceType);
+  const bundle = resource.resourceType === 'Bundle' ? (resource as Bundle) : undefined;
+  new Walker(registry, resource, findings, bundle).node(elementTree(sd), resource, resource.resourceType, resource.resourceType);
 }
 
 /** Validates one value (an extension, a datatype) against a profile's snapshot. */
-export function walkValue(registry: Registry, resource: Resource, sd: StructureDefinition, value: unknown, path: string, findings: ProfileFindings): void {
-  new Walker(registry, resource, findings).node(elementTree(sd), value, path, sd.type as string);
+export function walkValue(
+  registry: Registry,
+  resource: Resource,
+  sd: StructureDefinition,
+  value: unknown,
+  path: string,
+  findings: ProfileFindings,
+  bundle?: Bundle,
+): void {
+  new Walker(registry, resource, findings, bundle).node(elementTree(sd), value, path, sd.type as string);
 }
 
 /** Whether a value has no error against a profile (for profile discriminators). */
-function conforms(registry: Registry, canonical: string, value: unknown): boolean {
+function conforms(registry: Registry, canonical: string, value: unknown, bundle?: Bundle): boolean {
   const sd = structureDefinition(registry, canonical);
   if (typeof value !== 'object' || value === null) return false;
   // A profile not held cannot be checked: a resource that claims it is taken at its word (its
@@ -50,7 +61,7 @@ function conforms(registry: Registry, canonical: string, value: unknown): boolea
   const resourceType = (value as Resource).resourceType;
   if (typeof resourceType === 'string' && sd.type !== resourceType && sd.type !== 'Resource' && sd.type !== 'DomainResource') return false;
   const findings: ProfileFindings = { issues: [], references: [], substitutions: [] };
-  walkValue(registry, value as Resource, sd as StructureDefinition, value, sd.type as string, findings);
+  walkValue(registry, value as Resource, sd as StructureDefinition, value, sd.type as string, findings, bundle);
   return !findings.issues.some((i) => i.severity === 'error');
 }
 
@@ -62,6 +73,8 @@ class Walker {
     private readonly registry: Registry,
     private readonly resource: Resource,
     private readonly findings: ProfileFindings,
+    /** The Bundle the value is in: references to its entries are followed there. */
+    private readonly bundle?: Bundle,
   ) {}
 
   private issue(severity: OperationOutcomeIssue['severity'], code: OperationOutcomeIssue['code'], path: string, text: string): void {
@@ -71,21 +84,33 @@ class Walker {
   /** One value against an element (and what its types' profiles say). */
   node(node: ElementNode, value: unknown, path: string, type: string | undefined): void {
     const ed = node.ed;
-    if (node.expected) {
-      const ok = node.expected.kind === 'fixed' ? deepEqual(value, node.expected.value) : matchesPattern(value, node.expected.value);
-      if (!ok)
-        this.issue(
-          'error',
-          'value',
-          path,
-          `The value must ${node.expected.kind === 'fixed' ? 'be' : 'match'} ${JSON.stringify(node.expected.value)} (${ed.id})`,
-        );
-    }
+    if (node.expected?.kind === 'fixed') this.fixed(value, node.expected.value, path, ed.id as string);
+    else if (node.expected && !matchesPattern(value, node.expected.value))
+      this.issue('error', 'value', path, `The value must match ${JSON.stringify(node.expected.value)} (${ed.id})`);
     this.binding(ed, value, path, type);
     this.range(ed, value, path);
     this.constraints(ed, value, path, type);
     this.typeProfiles(ed, value, path, type);
     if (value !== null && typeof value === 'object' && !Array.isArray(value)) this.children(node, value as Record<string, unknown>, path);
+  }
+
+  /** A fixed value, property by property as HL7's validator reports it: what differs, what is missing, what is there beyond it. */
+  private fixed(value: unknown, expected: unknown, path: string, id: string): void {
+    if (deepEqual(value, expected)) return;
+    const isObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+    if (!isObject(value) || !isObject(expected)) {
+      this.issue('error', 'value', path, `The value must be ${JSON.stringify(expected)} (${id})`);
+      return;
+    }
+    const actual = value as Record<string, unknown>;
+    const wanted = expected as Record<string, unknown>;
+    for (const key of new Set([...Object.keys(wanted), ...Object.keys(actual)])) {
+      if (key.startsWith('_') || deepEqual(actual[key], wanted[key])) continue;
+      if (!(key in wanted))
+        this.issue('error', 'value', `${path}.${key}`, `The element ${key} is present in the instance but not allowed in the fixed value of ${id}`);
+      else if (!(key in actual)) this.issue('error', 'value', `${path}.${key}`, `The element ${key} of the fixed value of ${id} is missing`);
+      else this.fixed(actual[key], wanted[key], `${path}.${key}`, id);
+    }
   }
 
   private children(node: ElementNode, object: Record<string, unknown>, path: string): void {
@@ -123,7 +148,7 @@ class Walker {
     const counts = new Map<ElementNode, number>(sliced.slices.map((s) => [s, 0]));
     const closed = sliced.ed.slicing?.rules === 'closed';
     for (const item of items) {
-      const slice = matchingSlice(this.registry, sliced, item.value, item.type, (canonical, v) => conforms(this.registry, canonical, v));
+      const slice = matchingSlice(this.registry, sliced, item.value, item.type, (canonical, v) => conforms(this.registry, canonical, v, this.bundle));
       if (!slice) {
         if (closed) this.issue('error', 'structure', item.path, `The value matches none of the slices of ${sliced.ed.id}, which is closed`);
         continue;
@@ -134,7 +159,7 @@ class Walker {
     for (const [slice, count] of counts) this.cardinality(slice.ed, count, path, slice.ed.id as string, slice.ed.sliceName);
   }
 
-  /** minValue[x] and maxValue[x]: numbers, dates and times, Quantities of the same unit (and, as HL7's tools allow, a Duration from now). */
+  /** minValue[x] and maxValue[x]: numbers, dates and times, Quantities (UCUM units converted) (and, as HL7's tools allow, a Duration from now). */
   private range(ed: ElementDefinition, value: unknown, path: string): void {
     for (const [key, bound] of Object.entries(ed)) {
       const min = key.startsWith('minValue');
@@ -209,11 +234,45 @@ class Walker {
       if (type && t.code !== type && t.code !== 'Resource') continue;
       if (t.code === 'Reference' && t.targetProfile?.some((p) => !p.startsWith(BASE))) {
         const reference = (value as { reference?: unknown })?.reference;
-        if (typeof reference === 'string') this.findings.references.push({ path, reference, targetProfiles: t.targetProfile });
+        const target = typeof reference === 'string' && this.bundle ? resolveInBundle(this.bundle, reference) : undefined;
+        if (target) this.bundleTarget(target, reference as string, t.targetProfile, path);
+        else if (typeof reference === 'string') this.findings.references.push({ path, reference, targetProfiles: t.targetProfile });
       }
       // An extension slice is checked by URL in the walk of extensions.
       if (t.code === 'Extension') continue;
-      for (const profile of t.profile ?? []) this.applyProfile(profile, value, path);
+      if ((t.profile?.length ?? 0) > 1) this.applyAnyProfile(t.profile as string[], value, path);
+      else for (const profile of t.profile ?? []) this.applyProfile(profile, value, path);
+    }
+  }
+
+  /** A reference to an entry of the Bundle: the entry must conform to one of the target profiles of its type. */
+  private bundleTarget(target: Resource, reference: string, targetProfiles: string[], path: string): void {
+    const key = `${reference} ${targetProfiles.join(' ')}`;
+    if (this.active.has(key)) return;
+    const candidates = targetProfiles.filter((p) => structureDefinition(this.registry, p)?.type === target.resourceType);
+    if (!candidates.length) return;
+    this.active.add(key);
+    try {
+      if (candidates.some((p) => conforms(this.registry, p, target, this.bundle))) return;
+    } finally {
+      this.active.delete(key);
+    }
+    this.issue('error', 'invalid', path, `${reference} does not conform to ${candidates.join(' or ')}, which this reference requires`);
+  }
+
+  /** Several profiles on one type: the value must conform to one of them (ElementDefinition.type.profile). */
+  private applyAnyProfile(profiles: string[], value: unknown, path: string): void {
+    const outcomes = profiles.map((profile) => {
+      const findings: ProfileFindings = { issues: [], references: [], substitutions: this.findings.substitutions };
+      const walker = new Walker(this.registry, this.resource, findings, this.bundle);
+      for (const key of this.active) walker.active.add(key);
+      walker.applyProfile(profile, value, path);
+      return findings;
+    });
+    const chosen = outcomes.find((f) => !f.issues.some((i) => i.severity === 'error' || i.severity === 'fatal'));
+    for (const findings of chosen ? [chosen] : outcomes) {
+      this.findings.issues.push(...findings.issues);
+      this.findings.references.push(...findings.references);
     }
   }
 
@@ -265,6 +324,11 @@ function compareToBound(value: unknown, boundType: string, bound: unknown, min: 
   }
   const v = value as { value?: number; code?: string; unit?: string; system?: string };
   if (typeof v?.value !== 'number' || typeof q?.value !== 'number') return undefined;
-  if ((v.code ?? v.unit) !== (q.code ?? q.unit) || (v.system && q.system && v.system !== q.system)) return undefined;
-  return v.value - q.value;
+  if ((v.code ?? v.unit) === (q.code ?? q.unit) && (!v.system || !q.system || v.system === q.system)) return v.value - q.value;
+  // Other UCUM units of one dimension (g against kg) are compared after conversion, as HL7's validator does.
+  if (v.system !== UCUM || q.system !== UCUM || !v.code || !q.code) return undefined;
+  const converted = UcumLhcUtils.getInstance().convertUnitTo(v.code, v.value, q.code);
+  return converted.status === 'succeeded' && typeof converted.toVal === 'number' ? converted.toVal - q.value : undefined;
 }
+
+const UCUM = 'http://unitsofmeasure.org';

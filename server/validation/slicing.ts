@@ -15,7 +15,7 @@ export type Conforms = (canonical: string, value: unknown) => boolean;
 export function matchingSlice(registry: Registry, sliced: ElementNode, value: unknown, type: string | undefined, conforms: Conforms): ElementNode | undefined {
   const discriminators = sliced.ed.slicing?.discriminator ?? [];
   if (!discriminators.length) return undefined;
-  return sliced.slices.find((slice) => discriminators.every((d) => holds(registry, d, slice, value, type, conforms)));
+  return sliced.slices.find((slice) => discriminators.every((d) => holds(registry, d, slice, value, type, conforms, discriminators.length)));
 }
 
 function holds(
@@ -25,6 +25,7 @@ function holds(
   value: unknown,
   type: string | undefined,
   conforms: Conforms,
+  discriminators: number,
 ): boolean {
   const steps = parsePath(d.path as string);
   if (!steps) return false;
@@ -35,13 +36,16 @@ function holds(
       const expected = expectedAt(slice, steps);
       if (expected.length)
         return values.some((v) => expected.some((e) => (e.kind === 'fixed' && d.type === 'value' ? deepEqual(v, e.value) : matchesPattern(v, e.value))));
-      const bound = nodeAt(slice, steps)?.ed.binding;
+      const target = nodeAt(slice, steps);
+      const bound = target?.ed.binding;
       if (bound?.strength === 'required' && bound.valueSet) {
         const codes = valueSetCodes(registry, bound.valueSet);
         if (!codes) return false;
         return values.some((v) => (typeof v === 'string' ? codes.codes.has(v) : hasCoding(v, codes.codings)));
       }
-      return false;
+      // A slice that leaves the element of one of several discriminators free is not told apart
+      // by it (HL7's validator: a subtype not required of every slice).
+      return !!target && discriminators > 1;
     }
     case 'type': {
       const target = nodeAt(slice, steps) ?? slice;

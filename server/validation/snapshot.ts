@@ -10,7 +10,7 @@ export interface SnapshotResult {
 }
 
 /** Bump when the output changes: cached snapshots of an older generator are then made anew. */
-export const SNAPSHOT_GENERATOR_VERSION = 3;
+export const SNAPSHOT_GENERATOR_VERSION = 4;
 
 const EXTENSION_SLICING = {
   discriminator: [{ type: 'value' as const, path: 'url' }],
@@ -69,6 +69,12 @@ class Generator {
       return;
     }
     const element = this.elements[at];
+    if (diff.slicing && !id.includes('.')) {
+      this.issues.push(`${this.sd.url}: the profile has slicing at the root ('${id}'), which is illegal`);
+      return;
+    }
+    this.checkChoicePath(element, diff);
+    this.checkFixed(element, diff);
     merge(element, diff, this.sd.url as string);
     // A slicing with neither discriminator nor slices says nothing a validator can use: the IG
     // Publisher leaves it out of the snapshot.
@@ -86,6 +92,27 @@ class Generator {
       // differential reaches into it or into its sliced element (whose children it shares).
       this.expand(at);
     }
+  }
+
+  /** `value[x]` may be named by one of its types (`valueQuantity`), by no other name (`valueBla`). */
+  private checkChoicePath(element: ElementDefinition, diff: ElementDefinition): void {
+    const path = element.path as string;
+    if (!path.endsWith('[x]') || !diff.path || diff.path === path) return;
+    const stem = path.slice(0, -3);
+    const suffix = diff.path.startsWith(stem) ? diff.path.slice(stem.length) : '';
+    const types = (diff.type ?? element.type ?? []).map((t) => t.code as string);
+    if (types.some((code) => code.charAt(0).toUpperCase() + code.slice(1) === suffix)) return;
+    this.issues.push(`${this.sd.url}: the path must be '${path}' not '${diff.path}' when the type list is not constrained to that type`);
+  }
+
+  /** A profile cannot change a value its base fixes (an extension's url among them). */
+  private checkFixed(element: ElementDefinition, diff: ElementDefinition): void {
+    const key = Object.keys(diff).find((k) => /^fixed[A-Z]/.test(k));
+    if (!key) return;
+    const base = Object.entries(element).find(([k]) => /^fixed[A-Z]/.test(k));
+    const value = (diff as unknown as Record<string, unknown>)[key];
+    if (!base || JSON.stringify(base[1]) === JSON.stringify(value)) return;
+    this.issues.push(`${this.sd.url}: ${element.path} is fixed to ${JSON.stringify(base[1])} in the base, not ${JSON.stringify(value)}`);
   }
 
   /**
@@ -194,10 +221,12 @@ class Generator {
       if (kids.length) return kids.map((k) => rename(clone(k), slicedId, id, this.elements[from as number].path as string, element.path as string));
     }
     if (element.contentReference) {
+      // The element referred to as the base defines it: this profile's constraints on it (a
+      // `parameter` sliced by name) are not those of its recursions (`parameter.part`).
       const target = element.contentReference.slice(element.contentReference.indexOf('#') + 1);
-      const from = this.index.get(target);
-      if (from === undefined) return undefined;
-      return this.descendants(from).map((k) => rename(clone(k), target, id, target, element.path as string));
+      if (!this.original.has(target)) return undefined;
+      const kids = [...this.original.values()].filter((e) => (e.id as string).startsWith(`${target}.`));
+      return kids.map((k) => rename(clone(k), target, id, target, element.path as string));
     }
     return this.typeChildren(element);
   }
