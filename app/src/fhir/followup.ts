@@ -53,11 +53,3 @@ export function dueActivities(bundle: Bundle | undefined, protocols: PlanDefinit
   }
   return rows.sort((a, b) => a.due.localeCompare(b.due) || a.patient.localeCompare(b.patient));
 }
-
-/** CSV as French spreadsheets open it: `;` separated, quoted, with a BOM for the accents. */
-export function toCsv(rows: DueRow[]): string {
-  const cell = (v: string | number | undefined) => `"${String(v ?? '').replace(/"/g, '""')}"`;
-  const header = ['Patient', 'Date de naissance', 'Protocole', 'Activité', 'Échéance', 'Jours restants', 'Réalisée par'];
-  const lines = rows.map((r) => [r.patient, r.birthDate, r.protocol, r.activity, r.due, r.dueIn, r.performer].map(cell).join(';'));
-  return `\uFEFF${[header.map(cell).join(';'), ...lines].join('\r\n')}\r\n`;
-}
