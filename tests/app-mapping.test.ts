@@ -7,7 +7,7 @@ import { meetingTransaction } from '../app/src/fhir/concertation.js';
 import { breakGlassRequest, breakGlassUntil, oppositionConsent, oppositions, withdrawn } from '../app/src/fhir/consent.js';
 import { directorySearches, localSuggestions } from '../app/src/fhir/directory.js';
 import { dueActivities } from '../app/src/fhir/followup.js';
-import { frenchDate, parisInstant, parisToday, patientName, professionLabel } from '../app/src/fhir/format.js';
+import { codeText, frenchDate, parisInstant, parisToday, patientName, professionLabel } from '../app/src/fhir/format.js';
 import { stayRows } from '../app/src/fhir/hospital.js';
 import { aciFromParameters } from '../app/src/fhir/indicators.js';
 import { careTeamMembers, identity, patientSearchQuery, withMember, withMemberEnded } from '../app/src/fhir/patient.js';
@@ -141,7 +141,10 @@ describe('the app’s mapping of FHIR data', () => {
     const rows = dueActivities(searchset(plans, patients), protocols, TODAY);
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.every((r) => r.dueIn <= 30 && r.protocol.startsWith('Protocole') && r.patient)).toBe(true);
-    for (const r of rows) expect(plans.find((p) => p.id === r.plan)?.activity?.[r.activityIndex].detail?.description).toBe(r.activity);
+    for (const r of rows) {
+      const detail = plans.find((p) => p.id === r.plan)?.activity?.[r.activityIndex].detail;
+      expect(detail?.description ?? codeText(detail?.code)).toBe(r.activity);
+    }
   });
 
   it('builds the directory searches from what was typed', () => {

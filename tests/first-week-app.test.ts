@@ -205,6 +205,14 @@ describe('a pôle’s first week in the coordination app', () => {
     expect(await claire.textContent('header')).toContain('Claire Morvan');
     await open(claire, 'indicateurs');
     expect(await claire.locator('.figures dd').count()).toBeGreaterThan(2);
+    // She browses the directory for a colleague, with no criterion.
+    await open(claire, 'annuaire');
+    await claire.getByRole('button', { name: 'Parcourir l’annuaire' }).click();
+    const caption = claire.locator('caption', { hasText: 'Résultats' });
+    await caption.waitFor();
+    const roles = await fhir('PractitionerRole?active=true&_summary=count');
+    const structures = await fhir('Organization?active=true&_summary=count');
+    expect(await caption.textContent()).toContain(`(${roles.total + structures.total})`);
     // The infirmière: her worklist, then a task closed with its outcome.
     const elodie = await signedIn('elodie');
     const mine = elodie.locator('table').first();
