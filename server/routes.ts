@@ -20,6 +20,7 @@ import { search } from './interactions/search.js';
 import { conditionalUpdate, update } from './interactions/update.js';
 import { vread } from './interactions/vread.js';
 import { aciIndicatorsOperation } from './operations/aci-indicators.js';
+import { recallLettersOperation } from './letters/recall-letters.js';
 import { loadPackageOperation } from './operations/load-package.js';
 import { TERMINOLOGY_ROUTES } from './operations/routes.js';
 import { validateOperation } from './operations/validate.js';
@@ -56,6 +57,16 @@ export const ROUTES: Route[] = [
   ...TERMINOLOGY_ROUTES,
   // Counts over the pôle's data, whoever asks: the operation checks who may (no scope names them).
   ...(['GET', 'POST'] as const).map((method): Route => ({ method, pattern: ['$aci-indicators'], handle: (ctx, req) => aciIndicatorsOperation(ctx, req) })),
+  {
+    method: 'POST',
+    pattern: [':type', '$recall-letters'],
+    types: ['CarePlan'],
+    permission: 'r',
+    handle: (ctx, req, p) => {
+      if (p.type !== 'CarePlan') throw notFound('$recall-letters is an operation on CarePlan');
+      return recallLettersOperation(ctx, req);
+    },
+  },
   { method: 'POST', pattern: ['$load-package'], permission: 'c', writesConformance: true, handle: (ctx, req) => loadPackageOperation(ctx, req) },
   {
     method: 'POST',

@@ -6,8 +6,8 @@ import { batchAnswers, ResourceIndex, saveTransaction } from '../app/src/fhir/bu
 import { meetingTransaction } from '../app/src/fhir/concertation.js';
 import { breakGlassRequest, breakGlassUntil, oppositionConsent, oppositions, withdrawn } from '../app/src/fhir/consent.js';
 import { directorySearches, localSuggestions } from '../app/src/fhir/directory.js';
-import { dueActivities, toCsv } from '../app/src/fhir/followup.js';
-import { frenchDate, parisInstant, parisToday, patientName, professionLabel } from '../app/src/fhir/format.js';
+import { dueActivities } from '../app/src/fhir/followup.js';
+import { codeText, frenchDate, parisInstant, parisToday, patientName, professionLabel } from '../app/src/fhir/format.js';
 import { stayRows } from '../app/src/fhir/hospital.js';
 import { aciFromParameters } from '../app/src/fhir/indicators.js';
 import { careTeamMembers, identity, patientSearchQuery, withMember, withMemberEnded } from '../app/src/fhir/patient.js';
@@ -135,15 +135,16 @@ describe('the app’s mapping of FHIR data', () => {
     expect((meeting.entry![2].resource as Task).status).toBe('completed');
   });
 
-  it('lists the protocol activities due within 30 days and exports them as CSV', () => {
+  it('lists the protocol activities due within 30 days, each naming its plan and activity for the recall letters', () => {
     const protocols = demo.filter((r): r is PlanDefinition => r.resourceType === 'PlanDefinition');
     const plans = demo.filter((r): r is CarePlan => r.resourceType === 'CarePlan' && !!r.instantiatesCanonical);
     const rows = dueActivities(searchset(plans, patients), protocols, TODAY);
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.every((r) => r.dueIn <= 30 && r.protocol.startsWith('Protocole') && r.patient)).toBe(true);
-    const csv = toCsv(rows.slice(0, 1));
-    expect(csv.startsWith('\uFEFF"Patient";')).toBe(true);
-    expect(csv.split('\r\n')[1]).toContain(`"${rows[0].patient}"`);
+    for (const r of rows) {
+      const detail = plans.find((p) => p.id === r.plan)?.activity?.[r.activityIndex].detail;
+      expect(detail?.description ?? codeText(detail?.code)).toBe(r.activity);
+    }
   });
 
   it('builds the directory searches from what was typed', () => {

@@ -100,13 +100,13 @@ describe('the coordination app at /app/ in Chromium', () => {
     await expect.poll(() => page.getByText('Sans suivi').count()).toBe(flagged - 1);
   });
 
-  it('protocol follow-up lists the activities due in 30 days and exports them as CSV', async () => {
+  it('protocol follow-up lists the activities due in 30 days and exports them for a mail merge (CSV)', async () => {
     await open('suivi', '3-suivi-des-protocoles');
     const rows = await page.locator('table tbody tr').count();
     expect(rows).toBeGreaterThan(0);
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: /Exporter en CSV/ }).click()]);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: /Exporter pour publipostage/ }).click()]);
     const csv = readFileSync(await download.path(), 'utf8');
-    expect(csv.split('\r\n')[0]).toBe('\uFEFF"Patient";"Date de naissance";"Protocole";"Activité";"Échéance";"Jours restants";"Réalisée par"');
+    expect(csv.split('\r\n')[0]).toMatch(/^\uFEFF"Civilité";"Prénom";"Nom";"Adresse";/);
     expect(csv).toContain('diabète de type 2');
   });
 

@@ -86,6 +86,11 @@ export interface FhirResponse {
   version?: number;
   lastUpdated?: Date;
   location?: string;
+  /**
+   * What an operation's output disclosed, for the audit trail, where its body does not say it in
+   * FHIR references (recall letters rendered as a PDF): the patients, the versions read, what was made.
+   */
+  disclosed?: { patients: string[]; resources: string[]; query?: string };
 }
 
 /** A response's body as a resource, parsed from its text when it was sent as such. */

@@ -36,8 +36,11 @@ export function directorySearches(q: DirectoryQuery): { roles?: string; structur
     structParams.set('address-city', q.commune.trim());
   }
   if (q.speciality?.code) rolesParams.set(isSpecialty(q.speciality) ? 'specialty' : 'role', `${q.speciality.system}|${q.speciality.code}`);
-  let rolesOk = !!(q.name.trim() || q.commune.trim() || q.speciality);
-  let structOk = !!(q.name.trim() || q.commune.trim()) && !q.speciality;
+  // No criterion: the whole directory, to browse.
+  const browse = !q.name.trim() && !q.commune.trim() && !q.speciality && !id;
+  if (browse) for (const params of [rolesParams, structParams]) params.set('_count', '500');
+  let rolesOk = !!(browse || q.name.trim() || q.commune.trim() || q.speciality);
+  let structOk = !!(browse || q.name.trim() || q.commune.trim()) && !q.speciality;
   if (/^\d{11}$/.test(id)) rolesParams.set('practitioner.identifier', `${RPPS}|${id}`);
   else if (/^8\d{11}$/.test(id)) rolesParams.set('practitioner.identifier', `${IDNPS}|${id}`);
   else if (/^[0-9AB]{9}$/i.test(id)) structParams.set('identifier', `${FINESS}|${id.toUpperCase()}`);

@@ -3,6 +3,9 @@ import { matches, ResourceIndex } from './bundle.js';
 import { codeText, daysFrom, patientName, refText } from './format.js';
 
 export interface DueRow {
+  /** The CarePlan's id and the activity's index in it: what a recall letter names. */
+  plan: string;
+  activityIndex: number;
   patientId: string;
   patient: string;
   birthDate?: string;
@@ -27,7 +30,7 @@ export function dueActivities(bundle: Bundle | undefined, protocols: PlanDefinit
     const protocol = plan.instantiatesCanonical?.map((c) => protocolOf(c, protocols)).find(Boolean);
     if (!protocol) continue;
     const patient = index.get('Patient', plan.subject);
-    for (const a of plan.activity ?? []) {
+    for (const [i, a] of (plan.activity ?? []).entries()) {
       const d = a.detail;
       const due = d?.scheduledPeriod?.start ?? d?.scheduledString;
       if (!d || !due || !['not-started', 'scheduled', 'in-progress'].includes(d.status)) continue;
@@ -35,6 +38,8 @@ export function dueActivities(bundle: Bundle | undefined, protocols: PlanDefinit
       const stillOpen = d.scheduledPeriod?.end ? daysFrom(today, d.scheduledPeriod.end) >= 0 : dueIn >= 0;
       if (dueIn > days || !stillOpen) continue;
       rows.push({
+        plan: plan.id as string,
+        activityIndex: i,
         patientId: plan.subject?.reference?.split('/')[1] ?? '',
         patient: patient ? patientName(patient.name) : refText(plan.subject),
         birthDate: patient?.birthDate,
@@ -47,12 +52,4 @@ export function dueActivities(bundle: Bundle | undefined, protocols: PlanDefinit
     }
   }
   return rows.sort((a, b) => a.due.localeCompare(b.due) || a.patient.localeCompare(b.patient));
-}
-
-/** CSV as French spreadsheets open it: `;` separated, quoted, with a BOM for the accents. */
-export function toCsv(rows: DueRow[]): string {
-  const cell = (v: string | number | undefined) => `"${String(v ?? '').replace(/"/g, '""')}"`;
-  const header = ['Patient', 'Date de naissance', 'Protocole', 'Activité', 'Échéance', 'Jours restants', 'Réalisée par'];
-  const lines = rows.map((r) => [r.patient, r.birthDate, r.protocol, r.activity, r.due, r.dueIn, r.performer].map(cell).join(';'));
-  return `\uFEFF${[header.map(cell).join(';'), ...lines].join('\r\n')}\r\n`;
 }

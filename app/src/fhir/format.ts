@@ -1,5 +1,4 @@
-import type { CodeableConcept, ContactPoint, HumanName, Reference } from '@medplum/fhirtypes';
-import { SYSTEM } from '../../../server/fhir/vocabulary.js';
+import type { ContactPoint, HumanName, Reference } from '@medplum/fhirtypes';
 
 /** "Dr Claire Morvan" from FHIR names: the usual or official one, else the first. */
 export function personName(names: HumanName[] | undefined): string {
@@ -15,7 +14,7 @@ export function patientName(names: HumanName[] | undefined): string {
   return [n.family?.toUpperCase(), n.given?.join(' ')].filter(Boolean).join(' ') || n.text || 'Patient sans nom';
 }
 
-export const codeText = (c: CodeableConcept | undefined) => c?.text ?? c?.coding?.find((x) => x.display)?.display ?? c?.coding?.[0]?.code ?? '';
+export { codeText, professionLabel } from '../../../server/fhir/profession.js';
 
 export const refText = (r: Reference | undefined) => r?.display ?? r?.reference ?? '';
 
@@ -84,32 +83,4 @@ export function parisInstant(date: string, time: string): string {
   let instant = typed - (parisWallClock(new Date(typed)) - typed);
   instant = typed - (parisWallClock(new Date(instant)) - instant);
   return new Date(instant).toISOString();
-}
-
-/** Feminine forms of the professions of TRE_R48 (and fonctions of TRE_R21) that have one. */
-const FEMININE: Record<string, string> = {
-  Infirmier: 'Infirmière',
-  Pharmacien: 'Pharmacienne',
-  'Masseur-Kinésithérapeute': 'Masseuse-kinésithérapeute',
-  Chirurgien: 'Chirurgienne',
-  'Chirurgien-Dentiste': 'Chirurgienne-dentiste',
-  Orthophoniste: 'Orthophoniste',
-  Diététicien: 'Diététicienne',
-  'Pédicure-Podologue': 'Pédicure-podologue',
-  Psychologue: 'Psychologue',
-};
-
-/**
- * What a PractitionerRole does, as a colleague would say it: the profession (TRE_R48) rather than
- * the practice mode ("Titulaire de cabinet"), then the specialties; in the feminine for a woman.
- */
-export function professionLabel(role: { code?: CodeableConcept[]; specialty?: CodeableConcept[] } | undefined, gender: string | undefined): string {
-  if (!role) return '';
-  const codes = role.code ?? [];
-  const profession = codes.find((c) => c.coding?.some((k) => k.system === SYSTEM.profession)) ?? codes[0];
-  const said = (c: CodeableConcept) => {
-    const text = codeText(c) ?? '';
-    return gender === 'female' ? (FEMININE[text] ?? text) : text;
-  };
-  return [...(profession ? [profession] : []), ...(role.specialty ?? [])].map(said).filter(Boolean).join(', ');
 }

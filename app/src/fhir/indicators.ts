@@ -1,4 +1,6 @@
-import type { Parameters, ParametersParameter } from '@medplum/fhirtypes';
+import type { Bundle, Parameters, ParametersParameter, Patient, Reference } from '@medplum/fhirtypes';
+import { matches, ResourceIndex } from './bundle.js';
+import { codeText, patientName } from './format.js';
 
 export const MONTHS = ['janv.', 'févr.', 'mars', 'avr.', 'mai', 'juin', 'juil.', 'août', 'sept.', 'oct.', 'nov.', 'déc.'];
 
@@ -39,4 +41,35 @@ export function aciFromParameters(parameters: Parameters): AciFigures {
     patientsReviewed: all.find((p) => p.name === 'patientsReviewed')?.valueInteger ?? 0,
     months,
   };
+}
+
+/** One item a figure counts, as its list shows it. */
+export interface FigureRow {
+  id: string;
+  when?: string;
+  what: string;
+  patients: { id: string; name: string }[];
+}
+
+/** The search of the items behind a figure, with their patients. */
+export function figureListQuery(figure: Figure): string {
+  const type = figure.list.split('?')[0];
+  const include = type === 'Appointment' ? 'Appointment:patient' : `${type}:subject`;
+  return `${figure.list}&_include=${include}&_count=500`;
+}
+
+/** The items of a figure's list: what, when, for whom. */
+export function figureRows(bundle: Bundle | undefined): FigureRow[] {
+  const index = new ResourceIndex(bundle);
+  const patientsOf = (refs: (Reference | undefined)[]) =>
+    refs
+      .filter((r): r is Reference => !!r?.reference?.startsWith('Patient/'))
+      .map((r) => ({ id: r.reference?.slice(8) ?? '', name: patientName((index.get('Patient', r) as Patient | undefined)?.name) }));
+  const rows = [...matches(bundle, 'CarePlan'), ...matches(bundle, 'Encounter'), ...matches(bundle, 'Appointment')].map((r): FigureRow => {
+    if (r.resourceType === 'CarePlan')
+      return { id: r.id as string, when: r.period?.start, what: r.title ?? codeText(r.category?.[0]), patients: patientsOf([r.subject]) };
+    if (r.resourceType === 'Encounter') return { id: r.id as string, when: r.period?.start, what: codeText(r.type?.[0]), patients: patientsOf([r.subject]) };
+    return { id: r.id as string, when: r.start, what: r.description ?? codeText(r.serviceType?.[0]), patients: patientsOf(r.participant.map((p) => p.actor)) };
+  });
+  return rows.sort((a, b) => (a.when ?? '').localeCompare(b.when ?? ''));
 }

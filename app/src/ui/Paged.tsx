@@ -45,7 +45,9 @@ export function PagedTable<T>({
           {shown.map((row) => (
             <tr class={rowClass?.(row)}>
               {columns.map((c) => (
-                <td class={c.secondary ? 'secondary' : undefined}>{c.cell(row)}</td>
+                <td class={c.secondary ? 'secondary' : undefined} data-label={c.header}>
+                  {c.cell(row)}
+                </td>
               ))}
             </tr>
           ))}

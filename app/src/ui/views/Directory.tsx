@@ -86,8 +86,8 @@ export function Directory() {
           {field('identifier', 'Identifiant', 'RPPS (11 chiffres), IDNPS ou FINESS (9 caractères)')}
         </div>
         <p class="form-actions">
-          <button type="submit" class="primary" disabled={busy || empty}>
-            Rechercher
+          <button type="submit" class="primary" disabled={busy}>
+            {empty ? 'Parcourir l’annuaire' : 'Rechercher'}
           </button>
         </p>
       </form>
@@ -96,7 +96,7 @@ export function Directory() {
       ) : error ? (
         <ErrorBox error={error} />
       ) : rows === undefined ? (
-        <Empty>Saisissez au moins un critère.</Empty>
+        <Empty>Saisissez un critère, ou parcourez tout l’annuaire.</Empty>
       ) : rows.length ? (
         <PagedTable
           caption="Résultats"
