@@ -38,7 +38,7 @@ export function checkResourceBody(type: string, body: unknown): Resource {
  * `previous` must have been read FOR UPDATE in that transaction.
  */
 export async function persist(
-  ctx: Pick<Context, 'fhirBase' | 'testIdentities' | 'checkWrite' | 'written' | 'access'>,
+  ctx: Pick<Context, 'fhirBase' | 'testIdentities' | 'checkWrite' | 'written' | 'access' | 'slotRefresh'>,
   tx: Queryable,
   previous: StoredVersion | undefined,
   target: { type: string; id: string },
@@ -60,7 +60,7 @@ export async function persist(
   // An Appointment takes and frees its Slots in the same transaction (never two on one slot).
   if (target.type === 'Appointment') {
     const before = previous?.content && !previous.deleted ? (JSON.parse(previous.content) as Resource) : undefined;
-    await appointmentWritten(tx, ctx.fhirBase, before, stored ?? null, (row, slot) =>
+    await appointmentWritten(tx, ctx, before, stored ?? null, (row, slot) =>
       persist({ fhirBase: ctx.fhirBase }, tx, row, { type: 'Slot', id: row.id }, slot, 'PUT'),
     );
   }
