@@ -295,6 +295,7 @@ describe('the app’s mapping of FHIR data', () => {
     expect(book.find((p) => p.name === 'slot')?.valueReference?.reference).toBe(`Slot/${tele.id}`);
     expect(book.find((p) => p.name === 'reason')?.valueCodeableConcept?.text).toBe('Fièvre');
     expect(book.find((p) => p.name === 'priority')?.valueInteger).toBe(1);
+    expect(book.find((p) => p.name === 'serviceCategory')?.valueCodeableConcept?.coding?.[0].code).toBe('soins-non-programmes');
   });
 
   it('tells the accesses of one view, its batch of searches, as one line (issue 27)', () => {

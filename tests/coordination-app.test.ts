@@ -304,6 +304,11 @@ describe('the coordination app at /app/ in Chromium', () => {
     expect(await page.getByRole('alert').textContent()).toContain('vient d’être pris');
     expect(await page.getByText('Déjà pris').count()).toBe(1);
     await page.screenshot({ path: `${SHOTS}/13-soins-non-programmes.png`, fullPage: true });
+    // The request booked counts among the CPTS's figures (the other booking was not one: no category).
+    await open('indicateurs', '13b-indicateurs-snp');
+    const requests = page.locator('.snp div', { hasText: 'Demandes de soins non programmés' }).locator('dd');
+    expect(await requests.textContent()).toBe('1');
+    expect(await page.locator('.snp div', { hasText: 'Part vue sous 48 h' }).locator('dd').textContent()).toMatch(/^100 %$/);
   });
 
   it('the hospital’s discharge nurse, named by her profession, sees the patients in her hospital (issue 27)', async () => {

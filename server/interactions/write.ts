@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { Patient, Provenance, Resource, Subscription } from '@medplum/fhirtypes';
 import { checkSubscription, recordSubscription } from '../events/subscription-rules.js';
 import { careLinks } from '../access/care-links.js';
 import { appointmentWritten, slotWritten } from '../agendas/booking.js';
+import { bookingNotice } from '../agendas/notify.js';
 import { recordId } from '../fhir/ids.js';
 import { badRequest } from '../fhir/outcome.js';
 import { namedPatients } from '../search/compartments.js';
@@ -63,6 +65,9 @@ export async function persist(
     await appointmentWritten(tx, ctx, before, stored ?? null, (row, slot) =>
       persist({ fhirBase: ctx.fhirBase }, tx, row, { type: 'Slot', id: row.id }, slot, 'PUT'),
     );
+    // The patient's GP is told of a request for soins non programmés booked (their Subscriptions hear it).
+    const notice = await bookingNotice(tx, ctx.fhirBase, before, stored ?? null);
+    if (notice) await persist({ fhirBase: ctx.fhirBase }, tx, undefined, { type: 'Communication', id: randomUUID() }, notice, 'POST');
   }
   // Index with every SearchParameter in force, including those another process just loaded.
   if (stored) await syncSearchParametersOnce(tx);

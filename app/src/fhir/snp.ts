@@ -1,5 +1,5 @@
 import type { Bundle, Location, Parameters, Practitioner, Slot } from '@medplum/fhirtypes';
-import { SYSTEM } from '../../../server/fhir/vocabulary.js';
+import { COORDINATION, SYSTEM } from '../../../server/fhir/vocabulary.js';
 import { matches, ResourceIndex } from './bundle.js';
 import { codeText, personName } from './format.js';
 
@@ -81,6 +81,7 @@ export function bookParameters(slotId: string, patientId: string, reason: string
       ...(reason.trim() ? [{ name: 'reason', valueCodeableConcept: { text: reason.trim() } }] : []),
       { name: 'comment', valueString: `Soins non programmés : ${URGENCIES[urgency].label.toLowerCase()}` },
       { name: 'priority', valueInteger: URGENCIES[urgency].priority },
+      { name: 'serviceCategory', valueCodeableConcept: COORDINATION.soinsNonProgrammes },
     ],
   };
 }
