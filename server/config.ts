@@ -69,6 +69,8 @@ export interface Config {
   limits: RequestLimits;
   /** The FHIR implementation guides installed at start where the database does not hold them (FHIR_IGS). */
   fhirIgs: IgSpec[];
+  /** Hours after which a Slot its publisher has not written again stops being offered (SLOT_REFRESH_HOURS; 0: never). */
+  slotRefreshHours: number;
   /** Bulk data jobs ($export, $import): how long their files are kept, how often waiting jobs are looked for, whether this process runs them. */
   bulk: BulkSettings;
 }
@@ -205,6 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maintenanceStatementTimeout: wholeNumber(env, 'MAINTENANCE_STATEMENT_TIMEOUT', 3_600_000),
     connectionWait: wholeNumber(env, 'DATABASE_CONNECTION_WAIT', 5_000),
     limits: requestLimits(env),
+    slotRefreshHours: wholeNumber(env, 'SLOT_REFRESH_HOURS', 24),
     bulk: {
       retentionSeconds: wholeNumber(env, 'BULK_RETENTION_SECONDS', 86_400),
       pollMs: wholeNumber(env, 'BULK_POLL_MS', 2_000),

@@ -146,6 +146,7 @@ export async function startServer(
         rules: accessRulesOf(config),
         testIdentities: config.testIdentities,
         maxJsonDepth: config.maxJsonDepth,
+        slotRefresh: config.slotRefreshHours * 3_600_000 || undefined,
         audit,
         heardEverywhere,
       },

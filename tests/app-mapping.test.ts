@@ -13,7 +13,7 @@ import { aciFromParameters } from '../app/src/fhir/indicators.js';
 import { careTeamMembers, identity, patientSearchQuery, withMember, withMemberEnded } from '../app/src/fhir/patient.js';
 import { ppcsForm, ppcsTransaction } from '../app/src/fhir/ppcs.js';
 import { accessRows } from '../app/src/fhir/record.js';
-import { bookParameters, slotRows, slotSearchQuery } from '../app/src/fhir/snp.js';
+import { bookParameters, slotRows, slotSearchQuery, unansweredRequest } from '../app/src/fhir/snp.js';
 import { closedTask, newTask, taskRows } from '../app/src/fhir/tasks.js';
 
 const TODAY = new Date('2026-03-10T00:00:00Z');
@@ -296,6 +296,11 @@ describe('the app’s mapping of FHIR data', () => {
     expect(book.find((p) => p.name === 'slot')?.valueReference?.reference).toBe(`Slot/${tele.id}`);
     expect(book.find((p) => p.name === 'reason')?.valueCodeableConcept?.text).toBe('Fièvre');
     expect(book.find((p) => p.name === 'priority')?.valueInteger).toBe(1);
+    expect(book.find((p) => p.name === 'serviceCategory')?.valueCodeableConcept?.coding?.[0].code).toBe('soins-non-programmes');
+    const unanswered = unansweredRequest('p1', 'Fièvre', '48h', new Date('2026-03-02T10:00:00Z'));
+    expect(unanswered).toMatchObject({ status: 'proposed', created: '2026-03-02T10:00:00.000Z', priority: 5, reasonCode: [{ text: 'Fièvre' }] });
+    expect(unanswered.serviceCategory?.[0].coding?.[0].code).toBe('soins-non-programmes');
+    expect(unanswered.slot).toBeUndefined();
   });
 
   it('tells the accesses of one view, its batch of searches, as one line (issue 27)', () => {

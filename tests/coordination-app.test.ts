@@ -304,6 +304,15 @@ describe('the coordination app at /app/ in Chromium', () => {
     expect(await page.getByRole('alert').textContent()).toContain('vient d’être pris');
     expect(await page.getByText('Déjà pris').count()).toBe(1);
     await page.screenshot({ path: `${SHOTS}/13-soins-non-programmes.png`, fullPage: true });
+    // A request no slot suits is recorded all the same.
+    await page.getByRole('button', { name: 'Enregistrer la demande sans créneau' }).click();
+    await page.getByRole('status').filter({ hasText: 'Demande enregistrée sans créneau' }).waitFor();
+    // Both requests count among the CPTS's figures (the other booking was not one: no category).
+    await open('indicateurs', '13b-indicateurs-snp');
+    const figure = (label: string) => page.locator('.snp div', { hasText: label }).locator('dd').textContent();
+    expect(await figure('Demandes de soins non programmés')).toBe('2');
+    expect(await figure('Demandes avec rendez-vous')).toBe('1');
+    expect(await figure('Part vue sous 48 h')).toBe('50 %');
   });
 
   it('the hospital’s discharge nurse, named by her profession, sees the patients in her hospital (issue 27)', async () => {

@@ -9,7 +9,9 @@ import { readCurrent } from '../store/resources.js';
 /**
  * POST [base]/Appointment/$book: books a free Slot for a patient in one call, as a régulateur
  * does from a list of free slots. Parameters: `slot` and `patient` (valueReference, or a
- * `Type/id` string), optional `reason` (valueCodeableConcept or text), `comment`, `priority`.
+ * `Type/id` string), optional `reason` (valueCodeableConcept or text), `comment`, `priority`,
+ * `serviceCategory` (valueCodeableConcept: soins-non-programmes makes it a request the CPTS's
+ * figures count, snp-figures.ts).
  * It builds the Appointment (booked, the slot's times and service type, the patient and the
  * Schedule's actors as participants) and creates it through the ordinary create, which takes the
  * slot in its transaction (booking.ts): so `$book` and `POST Appointment` with `slot` behave the
@@ -33,6 +35,7 @@ export async function bookOperation(ctx: Context, req: FhirRequest, dispatch: Di
   const scheduleRef = slot.schedule?.reference ? parseLocalReference(slot.schedule.reference, ctx.fhirBase) : undefined;
   const scheduleRow = scheduleRef ? await readCurrent(q, 'Schedule', scheduleRef.id) : undefined;
   const schedule = scheduleRow?.content && !scheduleRow.deleted ? (JSON.parse(scheduleRow.content) as Schedule) : undefined;
+  const category = body.find((p) => p.name === 'serviceCategory')?.valueCodeableConcept;
   const reason = body.find((p) => p.name === 'reason')?.valueCodeableConcept ?? (input.string('reason') ? { text: input.string('reason') } : undefined);
   const participants: AppointmentParticipant[] = [
     { actor: { reference: `Patient/${patient.id}` }, status: 'accepted' },
@@ -44,9 +47,11 @@ export async function bookOperation(ctx: Context, req: FhirRequest, dispatch: Di
     slot: [{ reference: `Slot/${slotId.id}` }],
     start: slot.start,
     end: slot.end,
-    created: new Date().toISOString().slice(0, 10),
+    // When the request was answered, to the second: the CPTS's delay to appointment is counted from it.
+    created: new Date().toISOString(),
     participant: participants,
     // The SAS's serviceType extension points the slot at the CPTS's HealthcareService: not the appointment's.
+    ...(category ? { serviceCategory: [category] } : {}),
     ...(slot.serviceType ? { serviceType: slot.serviceType.map(({ extension: _e, ...c }) => c).filter((c) => Object.keys(c).length) } : {}),
     ...(slot.specialty ? { specialty: slot.specialty } : {}),
     ...(slot.appointmentType ? { appointmentType: slot.appointmentType } : {}),

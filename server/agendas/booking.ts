@@ -25,13 +25,14 @@ const holds = (a: Resource | null | undefined): a is Appointment => a?.resourceT
  * What writing an Appointment does to the agendas, in the transaction that writes it: the slots
  * it newly holds are locked and must be free (else 409 naming the slot), and turn busy; the slots
  * it no longer holds (cancelled, deleted, moved) turn free again; and its professionals must have
- * no other appointment at that time, unless one of its slots' Schedules allows overlaps. Locking
+ * no other appointment at that time, unless one of its slots' Schedules allows overlaps. A slot
+ * its publisher has not refreshed for `slotRefresh` ms is refused too (409), as it is not offered. Locking
  * the Slot row (FOR UPDATE) makes concurrent bookings of one slot, in any server process, wait
  * for each other: the second sees it busy.
  */
 export async function appointmentWritten(
   tx: Queryable,
-  fhirBase: string,
+  { fhirBase, slotRefresh }: { fhirBase: string; slotRefresh?: number },
   previous: Resource | undefined,
   next: Resource | null,
   writeSlot: SlotWriter,
@@ -48,6 +49,10 @@ export async function appointmentWritten(
     const slot = JSON.parse(row.content) as Slot;
     if (slot.status !== 'free') throw conflict(`Slot/${id} is not free (${slot.status}): it was booked or withdrawn`);
     if (Date.parse(slot.end) <= Date.now()) throw unprocessable(`Slot/${id} is past`, ['Appointment.slot']);
+    // Not offered (stale.ts), so not booked: its publisher may have dropped it without saying.
+    if (slotRefresh && row.lastUpdated.getTime() < Date.now() - slotRefresh) {
+      throw conflict(`Slot/${id} is stale: its publisher has not refreshed it since ${row.lastUpdated.toISOString()}`);
+    }
     await writeSlot(row, own({ ...slot, status: 'busy' }));
     slots.push(slot);
   }

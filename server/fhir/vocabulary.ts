@@ -43,6 +43,7 @@ export const COORDINATION = {
   demandeAppui: concept(SYSTEM.coordination, 'demande-appui', "Demande d'appui à la coordination"),
   suiviPostHospitalisation: concept(SYSTEM.coordination, 'suivi-post-hospitalisation', 'Suivi post-hospitalisation'),
   reevaluationPpcs: concept(SYSTEM.coordination, 'reevaluation-ppcs', 'Réévaluation du PPCS'),
+  soinsNonProgrammes: concept(SYSTEM.coordination, 'soins-non-programmes', 'Soins non programmés'),
   referentPpcs: concept(SYSTEM.coordination, 'referent-ppcs', 'Référent PPCS'),
   coordinateur: concept(SYSTEM.coordination, 'coordinateur', 'Coordinateur de parcours'),
   cpts: concept(SYSTEM.coordination, 'cpts', 'Communauté professionnelle territoriale de santé'),

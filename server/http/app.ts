@@ -121,6 +121,7 @@ export function createApp({ config, db, logger, auth, audit, bulk, heardEverywhe
     rules: accessRulesOf(config),
     testIdentities: config.testIdentities,
     maxJsonDepth: config.maxJsonDepth,
+    slotRefresh: config.slotRefreshHours * 3_600_000 || undefined,
     audit,
     heardEverywhere,
   };

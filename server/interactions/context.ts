@@ -42,6 +42,8 @@ export interface Context {
    * barrier): run before the response to a write of what processes cache. Absent: no change feed.
    */
   heardEverywhere?: () => Promise<void>;
+  /** Milliseconds after which a Slot not written again is stale: not offered, not booked (absent: never). */
+  slotRefresh?: number;
   /** The types the request wrote, as persist writes them (shared by the entries of a Bundle). */
   written?: Set<string>;
 }

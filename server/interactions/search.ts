@@ -24,7 +24,7 @@ export async function search(ctx: Context, req: FhirRequest, type?: string, comp
   if (req.method === 'POST' && typeof req.body === 'string') {
     for (const [k, v] of new URLSearchParams(req.body)) query.append(k, v);
   }
-  query = withoutStaleSlots(type, query);
+  query = withoutStaleSlots(type, query, ctx.slotRefresh);
   const q = reader(ctx);
   await syncSearchParametersForSearch(q);
   const parsed = parseSearch(type ? [type] : [], query, req.prefer.handling === 'strict', STORAGES, compartment);

@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { Patient, Provenance, Resource, Subscription } from '@medplum/fhirtypes';
 import { checkSubscription, recordSubscription } from '../events/subscription-rules.js';
 import { careLinks } from '../access/care-links.js';
 import { appointmentWritten, slotWritten } from '../agendas/booking.js';
+import { bookingNotice } from '../agendas/notify.js';
 import { recordId } from '../fhir/ids.js';
 import { badRequest } from '../fhir/outcome.js';
 import { namedPatients } from '../search/compartments.js';
@@ -38,7 +40,7 @@ export function checkResourceBody(type: string, body: unknown): Resource {
  * `previous` must have been read FOR UPDATE in that transaction.
  */
 export async function persist(
-  ctx: Pick<Context, 'fhirBase' | 'testIdentities' | 'checkWrite' | 'written' | 'access'>,
+  ctx: Pick<Context, 'fhirBase' | 'testIdentities' | 'checkWrite' | 'written' | 'access' | 'slotRefresh'>,
   tx: Queryable,
   previous: StoredVersion | undefined,
   target: { type: string; id: string },
@@ -60,9 +62,12 @@ export async function persist(
   // An Appointment takes and frees its Slots in the same transaction (never two on one slot).
   if (target.type === 'Appointment') {
     const before = previous?.content && !previous.deleted ? (JSON.parse(previous.content) as Resource) : undefined;
-    await appointmentWritten(tx, ctx.fhirBase, before, stored ?? null, (row, slot) =>
+    await appointmentWritten(tx, ctx, before, stored ?? null, (row, slot) =>
       persist({ fhirBase: ctx.fhirBase }, tx, row, { type: 'Slot', id: row.id }, slot, 'PUT'),
     );
+    // The patient's GP is told of a request for soins non programmés booked (their Subscriptions hear it).
+    const notice = await bookingNotice(tx, ctx.fhirBase, before, stored ?? null);
+    if (notice) await persist({ fhirBase: ctx.fhirBase }, tx, undefined, { type: 'Communication', id: randomUUID() }, notice, 'POST');
   }
   // Index with every SearchParameter in force, including those another process just loaded.
   if (stored) await syncSearchParametersOnce(tx);

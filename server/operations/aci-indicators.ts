@@ -1,5 +1,6 @@
 import type { Bundle, Encounter, ParametersParameter, PlanDefinition } from '@medplum/fhirtypes';
 import { visibilityOf } from '../access/principal.js';
+import { snpFigures, snpParameter } from '../agendas/snp-figures.js';
 import { badRequest, fail } from '../fhir/outcome.js';
 import { SYSTEM } from '../fhir/vocabulary.js';
 import { bodyOf, type Context, type FhirRequest, type FhirResponse } from '../interactions/context.js';
@@ -20,7 +21,7 @@ const HELD = 'status=active,completed';
 /**
  * The ACI figures of a year (DOMAIN.md §3.3 G) as searches: PPCS in force during the year, the
  * concertations held (not those planned), the cases they reviewed, and the patients included in
- * each protocol during the year. `date` on a Period matches those overlapping the bounds.
+ * each protocol during the year. (The CPTS's figures of soins non programmés: agendas/snp-figures.ts.) `date` on a Period matches those overlapping the bounds.
  */
 export function aciFigures(year: number, protocols: PlanDefinition[]): Figure[] {
   const within = `date=ge${year}-01-01&date=lt${year + 1}-01-01`;
@@ -63,6 +64,7 @@ export async function aciIndicatorsOperation(ctx: Context, req: FhirRequest): Pr
   const protocols = ((await run('PlanDefinition', 'status=active&_count=100')).entry ?? []).map((e) => e.resource as PlanDefinition);
   const figures = aciFigures(year, protocols);
   const counts = await Promise.all(figures.map(async (f) => (await run(f.type, `${f.query}&_summary=count`)).total ?? 0));
+  const snp = await snpFigures(run, year);
   const cases = figures.find((f) => f.name === 'cases') as Figure;
   const months = new Array<number>(12).fill(0);
   const patients = new Set<string>();
@@ -92,6 +94,7 @@ export async function aciIndicatorsOperation(ctx: Context, req: FhirRequest): Pr
       { name: 'year', valueInteger: year },
       ...figures.map((f, i) => figure(f, counts[i])),
       { name: 'patientsReviewed', valueInteger: patients.size },
+      snpParameter(snp, year),
       ...months.map((n, i) => ({
         name: 'casesByMonth',
         part: [

@@ -12,8 +12,19 @@ export interface Figure {
   list: string;
 }
 
+/** The CPTS's figures of soins non programmés (server/agendas/snp-figures.ts). */
+export interface SnpFigures {
+  requests: number;
+  answered: number;
+  within48h: number;
+  /** Percent of the requests seen within 48 h; absent without requests. */
+  shareWithin48h?: number;
+  medianDelayHours?: number;
+}
+
 export interface AciFigures {
   figures: Figure[];
+  snp: SnpFigures;
   patientsReviewed: number;
   /** Concertation cases per month, January first. */
   months: number[];
@@ -39,6 +50,7 @@ export function aciFromParameters(parameters: Parameters): AciFigures {
         list: part(p, 'list')?.valueString ?? '',
       })),
     patientsReviewed: all.find((p) => p.name === 'patientsReviewed')?.valueInteger ?? 0,
+    snp: snpOf(all.find((p) => p.name === 'snp')),
     months,
   };
 }
@@ -72,4 +84,15 @@ export function figureRows(bundle: Bundle | undefined): FigureRow[] {
     return { id: r.id as string, when: r.start, what: r.description ?? codeText(r.serviceType?.[0]), patients: patientsOf(r.participant.map((p) => p.actor)) };
   });
   return rows.sort((a, b) => (a.when ?? '').localeCompare(b.when ?? ''));
+}
+
+function snpOf(p: ParametersParameter | undefined): SnpFigures {
+  const part = (name: string) => p?.part?.find((x) => x.name === name);
+  return {
+    requests: part('requests')?.valueInteger ?? 0,
+    answered: part('answered')?.valueInteger ?? 0,
+    within48h: part('within48h')?.valueInteger ?? 0,
+    shareWithin48h: part('shareWithin48h')?.valueDecimal,
+    medianDelayHours: part('medianDelayHours')?.valueDecimal,
+  };
 }

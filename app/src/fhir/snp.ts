@@ -1,5 +1,5 @@
-import type { Bundle, Location, Parameters, Practitioner, Slot } from '@medplum/fhirtypes';
-import { SYSTEM } from '../../../server/fhir/vocabulary.js';
+import type { Appointment, Bundle, Location, Parameters, Practitioner, Slot } from '@medplum/fhirtypes';
+import { COORDINATION, SYSTEM } from '../../../server/fhir/vocabulary.js';
 import { matches, ResourceIndex } from './bundle.js';
 import { codeText, personName } from './format.js';
 
@@ -81,6 +81,24 @@ export function bookParameters(slotId: string, patientId: string, reason: string
       ...(reason.trim() ? [{ name: 'reason', valueCodeableConcept: { text: reason.trim() } }] : []),
       { name: 'comment', valueString: `Soins non programmés : ${URGENCIES[urgency].label.toLowerCase()}` },
       { name: 'priority', valueInteger: URGENCIES[urgency].priority },
+      { name: 'serviceCategory', valueCodeableConcept: COORDINATION.soinsNonProgrammes },
     ],
+  };
+}
+
+/**
+ * A request no slot answers, recorded as such: an Appointment `proposed` of category soins non
+ * programmés, without a slot or time, so that the CPTS's figures count it among the requests.
+ */
+export function unansweredRequest(patientId: string, reason: string, urgency: Urgency, now: Date): Appointment {
+  return {
+    resourceType: 'Appointment',
+    status: 'proposed',
+    serviceCategory: [COORDINATION.soinsNonProgrammes],
+    created: now.toISOString(),
+    priority: URGENCIES[urgency].priority,
+    ...(reason.trim() ? { reasonCode: [{ text: reason.trim() }] } : {}),
+    comment: `Soins non programmés : ${URGENCIES[urgency].label.toLowerCase()} — aucun créneau disponible`,
+    participant: [{ actor: { reference: `Patient/${patientId}` }, status: 'needs-action' }],
   };
 }

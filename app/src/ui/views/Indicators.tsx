@@ -38,7 +38,7 @@ export function Indicators() {
         </select>
       </label>
       <Show loaded={loaded} what="des indicateurs">
-        {({ figures, patientsReviewed, months }) => (
+        {({ figures, patientsReviewed, months, snp }) => (
           <>
             <dl class="figures">
               {figures.map((c) => (
@@ -66,6 +66,25 @@ export function Indicators() {
             <div id="figure-list" aria-live="polite">
               {opened && <FigureList figure={opened} />}
             </div>
+            <h2>Soins non programmés (CPTS)</h2>
+            <dl class="figures snp">
+              <div>
+                <dt>Demandes de soins non programmés</dt>
+                <dd>{snp.requests}</dd>
+              </div>
+              <div>
+                <dt>Demandes avec rendez-vous</dt>
+                <dd>{snp.answered}</dd>
+              </div>
+              <div>
+                <dt>Part vue sous 48 h</dt>
+                <dd>{snp.shareWithin48h === undefined ? '—' : `${snp.shareWithin48h.toLocaleString('fr-FR')} %`}</dd>
+              </div>
+              <div>
+                <dt>Délai médian jusqu’au rendez-vous</dt>
+                <dd>{snp.medianDelayHours === undefined ? '—' : `${snp.medianDelayHours.toLocaleString('fr-FR')} h`}</dd>
+              </div>
+            </dl>
             <BarChart title={`Activité de coordination en ${year}`} bars={figures.map((c) => ({ label: c.label, value: c.value }))} />
             <BarChart title={`Dossiers revus en concertation par mois (${year})`} bars={MONTHS.map((m, i) => ({ label: m, value: months[i] }))} />
           </>

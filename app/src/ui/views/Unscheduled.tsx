@@ -4,7 +4,7 @@ import { matches } from '../../fhir/bundle.js';
 import { frenchDate, patientName } from '../../fhir/format.js';
 import { FhirError } from '../../fhir/http.js';
 import { patientSearchQuery } from '../../fhir/patient.js';
-import { bookParameters, slotRows, slotSearchQuery, URGENCIES, type Modality, type SlotRow, type Urgency } from '../../fhir/snp.js';
+import { bookParameters, slotRows, slotSearchQuery, unansweredRequest, URGENCIES, type Modality, type SlotRow, type Urgency } from '../../fhir/snp.js';
 import { useMe } from '../context.js';
 import { PagedTable } from '../Paged.js';
 import { asFhirError, Empty, ErrorBox, Show, useLoad, useReady } from '../states.js';
@@ -35,6 +35,7 @@ export function Unscheduled() {
   const [patient, setPatient] = useState<Patient>();
   const [taken, setTaken] = useState<Set<string>>(new Set());
   const [booked, setBooked] = useState<{ row: SlotRow; appointment: Appointment; patient: string }>();
+  const [recorded, setRecorded] = useState<string>();
   const [error, setError] = useState<FhirError>();
   const [busy, setBusy] = useState(false);
   const slots = useLoad(
@@ -70,6 +71,21 @@ export function Unscheduled() {
         setTaken((t) => new Set(t).add(row.id));
         setError(new FhirError(409, `Ce créneau (Slot/${row.id}, ${frenchDate(row.start)}) vient d’être pris par quelqu’un d’autre : choisissez-en un autre.`));
       } else setError(failed);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  // No slot suits: the request is recorded all the same, for the CPTS's figures and a later call back.
+  const record = async () => {
+    if (!patient?.id) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      const made = await me.session.fhir.post<Appointment>('Appointment', unansweredRequest(patient.id, reason, urgency, new Date()));
+      setRecorded(`Demande enregistrée sans créneau pour ${patientName(patient.name)} — Appointment/${made.id}.`);
+    } catch (err) {
+      setError(asFhirError(err));
     } finally {
       setBusy(false);
     }
@@ -138,6 +154,18 @@ export function Unscheduled() {
         <p class="state" role="status">
           Rendez-vous réservé pour {booked.patient} : {frenchDate(booked.row.start)} avec {booked.row.professional} ({booked.row.place}) — Appointment/
           {booked.appointment.id}.
+        </p>
+      )}
+      {recorded && (
+        <p class="state" role="status">
+          {recorded}
+        </p>
+      )}
+      {patient && (
+        <p>
+          <button type="button" disabled={busy} onClick={record}>
+            Enregistrer la demande sans créneau
+          </button>
         </p>
       )}
       {error && <ErrorBox error={error} />}
