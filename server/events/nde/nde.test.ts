@@ -5,7 +5,7 @@ import type { Config } from '../../config.js';
 import { DATABASES, useServer } from '../../../tests/harness.js';
 import { startReceiver } from '../../../tests/receiver.js';
 import { call, operatorToken, OPERATOR, postForm, registerApp } from '../../../tests/smart.js';
-import { EVENT_TYPE_SYSTEM, NDE_EXTENSION, NDE_PROFILE } from './vocabulary.js';
+import { EVENT_TYPE_SYSTEM, NDE_CAPABILITY, NDE_EXTENSION, NDE_PROFILE } from './vocabulary.js';
 
 const IPP = 'https://ch-lysmont.example/ipp';
 const eventType = (code: string) => ({ url: NDE_EXTENSION.eventType, valueCodeableConcept: { coding: [{ system: EVENT_TYPE_SYSTEM, code }] } });
@@ -149,6 +149,13 @@ describe.each(DATABASES)('ANS NdE, Maillage as gestionnaire d’abonnements, on 
     await api.post('CommunicationRequest', declaration('SOR', '1001'));
     await new Promise((r) => setTimeout(r, 500));
     expect(receiver.received.length - start).toBe(1);
+  });
+
+  it('says in /metadata that it is the NdE gestionnaire d’abonnements, searching CommunicationRequest by event-type', async () => {
+    const metadata = (await ctx.api.get('metadata')).body;
+    expect(metadata.instantiates).toContain(NDE_CAPABILITY);
+    const cr = metadata.rest[0].resource.find((r: { type: string }) => r.type === 'CommunicationRequest');
+    expect(cr.searchParam.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['event-type', 'patient', 'encounter']));
   });
 
   it('raises ADM and SOR of its own accord when a hospital stay’s Encounter is admitted and finished, once each', async () => {

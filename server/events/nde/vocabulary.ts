@@ -6,6 +6,9 @@ import type { CodeableConcept, Extension, Resource } from '@medplum/fhirtypes';
  */
 export const NDE = 'https://interop.esante.gouv.fr/ig/fhir/nde';
 
+/** The volet's actor Maillage plays, named in /metadata's `instantiates`. */
+export const NDE_CAPABILITY = `${NDE}/CapabilityStatement/NdE-GestionnaireDAbonnements`;
+
 export const NDE_PROFILE = {
   subscription: `${NDE}/StructureDefinition/nde-subscription`,
   eventDeclaration: `${NDE}/StructureDefinition/nde-eventdeclaration`,
