@@ -33,24 +33,21 @@ describe('the coordination app hears the pôle live', () => {
     });
     await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
     overrides.smtpUrl = `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`;
+    await build({ configFile: 'app/vite.config.ts', logLevel: 'warn' });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'fr-FR' });
   });
   const t = useServer('pglite', overrides);
   let browser: Browser;
   let page: Page;
-  let token: string;
+  let token: string | undefined;
   let patientId: string;
-
-  beforeAll(async () => {
-    await build({ configFile: 'app/vite.config.ts', logLevel: 'warn' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'fr-FR' });
-    token = await operatorToken(t.server.url);
-  });
   afterAll(async () => {
     await browser?.close();
     await new Promise<void>((resolve) => smtp.close(() => resolve()));
   });
   const rest = async (method: string, path: string, body?: unknown) => {
+    token ??= await operatorToken(t.server.url);
     const res = await call(method, `${t.server.base}/${path}`, token, body);
     if (res.status >= 300) throw new Error(`${method} ${path}: ${JSON.stringify(res.body)}`);
     return res.body;
