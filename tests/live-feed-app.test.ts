@@ -152,4 +152,24 @@ describe('the coordination app hears the pôle live', () => {
     await alerts.getByRole('button', { name: 'M’alerter des séjours hospitaliers' }).waitFor();
     expect((await rest('GET', `Subscription?type=email&url=${encodeURIComponent(`mailto:${email}`)}`)).entry ?? []).toEqual([]);
   });
+
+  it('keeps one live subscription per type for her, found again when the app opens again, its end pushed back', async () => {
+    const tagged = async () =>
+      (
+        await rest(
+          'GET',
+          `Subscription?_tag=${encodeURIComponent('https://fhir.maillage.fr/CodeSystem/coordination-app-subscription|Practitioner/pr-aurelie-legall')}`,
+        )
+      ).entry.map((e: { resource: { id: string; criteria: string; end: string } }) => e.resource);
+    const before = await tagged();
+    expect(before.map((s: { criteria: string }) => s.criteria).sort()).toEqual(['Appointment', 'CarePlan', 'Encounter', 'Task']);
+    await page.evaluate('delete document.body.dataset.ready');
+    await page.goto(`${t.server.url}/app/#/travail`);
+    await page.reload();
+    await page.waitForSelector('body[data-ready="travail"]');
+    await page.waitForSelector('[data-live="connected"]', { timeout: 15_000 });
+    const after = await tagged();
+    expect(after.map((s: { id: string }) => s.id).sort()).toEqual(before.map((s: { id: string }) => s.id).sort());
+    for (const s of after) expect(s.end > (before.find((b: { id: string }) => b.id === s.id)?.end ?? '')).toBe(true);
+  });
 });

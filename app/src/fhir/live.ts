@@ -1,5 +1,5 @@
 import type { Appointment, Bundle, CarePlan, Encounter, Parameters, Patient, Resource, Subscription, Task } from '@medplum/fhirtypes';
-import { matches, ResourceIndex } from './bundle.js';
+import { matches, ResourceIndex, saveTransaction } from './bundle.js';
 import { codeText, patientName } from './format.js';
 import type { Fhir } from './http.js';
 
@@ -12,10 +12,10 @@ import type { Fhir } from './http.js';
 export const LIVE_TYPES = ['Encounter', 'Task', 'CarePlan', 'Appointment'] as const;
 export type LiveType = (typeof LIVE_TYPES)[number];
 
-/** Where the ids of this session's subscriptions are kept, to reuse them across reloads of the app. */
-const KEPT = 'maillage-live-subscriptions';
+/** Marks the app's subscriptions with their user: each user has one per type, found again at the next start. */
+const TAG = 'https://fhir.maillage.fr/CodeSystem/coordination-app-subscription';
 const REASON = 'Fil des évènements du pôle (application de coordination)';
-/** A subscription the app forgets (closed tab) stops by itself. */
+/** A subscription the app no longer renews (its user stopped using it) stops by itself. */
 const LIFETIME_MS = 12 * 3600_000;
 
 export interface LiveEvent {
@@ -90,18 +90,24 @@ export function eventsOf(type: LiveType, bundle: Bundle): LiveEvent[] {
   });
 }
 
-/** The subscription of one type, for this session: kept from an earlier load when still active, else created. */
-async function subscriptionFor(fhir: Fhir, type: LiveType, kept: Record<string, string>): Promise<string> {
-  const id = kept[type];
-  if (id) {
-    const found = await fhir.get<Subscription>(`Subscription/${id}`).catch(() => undefined);
-    if (found?.status === 'active') return id;
+/** The user's subscription of one type: found again (its end pushed back) or created. */
+async function subscriptionFor(fhir: Fhir, type: LiveType, user: string): Promise<string> {
+  const end = new Date(Date.now() + LIFETIME_MS).toISOString();
+  const tag = { system: TAG, code: user };
+  const found = matches(
+    await fhir.get<Bundle>(`Subscription?_tag=${encodeURIComponent(`${TAG}|${user}`)}&criteria:exact=${type}&type=websocket&status=active&_count=1`),
+    'Subscription',
+  )[0];
+  if (found) {
+    await fhir.post('', saveTransaction({ ...found, end }));
+    return found.id as string;
   }
   const created = await fhir.post<Subscription>('Subscription', {
     resourceType: 'Subscription',
+    meta: { tag: [tag] },
     status: 'requested',
     reason: REASON,
-    end: new Date(Date.now() + LIFETIME_MS).toISOString(),
+    end,
     criteria: type,
     channel: { type: 'websocket' },
   });
@@ -117,7 +123,7 @@ export interface LiveFeed {
  * what changed, `onState` whether the feed is connected. The socket is opened again after a drop,
  * with new tokens (they last an hour).
  */
-export function openLiveFeed(fhir: Fhir, onEvents: (events: LiveEvent[]) => void, onState: (connected: boolean) => void): LiveFeed {
+export function openLiveFeed(fhir: Fhir, user: string, onEvents: (events: LiveEvent[]) => void, onState: (connected: boolean) => void): LiveFeed {
   let closed = false;
   let socket: WebSocket | undefined;
   let retry: ReturnType<typeof setTimeout> | undefined;
@@ -153,9 +159,7 @@ export function openLiveFeed(fhir: Fhir, onEvents: (events: LiveEvent[]) => void
   };
 
   const connect = async () => {
-    const kept = JSON.parse(sessionStorage.getItem(KEPT) ?? '{}') as Record<string, string>;
-    const ids = await Promise.all(LIVE_TYPES.map((t) => subscriptionFor(fhir, t, kept)));
-    sessionStorage.setItem(KEPT, JSON.stringify(Object.fromEntries(LIVE_TYPES.map((t, i) => [t, ids[i]]))));
+    const ids = await Promise.all(LIVE_TYPES.map((t) => subscriptionFor(fhir, t, user)));
     LIVE_TYPES.forEach((t, i) => bySubscription.set(ids[i], t));
     await Promise.all(LIVE_TYPES.filter((t) => !since.has(t)).map(changes));
     const tokens = await Promise.all(ids.map((id) => fhir.post<Parameters>(`Subscription/${id}/$get-ws-binding-token`, { resourceType: 'Parameters' })));

@@ -17,6 +17,7 @@ export function LiveFeed({ onChange }: { onChange?: (type: LiveType) => void }) 
   useEffect(() => {
     const feed = openLiveFeed(
       me.session.fhir,
+      me.session.user,
       (heard) => {
         setEvents((shown) => {
           const known = new Set(shown.map((e) => e.key));
