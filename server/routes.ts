@@ -3,6 +3,7 @@ import { bookOperation } from './agendas/book.js';
 import { breakGlass } from './access/break-glass.js';
 import { ACTOR_TYPES } from './access/visibility.js';
 import { BULK_CAPABILITIES } from './bulk/export-request.js';
+import { NDE_CAPABILITY } from './events/nde/vocabulary.js';
 import { ID_RE } from './fhir/ids.js';
 import { badRequest, fail, notFound } from './fhir/outcome.js';
 import { traced } from './audit/traced.js';
@@ -39,7 +40,11 @@ import { wsBindingToken } from './events/websocket.js';
 
 /** Every FHIR interaction the server answers; /metadata is derived from this table. */
 export const ROUTES: Route[] = [
-  { method: 'GET', pattern: ['metadata'], handle: (ctx) => capabilities(ctx, ROUTES, BULK_CAPABILITIES) },
+  {
+    method: 'GET',
+    pattern: ['metadata'],
+    handle: (ctx) => capabilities(ctx, ROUTES, { ...BULK_CAPABILITIES, instantiates: [...BULK_CAPABILITIES.instantiates, NDE_CAPABILITY] }),
+  },
   // Before [:type] and [:type, :id], which would take $reindex for a type or an id.
   { method: 'POST', pattern: ['$reindex'], permission: 'u', overAllData: true, handle: (ctx) => reindexOperation(ctx) },
   { method: 'POST', pattern: [':type', '$reindex'], permission: 'u', overAllData: true, handle: (ctx, _req, p) => reindexOperation(ctx, p.type) },

@@ -8,7 +8,8 @@ import type { Dispatch } from '../route.js';
 import type { Database } from '../store/db.js';
 import { readCurrent } from '../store/resources.js';
 import { resolvedRefusal } from './endpoint.js';
-import { ownerAccess, parseCriteria } from './subscription-rules.js';
+import { sendNotificationOrder, takesNotificationOrders } from './nde/notification-order.js';
+import { channelHeaders, ownerAccess, parseCriteria } from './subscription-rules.js';
 
 /**
  * Delivers each subscription's queued events (subscription_event) in their order, at least once.
@@ -140,6 +141,8 @@ async function deliverOne(deps: DeliveryDeps, lease: Lease, subscription: Subscr
   if (subscription.channel.type === 'email') await sendEmail(deps, lease.id, subscription, event);
   // R4's websocket channel says `ping [id]` to the sockets bound, wherever they are connected.
   else if (subscription.channel.type === 'websocket') await deps.signal(`ws:${lease.id}`);
+  // NdE flux 4: the notification order, to the gestionnaire de notifications at the endpoint.
+  else if (takesNotificationOrders(subscription)) return sendNotificationOrder(deps.dispatch, ctx, lease.id, subscription, found);
   else await sendRestHook(deps, subscription, event, found);
   return 'sent';
 }
@@ -155,11 +158,7 @@ async function sendRestHook(deps: DeliveryDeps, subscription: Subscription, even
   const endpoint = subscription.channel.endpoint as string;
   const refused = await resolvedRefusal(endpoint);
   if (refused) throw new Error(refused);
-  const headers: Record<string, string> = {};
-  for (const h of subscription.channel.header ?? []) {
-    const colon = h.indexOf(':');
-    headers[h.slice(0, colon).trim()] = h.slice(colon + 1).trim();
-  }
+  const headers = channelHeaders(subscription);
   const payload = subscription.channel.payload;
   const { _payload } = subscription.channel as { _payload?: { extension?: { url: string; valueCode?: string }[] } };
   const content = _payload?.extension?.find((e) => e.url === PAYLOAD_CONTENT)?.valueCode ?? (payload ? 'full-resource' : 'empty');

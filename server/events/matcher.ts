@@ -38,7 +38,8 @@ export async function matchChanges(db: Database): Promise<number> {
       const byType = new Map<string, string[]>();
       for (const { id, content } of subs) {
         const s = JSON.parse(content) as Subscription;
-        if (s.status !== 'active') continue;
+        // Past its `end`, R4 says the server turns it off: it hears nothing more.
+        if (s.status !== 'active' || (s.end && Date.parse(s.end) <= Date.now())) continue;
         const { type } = parseCriteria(s.criteria);
         byType.set(type, [...(byType.get(type) ?? []), id]);
       }

@@ -50,6 +50,16 @@ export function checkSubscription(s: Subscription): Subscription {
   return s.status === 'requested' ? { ...s, status: 'active', error: undefined } : s;
 }
 
+/** The channel's `header` lines as HTTP headers (checkSubscription checked their form). */
+export function channelHeaders(s: Subscription): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const h of s.channel.header ?? []) {
+    const colon = h.indexOf(':');
+    headers[h.slice(0, colon).trim()] = h.slice(colon + 1).trim();
+  }
+  return headers;
+}
+
 /** Records who owns the Subscription (the first to write it) and, when it was (re)activated, a fresh delivery state. */
 export async function recordSubscription(tx: Queryable, id: string, access: Access | undefined, activated: boolean): Promise<void> {
   // The scopes are kept as granted (text), parsed again at delivery (ownerAccess).

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Patient, Provenance, Resource, Subscription } from '@medplum/fhirtypes';
+import { randomUUID } from 'node:crypto';
 import { checkSubscription, recordSubscription } from '../events/subscription-rules.js';
+import { ndeBeforeWrite } from '../events/nde/write-hook.js';
 import { careLinks } from '../access/care-links.js';
 import { appointmentWritten, slotWritten } from '../agendas/booking.js';
 import { bookingNotice } from '../agendas/notify.js';
@@ -44,9 +46,13 @@ export async function persist(
   tx: Queryable,
   previous: StoredVersion | undefined,
   target: { type: string; id: string },
-  resource: Resource | null,
+  given: Resource | null,
   method: NewVersion['method'],
 ): Promise<{ stored: StoredVersion; resource?: Resource }> {
+  // NdE: declarations filed under the record's Patient, subscriptions completed, stays' admissions and discharges declared.
+  const resource = await ndeBeforeWrite(tx, ctx.fhirBase, target, previous, given, (declaration) =>
+    persist({ fhirBase: ctx.fhirBase }, tx, undefined, { type: 'CommunicationRequest', id: randomUUID() }, declaration, 'POST'),
+  );
   const version = (previous?.version ?? 0) + 1;
   // lastUpdated strictly increases along a resource's versions, even within one millisecond.
   const lastUpdated = new Date(Math.max(Date.now(), previous ? previous.lastUpdated.getTime() + 1 : 0));

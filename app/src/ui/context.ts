@@ -3,7 +3,7 @@ import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
 import { SYSTEM } from '../../../server/fhir/vocabulary.js';
 import { batchAnswers, batchOf, matches, ResourceIndex } from '../fhir/bundle.js';
-import { parisToday, personName, professionLabel } from '../fhir/format.js';
+import { contact, parisToday, personName, professionLabel } from '../fhir/format.js';
 import type { Session } from '../smart.js';
 
 /** Who is using the app, in which role and structure, and the pôle's shared references. */
@@ -13,6 +13,8 @@ export interface Me {
   roleLabel: string;
   name: string;
   organization?: Organization;
+  /** The user's professional email (their role's, else their own): where the alerts they ask for go. */
+  email?: string;
   /** The pôle's coordination structures (MSP, CPTS, DAC) and the user's own: whose requests the worklist shows. */
   structures: Organization[];
   protocols: PlanDefinition[];
@@ -46,12 +48,14 @@ export async function loadMe(session: Session): Promise<Me> {
   const person = index.get('Practitioner', role?.practitioner ?? session.user) as Practitioner | undefined;
   const organization = index.get('Organization', role?.organization);
   const pole = matches(structures, 'Organization');
+  const email = contact(role?.telecom, 'email') ?? contact(person?.telecom, 'email');
   return {
     session,
     role: { reference: session.role, display: person ? personName(person.name) : undefined },
     roleLabel: professionLabel(role, person?.gender),
     name: person ? personName(person.name) : session.user,
     ...(organization ? { organization } : {}),
+    ...(email ? { email } : {}),
     structures: [...(organization ? [organization] : []), ...pole.filter((o) => o.id !== organization?.id)],
     protocols: matches(protocols, 'PlanDefinition'),
     today: parisToday(new Date()),

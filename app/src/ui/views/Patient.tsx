@@ -16,6 +16,7 @@ import { asFhirError, Empty, ErrorBox, Loading, Show, useLoad, useReady } from '
 import { TaskActions } from '../TaskActions.js';
 import { Banner } from './Banner.js';
 import { Oppositions } from './PatientConsent.js';
+import { PatientAlerts } from './PatientAlerts.js';
 import { EmergencyMark, emergencyAccess, Refused } from './PatientEmergency.js';
 import { PpcsEditor } from './PpcsEditor.js';
 import { TaskEditor } from './TaskEditor.js';
@@ -103,6 +104,8 @@ function Record({ r, reload }: { r: PatientRecord; reload: () => void }) {
       </section>
 
       <Oppositions id={id} members={members} onChanged={reload} />
+
+      <PatientAlerts id={id} />
 
       <section aria-labelledby="h-ppcs">
         <h2 id="h-ppcs">Plan personnalisé de coordination en santé (PPCS)</h2>

@@ -5,6 +5,7 @@ import { OPEN_STATUSES, taskRows, type TaskRow } from '../../fhir/tasks.js';
 import { Due, PatientLink } from '../common.js';
 import { PagedTable, type Column } from '../Paged.js';
 import { TaskActions } from '../TaskActions.js';
+import { LiveFeed } from '../LiveFeed.js';
 import { Empty, ErrorBox, Show, useLoad, useReady } from '../states.js';
 import { FhirError, frenchMessage } from '../../fhir/http.js';
 
@@ -43,6 +44,8 @@ export function Worklist() {
   return (
     <section aria-labelledby="h-travail">
       <h1 id="h-travail">Ma liste de travail</h1>
+      {/* Outside what reloads: the feed stays open while the tables are fetched again. */}
+      <LiveFeed onChange={(type) => type === 'Task' && loaded.reload()} />
       <Show loaded={loaded} what="de vos tâches">
         {({ mine, pole, poleError }) => (
           <>
