@@ -8,7 +8,9 @@ import type { Dispatch } from '../route.js';
 import type { Database } from '../store/db.js';
 import { readCurrent } from '../store/resources.js';
 import { resolvedRefusal } from './endpoint.js';
-import { ownerAccess, parseCriteria } from './subscription-rules.js';
+import { channelHeaders, ownerAccess, parseCriteria } from './subscription-rules.js';
+import { deliverTopicEvent } from './topic-delivery.js';
+import { isTopicCriteria } from './topic-rules.js';
 
 /**
  * Delivers each subscription's queued events (subscription_event) in their order, at least once.
@@ -86,6 +88,7 @@ interface QueuedEvent {
   id: string;
   version: number;
   interaction: string;
+  at: Date;
 }
 
 async function deliverLeased(deps: DeliveryDeps, lease: Lease): Promise<void> {
@@ -99,7 +102,7 @@ async function deliverLeased(deps: DeliveryDeps, lease: Lease): Promise<void> {
     return;
   }
   const events = await db.query<QueuedEvent>(
-    `SELECT number, type, id, version, interaction FROM subscription_event WHERE subscription = $1 AND delivered IS NULL ORDER BY number LIMIT ${BATCH}`,
+    `SELECT number, type, id, version, interaction, at FROM subscription_event WHERE subscription = $1 AND delivered IS NULL ORDER BY number LIMIT ${BATCH}`,
     [lease.id],
   );
   for (const event of events) {
@@ -120,6 +123,7 @@ async function deliverLeased(deps: DeliveryDeps, lease: Lease): Promise<void> {
 
 /** Sends one event, or withholds it: 'sent' or 'withheld'. Throws when the endpoint did not take it. */
 async function deliverOne(deps: DeliveryDeps, lease: Lease, subscription: Subscription, event: QueuedEvent): Promise<string> {
+  if (isTopicCriteria(subscription.criteria)) return deliverTopicEvent(deps, lease.id, lease.owner, subscription, event);
   const { type, query } = parseCriteria(subscription.criteria);
   if (type !== event.type) return 'withheld';
   query.append('_id', event.id);
@@ -155,11 +159,7 @@ async function sendRestHook(deps: DeliveryDeps, subscription: Subscription, even
   const endpoint = subscription.channel.endpoint as string;
   const refused = await resolvedRefusal(endpoint);
   if (refused) throw new Error(refused);
-  const headers: Record<string, string> = {};
-  for (const h of subscription.channel.header ?? []) {
-    const colon = h.indexOf(':');
-    headers[h.slice(0, colon).trim()] = h.slice(colon + 1).trim();
-  }
+  const headers = channelHeaders(subscription);
   const payload = subscription.channel.payload;
   const { _payload } = subscription.channel as { _payload?: { extension?: { url: string; valueCode?: string }[] } };
   const content = _payload?.extension?.find((e) => e.url === PAYLOAD_CONTENT)?.valueCode ?? (payload ? 'full-resource' : 'empty');
