@@ -103,11 +103,17 @@ async function main() {
         ),
       );
     }
-    // Every handshake answered: all active.
-    await new Promise((r) => setTimeout(r, 5000));
+    // Every handshake answered: all active (a subscription still `requested` hears nothing).
+    for (;;) {
+      const res = await fetch(`${server.base}/Subscription?status=active&_summary=count`);
+      if (((await res.json()) as { total: number }).total >= SUBSCRIPTIONS) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
     const total = RATE * SECONDS;
     const started = performance.now();
     const writes: Promise<void>[] = [];
+    // Open loop, as clients do: a write the server refuses (503, every connection busy) is counted, not retried.
+    let refused = 0;
     for (let n = 0; n < total; n++) {
       const due = started + (n * 1000) / RATE;
       const wait = due - performance.now();
@@ -120,18 +126,26 @@ async function main() {
           status: 'finished',
           class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'IMP' },
           subject: { reference: `Patient/p${n % SUBSCRIPTIONS}` },
-        }).then(() => {
-          committed.set(id, performance.now());
-        }),
+        }).then(
+          () => {
+            committed.set(id, performance.now());
+          },
+          () => {
+            refused++;
+          },
+        ),
       );
     }
     await Promise.all(writes);
     const achieved = total / ((performance.now() - started) / 1000);
     const load = loadavg()[0];
     const end = performance.now() + 60_000;
-    while (arrivals.size < total && performance.now() < end) await new Promise((r) => setTimeout(r, 100));
+    while (arrivals.size < committed.size && performance.now() < end) await new Promise((r) => setTimeout(r, 100));
     // From the write's response (its commit acknowledged): a notification may even come first (negative).
-    const latencies = [...arrivals].map(([id, at]) => at - (committed.get(id) ?? at)).sort((a, b) => a - b);
+    const latencies = [...arrivals]
+      .filter(([id]) => committed.has(id))
+      .map(([id, at]) => at - (committed.get(id) as number))
+      .sort((a, b) => a - b);
     const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]?.toFixed(0);
     console.log(
       JSON.stringify({
@@ -139,6 +153,7 @@ async function main() {
         rate: RATE,
         achievedRate: Number(achieved.toFixed(0)),
         writes: total,
+        refused,
         delivered: latencies.length,
         p50: p(0.5),
         p95: p(0.95),
