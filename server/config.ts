@@ -54,6 +54,10 @@ export interface Config {
   smtpUrl?: string;
   /** The sender of notification emails (MAIL_FROM). */
   mailFrom: string;
+  /** How often a process looks for time events (TIME_EVENTS_SECONDS): Tasks past due, care plan activities falling due. */
+  timeEventsSeconds: number;
+  /** How many days ahead a care plan activity is announced as falling due (DUE_SOON_DAYS). */
+  dueSoonDays: number;
   /**
    * Which proxies' X-Forwarded-For to believe (express's `trust proxy`: a number of hops, or
    * addresses and subnets such as `loopback`); false: none, the caller is the connection's peer.
@@ -202,6 +206,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auditRetentionDays: Number(env.AUDIT_RETENTION_DAYS ?? 0),
     smtpUrl: env.SMTP_URL || undefined,
     mailFrom: env.MAIL_FROM || 'maillage@localhost',
+    timeEventsSeconds: wholeNumber(env, 'TIME_EVENTS_SECONDS', 60),
+    dueSoonDays: wholeNumber(env, 'DUE_SOON_DAYS', 7),
     trustProxy: trustProxy(env.TRUST_PROXY),
     statementTimeout: wholeNumber(env, 'STATEMENT_TIMEOUT', 30_000),
     maintenanceStatementTimeout: wholeNumber(env, 'MAINTENANCE_STATEMENT_TIMEOUT', 3_600_000),

@@ -23,6 +23,7 @@ import { installBundledTerminology } from './operations/terminology-install.js';
 import { loadBaseDefinitions } from './validation/registry.js';
 import { startFeed } from './events/feed.js';
 import { startSubscriptions } from './events/service.js';
+import { startTopicChores } from './events/topic-chores.js';
 import { attachWebsockets } from './events/websocket.js';
 import { dispatch } from './routes.js';
 import { syncRegistry } from './validation/registry-sync.js';
@@ -155,6 +156,10 @@ export async function startServer(
     },
     logger,
   );
+  const topicChores = startTopicChores(
+    { db, fhirBase: fhirBaseOf(config.origin), log: logger, timeEventsSeconds: config.timeEventsSeconds, dueSoonDays: config.dueSoonDays },
+    feed,
+  );
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.on('error', reject);
@@ -162,7 +167,7 @@ export async function startServer(
   // Longer than the idle timeout of the usual load balancers (60 s), so that the server never closes
   // a kept-alive connection just as a client or proxy sends a request on it.
   server.on('clientError', clientErrorHandler);
-  const sockets = attachWebsockets(server, db, feed, config.auth);
+  const sockets = attachWebsockets(server, db, feed, config.auth, fhirBaseOf(config.origin));
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   const { port } = server.address() as AddressInfo;
@@ -181,6 +186,7 @@ export async function startServer(
       auth?.stop();
       await bulk.close();
       await subscriptions.close();
+      await topicChores.close();
       await audit?.close();
       await feed.close();
       await db.close();

@@ -30,6 +30,8 @@ import { storeFor } from './stores/by-type.js';
 import { isResourceType } from './validation/registry.js';
 import { CANONICAL_TYPES } from './validation/canonicals.js';
 import { wsBindingToken } from './events/websocket.js';
+import { eventsOperation, statusOperation } from './events/backport-operations.js';
+import { topicCatalog, topicEntry } from './events/topic-catalog.js';
 
 /*
  * The composition root of the FHIR API: the route table, assembled from the interactions and the
@@ -95,6 +97,32 @@ export const ROUTES: Route[] = [
       },
     }),
   ),
+  // The topic catalog (R4 topics as Basic resources), read-only and public as /metadata.
+  { method: 'GET', pattern: ['SubscriptionTopic'], handle: (ctx, req) => topicCatalog(ctx, req) },
+  { method: 'GET', pattern: ['SubscriptionTopic', ':id'], handle: (_ctx, _req, p) => topicEntry(p.id) },
+  ...(['GET', 'POST'] as const).flatMap((method): Route[] => [
+    {
+      method,
+      pattern: [':type', '$status'],
+      types: ['Subscription'],
+      permission: 'r',
+      handle: (ctx, req, p) => onSubscription(p, '$status', () => statusOperation(ctx, req)),
+    },
+    {
+      method,
+      pattern: [':type', ':id', '$status'],
+      types: ['Subscription'],
+      permission: 'r',
+      handle: (ctx, req, p) => onSubscription(p, '$status', () => statusOperation(ctx, req, p.id)),
+    },
+    {
+      method,
+      pattern: [':type', ':id', '$events'],
+      types: ['Subscription'],
+      permission: 'r',
+      handle: (ctx, req, p) => onSubscription(p, '$events', () => eventsOperation(ctx, req, p.id, dispatch)),
+    },
+  ]),
   { method: 'POST', pattern: [':type', '$validate'], permission: 'r', handle: (ctx, req, p) => validateOperation(ctx, req, p.type) },
   { method: 'POST', pattern: [':type', ':id', '$validate'], permission: 'r', handle: (ctx, req, p) => validateOperation(ctx, req, p.type, p.id) },
   { method: 'GET', pattern: [':type', ':id', '$validate'], permission: 'r', handle: (ctx, req, p) => validateOperation(ctx, req, p.type, p.id) },
@@ -131,6 +159,12 @@ export const ROUTES: Route[] = [
   // Last, so that literal third segments (_history, $operations) are matched first.
   { method: 'GET', pattern: [':type', ':id', ':target'], permission: 's', handle: (ctx, req, p) => search(ctx, req, p.target, { type: p.type, id: p.id }) },
 ];
+
+/** The backport's operations are on Subscription only. */
+function onSubscription(p: PathParams, name: string, run: () => Promise<FhirResponse>): Promise<FhirResponse> {
+  if (p.type !== 'Subscription') throw notFound(`${name} is an operation on Subscription`);
+  return run();
+}
 
 function matchPath(pattern: string[], path: string[]): PathParams | undefined {
   if (pattern.length !== path.length) return undefined;

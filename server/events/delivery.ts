@@ -10,6 +10,8 @@ import { readCurrent } from '../store/resources.js';
 import { resolvedRefusal } from './endpoint.js';
 import { sendNotificationOrder, takesNotificationOrders } from './nde/notification-order.js';
 import { channelHeaders, ownerAccess, parseCriteria } from './subscription-rules.js';
+import { deliverTopicEvent } from './topic-delivery.js';
+import { isTopicCriteria } from './topic-rules.js';
 
 /**
  * Delivers each subscription's queued events (subscription_event) in their order, at least once.
@@ -87,6 +89,7 @@ interface QueuedEvent {
   id: string;
   version: number;
   interaction: string;
+  at: Date;
 }
 
 async function deliverLeased(deps: DeliveryDeps, lease: Lease): Promise<void> {
@@ -100,7 +103,7 @@ async function deliverLeased(deps: DeliveryDeps, lease: Lease): Promise<void> {
     return;
   }
   const events = await db.query<QueuedEvent>(
-    `SELECT number, type, id, version, interaction FROM subscription_event WHERE subscription = $1 AND delivered IS NULL ORDER BY number LIMIT ${BATCH}`,
+    `SELECT number, type, id, version, interaction, at FROM subscription_event WHERE subscription = $1 AND delivered IS NULL ORDER BY number LIMIT ${BATCH}`,
     [lease.id],
   );
   for (const event of events) {
@@ -121,6 +124,7 @@ async function deliverLeased(deps: DeliveryDeps, lease: Lease): Promise<void> {
 
 /** Sends one event, or withholds it: 'sent' or 'withheld'. Throws when the endpoint did not take it. */
 async function deliverOne(deps: DeliveryDeps, lease: Lease, subscription: Subscription, event: QueuedEvent): Promise<string> {
+  if (isTopicCriteria(subscription.criteria)) return deliverTopicEvent(deps, lease.id, lease.owner, subscription, event);
   const { type, query } = parseCriteria(subscription.criteria);
   if (type !== event.type) return 'withheld';
   query.append('_id', event.id);

@@ -1,6 +1,10 @@
 import type { Subscription } from '@medplum/fhirtypes';
 import type { Database } from '../store/db.js';
+import { enqueue, type FeedChange } from './queue.js';
 import { parseCriteria } from './subscription-rules.js';
+import { queueTopicEvents } from './topic-matcher.js';
+
+const WRITES = new Set(['create', 'update', 'patch']);
 
 /**
  * Turns the change feed into each subscription's queue of events, in one process at a time (the
@@ -15,7 +19,8 @@ import { parseCriteria } from './subscription-rules.js';
  * previous one's commit (its row lock). A change is queued for each active
  * Subscription on its type; whether it matches the criteria, and whether the subscriber may see
  * it, is decided at delivery, by the search engine and the access rules of that moment.
- * Deletes are not events: a deleted resource matches no search.
+ * Deletes are not events of a search (a deleted resource matches none); topic-based
+ * subscriptions get theirs from topic-matcher.ts, in the same transaction.
  */
 export async function matchChanges(db: Database): Promise<number> {
   return db.transaction(async (tx) => {
@@ -29,8 +34,10 @@ export async function matchChanges(db: Database): Promise<number> {
         ORDER BY c.seq`,
       [cursor.horizon],
     );
-    const read = rows.filter((r) => r.seq !== null);
-    const changes = read.filter((r) => r.interaction !== 'delete');
+    const read = rows.filter((r): r is (typeof rows)[number] & FeedChange => r.seq !== null);
+    // Writes only: a deleted resource matches no search, and time events are for topics.
+    const changes = read.filter((r) => WRITES.has(r.interaction));
+    await queueTopicEvents(tx, read);
     if (changes.length) {
       const subs = await tx.query<{ id: string; content: string }>(
         `SELECT r.id, r.content FROM resource r JOIN subscription_state s ON s.id = r.id WHERE r.type = 'Subscription' AND NOT r.deleted`,
@@ -45,27 +52,7 @@ export async function matchChanges(db: Database): Promise<number> {
       }
       const queued: { sub: string; change: (typeof changes)[number] }[] = [];
       for (const change of changes) for (const sub of byType.get(change.type) ?? []) queued.push({ sub, change });
-      if (queued.length) {
-        await tx.query(
-          `WITH q AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::int[], $6::text[], $7::timestamptz[]) WITH ORDINALITY
-                       AS q(sub, seq, type, id, version, interaction, at, n)),
-                counted AS (SELECT sub, count(*) AS k FROM q GROUP BY sub),
-                bumped AS (UPDATE subscription_state s SET events = s.events + counted.k FROM counted WHERE s.id = counted.sub
-                           RETURNING s.id, s.events - counted.k AS base)
-           INSERT INTO subscription_event (subscription, number, seq, type, id, version, interaction, at)
-           SELECT q.sub, bumped.base + row_number() OVER (PARTITION BY q.sub ORDER BY q.n), q.seq, q.type, q.id, q.version, q.interaction, q.at
-             FROM q JOIN bumped ON bumped.id = q.sub`,
-          [
-            queued.map((e) => e.sub),
-            queued.map((e) => e.change.seq),
-            queued.map((e) => e.change.type),
-            queued.map((e) => e.change.id),
-            queued.map((e) => e.change.version),
-            queued.map((e) => e.change.interaction),
-            queued.map((e) => e.change.at),
-          ],
-        );
-      }
+      await enqueue(tx, queued);
     }
     const horizon = rows[0].x;
     if (read.length) {

@@ -3,6 +3,7 @@ import type { Database } from '../store/db.js';
 import { deliverSome, type DeliveryDeps } from './delivery.js';
 import type { EventFeed } from './feed.js';
 import { matchChanges } from './matcher.js';
+import { startRounds } from './rounds.js';
 
 /**
  * The subscriptions' work in this process: match the feed's new changes to subscriptions, then
@@ -19,36 +20,20 @@ export interface SubscriptionService {
 }
 
 export function startSubscriptions(db: Database, feed: EventFeed, deps: Omit<DeliveryDeps, 'processId' | 'db' | 'signal'>, log: Logger): SubscriptionService {
-  let running: Promise<void> | undefined;
-  let again = false;
-  let closed = false;
-  const once = async () => {
-    await matchChanges(db);
-    for (let i = 0; i < PER_RUN && !closed; i++) if (!(await deliverSome({ ...deps, db, processId: feed.id, signal: feed.signal }))) break;
-  };
-  const wake = () => {
-    if (closed) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = (async () => {
-      do {
-        again = false;
-        await once().catch((err: unknown) => log.warn({ err }, 'subscriptions: a run failed; the next one retries'));
-      } while (again && !closed);
-    })().finally(() => (running = undefined));
-  };
-  const stop = feed.onChange(wake);
-  const timer = setInterval(wake, POLL_MS);
-  timer.unref();
-  wake();
+  const rounds = startRounds(
+    async () => {
+      await matchChanges(db);
+      for (let i = 0; i < PER_RUN && !rounds.closed; i++) if (!(await deliverSome({ ...deps, db, processId: feed.id, signal: feed.signal }))) break;
+    },
+    POLL_MS,
+    log,
+    'subscriptions',
+  );
+  const stop = feed.onChange(rounds.wake);
   return {
     async close() {
-      closed = true;
       stop();
-      clearInterval(timer);
-      await running;
+      await rounds.close();
     },
   };
 }

@@ -7,6 +7,7 @@ import type { Queryable } from '../store/db.js';
 import { STORAGES } from '../stores/by-type.js';
 import { isResourceType } from '../validation/registry.js';
 import { endpointRefusal } from './endpoint.js';
+import { checkTopicSubscription, isTopicCriteria } from './topic-rules.js';
 
 /**
  * What a Subscription must be to be stored, checked by the write path (interactions/write.ts)
@@ -27,12 +28,9 @@ export function parseCriteria(criteria: string): { type: string; query: URLSearc
 export function checkSubscription(s: Subscription): Subscription {
   if (typeof s.criteria !== 'string' || !s.criteria)
     throw badRequest('Subscription.criteria must be a search on one type, e.g. Encounter?status=finished', ['criteria']);
-  const { type, query } = parseCriteria(s.criteria);
-  if (!isResourceType(type)) throw badRequest(`Subscription.criteria names no resource type: ${type}`, ['criteria']);
-  for (const name of ['_include', '_revinclude', '_sort', '_count', '_summary', '_elements', '_total', '_cursor']) {
-    if (query.has(name)) throw badRequest(`Subscription.criteria may not use ${name}`, ['criteria']);
-  }
-  parseSearch([type], query, true, STORAGES);
+  // A topic canonical (R4 Backport IG): its own rules, then the channel's below.
+  const topicBased = isTopicCriteria(s.criteria) ? checkTopicSubscription(s) : undefined;
+  if (!topicBased) checkSearchCriteria(s.criteria);
   const channel = s.channel?.type;
   if (!(CHANNELS as readonly string[]).includes(channel ?? '')) {
     throw badRequest(`Subscription.channel.type must be one of ${CHANNELS.join(', ')}`, ['channel.type']);
@@ -47,17 +45,17 @@ export function checkSubscription(s: Subscription): Subscription {
   for (const h of s.channel.header ?? []) {
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\r\n]*$/.test(h)) throw badRequest(`Subscription.channel.header must be "Name: value": ${h}`, ['channel.header']);
   }
+  if (topicBased) return topicBased;
   return s.status === 'requested' ? { ...s, status: 'active', error: undefined } : s;
 }
 
-/** The channel's `header` lines as HTTP headers (checkSubscription checked their form). */
-export function channelHeaders(s: Subscription): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const h of s.channel.header ?? []) {
-    const colon = h.indexOf(':');
-    headers[h.slice(0, colon).trim()] = h.slice(colon + 1).trim();
+function checkSearchCriteria(criteria: string): void {
+  const { type, query } = parseCriteria(criteria);
+  if (!isResourceType(type)) throw badRequest(`Subscription.criteria names no resource type: ${type}`, ['criteria']);
+  for (const name of ['_include', '_revinclude', '_sort', '_count', '_summary', '_elements', '_total', '_cursor']) {
+    if (query.has(name)) throw badRequest(`Subscription.criteria may not use ${name}`, ['criteria']);
   }
-  return headers;
+  parseSearch([type], query, true, STORAGES);
 }
 
 /** Records who owns the Subscription (the first to write it) and, when it was (re)activated, a fresh delivery state. */
@@ -76,4 +74,14 @@ export async function recordSubscription(tx: Queryable, id: string, access: Acce
 /** The owner's access as recordSubscription kept it. */
 export function ownerAccess(owner: Omit<Access, 'scopes'> | null): Access | undefined {
   return owner ? { ...owner, scopes: parseResourceScopes(owner.scope) } : undefined;
+}
+
+/** The channel's `header` values ("Name: value"), as HTTP headers. */
+export function channelHeaders(s: Subscription): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const h of s.channel.header ?? []) {
+    const colon = h.indexOf(':');
+    headers[h.slice(0, colon).trim()] = h.slice(colon + 1).trim();
+  }
+  return headers;
 }

@@ -145,7 +145,8 @@ describe.each(DATABASES)('R4 websocket subscriptions on %s', (kind) => {
   it('lists the channels and the binding operation in /metadata', async () => {
     const metadata = await ctx.api.get('metadata');
     const sub = metadata.body.rest[0].resource.find((r: { type: string }) => r.type === 'Subscription');
-    expect(sub.extension.map((e: { valueCoding: { code: string } }) => e.valueCoding.code)).toEqual(['rest-hook', 'websocket', 'email']);
+    const channels = sub.extension.filter((e: { url: string }) => e.url.endsWith('/subscription-channel'));
+    expect(channels.map((e: { valueCoding: { code: string } }) => e.valueCoding.code)).toEqual(['rest-hook', 'websocket', 'email']);
     expect(sub.operation.map((o: { name: string }) => o.name)).toContain('get-ws-binding-token');
     expect(sub.documentation).toContain('/ws/subscriptions');
   });

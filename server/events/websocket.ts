@@ -6,6 +6,7 @@ import type { Parameters } from '@medplum/fhirtypes';
 import { fail, notFound } from '../fhir/outcome.js';
 import type { Context } from '../interactions/context.js';
 import type { Database } from '../store/db.js';
+import { websocketBundle, websocketHandshake } from './backport-websocket.js';
 import type { EventFeed } from './feed.js';
 
 /**
@@ -26,7 +27,7 @@ export interface SocketHub {
   close(): void;
 }
 
-export function attachWebsockets(server: Server, db: Database, feed: EventFeed, authEnabled: boolean): SocketHub {
+export function attachWebsockets(server: Server, db: Database, feed: EventFeed, authEnabled: boolean, fhirBase: string): SocketHub {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   const bound = new Map<string, Set<WebSocket>>();
   const bind = (ws: WebSocket, id: string) => {
@@ -38,6 +39,9 @@ export function attachWebsockets(server: Server, db: Database, feed: EventFeed, 
       if (!set.size) bound.delete(id);
     });
     ws.send(`bound ${id}`);
+    websocketHandshake(db, fhirBase, id)
+      .then((handshake) => handshake && ws.send(handshake))
+      .catch(() => ws.send(`error ${id} no handshake could be made`));
   };
   const onMessage = async (ws: WebSocket, text: string) => {
     let token: string | undefined;
@@ -77,6 +81,8 @@ export function attachWebsockets(server: Server, db: Database, feed: EventFeed, 
   };
   server.on('upgrade', onUpgrade);
   const stop = feed.onSignal((payload) => {
+    const topicBased = websocketBundle(payload);
+    if (topicBased) for (const ws of bound.get(topicBased.id) ?? []) ws.send(topicBased.json);
     if (!payload.startsWith('ws:')) return;
     const id = payload.slice(3);
     for (const ws of bound.get(id) ?? []) ws.send(`ping ${id}`);

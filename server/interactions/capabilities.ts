@@ -9,6 +9,7 @@ import { PATCH_FORMATS } from './patch.js';
 import { operationOf, type Route } from '../route.js';
 
 import { CHANNELS } from '../events/subscription-rules.js';
+import { TOPICS } from '../events/topics.js';
 import { WS_PATH } from '../events/websocket.js';
 
 const started = new Date().toISOString();
@@ -99,6 +100,8 @@ const SPEC_OPERATIONS = new Set(['$expand', '$validate-code', '$lookup', '$subsu
 /** The canonical of the OperationDefinition of `$name` (on `type`): HL7's for the specification's, ours otherwise. */
 function operationDefinition(name: string, type?: string): string {
   if (name === '$get-ws-binding-token') return 'http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscription-get-ws-binding-token';
+  if (name === '$status') return 'http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscription-status';
+  if (name === '$events') return 'http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscription-events';
   if (name === '$validate') return 'http://hl7.org/fhir/OperationDefinition/Resource-validate';
   if (SPEC_OPERATIONS.has(name)) return `http://hl7.org/fhir/OperationDefinition/${type}-${name.slice(1)}`;
   return `https://fhir.maillage.fr/OperationDefinition/${name.slice(1)}`;
@@ -109,10 +112,22 @@ function subscriptionChannels(origin: string): Pick<CapabilityStatementRestResou
   const ws = new URL(WS_PATH, origin);
   ws.protocol = ws.protocol === 'https:' ? 'wss:' : 'ws:';
   return {
-    extension: CHANNELS.map((code) => ({
-      url: 'https://fhir.maillage.fr/StructureDefinition/subscription-channel',
-      valueCoding: { system: 'http://hl7.org/fhir/subscription-channel-type', code },
-    })),
-    documentation: `Channels: ${CHANNELS.join(', ')}. Websockets bind at ${ws} (bind [id] without authorization; bind-with-token after $get-ws-binding-token).`,
+    extension: [
+      ...CHANNELS.map((code) => ({
+        url: 'https://fhir.maillage.fr/StructureDefinition/subscription-channel',
+        valueCoding: { system: 'http://hl7.org/fhir/subscription-channel-type', code },
+      })),
+      // The topics a topic-based Subscription (R4 Backport IG) may name as its criteria.
+      ...TOPICS.map((t) => ({
+        url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/capabilitystatement-subscriptiontopic-canonical',
+        valueCanonical: t.url,
+      })),
+    ],
+    documentation: [
+      `Channels: ${CHANNELS.join(', ')}. Websockets bind at ${ws} (bind [id] without authorization; bind-with-token after $get-ws-binding-token).`,
+      `Topic-based subscriptions (R4 Backport IG 1.1: criteria = a topic, filters in backport-filter-criteria; rest-hook or websocket; the topics as Basic resources at SubscriptionTopic): ${TOPICS.map(
+        (t) => `${t.url} — ${t.title} (${t.resource}; filters: ${Object.keys(t.filters).join(', ')})`,
+      ).join('; ')}.`,
+    ].join(' '),
   };
 }

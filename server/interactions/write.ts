@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Patient, Provenance, Resource, Subscription } from '@medplum/fhirtypes';
-import { randomUUID } from 'node:crypto';
 import { checkSubscription, recordSubscription } from '../events/subscription-rules.js';
 import { ndeBeforeWrite } from '../events/nde/write-hook.js';
+import { recordTopicSubscription } from '../events/topic-rules.js';
 import { careLinks } from '../access/care-links.js';
 import { appointmentWritten, slotWritten } from '../agendas/booking.js';
 import { bookingNotice } from '../agendas/notify.js';
@@ -94,7 +94,10 @@ export async function persist(
     careLinks(stored ?? null, target.type, ctx.fhirBase),
   );
   ctx.written?.add(target.type);
-  if (stored?.resourceType === 'Subscription') await recordSubscription(tx, target.id, ctx.access, activated);
+  if (stored?.resourceType === 'Subscription') {
+    await recordSubscription(tx, target.id, ctx.access, activated);
+    await recordTopicSubscription(tx, target.id, stored as Subscription);
+  }
   if (target.type === 'SearchParameter') searchParametersChanged(tx);
   if (target.type === 'CodeSystem' || target.type === 'ValueSet') terminologyWritten();
   if (isConformanceType(target.type)) conformanceWritten();

@@ -18,6 +18,7 @@ import * as versionPatients from './017-version-patients.js';
 import * as changeFeed from './018-change-feed.js';
 import * as bulk from './019-bulk.js';
 import * as stayLinks from './020-stay-links.js';
+import * as topics from './021-topics.js';
 
 /** Every schema version, in order. A migration is never edited once released: add a new one. */
 export const migrations: { version: number; name: string; statements: string[] }[] = [
@@ -41,4 +42,5 @@ export const migrations: { version: number; name: string; statements: string[] }
   { version: 18, name: 'change-feed', statements: changeFeed.statements },
   { version: 19, name: 'bulk', statements: bulk.statements },
   { version: 20, name: 'stay-links', statements: stayLinks.statements },
+  { version: 21, name: 'topics', statements: topics.statements },
 ];
