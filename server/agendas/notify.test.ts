@@ -69,6 +69,8 @@ describe.each(DATABASES)('notices of a booking on %s', (kind) => {
       recipient: [{ reference: 'PractitionerRole/gp-role' }],
     });
     expect(notice.payload[0].contentString).toContain('fièvre');
+    const start = new Date(booked.body.start).toLocaleString('fr-FR', { timeZone: 'Europe/Paris', timeStyle: 'short' });
+    expect(notice.payload[0].contentString).toContain(start);
     expect((await t.api.get('Communication?recipient=PractitionerRole/gp-role')).body.total).toBe(1);
   });
 

@@ -53,11 +53,15 @@ export async function bookingNotice(
     sent: new Date().toISOString(),
     payload: [
       {
-        contentString: `Votre patient a un rendez-vous de soins non programmés le ${next.start ?? '?'}${who ? ` avec ${who}` : ''}${reason ? ` (motif : ${reason})` : ''}.`,
+        contentString: `Votre patient a un rendez-vous de soins non programmés le ${when(next.start)}${who ? ` avec ${who}` : ''}${reason ? ` (motif : ${reason})` : ''}.`,
       },
     ],
   };
 }
+
+/** The appointment's time as the GP reads it: in French, at the time of metropolitan France. */
+const when = (start: string | undefined) =>
+  start ? new Date(start).toLocaleString('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'full', timeStyle: 'short' }) : '(heure à préciser)';
 
 const local = (reference: string, fhirBase: string) => {
   const ref = parseLocalReference(reference, fhirBase);
