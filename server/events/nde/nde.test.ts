@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../config.js';
 import { DATABASES, useServer } from '../../../tests/harness.js';
@@ -149,6 +150,28 @@ describe.each(DATABASES)('ANS NdE, Maillage as gestionnaire d’abonnements, on 
     await api.post('CommunicationRequest', declaration('SOR', '1001'));
     await new Promise((r) => setTimeout(r, 500));
     expect(receiver.received.length - start).toBe(1);
+  });
+
+  it('pings a websocket bound to an NdE subscription for each of its events, and for no other', async () => {
+    const { api } = ctx;
+    const created = await api.post('Subscription', ndeSubscription('ADM', '1002', { type: 'websocket' }));
+    expect(created.body.criteria).toBe('CommunicationRequest?event-type=ADM&patient=Patient/vetra');
+    const ws = new WebSocket(`${ctx.server.url.replace('http', 'ws')}/ws/subscriptions`);
+    const heard: string[] = [];
+    ws.on('message', (m) => heard.push(m.toString()));
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const until = async (n: number) => {
+      const start = Date.now();
+      while (heard.length < n && Date.now() - start < 8000) await new Promise((r) => setTimeout(r, 20));
+    };
+    ws.send(`bind ${created.body.id}`);
+    await until(1);
+    await api.post('CommunicationRequest', declaration('SOR', '1002'));
+    await api.put('Encounter/ws-stay', stay('ws-stay', 'vetra', 'in-progress'));
+    await until(2);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(heard).toEqual([`bound ${created.body.id}`, `ping ${created.body.id}`]);
+    ws.close();
   });
 
   it('says in /metadata that it is the NdE gestionnaire d’abonnements, searching CommunicationRequest by event-type', async () => {
