@@ -1,7 +1,7 @@
 import type { Subscription } from '@medplum/fhirtypes';
-import { parseResourceScopes } from '../auth/scopes.js';
+import { hasAdminScope, parseResourceScopes } from '../auth/scopes.js';
 import type { Access } from '../auth/tokens.js';
-import { badRequest } from '../fhir/outcome.js';
+import { badRequest, fail } from '../fhir/outcome.js';
 import { parseSearch } from '../search/parse.js';
 import type { Queryable } from '../store/db.js';
 import { STORAGES } from '../stores/by-type.js';
@@ -56,6 +56,18 @@ function checkSearchCriteria(criteria: string): void {
     if (query.has(name)) throw badRequest(`Subscription.criteria may not use ${name}`, ['criteria']);
   }
   parseSearch([type], query, true, STORAGES);
+}
+
+/**
+ * Only the client and user that own a Subscription change or delete it (and the server's own work,
+ * and administrators): another could otherwise point what it hears, judged as its owner, elsewhere.
+ */
+export async function checkSubscriptionOwner(tx: Queryable, id: string, access: Access | undefined): Promise<void> {
+  if (!access || hasAdminScope(access.scope)) return;
+  const [row] = await tx.query<{ owner: Pick<Access, 'clientId' | 'subject'> | null }>('SELECT owner FROM subscription_state WHERE id = $1', [id]);
+  if (row && (row.owner?.clientId !== access.clientId || row.owner?.subject !== access.subject)) {
+    throw fail(403, 'forbidden', `Subscription/${id} belongs to another client or user: only they change or delete it`);
+  }
 }
 
 /** Records who owns the Subscription (the first to write it) and, when it was (re)activated, a fresh delivery state. */

@@ -245,6 +245,31 @@ describe.each(DATABASES)('who hears what, on %s', (kind) => {
     ]);
     expect(trail[0].n).toBeGreaterThanOrEqual(4);
   });
+
+  it('lets only its owner (or an administrator) change or delete a Subscription: no one points it elsewhere', async () => {
+    const mine = {
+      resourceType: 'Subscription',
+      status: 'requested',
+      reason: 'mine',
+      criteria: 'Encounter?status=finished',
+      channel: { type: 'rest-hook', endpoint: `${receiver.url}/owned` },
+    };
+    const created = await call('POST', fhir('Subscription'), system, mine);
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const other = await registerApp(t.server.url, { client_id: 'lgc-other-sub', grant_types: ['client_credentials'], scope: 'system/*.cruds' });
+    const intruder = (
+      await postForm(`${t.server.url}/auth/token`, { grant_type: 'client_credentials', client_id: 'lgc-other-sub', client_secret: other.client_secret })
+    ).body.access_token as string;
+    const elsewhere = { ...created.body, channel: { ...created.body.channel, endpoint: `${receiver.url}/stolen` } };
+    const refused = await call('PUT', fhir(`Subscription/${id}`), intruder, elsewhere);
+    expect(refused.status).toBe(403);
+    expect(refused.body.resourceType).toBe('OperationOutcome');
+    expect((await call('DELETE', fhir(`Subscription/${id}`), intruder)).status).toBe(403);
+    expect((await call('GET', fhir(`Subscription/${id}`), system)).body.channel.endpoint).toBe(`${receiver.url}/owned`);
+    expect((await call('PUT', fhir(`Subscription/${id}`), system, { ...created.body, reason: 'still mine' })).status).toBe(200);
+    expect((await call('DELETE', fhir(`Subscription/${id}`), operator)).status).toBe(200);
+  });
 });
 
 describe.each(DATABASES)('email subscriptions through a real SMTP server, on %s', (kind) => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Patient, Provenance, Resource, Subscription } from '@medplum/fhirtypes';
-import { checkSubscription, recordSubscription } from '../events/subscription-rules.js';
+import { checkSubscription, checkSubscriptionOwner, recordSubscription } from '../events/subscription-rules.js';
 import { ndeBeforeWrite } from '../events/nde/write-hook.js';
 import { recordTopicSubscription } from '../events/topic-rules.js';
 import { careLinks } from '../access/care-links.js';
@@ -61,6 +61,7 @@ export async function persist(
   const checked = resource?.resourceType === 'Subscription' ? checkSubscription(resource as Subscription) : resource;
   const stored = checked ? withMeta(checked, target.id, version, lastUpdated) : undefined;
   await ctx.checkWrite?.(tx, previous, stored ?? null);
+  if (target.type === 'Subscription' && previous && !previous.deleted) await checkSubscriptionOwner(tx, target.id, ctx.access);
   if (stored?.resourceType === 'Patient') checkIdentity(stored as Patient, !!ctx.testIdentities);
   // A definition the server will evaluate is refused if its regular expressions may backtrack without end.
   if (stored) checkExpressionCost(stored);
