@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Patient } from '@medplum/fhirtypes';
 import { PDFParse } from 'pdf-parse';
@@ -89,7 +89,11 @@ describe('a pôle’s first week in the coordination app', () => {
     const button = p.getByRole('button', { name: /Imprimer les courriers de relance/ });
     const [download] = await Promise.all([p.waitForEvent('download'), button.click()]);
     expect(download.suggestedFilename()).toMatch(/^courriers-de-relance-\d{4}-\d{2}-\d{2}\.pdf$/);
-    const pdf = await new PDFParse({ data: readFileSync(await download.path()) }).getText();
+    const parser = new PDFParse({ data: readFileSync(await download.path()) });
+    const pdf = await parser.getText();
+    // The first letter as an image, for people to look at.
+    const image = await parser.getScreenshot({ first: 1, scale: 1.5 });
+    writeFileSync(`${SHOTS}/16-courrier-de-relance.png`, Buffer.from(image.pages[0].data));
     const count = Number(/\((\d+)\)/.exec((await button.textContent()) ?? '')?.[1]);
     expect(pdf.pages.length).toBe(count);
     const text = pdf.pages.map((page) => page.text.replace(/\s+/g, ' '));
@@ -112,7 +116,7 @@ describe('a pôle’s first week in the coordination app', () => {
     const printing = trail.entry.map((e: any) => e.resource).find((a: any) => a.subtype?.[0]?.display === '$recall-letters');
     const traced = printing.entity.map((e: any) => e.what.reference);
     for (const id of links.filter((_, i) => i !== 1)) expect(traced).toContain(`Patient/${id}`);
-    await p.screenshot({ path: `${SHOTS}/16-courriers-de-relance.png`, fullPage: true });
+    await p.screenshot({ path: `${SHOTS}/16-suivi-des-protocoles.png`, fullPage: true });
   });
 
   it('exports the letters for a mail merge, edits the pôle’s letter, and schedules a reminder', async () => {
