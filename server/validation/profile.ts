@@ -5,6 +5,7 @@ import type { Registry } from './canonicals.js';
 import { valueSetCodes } from './codes.js';
 import { childFor, deepEqual, elementTree, matchesPattern, type ElementNode } from './element-tree.js';
 import { resolveInBundle } from './bundle-references.js';
+import { withResolvedReferences } from './resolvable.js';
 import { matchingSlice } from './slicing.js';
 import { structureDefinition, type Substitution } from './structures.js';
 
@@ -210,14 +211,23 @@ class Walker {
     this.issue(severity, 'code-invalid', path, `The code is not in the ${binding.strength} value set ${binding.valueSet} (${ed.id})`);
   }
 
+  private resolvable?: Resource;
+
+  private resolvableRoot(): Resource {
+    this.resolvable ??= withResolvedReferences(this.resource);
+    return this.resolvable;
+  }
+
   /** The profile's own invariants: those of the base specification are validateBase's. */
   private constraints(ed: ElementDefinition, value: unknown, path: string, type: string | undefined): void {
     for (const c of ed.constraint ?? []) {
       if (!c.expression || c.source?.startsWith(BASE) || (!c.source && /^[a-z]{2,5}-\d+$/.test(c.key as string))) continue;
-      const context: TypedValue = path === this.resource.resourceType ? toTypedValue(this.resource) : { type: type ?? 'Element', value };
+      // resolve() needs the targets at hand: a root whose references carry them (resolvable.ts).
+      const root = c.expression.includes('resolve()') ? this.resolvableRoot() : this.resource;
+      const context: TypedValue = path === this.resource.resourceType ? toTypedValue(root) : { type: type ?? 'Element', value };
       let result: TypedValue[];
       try {
-        result = evalFhirPathTyped(c.expression, [context], { '%resource': toTypedValue(this.resource), '%rootResource': toTypedValue(this.resource) });
+        result = evalFhirPathTyped(c.expression, [context], { '%resource': toTypedValue(root), '%rootResource': toTypedValue(root) });
       } catch (err) {
         this.issue('warning', 'invariant', path, `The invariant ${c.key} could not be evaluated: ${(err as Error).message}`);
         continue;
