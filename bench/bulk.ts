@@ -8,11 +8,13 @@
  *    parsed, validated or extracted;
  * 3. `$export` of the whole database by a server (AUTH=off): time until the manifest, then the
  *    download of its files.
+ * With `--million`, instead: the sample replicated with new ids (each copy's ids and references
+ * suffixed) to a million resources, and `maillage import` of them into an empty database, timed.
  *
- *   node --import tsx bench/bulk.ts            # BENCH_DATABASE_URL: an admin URL (default postgres@127.0.0.1)
+ *   node --import tsx bench/bulk.ts [--million]   # BENCH_DATABASE_URL: an admin URL (default postgres@127.0.0.1)
  */
 import { execSync, spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import Bunzip from 'seek-bzip';
@@ -22,6 +24,7 @@ import { describeMachine, loadAverage, machineLine } from './harness/machine.js'
 const SHARED = process.env.MAILLAGE_SHARED ?? fileURLToPath(new URL('../../shared/', import.meta.url));
 const SYNTHEA = `${SHARED.replace(/\/$/, '')}/data/synthea/`;
 const WORK = fileURLToPath(new URL('./.work/synthea-ndjson/', import.meta.url));
+const MILLION = fileURLToPath(new URL('./.work/synthea-million/', import.meta.url));
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 type Res = { resourceType: string; id?: string; identifier?: { system?: string; value?: string }[] } & Record<string, unknown>;
@@ -100,6 +103,49 @@ const TABLES = [
 function publishedCounts(): Map<string, number> {
   const text = readFileSync(`${SYNTHEA}SOURCES.md`, 'utf8');
   return new Map([...text.matchAll(/\| ([A-Z]\w+) \| (\d+) /g)].map((m) => [m[1], Number(m[2])]));
+}
+
+/** The NDJSON sample copied `copies` times, each copy's ids (and the references to them) suffixed with its number. */
+async function replicate(copies: number): Promise<number> {
+  rmSync(MILLION, { recursive: true, force: true });
+  mkdirSync(MILLION, { recursive: true });
+  let n = 0;
+  for (const file of readdirSync(WORK).sort()) {
+    const lines = readFileSync(`${WORK}${file}`, 'utf8').split('\n').filter(Boolean);
+    const out = createWriteStream(`${MILLION}${file}`);
+    for (let k = 1; k <= copies; k++) {
+      let text = '';
+      for (const line of lines) {
+        const r = JSON.parse(line, (key, v) => (key === 'reference' && typeof v === 'string' && /^[A-Z]\w+\/[^/]+$/.test(v) ? `${v}-c${k}` : v));
+        r.id = `${r.id}-c${k}`;
+        text += `${JSON.stringify(r)}\n`;
+        n++;
+      }
+      if (!out.write(text)) await new Promise<void>((r) => out.once('drain', () => r()));
+    }
+    await new Promise<void>((r) => out.end(() => r()));
+  }
+  return n;
+}
+
+async function million() {
+  if (!readdirSync(WORK, { withFileTypes: true }).length) toNdjson();
+  let t = Date.now();
+  const resources = await replicate(11);
+  console.log(`${resources} resources replicated in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  const url = await freshDatabase('maillage_bench_million');
+  const load = loadAverage();
+  t = Date.now();
+  const out = execSync(`node --import tsx cli/maillage.ts import ${MILLION}`, {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn', SEED: 'none', TERMINOLOGY: 'none' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).toString();
+  const seconds = (Date.now() - t) / 1000;
+  console.log(out.split('\n').slice(-2).join('\n'));
+  console.log(
+    `| \`maillage import\` of ${resources} resources (the sample 11 times, new ids) | ${seconds.toFixed(0)} s | ${Math.round(resources / seconds)} resources/s | load average ${load.toFixed(1)} before, ${loadAverage().toFixed(1)} after |`,
+  );
 }
 
 async function main() {
@@ -188,7 +234,7 @@ async function main() {
     '',
     '| measure | resources | rows written | seconds | resources/s | vs ceiling |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',
-    `| \`maillage import\` of the Synthea NDJSON (parse, validate, index, care links, audit; batches of 500) | ${imported} | ${rowTotal} | ${importSeconds.toFixed(1)} | ${Math.round(imported / importSeconds)} | ${Math.round((100 * ceilingSeconds) / importSeconds)} % |`,
+    `| \`maillage import\` of the Synthea NDJSON (parse, validate, profiles, index in worker threads; COPY in batches of 2,000; care links, change feed, audit) | ${imported} | ${rowTotal} | ${importSeconds.toFixed(1)} | ${Math.round(imported / importSeconds)} | ${Math.round((100 * ceilingSeconds) / importSeconds)} % |`,
     `| ceiling: COPY of the same rows (${TABLES.join(', ')}) into an empty database of the same schema | ${imported} | ${rowTotal} | ${ceilingSeconds.toFixed(1)} | ${Math.round(imported / ceilingSeconds)} | 100 % |`,
     `| \`$export\` of the whole database, kick-off to manifest | ${exported} |  | ${exportSeconds.toFixed(1)} | ${Math.round(exported / exportSeconds)} |  |`,
     `| download of its ${manifest.output.length} files (${(bytes / 2 ** 20).toFixed(0)} MiB) | ${exported} |  | ${downloadSeconds.toFixed(1)} | ${Math.round(exported / downloadSeconds)} |  |`,
@@ -197,7 +243,7 @@ async function main() {
   console.log(`(command time includes the process start and line count; per-table rows: ${JSON.stringify(rows)})`);
 }
 
-main().catch((err) => {
+(process.argv.includes('--million') ? million() : main()).catch((err) => {
   console.error(err);
   process.exit(1);
 });

@@ -10,23 +10,35 @@ import { extractIndex } from '../search/extract.js';
 import { searchParametersChanged, syncSearchParametersOnce } from '../search/loaded-params.js';
 import type { CareLink } from '../store/care-links.js';
 import type { Database, Queryable } from '../store/db.js';
-import { createVersions, writeVersion, type NewVersion, type StoredVersion } from '../store/resources.js';
+import { copyVersions } from '../store/copy-versions.js';
+import { writeVersion, type NewVersion, type StoredVersion } from '../store/resources.js';
 import { storeFor } from '../stores/by-type.js';
 import { terminologyWritten } from '../terminology/api.js';
+import type { Registry } from '../validation/canonicals.js';
 import { checkProfiles, enforceConformance } from '../validation/conformance.js';
-import { policyOf } from '../validation/policy.js';
+import { policyOf, type ConformancePolicy } from '../validation/policy.js';
 import { syncRegistry } from '../validation/registry-sync.js';
 import { checkExpressionCost } from '../validation/expression-cost.js';
 import { checkIdentity } from '../validation/identity.js';
 import { isResourceType } from '../validation/registry.js';
 
-/** A resource ready to be written: checked, its index rows, patients and care links extracted. */
+/**
+ * A resource ready to be written: checked, its index rows, patients and care links extracted.
+ * Plain data, as a worker thread hands it over (prepare-worker.ts).
+ */
 export interface Prepared {
   line: number;
-  resource: Resource;
-  version: NewVersion;
+  version: NewVersion & { content: string };
   index: IndexRows;
   links?: CareLink[];
+  /** Some of its references must point to resources of a profile: checked when written, against the database. */
+  checkTargets: boolean;
+}
+
+/** What a resource is checked against besides the base definitions: the profiles held and the policy in force. */
+export interface ProfileContext {
+  registry: Registry;
+  policy: ConformancePolicy;
 }
 
 /** A line that could not go in: where, and why. */
@@ -52,11 +64,12 @@ const reasonOf = (err: unknown) =>
 
 /**
  * Parses and checks one NDJSON line as any write checks a resource (base definition, a Patient's
- * identity, a definition's expressions), keeping its id; its meta.versionId and lastUpdated are
+ * identity, a definition's expressions, the profiles it claims and those the policy requires but
+ * for what they say of referenced resources), keeping its id; its meta.versionId and lastUpdated are
  * kept too (as Microsoft's incremental import does), so that an export imported elsewhere is the
  * same resources, byte for byte. Returns the reason when it cannot go in.
  */
-export function prepareLine(text: string, line: number, o: ImportOptions): Prepared | string {
+export function prepareLine(text: string, line: number, o: ImportOptions, profiles: ProfileContext): Prepared | string {
   try {
     const body = parseJson(text, o.maxJsonDepth, `Line ${line}`) as Resource;
     const type = (body as { resourceType?: unknown })?.resourceType;
@@ -71,18 +84,25 @@ export function prepareLine(text: string, line: number, o: ImportOptions): Prepa
     const resource = { resourceType, id, meta: { ...meta, versionId: String(version), lastUpdated: lastUpdated.toISOString() }, ...rest } as Resource;
     if (type === 'Patient') checkIdentity(resource as Patient, o.testIdentities);
     checkExpressionCost(resource);
+    const findings = checkProfiles(profiles.registry, resource, { policy: profiles.policy });
+    const checkTargets = findings.references.length > 0;
+    if (!checkTargets && findings.issues.some((i) => i.severity === 'error' || i.severity === 'fatal'))
+      throw new FhirError(422, { resourceType: 'OperationOutcome', issue: findings.issues });
     const index = extractIndex(resource, o.fhirBase);
     return {
       line,
-      resource,
       index,
       links: careLinks(resource, type, o.fhirBase),
+      checkTargets,
       version: { type, id, version, lastUpdated, method: 'PUT', content: JSON.stringify(resource), patients: namedPatients(type, id, index) },
     };
   } catch (err) {
     return reasonOf(err);
   }
 }
+
+/** The resource of a prepared line, parsed again from what will be stored (rarely needed: updates, and the checks of targets). */
+const resourceOf = (p: Prepared) => parseJson(p.version.content, Number.POSITIVE_INFINITY) as Resource;
 
 /** The current rows of the resources of a batch, locked until it commits. */
 async function currentRows(tx: Queryable, batch: Prepared[]): Promise<Map<string, StoredVersion>> {
@@ -94,13 +114,18 @@ async function currentRows(tx: Queryable, batch: Prepared[]): Promise<Map<string
   return new Map(rows.map((r) => [`${r.type}/${r.id}`, r]));
 }
 
+/** The profiles of the database, brought up to date in `tx`: what a batch's resources are checked against. */
+export async function profileContext(db: Database, tx: Queryable = db): Promise<ProfileContext> {
+  return { registry: await syncRegistry(db, tx), policy: policyOf(db) };
+}
+
 /**
  * Writes a batch of checked resources in one transaction, with `andThen` (the import's progress
  * and errors) in it: all of it or none, so a crash leaves no half-written resource and the
- * progress says exactly where to resume. New resources without care links (most of them) go in
- * one statement for all their rows, history and index rows; the others one statement each. A
- * resource already there gets its next version (its content as given, its meta the server's).
- * The enforced profiles are checked here, a refused resource reported and left out.
+ * progress says exactly where to resume. New resources go in with COPY, all their rows at once
+ * (store/copy-versions.ts); a resource already there gets its next version (its content as given,
+ * its meta the server's), one statement each. A resource whose profiles say what its references'
+ * targets must be is checked here against the stored targets, refused and reported if they fail.
  */
 export async function writeBatch(
   db: Database,
@@ -112,16 +137,10 @@ export async function writeBatch(
   await db.transaction(async (tx) => {
     await syncSearchParametersOnce(tx);
     const ok: Prepared[] = [];
-    // The profiles held, looked up once for the batch: what a write does per resource.
-    const registry = await syncRegistry(db, tx);
-    const policy = policyOf(db);
     for (const p of batch) {
       try {
-        const findings = checkProfiles(registry, p.resource, { policy });
-        // References whose targets must conform to a profile: the whole check, which reads them.
-        if (findings.references.length) await enforceConformance(db, tx, fhirBase, p.resource);
-        else if (findings.issues.some((i) => i.severity === 'error' || i.severity === 'fatal'))
-          throw new FhirError(422, { resourceType: 'OperationOutcome', issue: findings.issues });
+        // The whole check, which reads the references' targets.
+        if (p.checkTargets) await enforceConformance(db, tx, fhirBase, resourceOf(p));
         ok.push(p);
       } catch (err) {
         if (!(err instanceof FhirError)) throw err;
@@ -129,19 +148,18 @@ export async function writeBatch(
       }
     }
     const current = await currentRows(tx, ok);
-    const fresh = ok.filter((p) => !current.has(`${p.version.type}/${p.version.id}`) && !p.links?.length);
-    await createVersions(tx, fresh);
+    await copyVersions(
+      tx,
+      ok.filter((p) => !current.has(`${p.version.type}/${p.version.id}`)),
+    );
     for (const p of ok) {
       const previous = current.get(`${p.version.type}/${p.version.id}`);
-      if (!previous && !p.links?.length) continue;
-      let v = p.version;
-      if (previous) {
-        const version = previous.version + 1;
-        const lastUpdated = new Date(Math.max(Date.now(), previous.lastUpdated.getTime() + 1));
-        const resource = { ...p.resource, meta: { ...p.resource.meta, versionId: String(version), lastUpdated: lastUpdated.toISOString() } };
-        v = { ...v, version, lastUpdated, content: JSON.stringify(resource) };
-      }
-      await writeVersion(tx, previous, v, p.index, p.links);
+      if (!previous) continue;
+      const version = previous.version + 1;
+      const lastUpdated = new Date(Math.max(Date.now(), previous.lastUpdated.getTime() + 1));
+      const resource = resourceOf(p);
+      const content = JSON.stringify({ ...resource, meta: { ...resource.meta, versionId: String(version), lastUpdated: lastUpdated.toISOString() } });
+      await writeVersion(tx, previous, { ...p.version, version, lastUpdated, content }, p.index, p.links);
     }
     if (ok.some((p) => p.version.type === 'SearchParameter')) searchParametersChanged(tx);
     if (ok.some((p) => p.version.type === 'CodeSystem' || p.version.type === 'ValueSet')) terminologyWritten();

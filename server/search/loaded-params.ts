@@ -34,6 +34,9 @@ export async function syncSearchParameters(q: Queryable): Promise<void> {
   watermark = mark;
 }
 
+/** The SearchParameter resources in force, as last synced: to load the same elsewhere (a worker thread). */
+export const loadedSearchParameters = (): SearchParameter[] => [...known.values()].filter((sp): sp is SearchParameter => sp !== null);
+
 async function readRows(q: Queryable, since: Date): Promise<void> {
   const rows = await q.query<{ id: string; content: string | null; lastUpdated: Date }>(
     `SELECT id, CASE WHEN deleted THEN NULL ELSE content END AS content, last_updated AS "lastUpdated"

@@ -82,7 +82,7 @@ export interface NewVersion {
 }
 
 /** The interaction a version records in the change feed. */
-function interactionOf(v: NewVersion): 'create' | 'update' | 'patch' | 'delete' {
+export function interactionOf(v: NewVersion): 'create' | 'update' | 'patch' | 'delete' {
   if (v.content === null) return 'delete';
   if (v.version === 1) return 'create';
   return v.method === 'PATCH' ? 'patch' : 'update';

@@ -1,5 +1,6 @@
 import { INDEX_TABLES, type IndexRows } from '../search/kinds/index.js';
 import type { IndexRow, Table } from '../search/kinds/kind.js';
+import { copyRow } from './copy-text.js';
 import type { Queryable } from './db.js';
 
 /*
@@ -69,9 +70,9 @@ export function indexCtes(rid: string, type: string, rows: IndexRows | null, par
  * The CTEs that write the index rows of several new resources in one statement: one INSERT per
  * table. `owners` names the CTE with their `rid`, `type` and ordinal `n` (1 for the first of `rows`).
  */
-export function batchIndexCtes(owners: string, rows: IndexRows[], params: unknown[]): string[] {
+export function batchIndexCtes(owners: string, rows: IndexRows[], params: unknown[], tables = INDEX_TABLES): string[] {
   const parts: string[] = [];
-  for (const table of INDEX_TABLES) {
+  for (const table of tables) {
     const list = rows.flatMap((r) => tableRows(r, table));
     if (!list.length) continue;
     const ordinals = rows.flatMap((r, i) => tableRows(r, table).map(() => i + 1));
@@ -79,6 +80,31 @@ export function batchIndexCtes(owners: string, rows: IndexRows[], params: unknow
     parts.push(insertCte(table, list, params, { rid: 'o.rid', type: 'o.type', ordinals, join: `JOIN ${owners} o ON o.n = u.${n}` }));
   }
   return parts;
+}
+
+/** Tables whose values are written as they are, which COPY can take; the others go through SQL (`written`). */
+const COPIED = INDEX_TABLES.filter((t) => t.columns.every((c) => !c.written));
+const COMPUTED = INDEX_TABLES.filter((t) => !COPIED.includes(t));
+
+/**
+ * Writes the index rows of new resources, `owners[i]` (row id and type) those of `rows[i]`: by
+ * COPY into each table whose values go in as they are, by one INSERT for the others.
+ */
+export async function copyIndex(q: Queryable, owners: { rid: number; type: string }[], rows: IndexRows[]): Promise<void> {
+  for (const table of COPIED) {
+    let text = '';
+    for (const [i, r] of rows.entries()) {
+      for (const row of tableRows(r, table)) {
+        const values = table.columns.map((column) => (column.whole ? column.value(row) : indexable(column.value(row))));
+        text += copyRow([owners[i].rid, owners[i].type, row.param, ...values, row.grp ?? null]);
+      }
+    }
+    await q.copyFrom(`sp_${table.name} (rid, type, param, ${table.columns.map((column) => column.name).join(', ')}, grp)`, text);
+  }
+  if (!COMPUTED.some((table) => rows.some((r) => tableRows(r, table).length))) return;
+  const params: unknown[] = [owners.map((o) => o.rid), owners.map((o) => o.type)];
+  const parts = [`o AS (SELECT * FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS o(rid, type, n))`, ...batchIndexCtes('o', rows, params, COMPUTED)];
+  await q.query(`WITH ${parts.join(',\n')} SELECT 1`, params);
 }
 
 /**

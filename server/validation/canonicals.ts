@@ -125,6 +125,15 @@ export class Registry {
     else this.byUrl.delete(held.url);
   }
 
+  /** What it holds, as `hold` takes it: to build the same registry elsewhere (a worker thread). */
+  entries(): { key: string; versionId: string; resource: Resource }[] {
+    return [...this.byKey].map(([key, { url, versionId }]) => {
+      const [type, id] = key.split('/');
+      const resource = (this.byUrl.get(url) ?? []).find((r) => r.resourceType === type && r.id === id) as Resource;
+      return { key, versionId, resource };
+    });
+  }
+
   /** The version held of a database resource, to tell what changed. */
   heldVersion(key: string): string | undefined {
     return this.byKey.get(key)?.versionId;
