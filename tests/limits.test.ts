@@ -122,7 +122,14 @@ describe.runIf(DATABASES.includes('postgres'))('database faults on PostgreSQL', 
 
   beforeAll(async () => {
     db = await freshPostgresDatabase('loaded');
-    server = await spawnServer({ DATABASE_URL: db.url, DATABASE_POOL_SIZE: '4', STATEMENT_TIMEOUT: String(TIMEOUT), DATABASE_CONNECTION_WAIT: '1000' });
+    // The time events' scan (at start, then hourly here) reads the resource table: not during the tests' locks.
+    server = await spawnServer({
+      DATABASE_URL: db.url,
+      DATABASE_POOL_SIZE: '4',
+      STATEMENT_TIMEOUT: String(TIMEOUT),
+      DATABASE_CONNECTION_WAIT: '1000',
+      TIME_EVENTS_SECONDS: '3600',
+    });
     api = client(`${server.url}/fhir`);
     admin = new pg.Client(db.url);
     admin.on('error', () => undefined);

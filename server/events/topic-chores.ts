@@ -106,12 +106,27 @@ async function heartbeats(deps: TopicChoresDeps, feed: EventFeed): Promise<void>
   }
 }
 
+/**
+ * Whether a handshake or a heartbeat is due: a look at topic_subscription alone, each tick of each
+ * process, so that a server with nothing due never reads (nor waits on) the resource table for them.
+ */
+async function choresDue(db: TopicChoresDeps['db']): Promise<boolean> {
+  const [row] = await db.query<{ due: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM topic_subscription
+                     WHERE (handshake_due AND (handshake_until IS NULL OR handshake_until < now()))
+                        OR (heartbeat_seconds IS NOT NULL AND last_sent + make_interval(secs => heartbeat_seconds) <= now())) AS due`,
+  );
+  return row.due;
+}
+
 export function startTopicChores(deps: TopicChoresDeps, feed: EventFeed): { close(): Promise<void> } {
   let nextScan = 0;
   const rounds = startRounds(
     async () => {
-      await handshakes(deps, feed);
-      await heartbeats(deps, feed);
+      if (await choresDue(deps.db)) {
+        await handshakes(deps, feed);
+        await heartbeats(deps, feed);
+      }
       if (Date.now() >= nextScan) {
         nextScan = Date.now() + deps.timeEventsSeconds * 1000;
         const raised = await raiseTimeEvents(deps.db, new Date(), deps.dueSoonDays);
