@@ -167,8 +167,11 @@ async function listenPostgres(url: string, channel: string, handlers: ListenHand
     const c = new pg.Client({ connectionString: url });
     client = c;
     let lost = false;
+    let established = false;
+    // Listened to from the start: an error event without a listener would end the process. Before
+    // LISTEN has succeeded, the failure is the connect's or the query's, and attempt() tries again.
     const onLost = () => {
-      if (lost) return;
+      if (!established || lost) return;
       lost = true;
       heard(false);
       c.end().catch(() => undefined);
@@ -177,6 +180,8 @@ async function listenPostgres(url: string, channel: string, handlers: ListenHand
     c.on('notification', (n) => {
       if (n.channel === channel) handlers.notified(n.payload ?? '');
     });
+    c.on('error', onLost);
+    c.on('end', onLost);
     try {
       await c.connect();
       await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
@@ -184,8 +189,7 @@ async function listenPostgres(url: string, channel: string, handlers: ListenHand
       await c.end().catch(() => undefined);
       throw err;
     }
-    c.on('error', onLost);
-    c.on('end', onLost);
+    established = true;
     failures = 0;
     heard(true);
   };
