@@ -13,7 +13,7 @@ import { visibilityOf } from './principal.js';
 import { restrictionsFor, unrestricted, type Restriction } from './restrictions.js';
 import { NO_RULES } from './rules.js';
 import { isStructureType, mayWriteType, ownedBy, structureWriter, type StructureWriter } from './structure-writes.js';
-import { isPatientData, type Visibility } from './visibility.js';
+import { hiddenFromCaller, isJudged, isPatientData, type Visibility } from './visibility.js';
 
 interface Params {
   type: string;
@@ -23,6 +23,8 @@ interface Params {
 }
 
 const forbidden = (msg: string) => fail(403, 'forbidden', msg);
+
+const hidden = (type: string, id: string) => hiddenFromCaller(type, `${type}/${id}`);
 
 /**
  * Runs a route within what the access token allows, then the équipe-de-soins rules: the one place
@@ -61,7 +63,7 @@ export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: P
     throw forbidden(`${operation} is for administrators and system clients of the whole pôle`);
   }
   if (route.writesConformance) return route.handle(ctx, req, p as never);
-  const visibility = type && !isPatientData(type) ? null : await visibilityOf(ctx);
+  const visibility = type && !isJudged(type) ? null : await visibilityOf(ctx);
   if (operation) {
     // Operations over every patient's data are for system clients of the whole pôle; one on a
     // patient's resource, for whoever may see it.
@@ -73,7 +75,7 @@ export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: P
       const q = reader(ctx);
       if (!(await visibleIds(q, type, [p.id], rs, ctx.fhirBase, visibility)).has(p.id)) {
         const current = await store.read(q, type, p.id);
-        if (current && !current.deleted) throw visibility ? forbidden(`${type}/${p.id} is outside your équipe de soins`) : denied();
+        if (current && !current.deleted) throw visibility ? hidden(type, p.id) : denied();
       }
     }
     return route.handle(ctx, req, p as never);
@@ -107,7 +109,7 @@ export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: P
     if (route.interaction === 'read' && unrestricted(rs)) {
       // Read and checked in one statement: every read by id goes this way.
       const row = await store.readIfVisible(q, checkType, p.id, visibility);
-      if (row && !row.deleted && !row.visible) throw forbidden(`${checkType}/${p.id} is outside your équipe de soins`);
+      if (row && !row.deleted && !row.visible) throw hidden(checkType, p.id);
       return readResponse(req, checkType, p.id, row);
     }
     // Under restricted scopes, the current row of a versioned route must match them; its versions meet the rules on their own.
@@ -115,7 +117,7 @@ export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: P
     if (instance && !(await visibleIds(q, checkType, [p.id], rs, ctx.fhirBase, rules)).has(p.id)) {
       const current = await store.read(q, checkType, p.id);
       // What does not exist (or no more) may be told; what exists outside the caller's reach may not be touched.
-      if (current && !current.deleted) throw rules ? forbidden(`${checkType}/${p.id} is outside your équipe de soins`) : denied();
+      if (current && !current.deleted) throw rules ? hidden(checkType, p.id) : denied();
       if (route.permission === 'r' || route.permission === 'd') return route.handle(inner, req, p as never);
     }
     const res = await route.handle(inner, req, p as never);
@@ -124,7 +126,8 @@ export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: P
       // A new patient is nobody's yet: its creator links it to a team next.
       const created = checkType === 'Patient' && res.status === 201;
       if (!written || !(await visibleIds(q, checkType, [written], rs, ctx.fhirBase, created ? null : visibility)).has(written)) {
-        throw forbidden(`You may not write this ${checkType}: ${visibility ? 'it would be outside your équipe de soins' : 'outside your scopes'}`);
+        const why = !visibility ? 'outside your scopes' : isPatientData(checkType) ? 'it would be outside your équipe de soins' : 'it would not be yours';
+        throw forbidden(`You may not write this ${checkType}: ${why}`);
       }
     }
     return res;

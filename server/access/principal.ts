@@ -1,3 +1,4 @@
+import { hasAdminScope } from '../auth/scopes.js';
 import type { Access } from '../auth/tokens.js';
 import { reader, type Context } from '../interactions/context.js';
 import { NO_RULES, type AccessRules } from './rules.js';
@@ -10,13 +11,19 @@ import { withActors, type Visibility } from './visibility.js';
  */
 export function visibilityFor(access: Access, rules: AccessRules): Visibility | null {
   const recordHolders = rules.recordHolders.map((id) => `Organization/${id}`);
+  const subscriber = hasAdminScope(access.scope) ? undefined : { clientId: access.clientId, subject: access.subject };
   if (access.role) {
     const practitioner = access.fhirUser?.split('/Practitioner/')[1];
-    return { principal: { role: access.role, ...(practitioner ? { practitioner } : {}) }, recordHolders, breakGlassActor: breakGlassActor(access) };
+    return {
+      principal: { role: access.role, ...(practitioner ? { practitioner } : {}) },
+      recordHolders,
+      breakGlassActor: breakGlassActor(access),
+      subscriber,
+    };
   }
   const organization = access.fhirUser ? undefined : rules.clientOrganizations[access.clientId];
   if (organization === '*') return null;
-  return { principal: organization ? { organization } : { nobody: true }, recordHolders };
+  return { principal: organization ? { organization } : { nobody: true }, recordHolders, subscriber };
 }
 
 /** The key a user's break-glass accesses are kept under: their role, through any client. */

@@ -3,7 +3,7 @@ import type { Context } from '../interactions/context.js';
 import type { VersionCondition } from '../store/resources.js';
 import { visibilityOf } from './principal.js';
 import { restrictionsFor } from './restrictions.js';
-import { isPatientData, versionAccessSql, type AccessCheck } from './visibility.js';
+import { isJudged, versionAccessSql, type AccessCheck } from './visibility.js';
 
 /**
  * The condition a version of `type` (undefined: any type) must meet to be shown to the caller by a
@@ -13,7 +13,7 @@ import { isPatientData, versionAccessSql, type AccessCheck } from './visibility.
  * older version or a deleted resource named.
  */
 export async function versionRules(ctx: Context, type: string | undefined, permission: Permission, check: AccessCheck): Promise<VersionCondition | undefined> {
-  const visibility = type && !isPatientData(type) ? null : await visibilityOf(ctx);
+  const visibility = type && !isJudged(type) ? null : await visibilityOf(ctx);
   const rs = ctx.access ? restrictionsFor(ctx.access, type, permission) : [];
   const patient = rs.length && rs.every((r) => r.patient) ? rs[0].patient : undefined;
   if (!visibility && !patient) return undefined;

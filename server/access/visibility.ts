@@ -1,3 +1,4 @@
+import { fail } from '../fhir/outcome.js';
 import { compartmentPairs, compartmentParams } from '../search/compartments.js';
 import { cacheMark, feedHeard } from '../store/change-signals.js';
 import type { Database, Queryable } from '../store/db.js';
@@ -19,6 +20,11 @@ export interface Visibility {
   breakGlassActor?: string;
   /** The actors the principal is, once looked up (withActors): plain values in the SQL, short plans. */
   actors?: string[];
+  /**
+   * The client and user whose own Subscriptions the caller sees (their channels hold endpoints and
+   * header secrets); absent for an administrator, who sees them all.
+   */
+  subscriber?: { clientId: string; subject: string };
 }
 
 /** `Type.param` of the references that put a resource of another type than Patient in a patient's compartment. */
@@ -170,6 +176,7 @@ export function accessSql(v: Visibility, alias: string, types: string[], p: Para
     return args ? patientSql(pid, args, withOpposition, check) : 'false';
   };
   const forType = (type: string): string | undefined => {
+    if (OWNED_TYPES.includes(type)) return ownerSql(v, `${alias}.id`, p);
     if (type === 'Provenance') return provenanceSql(alias, p, ok, PROVENANCE_DEPTH);
     if (type === 'Patient') return ok(`${alias}.id`, true);
     const params = compartmentParams('Patient', type);
@@ -191,7 +198,7 @@ export function accessSql(v: Visibility, alias: string, types: string[], p: Para
   }
   return (
     `CASE ${alias}.type WHEN 'Patient' THEN ${forType('Patient')} WHEN 'Consent' THEN ${forType('Consent')} ` +
-    `WHEN 'Provenance' THEN ${forType('Provenance')} ELSE ${outsideSql(alias, anyPair(p), ok, true)} END`
+    `WHEN 'Provenance' THEN ${forType('Provenance')} WHEN 'Subscription' THEN ${forType('Subscription')} ELSE ${outsideSql(alias, anyPair(p), ok, true)} END`
   );
 }
 
@@ -256,6 +263,7 @@ export function trailAccessSql(v: Visibility, cols: { patients: string; agents: 
  * them. A version naming no patient (a directory resource) costs one test.
  */
 export function versionAccessSql(v: Visibility, alias: string, type: string | undefined, p: Params, check: AccessCheck): string {
+  if (type && OWNED_TYPES.includes(type)) return ownerSql(v, `${alias}.id`, p);
   if (type && !isPatientData(type)) return 'true';
   // A Provenance names its patients through its targets, which its versions do not keep: it is
   // seen as its live row is (deleted: by nobody under the rules).
@@ -267,11 +275,38 @@ export function versionAccessSql(v: Visibility, alias: string, type: string | un
     args ? `NOT EXISTS (SELECT 1 FROM unnest(${alias}.patients) AS vp(pid) WHERE NOT ${patientSql('vp.pid', args, withOpposition, check)})` : 'false';
   const none = `cardinality(${alias}.patients) = 0`;
   if (type) return `(${none} OR ${all(type !== 'Consent')})`;
-  return `CASE WHEN ${alias}.type = 'Provenance' THEN ${provenance()} WHEN ${none} THEN true WHEN ${alias}.type = 'Consent' THEN ${all(false)} ELSE ${all(true)} END`;
+  return `CASE WHEN ${alias}.type = 'Provenance' THEN ${provenance()} WHEN ${alias}.type = 'Subscription' THEN ${ownerSql(v, `${alias}.id`, p)} WHEN ${none} THEN true WHEN ${alias}.type = 'Consent' THEN ${all(false)} ELSE ${all(true)} END`;
 }
 
 /** Whether resources of `type` are a patient's data (the patient compartment), which the équipe-de-soins rules govern. */
 export const isPatientData = (type: string) => type === 'Patient' || !!compartmentParams('Patient', type);
+
+/** The refusal of `what` (a resource or one of its versions, of `type`) that the rules hide from the caller. */
+export const hiddenFromCaller = (type: string, what: string) =>
+  fail(403, 'forbidden', `${what} ${isPatientData(type) ? 'is outside your équipe de soins' : 'belongs to another client or user'}`);
+
+/** The types whose resources are their owner's alone (subscription_state keeps who that is). */
+const OWNED_TYPES = ['Subscription'];
+
+/** Whether the rules judge a row of `type` by its id (a Patient's own, an owned resource's) rather than by its row id alone. */
+export const judgedById = (type: string) => type === 'Patient' || OWNED_TYPES.includes(type);
+
+/** Whether the rules judge each row of `type`: a patient's data, and what is its owner's alone. */
+export const isJudged = (type: string) => isPatientData(type) || OWNED_TYPES.includes(type);
+
+/**
+ * The condition that the Subscription `id` (SQL) is the caller's: written by the same client for
+ * the same user (or an administrator's to see). One written by nobody (AUTH off, the server's own
+ * work) is seen by those the rules do not concern only.
+ */
+function ownerSql(v: Visibility, id: string, p: Params): string {
+  if (!v.subscriber) return 'true';
+  const { clientId, subject } = v.subscriber;
+  return (
+    `EXISTS (SELECT 1 FROM subscription_state ss WHERE ss.id = ${id} AND ss.owner->>'clientId' = ${p.add(clientId)}::text ` +
+    `AND ss.owner->>'subject' = ${p.add(subject)}::text)`
+  );
+}
 
 /** The condition that a patient id (SQL) is one the principal cares for, whatever the patient's oppositions. */
 export function caresForSql(v: Visibility, patient: string, p: Params): string {

@@ -246,13 +246,13 @@ describe.each(DATABASES)('who hears what, on %s', (kind) => {
     expect(trail[0].n).toBeGreaterThanOrEqual(4);
   });
 
-  it('lets only its owner (or an administrator) change or delete a Subscription: no one points it elsewhere', async () => {
+  it('lets only its owner (or an administrator) see, change or delete a Subscription: no one reads its secrets or points it elsewhere', async () => {
     const mine = {
       resourceType: 'Subscription',
       status: 'requested',
       reason: 'mine',
       criteria: 'Encounter?status=finished',
-      channel: { type: 'rest-hook', endpoint: `${receiver.url}/owned` },
+      channel: { type: 'rest-hook', endpoint: `${receiver.url}/owned`, header: ['Authorization: Bearer s3cret-of-the-owner'] },
     };
     const created = await call('POST', fhir('Subscription'), system, mine);
     expect(created.status).toBe(201);
@@ -261,6 +261,22 @@ describe.each(DATABASES)('who hears what, on %s', (kind) => {
     const intruder = (
       await postForm(`${t.server.url}/auth/token`, { grant_type: 'client_credentials', client_id: 'lgc-other-sub', client_secret: other.client_secret })
     ).body.access_token as string;
+    // Nothing of it reaches another client, by any path: read, version, histories, searches.
+    const version = created.body.meta.versionId as string;
+    const hiddenPaths = [`Subscription/${id}`, `Subscription/${id}/_history/${version}`, `Subscription/${id}/_history`];
+    for (const path of hiddenPaths) {
+      const res = await call('GET', fhir(path), intruder);
+      expect(res.status, path).toBe(403);
+      expect(res.body.issue[0].diagnostics).toContain('belongs to another client or user');
+    }
+    for (const path of ['Subscription', `Subscription?_id=${id}`, 'Subscription/_history', '_history', '?_type=Subscription']) {
+      const res = await call('GET', fhir(path), intruder);
+      expect(res.status, path).toBe(200);
+      expect(JSON.stringify(res.body), path).not.toContain('s3cret');
+    }
+    expect((await call('GET', fhir(`Subscription?_id=${id}`), system)).body.total).toBe(1);
+    expect((await call('GET', fhir(`Subscription/${id}/_history`), system)).body.entry[0].resource.channel.header).toEqual(mine.channel.header);
+    expect((await call('GET', fhir(`Subscription/${id}`), operator)).status).toBe(200);
     const elsewhere = { ...created.body, channel: { ...created.body.channel, endpoint: `${receiver.url}/stolen` } };
     const refused = await call('PUT', fhir(`Subscription/${id}`), intruder, elsewhere);
     expect(refused.status).toBe(403);

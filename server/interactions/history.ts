@@ -1,11 +1,12 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
-import { badRequest, fail, notFound } from '../fhir/outcome.js';
+import { badRequest, notFound } from '../fhir/outcome.js';
 import { dateRange } from '../search/dates.js';
 import type { HistoryEntry, HistoryQuery } from '../store/resources.js';
 import { storeFor } from '../stores/by-type.js';
 import { reader, type Context, type FhirRequest, type FhirResponse } from './context.js';
 import { visibilityOf } from '../access/principal.js';
 import { versionRules } from '../access/versions.js';
+import { hiddenFromCaller } from '../access/visibility.js';
 import { link } from './bundle-links.js';
 import { parseExact } from '../fhir/exact-json.js';
 
@@ -61,7 +62,7 @@ async function versionsPage(ctx: Context, type: string | undefined, id: string |
   if (type && id) {
     const seen = await store.someVersionVisible(reader(ctx), type, id, visible);
     if (seen === undefined) throw notFound(`${type}/${id} is not known`);
-    if (!seen) throw fail(403, 'forbidden', `${type}/${id} is outside your équipe de soins`);
+    if (!seen) throw hiddenFromCaller(type, `${type}/${id}`);
   }
   return store.history(reader(ctx), { type, id, ...page, visible, visibility });
 }

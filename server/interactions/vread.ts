@@ -1,6 +1,7 @@
-import { fail, gone, notFound } from '../fhir/outcome.js';
+import { gone, notFound } from '../fhir/outcome.js';
 import { storeFor } from '../stores/by-type.js';
 import { versionRules } from '../access/versions.js';
+import { hiddenFromCaller } from '../access/visibility.js';
 import { reader, type Context, type FhirResponse } from './context.js';
 
 /**
@@ -15,7 +16,7 @@ export async function vread(ctx: Context, type: string, id: string, vid: string)
   const visible = store.judgesVersions ? await versionRules(ctx, type, 'r', 'probe') : undefined;
   const row = Number.isNaN(version) ? undefined : await store.version(reader(ctx), type, id, version, visible);
   if (!row) throw notFound(`${type}/${id} has no version ${vid}`);
-  if (!row.visible) throw fail(403, 'forbidden', `${type}/${id} version ${vid} is outside your équipe de soins`);
+  if (!row.visible) throw hiddenFromCaller(type, `${type}/${id} version ${vid}`);
   if (row.deleted) throw gone(`${type}/${id} version ${vid} is a deletion`);
   return { status: 200, raw: row.content as string, version: row.version, lastUpdated: row.lastUpdated };
 }

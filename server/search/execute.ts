@@ -6,7 +6,7 @@ import { keyset, pageTotal } from './paging.js';
 import { searchParam, type SearchParam } from './parameters.js';
 import { compiler, matchRidsSql, matchSql, namedByHasSql, namedPatient, namesFew, sortKeySql, storedColumns, visible, type Compiler } from './sql.js';
 import { withTerminologyCodes } from './terminology.js';
-import { accessSql, type AccessCheck, type Visibility } from '../access/visibility.js';
+import { accessSql, judgedById, type AccessCheck, type Visibility } from '../access/visibility.js';
 
 export interface SearchResult {
   matches: StoredVersion[];
@@ -73,8 +73,8 @@ export async function executeSearch(q: Queryable, req: SearchRequest, fhirBase: 
   const probed = async (v: Visibility): Promise<Row[] | undefined> => {
     const s = source(v, 'probe', { unchecked: true, ids: !rowSorted });
     const candidates = `${inOrder(s)} LIMIT ${PROBE_WINDOW}`;
-    // The candidates are live rows: the rules need only their row id, but a Patient's own id.
-    const ridOnly = req.types.length === 1 && req.types[0] !== 'Patient';
+    // The candidates are live rows: the rules need only their row id, but for a few types (judgedById).
+    const ridOnly = req.types.length === 1 && !judgedById(req.types[0]);
     const checked = ridOnly
       ? `SELECT c.* FROM (${candidates}) c WHERE ${accessSql(v, 'c', req.types, s.c.p, 'probe')} ORDER BY ${order('c.')} LIMIT ${req.count + 1}`
       : `SELECT c.* FROM (${candidates}) c JOIN resource r ON r.rid = c.rid WHERE ${visible('r', req.types, s.c.p, v, 'probe')} ORDER BY ${order('c.')} LIMIT ${req.count + 1}`;
