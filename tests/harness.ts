@@ -69,16 +69,15 @@ export async function createPostgresDatabase(prefix: string, template?: string):
   await admin.end();
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  return {
-    name,
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
+  return { name, url: url.toString(), drop: () => dropPostgresDatabase(name) };
+}
+
+/** Drops a database of TEST_DATABASE_URL's server, whoever is still connected to it. */
+export async function dropPostgresDatabase(name: string): Promise<void> {
+  const c = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL as string });
+  await c.connect();
+  await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await c.end();
 }
 
 /** Creates a PostgreSQL database for one test file, empty or a copy of a snapshot. */
