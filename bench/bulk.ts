@@ -9,12 +9,13 @@
  * 3. `$export` of the whole database by a server (AUTH=off): time until the manifest, then the
  *    download of its files.
  * With `--million`, instead: the sample replicated with new ids (each copy's ids and references
- * suffixed) to a million resources, and `maillage import` of them into an empty database, timed.
+ * suffixed) to a million resources, and `maillage import` of them into an empty database, timed;
+ * with `--copies=N`, the sample N times.
  *
- *   node --import tsx bench/bulk.ts [--million]   # BENCH_DATABASE_URL: an admin URL (default postgres@127.0.0.1)
+ *   node --import tsx bench/bulk.ts [--million | --copies=N]   # BENCH_DATABASE_URL: an admin URL (default postgres@127.0.0.1)
  */
 import { execSync, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import Bunzip from 'seek-bzip';
@@ -105,6 +106,45 @@ function publishedCounts(): Map<string, number> {
   return new Map([...text.matchAll(/\| ([A-Z]\w+) \| (\d+) /g)].map((m) => [m[1], Number(m[2])]));
 }
 
+interface ImportRun {
+  out: string;
+  seconds: number;
+  /** Processor seconds of the command, all its threads (user + system): the load disturbs them less than the time. */
+  cpuSeconds: number;
+  load: { before: number; mean: number; max: number };
+}
+
+/** `maillage import` of a folder into an empty database, timed, its processor time and the load average meanwhile (sampled every 15 s). */
+async function timedImport(url: string, folder: string): Promise<ImportRun> {
+  const cpuFile = `${WORK}../import-cpu.txt`;
+  const loads = [loadAverage()];
+  const sampler = setInterval(() => loads.push(loadAverage()), 15_000);
+  const t = Date.now();
+  const child = spawn('/usr/bin/time', ['-o', cpuFile, '-f', '%U %S', process.execPath, '--import', 'tsx', 'cli/maillage.ts', 'import', folder], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn', SEED: 'none', TERMINOLOGY: 'none' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  const code = await new Promise<number | null>((r) => child.on('close', r));
+  clearInterval(sampler);
+  if (code !== 0) throw new Error(`maillage import exited with ${code}`);
+  const seconds = (Date.now() - t) / 1000;
+  const [user, system] = readFileSync(cpuFile, 'utf8').trim().split(' ').map(Number);
+  return {
+    out,
+    seconds,
+    cpuSeconds: user + system,
+    load: { before: loads[0], mean: loads.reduce((a, b) => a + b, 0) / loads.length, max: Math.max(...loads) },
+  };
+}
+
+const cpuLine = (run: ImportRun, resources: number) =>
+  `command's processor time ${run.cpuSeconds.toFixed(0)} s (${((1000 * run.cpuSeconds) / resources).toFixed(2)} ms per resource); load average ${run.load.before.toFixed(1)} before, mean ${run.load.mean.toFixed(1)}, max ${run.load.max.toFixed(1)}`;
+
 /** The NDJSON sample copied `copies` times, each copy's ids (and the references to them) suffixed with its number. */
 async function replicate(copies: number): Promise<number> {
   rmSync(MILLION, { recursive: true, force: true });
@@ -128,23 +168,16 @@ async function replicate(copies: number): Promise<number> {
   return n;
 }
 
-async function million() {
-  if (!readdirSync(WORK, { withFileTypes: true }).length) toNdjson();
-  let t = Date.now();
-  const resources = await replicate(11);
+async function million(copies: number) {
+  if (!existsSync(WORK) || !readdirSync(WORK).length) toNdjson();
+  const t = Date.now();
+  const resources = await replicate(copies);
   console.log(`${resources} resources replicated in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   const url = await freshDatabase('maillage_bench_million');
-  const load = loadAverage();
-  t = Date.now();
-  const out = execSync(`node --import tsx cli/maillage.ts import ${MILLION}`, {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn', SEED: 'none', TERMINOLOGY: 'none' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  }).toString();
-  const seconds = (Date.now() - t) / 1000;
-  console.log(out.split('\n').slice(-2).join('\n'));
+  const run = await timedImport(url, MILLION);
+  console.log(run.out.split('\n').slice(-2).join('\n'));
   console.log(
-    `| \`maillage import\` of ${resources} resources (the sample 11 times, new ids) | ${seconds.toFixed(0)} s | ${Math.round(resources / seconds)} resources/s | load average ${load.toFixed(1)} before, ${loadAverage().toFixed(1)} after |`,
+    `| \`maillage import\` of ${resources} resources (the sample ${copies} times, new ids) | ${run.seconds.toFixed(0)} s | ${Math.round(resources / run.seconds)} resources/s | ${cpuLine(run, resources)} |`,
   );
 }
 
@@ -157,15 +190,11 @@ async function main() {
   // 1. The import, by the command an integrator runs.
   const url = await freshDatabase('maillage_bench_bulk');
   // Rows the schema's start writes (none but the migrations'): the import's rows are all the rest.
-  t = Date.now();
-  const load = loadAverage();
-  const out = execSync(`node --import tsx cli/maillage.ts import ${WORK}`, {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn', SEED: 'none', TERMINOLOGY: 'none' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  }).toString();
-  const importSeconds = (Date.now() - t) / 1000;
-  console.log(out.split('\n').slice(-2).join('\n'));
+  const run = await timedImport(url, WORK);
+  const importSeconds = run.seconds;
+  const load = run.load.before;
+  console.log(run.out.split('\n').slice(-2).join('\n'));
+  console.log(cpuLine(run, resources));
   const counts = await withAdmin(
     async (c) =>
       new Map((await c.query<{ type: string; n: number }>(`SELECT type, count(*)::int AS n FROM resource GROUP BY type`)).rows.map((r) => [r.type, r.n])),
@@ -243,7 +272,9 @@ async function main() {
   console.log(`(command time includes the process start and line count; per-table rows: ${JSON.stringify(rows)})`);
 }
 
-(process.argv.includes('--million') ? million() : main()).catch((err) => {
+/** `--million`: the sample 11 times; `--copies=N`: N times (2: some 184k resources). */
+const copies = process.argv.includes('--million') ? 11 : Number(process.argv.find((a) => a.startsWith('--copies='))?.split('=')[1] ?? 0);
+(copies ? million(copies) : main()).catch((err) => {
   console.error(err);
   process.exit(1);
 });

@@ -1,15 +1,16 @@
-import type { Group, OperationOutcome } from '@medplum/fhirtypes';
-import { withActors } from '../access/visibility.js';
+import type { Group, OperationOutcome, Resource } from '@medplum/fhirtypes';
+import { withActors, type Visibility } from '../access/visibility.js';
 import type { AccessRecord } from '../audit/event.js';
 import { trailEntry, writeTrail } from '../audit/trail.js';
-import { parseLocalReference } from '../fhir/ids.js';
+import { parseExact, stringifyExact } from '../fhir/exact-json.js';
 import { outcome } from '../fhir/outcome.js';
+import { project } from '../fhir/projection.js';
 import { compartmentParams } from '../search/compartments.js';
 import { parseSearch } from '../search/parse.js';
 import { compiler, matchSql } from '../search/sql.js';
 import { STORAGES, storeFor } from '../stores/by-type.js';
 import type { Database } from '../store/db.js';
-import type { ExportParams } from './export-request.js';
+import { groupPatients, type ExportParams } from './export-request.js';
 import { beat, FileWriter, type Job } from './jobs.js';
 
 /** Resources read per statement: a page's contents in memory at a time, never a whole type. */
@@ -38,20 +39,20 @@ export async function runExport(db: Database, job: Job<ExportParams>, fhirBase: 
   let n = 0;
   const errors = new FileWriter(db, job.id, n++, 'error', 'OperationOutcome');
   const problem = (msg: string) => errors.add(JSON.stringify(outcome('error', 'processing', msg) satisfies OperationOutcome));
-  let members: string[] | undefined;
+  let members: string[] | undefined = params.patients;
   if (params.level === 'group') {
     const group = await storeFor('Group').readIfVisible(db, 'Group', params.group as string, visibility);
-    members = [];
-    if (!group?.content || group.deleted || !group.visible) await problem(`Group/${params.group} is not there, or not yours to read`);
-    else {
-      for (const m of (JSON.parse(group.content) as Group).member ?? []) {
-        if (m.inactive) continue;
-        const ref = m.entity?.reference ? parseLocalReference(m.entity.reference, fhirBase) : undefined;
-        if (ref?.type === 'Patient') members.push(ref.id);
-        else await problem(`Group/${params.group}: the member ${m.entity?.reference ?? '(no reference)'} is not a Patient of this server: left out`);
-      }
+    if (!group?.content || group.deleted || !group.visible) {
+      members = [];
+      await problem(`Group/${params.group} is not there, or not yours to read`);
+    } else {
+      const { patients: ids, others } = groupPatients(JSON.parse(group.content) as Group, fhirBase);
+      for (const ref of others) await problem(`Group/${params.group}: the member ${ref} is not a Patient of this server: left out`);
+      // `patient` narrows the members (kick-off checked they are members); a member gone since is left out.
+      members = params.patients ? ids.filter((id) => params.patients?.includes(id)) : ids;
     }
   }
+  const provenances = params.provenance ? new AssociatedProvenances(db, job.id, n++, fhirBase, visibility, params.provenance) : undefined;
   const counts: Record<string, number> = {};
   const patients = new Set<string>();
   const since = params.since ? new Date(params.since) : undefined;
@@ -84,16 +85,25 @@ export async function runExport(db: Database, job: Job<ExportParams>, fhirBase: 
         `SELECT r.id, r.content, ${pats} AS pats FROM resource r WHERE ${where.join(' AND ')} ORDER BY r.id LIMIT ${PAGE}`,
         c.p.values,
       );
+      const elements = params.elements && [...(params.elements['*'] ?? []), ...(params.elements[type] ?? [])];
       for (const row of rows) {
-        await out.add(row.content);
+        await out.add(elements?.length ? subset(row.content, elements) : row.content);
         for (const p of row.pats) patients.add(p);
       }
+      await provenances?.of(
+        type,
+        rows.map((r) => r.id),
+      );
       if (!(await beat(db, job.id, `${type}: ${out.count} resources`))) throw new Cancelled();
       if (rows.length < PAGE) break;
       last = rows[rows.length - 1].id;
     }
     await out.flush();
     if (out.count) counts[type] = out.count;
+  }
+  if (provenances) {
+    await provenances.out.flush();
+    if (provenances.out.count) counts.Provenance = provenances.out.count;
   }
   await errors.flush();
   if (params.actor) {
@@ -117,4 +127,50 @@ export async function runExport(db: Database, job: Job<ExportParams>, fhirBase: 
     await writeTrail(db, [trailEntry(record)]);
   }
   return { counts, patients: patients.size };
+}
+
+/** A resource with the top-level elements of `_elements` only (and the mandatory ones), tagged SUBSETTED. */
+function subset(content: string, elements: string[]): string {
+  const resource = parseExact(content) as Resource;
+  return stringifyExact(project(resource, { elements }) ?? resource);
+}
+
+/**
+ * The Provenance file of `includeAssociatedData`: for each page of resources exported, the
+ * Provenances that name them as targets (`latest`: the most recent one of each resource), those
+ * the rules let the client see, each once.
+ */
+class AssociatedProvenances {
+  readonly out: FileWriter;
+  private readonly written = new Set<string>();
+
+  constructor(
+    private readonly db: Database,
+    job: string,
+    n: number,
+    private readonly fhirBase: string,
+    private readonly visibility: Visibility | null,
+    private readonly which: 'latest' | 'relevant',
+  ) {
+    this.out = new FileWriter(db, job, n, 'output', 'Provenance');
+  }
+
+  async of(type: string, ids: string[]): Promise<void> {
+    if (!ids.length) return;
+    const c = compiler(this.fhirBase, this.visibility, 'set');
+    const latest = this.which === 'latest';
+    const rows = await this.db.query<{ id: string; content: string }>(
+      `SELECT ${latest ? 'DISTINCT ON (s.target_id)' : ''} p.id, p.content
+         FROM sp_reference s JOIN resource p ON p.rid = s.rid
+        WHERE s.type = 'Provenance' AND s.param = 'target' AND s.target_type = ${c.p.add(type)} AND s.target_id = ANY(${c.p.add(ids)}::text[])
+          AND ${matchSql(c, ['Provenance'], [], 'p')}
+        ORDER BY ${latest ? 's.target_id, p.last_updated DESC, p.id DESC' : 'p.id'}`,
+      c.p.values,
+    );
+    for (const row of rows) {
+      if (this.written.has(row.id)) continue;
+      this.written.add(row.id);
+      await this.out.add(row.content);
+    }
+  }
 }

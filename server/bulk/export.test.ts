@@ -64,13 +64,17 @@ describe.each(DATABASES)('bulk $export on %s', (kind) => {
   const fhir = (path: string) => `${t.server.url}/fhir/${path}`;
   let operator: string;
   let msp: string;
-  const kickOff = async (path: string, token: string) => {
-    const res = await call('GET', fhir(path), token, undefined, { prefer: 'respond-async', accept: 'application/fhir+json' });
+  /** A kick-off: GET, or POST with a Parameters body. */
+  const kickOff = async (path: string, token: string, parameters?: object[]) => {
+    const res = await call(parameters ? 'POST' : 'GET', fhir(path), token, parameters && { resourceType: 'Parameters', parameter: parameters }, {
+      prefer: 'respond-async',
+      accept: 'application/fhir+json',
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     return res.headers.get('content-location') as string;
   };
-  const exported = async (path: string, token: string) => {
-    const done = await finished(await kickOff(path, token), token);
+  const exported = async (path: string, token: string, parameters?: object[]) => {
+    const done = await finished(await kickOff(path, token, parameters), token);
     expect(done.status, JSON.stringify(done.body)).toBe(200);
     const files: Record<string, string[]> = {};
     for (const o of done.body.output) files[o.type] = await download(o.url, token);
@@ -126,7 +130,10 @@ describe.each(DATABASES)('bulk $export on %s', (kind) => {
     expect((await bad('?_outputFormat=text/csv')).status).toBe(400);
     expect((await bad('?_since=yesterday')).status).toBe(400);
     expect((await bad('?_type=Nope')).status).toBe(400);
-    expect((await bad('?_elements=id')).status).toBe(400);
+    expect((await bad('?_elements=name.family')).status).toBe(400);
+    expect((await bad('?_elements=Nope.id')).status).toBe(400);
+    expect((await bad('?includeAssociatedData=_mine')).status).toBe(400);
+    expect((await bad('?includeAssociatedData=_mine', { prefer: 'respond-async, handling=lenient' })).status).toBe(202);
     expect((await bad(`?_typeFilter=${encodeURIComponent('Observation?nope=1')}`)).status).toBe(400);
     expect((await bad('?_outputFormat=ndjson')).status).toBe(202);
   });
@@ -169,6 +176,55 @@ describe.each(DATABASES)('bulk $export on %s', (kind) => {
       [id],
     );
     expect(Number(left[0].n)).toBe(0);
+  });
+
+  it('keeps the elements asked for (_elements), tagged SUBSETTED, the mandatory ones with them', async () => {
+    const { files } = await exported('$export?_type=Patient,Observation&_elements=Patient.name,status', operator);
+    const tagged = (r: any) => r.meta.tag.some((t: any) => t.code === 'SUBSETTED' && t.system === 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue');
+    const patients = files.Patient.map((l) => JSON.parse(l));
+    expect(patients.map((p) => Object.keys(p).sort())).toEqual([
+      ['id', 'meta', 'name', 'resourceType'],
+      ['id', 'meta', 'name', 'resourceType'],
+    ]);
+    expect(patients.every(tagged)).toBe(true);
+    // Observation.code is mandatory: it comes along.
+    const obs = JSON.parse(files.Observation[0]);
+    expect(Object.keys(obs).sort()).toEqual(['code', 'id', 'meta', 'resourceType', 'status']);
+    expect(tagged(obs)).toBe(true);
+  });
+
+  it('limits a Patient or Group export to the patients named (patient, POST), those the client may see', async () => {
+    const p1 = [{ name: 'patient', valueReference: { reference: 'Patient/p1' } }];
+    const p2 = [{ name: 'patient', valueReference: { reference: `${fhir('Patient/p2')}` } }];
+    const one = await exported('Patient/$export', operator, [{ name: '_type', valueString: 'Patient,Observation' }, ...p1]);
+    expect(one.files.Patient.map((l) => JSON.parse(l).id)).toEqual(['p1']);
+    expect(one.files.Observation.map((l) => JSON.parse(l).id).sort()).toEqual(['obs-p1', 'obs2-p1']);
+    const group = await exported('Group/cohort/$export', operator, [{ name: '_type', valueString: 'Patient' }, ...p2]);
+    expect(group.files.Patient.map((l) => JSON.parse(l).id)).toEqual(['p2']);
+    const refused = async (path: string, token: string, parameters: object[]) =>
+      call('POST', fhir(path), token, { resourceType: 'Parameters', parameter: parameters }, { prefer: 'respond-async' });
+    // Not for a system export; an unknown patient, and one outside the client's équipe de soins, alike.
+    expect((await refused('$export', operator, p1)).status).toBe(400);
+    const unknown = await refused('Patient/$export', operator, [{ name: 'patient', valueReference: { reference: 'Patient/nobody' } }]);
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.issue[0].diagnostics).toContain('Patient/nobody');
+    expect((await refused('Patient/$export', msp, p2)).status).toBe(400);
+    // A Group holding another MSP's patient is not the MSP client's to export.
+    expect((await refused('Group/cohort/$export', msp, [{ name: 'patient', valueReference: { reference: 'Patient/p1' } }])).status).toBe(403);
+  });
+
+  it('adds the Provenances of the resources exported (includeAssociatedData), the latest or all, those the client may see', async () => {
+    // A second version of obs-p1: a second Provenance of it.
+    const obs = (await call('GET', fhir('Observation/obs-p1'), operator)).body;
+    expect((await call('PUT', fhir('Observation/obs-p1'), operator, { ...obs, status: 'amended' })).status).toBe(200);
+    const targets = (line: string) => JSON.parse(line).target.map((t: any) => t.reference.replace(/\/_history\/.*/, ''));
+    const latest = await exported('$export?_type=Observation&includeAssociatedData=LatestProvenanceResources', operator);
+    expect(latest.files.Provenance.flatMap(targets).sort()).toEqual(['Observation/obs-p1', 'Observation/obs-p2', 'Observation/obs2-p1', 'Observation/obs2-p2']);
+    expect(latest.files.Provenance.map((l) => JSON.parse(l).target[0].reference)).toContain('Observation/obs-p1/_history/2');
+    const all = await exported('$export?_type=Observation&includeAssociatedData=LatestProvenanceResources,RelevantProvenanceResources', operator);
+    expect(all.files.Provenance.flatMap(targets).filter((t) => t === 'Observation/obs-p1').length).toBe(2);
+    const mine = await exported('Patient/$export?includeAssociatedData=RelevantProvenanceResources', msp);
+    expect(mine.files.Provenance.flatMap(targets).sort()).toEqual(['Observation/obs-p1', 'Observation/obs-p1', 'Observation/obs2-p1', 'Patient/p1']);
   });
 
   describe('into an empty server', () => {

@@ -1,18 +1,15 @@
 import express, { type Request, type Response } from 'express';
 import type { AccessRules } from '../access/rules.js';
 import type { Access } from '../auth/tokens.js';
-import { storeFor } from '../stores/by-type.js';
-import { visibilityFor } from '../access/principal.js';
 import { withActors } from '../access/visibility.js';
-import { NO_RULES } from '../access/rules.js';
-import { badRequest, fail, notFound, outcome } from '../fhir/outcome.js';
+import { badRequest, notFound, outcome } from '../fhir/outcome.js';
 import { ID_RE } from '../fhir/ids.js';
 import { parseJson } from '../fhir/json.js';
 import { parsePrefer } from '../interactions/prefer.js';
 import type { Database } from '../store/db.js';
 import { sendOutcome } from '../http/errors.js';
 import { mediaType } from '../http/content.js';
-import { exportParams, kickOffParams, type ExportParams } from './export-request.js';
+import { checkScope, exportParams, kickOffParams, type ExportParams } from './export-request.js';
 import type { ExportResult } from './export-run.js';
 import { ERROR_FILE, type ImportState } from './import-job.js';
 import { checkImporter, importInputs, type ImportInput, type ImportParams } from './import-request.js';
@@ -74,13 +71,8 @@ export function bulkRouter(deps: BulkDeps): express.Router {
     const query = new URLSearchParams(req.originalUrl.split('?')[1] ?? '');
     const parsed = Buffer.isBuffer(req.body) && req.body.length ? parseJson(req.body.toString('utf8'), deps.maxJsonDepth) : undefined;
     const access = accessOf(res);
-    const params = exportParams(level, kickOffParams(query, parsed), parsePrefer(req.get('prefer')), access, deps.rules, group);
-    if (group) {
-      const visibility = access ? await withActors(deps.db, visibilityFor(access, deps.rules ?? NO_RULES)) : null;
-      const row = await storeFor('Group').readIfVisible(deps.db, 'Group', group, visibility);
-      if (!row || row.deleted) throw notFound(`Group/${group} is not known`);
-      if (!row.visible) throw fail(403, 'forbidden', `Group/${group} is outside your équipe de soins`);
-    }
+    const params = exportParams(level, kickOffParams(query, parsed), parsePrefer(req.get('prefer')), access, deps.rules, deps.fhirBase, group);
+    await checkScope(deps.db, params, await withActors(deps.db, params.visibility), deps.fhirBase);
     if (req.ip) params.address = req.ip;
     queued(res, 'export', await createJob(deps.db, 'export', requestUrl(req), params, access?.clientId));
   };

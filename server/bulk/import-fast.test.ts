@@ -4,7 +4,7 @@ import Bunzip from 'seek-bzip';
 import { describe, expect, it } from 'vitest';
 import { DATABASES, useServer } from '../../tests/harness.js';
 import type { Database } from '../store/db.js';
-import { THREADS_AFTER } from './import-lines.js';
+import { THREADS_AFTER } from './prepare-pool.js';
 
 /*
  * The bulk write path (COPY, lines prepared in worker threads) against the transaction's: the

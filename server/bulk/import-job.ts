@@ -9,6 +9,7 @@ import { INDEX_TABLES } from '../search/kinds/index.js';
 import type { Database, Queryable } from '../store/db.js';
 import { Cancelled } from './export-run.js';
 import { importLines } from './import-lines.js';
+import { Preparation } from './prepare-pool.js';
 import type { ImportInput, ImportParams } from './import-request.js';
 import { appendLines, fileLines, type Job } from './jobs.js';
 
@@ -68,35 +69,48 @@ export async function runImportJob(
   const p = job.params;
   const state: ImportState = job.result ?? { done: p.inputs.map(() => 0), counts: {}, errors: 0 };
   const o = { fhirBase, testIdentities: p.testIdentities, maxJsonDepth: p.maxJsonDepth };
-  for (const [i, input] of p.inputs.entries()) {
-    const source = input.url ?? input.path ?? `upload ${input.file}`;
-    await importLines(db, o, source, linesOf(db, job.id, input), state.done[i], async (tx, linesDone, written, errors) => {
-      const next: ImportState = {
-        done: state.done.map((d, k) => (k === i ? linesDone : d)),
-        counts: { ...state.counts },
-        errors: state.errors + errors.length,
-      };
-      const counts: Record<string, number> = {};
-      const patients = new Set<string>();
-      for (const w of written) {
-        counts[w.version.type] = (counts[w.version.type] ?? 0) + 1;
-        next.counts[w.version.type] = (next.counts[w.version.type] ?? 0) + 1;
-        for (const id of w.version.patients) patients.add(id);
-      }
-      await appendLines(
-        tx,
-        job.id,
-        ERROR_FILE,
-        'error',
-        'OperationOutcome',
-        errors.map((e) => errorLine(e.source, e.line, e.reason)),
+  const preparation = new Preparation(db, o);
+  try {
+    for (const [i, input] of p.inputs.entries()) {
+      const source = input.url ?? input.path ?? `upload ${input.file}`;
+      await importLines(
+        db,
+        o,
+        source,
+        linesOf(db, job.id, input),
+        state.done[i],
+        async (tx, linesDone, written, errors) => {
+          const next: ImportState = {
+            done: state.done.map((d, k) => (k === i ? linesDone : d)),
+            counts: { ...state.counts },
+            errors: state.errors + errors.length,
+          };
+          const counts: Record<string, number> = {};
+          const patients = new Set<string>();
+          for (const w of written) {
+            counts[w.version.type] = (counts[w.version.type] ?? 0) + 1;
+            next.counts[w.version.type] = (next.counts[w.version.type] ?? 0) + 1;
+            for (const id of w.version.patients) patients.add(id);
+          }
+          await appendLines(
+            tx,
+            job.id,
+            ERROR_FILE,
+            'error',
+            'OperationOutcome',
+            errors.map((e) => errorLine(e.source, e.line, e.reason)),
+          );
+          await saveState(tx, job.id, next, `${source}: ${linesDone} lines`);
+          if (p.actor && written.length) await writeTrail(tx, [trailEntry(importRecord(p, job, fhirBase, counts, [...patients]))]);
+          // Taken as the state once committed (should the commit fail, the job fails).
+          Object.assign(state, next);
+          onProgress?.(state);
+        },
+        preparation,
       );
-      await saveState(tx, job.id, next, `${source}: ${linesDone} lines`);
-      if (p.actor && written.length) await writeTrail(tx, [trailEntry(importRecord(p, job, fhirBase, counts, [...patients]))]);
-      // Taken as the state once committed (should the commit fail, the job fails).
-      Object.assign(state, next);
-      onProgress?.(state);
-    });
+    }
+  } finally {
+    await preparation.drop();
   }
   log.info({ job: job.id, counts: state.counts, errors: state.errors }, 'bulk import done');
   // After a load, the planner's statistics are those of the tables before it: a search (or an

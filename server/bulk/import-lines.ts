@@ -1,7 +1,7 @@
 import type { Database, Queryable } from '../store/db.js';
 import { isConformanceType } from '../validation/registry-sync.js';
 import { writeBatch, type ImportOptions, type LineError, type Prepared } from './import-write.js';
-import { startPreparers, type Line, type Preparers } from './prepare-pool.js';
+import { Preparation, type Line } from './prepare-pool.js';
 
 /** Resources per transaction: thousands make COPY pay, and a crash loses no more. */
 export const BATCH_SIZE = 2000;
@@ -9,8 +9,8 @@ export const BATCH_SIZE = 2000;
 const CHUNK = 200;
 /** Chunks being prepared ahead of the batch being written. */
 const AHEAD = 16;
-/** Lines of a source past which they are prepared in worker threads (which take seconds to start). */
-export const THREADS_AFTER = 1000;
+/** Times the worker threads are started anew after dying with no chunk prepared in between: past that, the import fails. */
+const RESTARTS = 3;
 
 /**
  * What a committed batch tells its caller, in the batch's transaction: the lines done so far in
@@ -23,30 +23,32 @@ const changesChecks = (type: string) => type === 'SearchParameter' || isConforma
 
 /**
  * Imports the NDJSON lines of one source from line `from` + 1 on (those before were done by an
- * earlier run): parsed, checked and indexed in worker threads on every core (prepare-pool.ts),
+ * earlier run): parsed, checked and indexed in worker threads on every core (`preparation`, the
+ * import's, kept across its sources; else one of its own),
  * chunks ahead of the batch being written, so that the processors and the database work at once.
  * A blank line is skipped; a bad one reported with its number and reason, the others going in. A
  * resource named twice in a batch ends the batch before its second line, so that the second
  * version follows the first. After a batch that wrote profiles or SearchParameters, the lines
- * prepared ahead are prepared again with them in force.
+ * prepared ahead are prepared again with them in force; so are they when a worker thread dies,
+ * by threads started anew (a few times; then the import fails, its batches written kept).
  */
-export async function importLines(db: Database, o: ImportOptions, source: string, lines: AsyncIterable<string>, from: number, commit: Commit): Promise<void> {
-  let preparers: Preparers | undefined;
+export async function importLines(
+  db: Database,
+  o: ImportOptions,
+  source: string,
+  lines: AsyncIterable<string>,
+  from: number,
+  commit: Commit,
+  preparation?: Preparation,
+): Promise<void> {
+  const preparers = preparation ?? new Preparation(db, o);
   const ahead: { lines: Line[]; prepared: Promise<(Prepared | string)[]> }[] = [];
   let batch: Prepared[] = [];
   let errors: LineError[] = [];
   let keys = new Set<string>();
   let stale = false;
-  let threaded = false;
-  let dispatched = 0;
-  const dispatch = async (chunk: Line[]) => {
-    dispatched += chunk.length;
-    if (!threaded && dispatched > THREADS_AFTER) {
-      await preparers?.close();
-      preparers = undefined;
-      threaded = true;
-    }
-    preparers ??= await startPreparers(db, o, threaded);
+  let restarts = 0;
+  const dispatch = (chunk: Line[]) => {
     const prepared = preparers.prepare(chunk);
     prepared.catch(() => undefined);
     ahead.push({ lines: chunk, prepared });
@@ -66,7 +68,20 @@ export async function importLines(db: Database, o: ImportOptions, source: string
   /** Takes the oldest chunk prepared into batches; its lines not taken when what is in force changed midway. */
   const take = async () => {
     const { lines: chunk, prepared } = ahead.shift() as (typeof ahead)[number];
-    const results = await prepared;
+    let results: (Prepared | string)[];
+    try {
+      results = await prepared;
+      restarts = 0;
+    } catch (err) {
+      // A line's own fault is a result (a string): a rejection is the threads' death. The lines
+      // are prepared again by new ones; nothing of them was written.
+      if (++restarts > RESTARTS) {
+        throw new Error(
+          `${source}: the worker threads preparing lines ${chunk[0][0]}–${chunk[chunk.length - 1][0]} died ${RESTARTS + 1} times: ${(err as Error).message}`,
+        );
+      }
+      return restart(chunk);
+    }
     for (const [i, p] of results.entries()) {
       const n = chunk[i][0];
       if (typeof p === 'string') errors.push({ source, line: n, reason: p });
@@ -83,13 +98,12 @@ export async function importLines(db: Database, o: ImportOptions, source: string
       if (stale) return restart(chunk.slice(i + 1));
     }
   };
-  /** Prepares again, with threads started anew, the lines prepared before what is in force changed. */
+  /** Prepares again, with threads started anew, the lines prepared before what is in force changed (or before the threads died). */
   const restart = async (rest: Line[]) => {
     stale = false;
     const again = [rest, ...ahead.splice(0).map((a) => a.lines)].flat();
-    await preparers?.close();
-    preparers = undefined;
-    for (let i = 0; i < again.length; i += CHUNK) await dispatch(again.slice(i, i + CHUNK));
+    await preparers.drop();
+    for (let i = 0; i < again.length; i += CHUNK) dispatch(again.slice(i, i + CHUNK));
   };
   try {
     let chunk: Line[] = [];
@@ -99,14 +113,15 @@ export async function importLines(db: Database, o: ImportOptions, source: string
       if (n <= from || !text.trim()) continue;
       chunk.push([n, text]);
       if (chunk.length < CHUNK) continue;
-      await dispatch(chunk);
+      dispatch(chunk);
       chunk = [];
       while (ahead.length >= AHEAD) await take();
     }
-    if (chunk.length) await dispatch(chunk);
+    if (chunk.length) dispatch(chunk);
     while (ahead.length) await take();
     if (batch.length || errors.length || n > from) await flush(n);
   } finally {
-    await preparers?.close();
+    // Those of the caller are the caller's to stop (kept for its next source).
+    if (!preparation) await preparers.drop();
   }
 }

@@ -1,10 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
+import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASES, openTestDatabase, useServer } from '../../tests/harness.js';
 import type { Database } from '../store/db.js';
 import { loadBaseDefinitions } from '../validation/registry.js';
 import { BATCH_SIZE, importLines } from './import-lines.js';
+import { THREADS_AFTER } from './prepare-pool.js';
 
 const FHIR_BASE = 'http://127.0.0.1/fhir';
 const observation = (i: number) =>
@@ -52,6 +55,34 @@ describe.each(DATABASES)('bulk import on %s', (kind) => {
       `SELECT count(*)::int AS n FROM sp_reference r JOIN resource x ON x.rid = r.rid WHERE x.id LIKE 'a%' AND r.param = 'subject'`,
     );
     expect(n).toBe(BATCH_SIZE + 10);
+  });
+
+  it('prepares again the lines of worker threads that die, with threads started anew: every line written once', async () => {
+    const texts = Array.from({ length: THREADS_AFTER + 600 }, (_, i) => observation(i).replace(`"o${i}"`, `"c${i}"`));
+    const threads: Worker[] = [];
+    const started = (w: Worker) => threads.push(w);
+    // Once two chunks are in the threads' hands (lines past THREADS_AFTER), every thread is killed.
+    async function* killing() {
+      for (const [i, text] of texts.entries()) {
+        if (i === THREADS_AFTER + 400) {
+          while (!threads.length) await new Promise((r) => setTimeout(r, 10));
+          await Promise.all(threads.map((t) => t.terminate()));
+        }
+        yield text;
+      }
+    }
+    process.on('worker', started);
+    try {
+      await importLines(db, { fhirBase: FHIR_BASE, testIdentities: true }, 'c.ndjson', killing(), 0, async () => undefined);
+    } finally {
+      process.off('worker', started);
+    }
+    expect(threads.length).toBeGreaterThan(availableParallelism());
+    expect(await stored('c')).toBe(texts.length);
+    const [{ n, versions }] = await db.query<{ n: number; versions: number }>(
+      `SELECT count(*)::int AS n, count(DISTINCT version)::int AS versions FROM resource_version WHERE type = 'Observation' AND id LIKE 'c%'`,
+    );
+    expect({ n, versions }).toEqual({ n: texts.length, versions: 1 });
   });
 
   it('reports a bad line with its number and reason, takes the others, and versions a resource given twice', async () => {

@@ -6,6 +6,8 @@
 
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 const SPECIAL = /[\\\n\r\t]/g;
+/** The same test, stateless: most values hold none, and a test costs less than a replace. */
+const HAS_SPECIAL = /[\\\n\r\t]/;
 
 /** A text[] literal: every element quoted, its quotes and backslashes escaped. */
 const arrayLiteral = (list: unknown[]) =>
@@ -14,9 +16,14 @@ const arrayLiteral = (list: unknown[]) =>
 /** One value as COPY reads it. */
 export function copyValue(value: unknown): string {
   if (value === null || value === undefined) return '\\N';
-  const text = value instanceof Date ? value.toISOString() : Array.isArray(value) ? arrayLiteral(value) : String(value);
-  return text.replace(SPECIAL, (c) => ESCAPES[c]);
+  if (typeof value === 'number') return String(value);
+  const text = typeof value === 'string' ? value : value instanceof Date ? value.toISOString() : Array.isArray(value) ? arrayLiteral(value) : String(value);
+  return HAS_SPECIAL.test(text) ? text.replace(SPECIAL, (c) => ESCAPES[c]) : text;
 }
 
-/** One row, its line end included. */
-export const copyRow = (values: unknown[]): string => `${values.map(copyValue).join('\t')}\n`;
+/** One row, its line end included (a loop: a bulk write makes millions of them). */
+export function copyRow(values: unknown[]): string {
+  let line = copyValue(values[0]);
+  for (let i = 1; i < values.length; i++) line += `\t${copyValue(values[i])}`;
+  return `${line}\n`;
+}

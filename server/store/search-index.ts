@@ -1,6 +1,6 @@
 import { INDEX_TABLES, type IndexRows } from '../search/kinds/index.js';
 import type { IndexRow, Table } from '../search/kinds/kind.js';
-import { copyRow } from './copy-text.js';
+import { copyValue } from './copy-text.js';
 import type { Queryable } from './db.js';
 
 /*
@@ -94,9 +94,13 @@ export async function copyIndex(q: Queryable, owners: { rid: number; type: strin
   for (const table of COPIED) {
     let text = '';
     for (const [i, r] of rows.entries()) {
-      for (const row of tableRows(r, table)) {
-        const values = table.columns.map((column) => (column.whole ? column.value(row) : indexable(column.value(row))));
-        text += copyRow([owners[i].rid, owners[i].type, row.param, ...values, row.grp ?? null]);
+      const list = tableRows(r, table);
+      if (!list.length) continue;
+      const owner = `${copyValue(owners[i].rid)}\t${copyValue(owners[i].type)}\t`;
+      for (const row of list) {
+        let line = `${owner}${copyValue(row.param)}`;
+        for (const column of table.columns) line += `\t${copyValue(column.whole ? column.value(row) : indexable(column.value(row)))}`;
+        text += `${line}\t${copyValue(row.grp)}\n`;
       }
     }
     await q.copyFrom(`sp_${table.name} (rid, type, param, ${table.columns.map((column) => column.name).join(', ')}, grp)`, text);
