@@ -268,6 +268,13 @@ describe('a pôle’s first week in the coordination app', () => {
         if ((overflow as number) > 0) found.push(`${size.width} #/${view}: ${overflow} px wider than the screen`);
         if (size === PHONE) await p.screenshot({ path: `${SHOTS}/telephone-${view.split('/')[0]}.png`, fullPage: true });
       }
+      // The concertation form too, where a coordinator records a meeting.
+      await open(p, 'concertations');
+      await p.getByRole('button', { name: 'Enregistrer une réunion de concertation' }).click();
+      await p.getByRole('heading', { name: 'Nouvelle réunion de concertation' }).waitFor();
+      for (const v of await violations(p)) found.push(`${size.width} concertation form: ${v}`);
+      const overflow = await p.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+      if ((overflow as number) > 0) found.push(`${size.width} concertation form: ${overflow} px wider than the screen`);
     }
     await p.setViewportSize(DESKTOP);
     expect(found).toEqual([]);
