@@ -24,7 +24,7 @@ import { meetingCases, meetingTransaction, reportText } from '../app/src/fhir/co
 import { breakGlassRequest, breakGlassUntil, oppositionConsent, oppositions, withdrawn } from '../app/src/fhir/consent.js';
 import { directorySearches, localSuggestions } from '../app/src/fhir/directory.js';
 import { dueActivities } from '../app/src/fhir/followup.js';
-import { codeText, frenchDate, parisInstant, parisToday, patientName, professionLabel } from '../app/src/fhir/format.js';
+import { codeText, frenchDate, labelLines, parisInstant, parisToday, patientName, professionLabel } from '../app/src/fhir/format.js';
 import { stayRows } from '../app/src/fhir/hospital.js';
 import { aciFromParameters } from '../app/src/fhir/indicators.js';
 import { careTeamMembers, identity, patientSearchQuery, withMember, withMemberEnded } from '../app/src/fhir/patient.js';
@@ -93,6 +93,8 @@ describe('the app’s mapping of FHIR data', () => {
   it('reads the identity status and the INS of the banner', () => {
     const validated = patients.find((p) => p.identifier)!;
     const provisional = patients.find((p) => !p.identifier)!;
+    // "née" for a woman, "né" for a man, "né(e)" only when the sex is unknown (issue 27).
+    expect((['female', 'male', undefined] as const).map((gender) => identity({ ...validated, gender }, TODAY).born)).toEqual(['née', 'né', 'né(e)']);
     expect(identity(validated, TODAY)).toMatchObject({ status: 'Identité validée', statusCode: 'VALI', ins: { kind: 'INS-NIR de démonstration' } });
     expect(identity(provisional, TODAY)).toMatchObject({ status: 'Identité provisoire', statusCode: 'PROV' });
     expect(identity(provisional, TODAY).ins).toBeUndefined();
@@ -328,6 +330,14 @@ describe('the app’s mapping of FHIR data', () => {
     ]);
     expect(params(patientSearchQuery('1950-03-12'))).toEqual([['birthdate', '1950-03-12']]);
     expect(params(patientSearchQuery('2 55 08 35 123 456 78'))).toEqual([['identifier', '255083512345678']]);
+  });
+
+  it('wraps a chart’s long labels between words, never cutting them (issue 27)', () => {
+    const label = 'Patients inclus — suivi du diabète de type 2';
+    const lines = labelLines(label);
+    expect(lines.join(' ')).toBe(label);
+    expect(lines.every((l) => l.length <= 30)).toBe(true);
+    expect(labelLines('Mars')).toEqual(['Mars']);
   });
 
   it('counts days and times in Paris, whatever the browser’s zone (issue 27)', () => {

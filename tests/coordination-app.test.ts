@@ -246,6 +246,14 @@ describe('the coordination app at /app/ in Chromium', () => {
     const ppcs = aci.parameter.find((p: any) => p.name === 'figure' && p.part[0].valueString === 'ppcs').part.find((p: any) => p.name === 'value');
     expect(await page.locator('.figures div', { hasText: 'PPCS actifs' }).locator('dd').textContent()).toBe(String(ppcs.valueInteger));
     expect(await page.locator('figure svg').count()).toBe(2);
+    // The charts' labels whole, wrapped over lines (issue 27).
+    const labels = await page
+      .locator('figure svg')
+      .first()
+      .locator('text[text-anchor=end]')
+      .evaluateAll((ts) => ts.map((t) => Array.from(t.querySelectorAll('tspan'), (s) => s.textContent).join(' ')));
+    const figures = aci.parameter.filter((p: any) => p.name === 'figure').map((p: any) => p.part[1].valueString);
+    expect(labels).toEqual(figures);
   });
 
   let patientId: string;

@@ -94,3 +94,14 @@ export function parisDateTime(instant: string): { date: string; time: string } {
   const wall = new Date(parisWallClock(new Date(instant))).toISOString();
   return { date: wall.slice(0, 10), time: wall.slice(11, 16) };
 }
+
+/** A label in lines of about `width` characters, cut between words: a chart's long labels wrap, never truncated. */
+export function labelLines(label: string, width = 30): string[] {
+  const lines: string[] = [];
+  for (const word of label.split(/\s+/).filter(Boolean)) {
+    const last = lines.at(-1);
+    if (last !== undefined && `${last} ${word}`.length <= width) lines[lines.length - 1] = `${last} ${word}`;
+    else lines.push(word);
+  }
+  return lines.length ? lines : [''];
+}
