@@ -1,13 +1,30 @@
-import type { Bundle, CarePlan, CareTeam, Consent, Goal, Patient, PlanDefinition, PractitionerRole, Resource, Schedule, Slot, Task } from '@medplum/fhirtypes';
+import type {
+  Appointment,
+  Bundle,
+  CarePlan,
+  CareTeam,
+  Consent,
+  Encounter,
+  Goal,
+  Patient,
+  PlanDefinition,
+  PractitionerRole,
+  Reference,
+  Resource,
+  Schedule,
+  Slot,
+  Task,
+} from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { careLinks } from '../server/access/care-links.js';
+import { COORDINATION } from '../server/fhir/vocabulary.js';
 import { buildDemo } from '../seed/demo/index.js';
 import { batchAnswers, ResourceIndex, saveTransaction } from '../app/src/fhir/bundle.js';
-import { meetingTransaction } from '../app/src/fhir/concertation.js';
+import { meetingCases, meetingTransaction, reportText } from '../app/src/fhir/concertation.js';
 import { breakGlassRequest, breakGlassUntil, oppositionConsent, oppositions, withdrawn } from '../app/src/fhir/consent.js';
 import { directorySearches, localSuggestions } from '../app/src/fhir/directory.js';
 import { dueActivities } from '../app/src/fhir/followup.js';
-import { codeText, frenchDate, parisInstant, parisToday, patientName, professionLabel } from '../app/src/fhir/format.js';
+import { codeText, frenchDate, labelLines, parisInstant, parisToday, patientName, professionLabel } from '../app/src/fhir/format.js';
 import { stayRows } from '../app/src/fhir/hospital.js';
 import { aciFromParameters } from '../app/src/fhir/indicators.js';
 import { careTeamMembers, identity, patientSearchQuery, withMember, withMemberEnded } from '../app/src/fhir/patient.js';
@@ -76,6 +93,8 @@ describe('the app’s mapping of FHIR data', () => {
   it('reads the identity status and the INS of the banner', () => {
     const validated = patients.find((p) => p.identifier)!;
     const provisional = patients.find((p) => !p.identifier)!;
+    // "née" for a woman, "né" for a man, "né(e)" only when the sex is unknown (issue 27).
+    expect((['female', 'male', undefined] as const).map((gender) => identity({ ...validated, gender }, TODAY).born)).toEqual(['née', 'né', 'né(e)']);
     expect(identity(validated, TODAY)).toMatchObject({ status: 'Identité validée', statusCode: 'VALI', ins: { kind: 'INS-NIR de démonstration' } });
     expect(identity(provisional, TODAY)).toMatchObject({ status: 'Identité provisoire', statusCode: 'PROV' });
     expect(identity(provisional, TODAY).ins).toBeUndefined();
@@ -128,11 +147,93 @@ describe('the app’s mapping of FHIR data', () => {
       end: '2026-03-01T14:00:00Z',
       description: 'c',
       attendees: [],
-      cases: [{ patient: { reference: 'Patient/p' }, note: 'n', flag: task }],
+      held: false,
+      cases: [{ patient: { reference: 'Patient/p' }, reason: 'n', conclusion: '', flag: task }],
     });
     expect(meeting.entry!.map((e) => `${e.request!.method} ${e.request!.url}`)).toEqual(['POST Appointment', 'POST Encounter', 'PUT Task/t']);
     expect((meeting.entry![1].resource as { appointment: { reference: string }[] }).appointment[0].reference).toBe(meeting.entry![0].fullUrl);
-    expect((meeting.entry![2].resource as Task).status).toBe('completed');
+    expect(meeting.entry![2].resource).toMatchObject({ status: 'accepted', output: [{ valueReference: { reference: meeting.entry![1].fullUrl } }] });
+  });
+
+  it('edits a planned concertation: date, participants, one more case, one taken off; then held with its conclusions (issue 27)', () => {
+    const meeting = byId<Appointment>('Appointment', 'concertation-3');
+    expect(meeting.status).toBe('booked');
+    const flagged = demo.filter((r): r is Task => r.resourceType === 'Task' && !!r.id?.endsWith('-a-concerter'));
+    const [first, second] = flagged.map((t) => ({ ...t, meta: { versionId: '1' } }));
+    // Planned with two flagged cases, as the app writes it; then read back as the server would store it.
+    const planned = meetingTransaction({
+      appointment: { ...meeting, meta: { versionId: '1' } },
+      start: meeting.start!,
+      end: meeting.end!,
+      description: meeting.description!,
+      attendees: meeting.participant!.map((p) => p.actor as Reference<PractitionerRole>),
+      held: false,
+      cases: [first, second].map((flag) => ({ patient: flag.for as Reference<Patient>, reason: flag.description!, conclusion: '', flag })),
+    });
+    expect(planned.entry!.map((e) => `${e.request!.method} ${e.request!.url} ${e.request!.ifMatch ?? ''}`.trim())).toEqual([
+      'PUT Appointment/concertation-3 W/"1"',
+      'POST Encounter',
+      `PUT Task/${first.id} W/"1"`,
+      'POST Encounter',
+      `PUT Task/${second.id} W/"1"`,
+    ]);
+    const stored = (i: number, id: string) => ({ ...planned.entry![i].resource, id, meta: { versionId: '1' } });
+    const encounters = [stored(1, 'e1'), stored(3, 'e2')].map((e) => ({ ...e, appointment: [{ reference: 'Appointment/concertation-3' }] })) as Encounter[];
+    const tasks = [stored(2, first.id!), stored(4, second.id!)].map((t, i) => ({
+      ...t,
+      output: [{ type: COORDINATION.concertation, valueReference: { reference: `Encounter/e${i + 1}` } }],
+    })) as Task[];
+    const recorded = meetingCases({ ...meeting, meta: { versionId: '2' } }, searchset(encounters), searchset(tasks));
+    expect(recorded.map((c) => [c.encounter?.id, c.flag?.id, c.reason])).toEqual([
+      ['e1', first.id, first.description],
+      ['e2', second.id, second.description],
+    ]);
+    // Then held: a day earlier, one more attendee, the second case taken off, a patient added, conclusions written.
+    const added = patients[0];
+    const held = meetingTransaction({
+      appointment: { ...meeting, meta: { versionId: '2' } },
+      start: '2026-03-09T11:30:00Z',
+      end: '2026-03-09T13:00:00Z',
+      description: meeting.description!,
+      attendees: [...meeting.participant!.map((p) => p.actor as Reference<PractitionerRole>), { reference: 'PractitionerRole/other' }],
+      held: true,
+      cases: [
+        { ...recorded[0], conclusion: 'Renforcer le passage infirmier' },
+        { patient: { reference: `Patient/${added.id}` }, reason: 'Chutes répétées', conclusion: 'Bilan kiné' },
+      ],
+      removed: [recorded[1]],
+      author: { reference: 'PractitionerRole/me' },
+    });
+    expect(held.entry!.map((e) => `${e.request!.method} ${e.request!.url} ${e.request!.ifMatch ?? ''}`.trim())).toEqual([
+      'PUT Appointment/concertation-3 W/"2"',
+      'PUT Encounter/e1 W/"1"',
+      `PUT Task/${first.id} W/"1"`,
+      'POST DocumentReference',
+      'POST Encounter',
+      'POST DocumentReference',
+      'PUT Encounter/e2 W/"1"',
+      `PUT Task/${second.id} W/"1"`,
+    ]);
+    const [appointment, kept, flag, report, , newReport, cancelled, back] = held.entry!.map((e) => e.resource as any);
+    expect(appointment).toMatchObject({ status: 'fulfilled', start: '2026-03-09T11:30:00Z' });
+    expect(appointment.participant).toHaveLength(meeting.participant!.length + 1);
+    expect(kept).toMatchObject({ status: 'finished', period: { start: '2026-03-09T11:30:00Z' }, appointment: [{ reference: 'Appointment/concertation-3' }] });
+    expect(kept.participant).toHaveLength(meeting.participant!.length + 1);
+    expect(flag.status).toBe('completed');
+    expect(report).toMatchObject({
+      status: 'current',
+      subject: first.for,
+      author: [{ reference: 'PractitionerRole/me' }],
+      context: { encounter: [{ reference: 'Encounter/e1' }] },
+    });
+    expect(reportText(report)).toBe('Renforcer le passage infirmier');
+    expect(newReport.context.encounter[0].reference).toBe(held.entry![4].fullUrl);
+    expect(cancelled.status).toBe('cancelled');
+    expect(back).toMatchObject({ status: 'requested' });
+    expect(back.output).toBeUndefined();
+    // Read back with its compte rendu, the case gives its conclusion.
+    const withReport = meetingCases(meeting, searchset([{ ...kept, id: 'e1' }], [{ ...report, id: 'd1' }]), undefined);
+    expect(withReport[0]).toMatchObject({ conclusion: 'Renforcer le passage infirmier', report: { id: 'd1' } });
   });
 
   it('lists the protocol activities due within 30 days, each naming its plan and activity for the recall letters', () => {
@@ -229,6 +330,14 @@ describe('the app’s mapping of FHIR data', () => {
     ]);
     expect(params(patientSearchQuery('1950-03-12'))).toEqual([['birthdate', '1950-03-12']]);
     expect(params(patientSearchQuery('2 55 08 35 123 456 78'))).toEqual([['identifier', '255083512345678']]);
+  });
+
+  it('wraps a chart’s long labels between words, never cutting them (issue 27)', () => {
+    const label = 'Patients inclus — suivi du diabète de type 2';
+    const lines = labelLines(label);
+    expect(lines.join(' ')).toBe(label);
+    expect(lines.every((l) => l.length <= 30)).toBe(true);
+    expect(labelLines('Mars')).toEqual(['Mars']);
   });
 
   it('counts days and times in Paris, whatever the browser’s zone (issue 27)', () => {

@@ -2,6 +2,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { frenchDate, parisToday } from '../app/src/fhir/format.js';
+import { ROLE } from '../seed/demo/territory.js';
 import { COORDINATION_APP_CLIENT_ID } from '../server/fhir/maillage.js';
 import { useServer } from './harness.js';
 import { call, operatorToken, OPERATOR } from './smart.js';
@@ -50,7 +52,10 @@ describe('the coordination app at /app/ in Chromium', () => {
   /** Opens a view and waits until it shows its data; saves its screenshot. */
   async function open(view: string, shot: string) {
     await page.evaluate('delete document.body.dataset.ready');
-    await page.goto(`${t.server.url}/app/#/${view}`);
+    const url = `${t.server.url}/app/#/${view}`;
+    // The same hash again would not navigate: the view is loaded afresh.
+    if (page.url() === url) await page.reload();
+    else await page.goto(url);
     await page.waitForSelector('body[data-ready]');
     await page.screenshot({ path: `${SHOTS}/${shot}.png`, fullPage: true });
   }
@@ -110,16 +115,110 @@ describe('the coordination app at /app/ in Chromium', () => {
     expect(csv).toContain('diabète de type 2');
   });
 
-  it('concertations: records a meeting with a flagged situation, which leaves the waiting list', async () => {
+  it('concertations: records a meeting with a flagged situation, a patient and a colleague found, which leaves the waiting list', async () => {
     await open('concertations', '4-concertations');
     const waiting = Number(/(\d+) situation/.exec((await page.textContent('main')) ?? '')?.[1]);
     expect(waiting).toBeGreaterThan(0);
     await page.getByRole('button', { name: 'Enregistrer une réunion de concertation' }).click();
-    await page.locator('fieldset input[type=checkbox]').first().check();
-    await page.getByLabel(/^Conclusion pour/).fill('Renforcer le passage infirmier ; revoir dans un mois');
+    await page.locator('fieldset', { hasText: 'Dossiers présentés' }).locator('input[type=checkbox]').first().check();
+    await page
+      .getByLabel(/^Motif pour/)
+      .first()
+      .fill('Renforcer le passage infirmier ?');
+    // One more patient, not flagged, found by name.
+    const other = (await fhir('Patient?_count=1&_sort=family')).entry[0].resource;
+    await page.getByLabel(/^Ajouter un patient/).fill(other.name[0].family);
+    await page.getByRole('button', { name: 'Chercher le patient' }).click();
+    await page
+      .getByRole('button', { name: new RegExp(`^Ajouter ${other.name[0].family.toUpperCase()}`) })
+      .first()
+      .click();
+    // A colleague from the pôle's directory.
+    await page.getByLabel('Ajouter un participant (nom)').fill('Guérin');
+    await page.getByRole('button', { name: 'Chercher dans l’annuaire' }).click();
+    await page.getByRole('button', { name: /^Ajouter Élodie Guérin/ }).click();
+    await page.screenshot({ path: `${SHOTS}/4b-nouvelle-concertation.png`, fullPage: true });
     await page.getByRole('button', { name: 'Enregistrer la réunion' }).click();
     await expect.poll(async () => (await page.textContent('main')) ?? '').toContain(`${waiting - 1} situation(s) signalée(s)`);
-    expect(await page.textContent('main')).toContain('Renforcer le passage infirmier');
+    expect(await page.textContent('main')).toContain('Renforcer le passage infirmier ?');
+    const meeting = (await fhir('Appointment?service-type=https://fhir.maillage.fr/CodeSystem/coordination|concertation-pluripro&_sort=-_lastUpdated&_count=1'))
+      .entry[0].resource;
+    expect(meeting.status).toBe('booked');
+    expect(meeting.participant.map((p: any) => p.actor.reference).sort()).toEqual(
+      [`PractitionerRole/${ROLE.coordinatorMsp}`, `PractitionerRole/${ROLE.nurseGuerin}`].sort(),
+    );
+    const cases = await fhir(`Encounter?appointment=Appointment/${meeting.id}`);
+    expect(cases.entry.map((e: any) => e.resource.status)).toEqual(['planned', 'planned']);
+    expect(cases.entry.map((e: any) => e.resource.subject.reference)).toContain(`Patient/${other.id}`);
+  });
+
+  it('concertations: edits a planned meeting (date, participants, cases) and marks it held with its conclusions; the ACI figures count it (issue 27)', async () => {
+    const planned = await fhir('Appointment/concertation-3');
+    expect(planned.status).toBe('booked');
+    // Held yesterday (Paris), which the ACI figures of that year then count.
+    const yesterday = new Date(parisToday(new Date()).getTime() - 86_400_000).toISOString().slice(0, 10);
+    const year = yesterday.slice(0, 4);
+    const figure = async (name: string) =>
+      (await fhir(`$aci-indicators?year=${year}`)).parameter
+        .find((p: any) => p.name === 'figure' && p.part[0].valueString === name)
+        .part.find((p: any) => p.name === 'value').valueInteger;
+    const before = { meetings: await figure('meetings'), cases: await figure('cases') };
+    await open('concertations', '4c-concertations');
+    await page.getByRole('button', { name: `Modifier la réunion du ${frenchDate(planned.start)}` }).click();
+    await page.getByLabel('Date', { exact: true }).fill(yesterday);
+    await page.getByLabel('Heure').fill('12:30');
+    // The pharmacist does not come; the cardiologist does.
+    const participants = page.locator('fieldset', { hasText: 'Participants' });
+    await participants.getByRole('checkbox', { name: /Anne Lemoine/ }).uncheck();
+    await page.getByLabel('Ajouter un participant (nom)').fill('Salaün');
+    await page.getByRole('button', { name: 'Chercher dans l’annuaire' }).click();
+    await page.getByRole('button', { name: /^Ajouter Dr Patrick Salaün/ }).click();
+    // Two cases: a flagged situation, and a patient added by name.
+    const cases = page.locator('fieldset', { hasText: 'Dossiers présentés' });
+    await cases.locator('input[type=checkbox]').first().check();
+    const other = (await fhir('Patient?_count=1&_sort=-family')).entry[0].resource;
+    await page.getByLabel(/^Ajouter un patient/).fill(other.name[0].family);
+    await page.getByRole('button', { name: 'Chercher le patient' }).click();
+    await page
+      .getByRole('button', { name: new RegExp(`^Ajouter ${other.name[0].family.toUpperCase()}`) })
+      .first()
+      .click();
+    // A suggestion from the added patients' cercles de soins is offered.
+    await participants
+      .getByText(/cercle de soins de/)
+      .first()
+      .waitFor();
+    await page.getByLabel('La réunion a eu lieu (saisir ses conclusions)').check();
+    const conclusions = page.getByLabel(/^Conclusion pour/);
+    await conclusions.nth(0).fill('Passage infirmier quotidien ; revoir dans un mois');
+    await conclusions.nth(1).fill('Bilan de chutes par le kinésithérapeute');
+    await page.screenshot({ path: `${SHOTS}/4d-concertation-tenue.png`, fullPage: true });
+    await page.getByRole('button', { name: 'Enregistrer la réunion' }).click();
+    await page.getByText('Conclusion : Passage infirmier quotidien ; revoir dans un mois').waitFor();
+
+    const held = await fhir('Appointment/concertation-3');
+    expect(held.status).toBe('fulfilled');
+    expect(held.start.slice(0, 10)).toBe(yesterday);
+    const attendees = held.participant.map((p: any) => p.actor.reference);
+    expect(attendees).toContain('PractitionerRole/role-patrick-salaun-ch-lysmont-cardiologie');
+    expect(attendees).not.toContain(`PractitionerRole/${ROLE.pharmacistLemoine}`);
+    const reviewed = (await fhir('Encounter?appointment=Appointment/concertation-3&_revinclude=DocumentReference:encounter')).entry.map((e: any) => e.resource);
+    const encounters = reviewed.filter((r: any) => r.resourceType === 'Encounter');
+    expect(encounters.map((e: any) => e.status)).toEqual(['finished', 'finished']);
+    expect(encounters.map((e: any) => e.subject.reference)).toContain(`Patient/${other.id}`);
+    expect(encounters[0].participant.map((p: any) => p.individual.reference).sort()).toEqual([...attendees].sort());
+    const reports = reviewed.filter((r: any) => r.resourceType === 'DocumentReference');
+    expect(reports.map((d: any) => Buffer.from(d.content[0].attachment.data, 'base64').toString('utf8')).sort()).toEqual(
+      ['Bilan de chutes par le kinésithérapeute', 'Passage infirmier quotidien ; revoir dans un mois'].sort(),
+    );
+    const flag = (await fhir(`Task?code=https://fhir.maillage.fr/CodeSystem/coordination|concertation-pluripro&status=completed`)).entry.map(
+      (e: any) => e.resource,
+    );
+    expect(flag.some((t: any) => encounters.some((e: any) => t.output?.[0]?.valueReference?.reference === `Encounter/${e.id}`))).toBe(true);
+    // The ACI figures see the meeting held and its two cases.
+    expect({ meetings: await figure('meetings'), cases: await figure('cases') }).toEqual({ meetings: before.meetings + 1, cases: before.cases + 2 });
+    // And it is no longer offered for editing.
+    expect(await page.getByRole('button', { name: new RegExp(`^Modifier la réunion du ${frenchDate(held.start)}`) }).count()).toBe(0);
   });
 
   it('directory: type-ahead on profession or specialty, then the professionals found', async () => {
@@ -147,6 +246,14 @@ describe('the coordination app at /app/ in Chromium', () => {
     const ppcs = aci.parameter.find((p: any) => p.name === 'figure' && p.part[0].valueString === 'ppcs').part.find((p: any) => p.name === 'value');
     expect(await page.locator('.figures div', { hasText: 'PPCS actifs' }).locator('dd').textContent()).toBe(String(ppcs.valueInteger));
     expect(await page.locator('figure svg').count()).toBe(2);
+    // The charts' labels whole, wrapped over lines (issue 27).
+    const labels = await page
+      .locator('figure svg')
+      .first()
+      .locator('text[text-anchor=end]')
+      .evaluateAll((ts) => ts.map((t) => Array.from(t.querySelectorAll('tspan'), (s) => s.textContent).join(' ')));
+    const figures = aci.parameter.filter((p: any) => p.name === 'figure').map((p: any) => p.part[1].valueString);
+    expect(labels).toEqual(figures);
   });
 
   let patientId: string;

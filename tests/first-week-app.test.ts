@@ -5,6 +5,8 @@ import { PDFParse } from 'pdf-parse';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPEN_STATUSES } from '../app/src/fhir/tasks.js';
+import { parseRoute } from '../app/src/ui/router.js';
 import { ROLE } from '../seed/demo/territory.js';
 import { useServer } from './harness.js';
 import { call, operatorToken, OPERATOR } from './smart.js';
@@ -58,8 +60,10 @@ describe('a pôle’s first week in the coordination app', () => {
   async function open(p: Page, view: string) {
     await p.evaluate('delete document.body.dataset.ready');
     const url = `${t.server.url}/app/#/${view}`;
-    // The same hash again would not navigate: the view is loaded afresh.
-    if (p.url() === url) await p.reload();
+    // The view shown again (the same hash, or the worklist the app opens on) would not navigate: it is loaded afresh.
+    const shown = parseRoute(new URL(p.url()).hash);
+    const same = p.url().split('#')[0] === url.split('#')[0] && JSON.stringify(shown) === JSON.stringify(parseRoute(`#/${view}`));
+    if (same) await p.reload();
     else await p.goto(url);
     await p.waitForSelector('body[data-ready]');
   }
@@ -243,6 +247,14 @@ describe('a pôle’s first week in the coordination app', () => {
     expect(await anne.textContent('.banner')).toContain(patient.name?.[0].family);
     // The infirmière de sortie: the patients in her hospital, and a follow-up asked for one just discharged.
     const lucie = await signedIn('lucie');
+    // Her worklist holds the follow-ups she asked for (issue 27: it was empty).
+    await open(lucie, 'travail');
+    const her = `PractitionerRole/${ROLE.dischargeNurse}`;
+    const asked = ((await fhir(`Task?requester=${her}&status=${OPEN_STATUSES.join(',')}&_count=200`)).entry ?? []).filter(
+      (e: any) => e.resource.owner?.reference !== her,
+    );
+    expect(asked.length).toBeGreaterThan(0);
+    expect(await lucie.locator('table', { hasText: 'Demandes que j’ai faites' }).locator('tbody tr').count()).toBe(Math.min(asked.length, 20));
     await open(lucie, 'hopital');
     expect(await lucie.locator('table').first().locator('tbody tr').count()).toBeGreaterThan(3);
     const create = lucie.getByRole('button', { name: 'Créer la tâche de suivi' });
@@ -253,7 +265,7 @@ describe('a pôle’s first week in the coordination app', () => {
     }
   });
 
-  it('every main view fits a 390 px phone and passes axe-core, as on a desktop', async () => {
+  it('every main view fits a 390 px phone and passes axe-core, as on a desktop, for each persona', async () => {
     const p = await signedIn('aurelie');
     const views = ['travail', 'hopital', 'suivi', 'concertations', 'snp', 'annuaire', 'indicateurs'];
     const plan = await fhir('CarePlan?category=https://fhir.maillage.fr/CodeSystem/coordination|ppcs&status=active&_count=1');
@@ -268,8 +280,34 @@ describe('a pôle’s first week in the coordination app', () => {
         if ((overflow as number) > 0) found.push(`${size.width} #/${view}: ${overflow} px wider than the screen`);
         if (size === PHONE) await p.screenshot({ path: `${SHOTS}/telephone-${view.split('/')[0]}.png`, fullPage: true });
       }
+      // The concertation form too, where a coordinator records a meeting.
+      await open(p, 'concertations');
+      await p.getByRole('button', { name: 'Enregistrer une réunion de concertation' }).click();
+      await p.getByRole('heading', { name: 'Nouvelle réunion de concertation' }).waitFor();
+      for (const v of await violations(p)) found.push(`${size.width} concertation form: ${v}`);
+      const overflow = await p.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+      if ((overflow as number) > 0) found.push(`${size.width} concertation form: ${overflow} px wider than the screen`);
     }
     await p.setViewportSize(DESKTOP);
+    // Each other persona's own views, the hospital's discharge nurse's included, on both screens.
+    const theirs: [Persona, string][] = [
+      ['claire', 'travail'],
+      ['elodie', 'travail'],
+      ['anne', 'suivi'],
+      ['lucie', 'travail'],
+      ['lucie', 'hopital'],
+    ];
+    for (const [who, view] of theirs) {
+      const q = await signedIn(who);
+      for (const size of [DESKTOP, PHONE]) {
+        await q.setViewportSize(size);
+        await open(q, view);
+        for (const v of await violations(q)) found.push(`${who} ${size.width} #/${view}: ${v}`);
+        const overflow = await q.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+        if ((overflow as number) > 0) found.push(`${who} ${size.width} #/${view}: ${overflow} px wider than the screen`);
+      }
+      await q.setViewportSize(DESKTOP);
+    }
     expect(found).toEqual([]);
   });
 });

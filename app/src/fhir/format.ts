@@ -18,6 +18,10 @@ export { codeText, professionLabel } from '../../../server/fhir/profession.js';
 
 export const refText = (r: Reference | undefined) => r?.display ?? r?.reference ?? '';
 
+/** A text as an attachment's base64 data (UTF-8), and back. */
+export const textToBase64 = (text: string) => btoa(String.fromCharCode(...new TextEncoder().encode(text)));
+export const base64ToText = (data: string) => new TextDecoder().decode(Uint8Array.from(atob(data), (c) => c.charCodeAt(0)));
+
 const DATE = new Intl.DateTimeFormat('fr-FR', { day: '2-digit', month: '2-digit', year: 'numeric', timeZone: 'UTC' });
 const DATE_TIME = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'short', timeStyle: 'short', timeZone: 'Europe/Paris' });
 
@@ -83,4 +87,21 @@ export function parisInstant(date: string, time: string): string {
   let instant = typed - (parisWallClock(new Date(typed)) - typed);
   instant = typed - (parisWallClock(new Date(instant)) - instant);
   return new Date(instant).toISOString();
+}
+
+/** The date (YYYY-MM-DD) and time (HH:MM) an instant shows on a Paris clock: what a form edits. */
+export function parisDateTime(instant: string): { date: string; time: string } {
+  const wall = new Date(parisWallClock(new Date(instant))).toISOString();
+  return { date: wall.slice(0, 10), time: wall.slice(11, 16) };
+}
+
+/** A label in lines of about `width` characters, cut between words: a chart's long labels wrap, never truncated. */
+export function labelLines(label: string, width = 30): string[] {
+  const lines: string[] = [];
+  for (const word of label.split(/\s+/).filter(Boolean)) {
+    const last = lines.at(-1);
+    if (last !== undefined && `${last} ${word}`.length <= width) lines[lines.length - 1] = `${last} ${word}`;
+    else lines.push(word);
+  }
+  return lines.length ? lines : [''];
 }

@@ -1,6 +1,7 @@
 import type { Binary, Bundle, Library, Parameters, PractitionerRole, Reference, Task } from '@medplum/fhirtypes';
 import { RECALL_TEMPLATE_URL } from '../../../server/letters/template.js';
 import { matches } from './bundle.js';
+import { base64ToText, textToBase64 } from './format.js';
 import type { DueRow } from './followup.js';
 import { newTask } from './tasks.js';
 
@@ -35,12 +36,12 @@ export const templateOf = (bundle: Bundle | undefined) => matches(bundle, 'Libra
 /** The template's text (its text/plain content), if any. */
 export function templateText(library: Library | undefined): string | undefined {
   const data = library?.content?.find((c) => c.contentType?.startsWith('text/plain'))?.data;
-  return data === undefined ? undefined : new TextDecoder().decode(Uint8Array.from(atob(data), (c) => c.charCodeAt(0)));
+  return data === undefined ? undefined : base64ToText(data);
 }
 
 /** The pôle's template with a new text: the version read, or a new Library. */
 export function withText(library: Library | undefined, text: string): Library {
-  const data = btoa(String.fromCharCode(...new TextEncoder().encode(text)));
+  const data = textToBase64(text);
   return {
     ...(library ?? {
       resourceType: 'Library',

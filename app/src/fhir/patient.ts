@@ -22,6 +22,8 @@ export interface Identity {
   id: string;
   name: string;
   gender: string;
+  /** "née", "né", or "né(e)" only when the sex is not known. */
+  born: string;
   birthDate?: string;
   age?: number;
   status: string;
@@ -39,6 +41,7 @@ export function identity(p: Patient, today: Date): Identity {
     id: p.id as string,
     name: patientName(p.name),
     gender: p.gender === 'female' ? 'Femme' : p.gender === 'male' ? 'Homme' : 'Sexe non renseigné',
+    born: p.gender === 'female' ? 'née' : p.gender === 'male' ? 'né' : 'né(e)',
     birthDate: p.birthDate,
     age: age(p.birthDate, today),
     status: (statusCode && IDENTITY_STATUS[statusCode]) ?? 'Statut de l’identité non renseigné',

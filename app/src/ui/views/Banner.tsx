@@ -13,7 +13,7 @@ export function Banner({ r }: { r: PatientRecord }) {
     <header class="banner" aria-label="Identité du patient">
       <h1>{who.name}</h1>
       <p>
-        {who.gender}, né(e) le {frenchDate(who.birthDate)}
+        {who.gender}, {who.born} le {frenchDate(who.birthDate)}
         {who.age !== undefined && ` (${who.age} ans)`}
         {who.address && ` — ${who.address}`}
         {who.phone && ` — ${who.phone}`}

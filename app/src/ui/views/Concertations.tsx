@@ -1,35 +1,37 @@
-import type { Bundle, Task } from '@medplum/fhirtypes';
+import type { Appointment, Bundle } from '@medplum/fhirtypes';
 import { useState } from 'preact/hooks';
 import { SYSTEM } from '../../../../server/fhir/vocabulary.js';
 import { batchAnswers, batchOf, matches, ResourceIndex } from '../../fhir/bundle.js';
-import { meetingTransaction } from '../../fhir/concertation.js';
-import { frenchDate, isoDay, parisInstant, patientName, refText } from '../../fhir/format.js';
+import { meetingCases } from '../../fhir/concertation.js';
+import { frenchDate, isoDay, patientName, refText } from '../../fhir/format.js';
 import { FhirError, frenchMessage } from '../../fhir/http.js';
 import { useMe } from '../context.js';
-import { ConflictNotice, useSave } from '../edit.js';
 import { PagedTable } from '../Paged.js';
 import { patientHref } from '../router.js';
-import { Empty, ErrorBox, Show, useLoad, useReady } from '../states.js';
+import { Empty, Show, useLoad, useReady } from '../states.js';
+import { MeetingEditor } from './MeetingEditor.js';
 
 const CONCERTATION = encodeURIComponent(`${SYSTEM.coordination}|concertation-pluripro`);
 
-/** Concertation pluriprofessionnelle: the meetings, their cases, the situations flagged and not yet scheduled (§3.3 E). */
+/** Concertation pluriprofessionnelle: the meetings, their cases and conclusions, the situations flagged and not yet scheduled (§3.3 E). */
 export function Concertations() {
   const me = useMe();
+  // The meeting being edited ('new' for a new one).
+  const [editing, setEditing] = useState<Appointment | 'new'>();
   const loaded = useLoad(async () => {
     const reply = await me.session.fhir.post(
       '',
       batchOf([
         `Appointment?service-type=${CONCERTATION}&_sort=-date&_count=50`,
-        `Encounter?type=${CONCERTATION}&date=ge${isoDay(me.today, -365)}&_include=Encounter:subject&_count=500`,
-        `Task?code=${CONCERTATION}&status=requested&_include=Task:patient&_count=100`,
+        `Encounter?type=${CONCERTATION}&date=ge${isoDay(me.today, -365)}&_include=Encounter:subject&_revinclude=DocumentReference:encounter&_count=500`,
+        `Task?code=${CONCERTATION}&status=requested,accepted&_include=Task:patient&_count=100`,
       ]),
     );
     const answers = batchAnswers(reply);
     const failed = answers.find((a) => !a.ok);
     if (failed && !failed.ok) throw new FhirError(failed.status, frenchMessage(failed.status));
     const [meetings, cases, flags] = answers.map((a) => (a.ok ? a.bundle : undefined)) as Bundle[];
-    return { meetings: matches(meetings, 'Appointment'), cases, flags: matches(flags, 'Task'), flagIndex: new ResourceIndex(flags) };
+    return { meetings: matches(meetings, 'Appointment'), cases, flags, flagIndex: new ResourceIndex(flags) };
   }, []);
   useReady('concertations', loaded.state === 'ok');
   return (
@@ -38,10 +40,26 @@ export function Concertations() {
       <Show loaded={loaded} what="des concertations">
         {({ meetings, cases, flags, flagIndex }) => {
           const caseIndex = new ResourceIndex(cases);
-          const casesOf = (id: string) => matches(cases, 'Encounter').filter((e) => e.appointment?.some((a) => a.reference === `Appointment/${id}`));
+          const waiting = matches(flags, 'Task').filter((t) => t.status === 'requested');
+          const names = (t: { for?: { reference?: string } }) => patientName(flagIndex.get('Patient', t.for)?.name);
+          const done = (saved: boolean) => {
+            setEditing(undefined);
+            if (saved) loaded.reload();
+          };
+          if (editing) {
+            const recorded = editing === 'new' ? [] : meetingCases(editing, cases, flags);
+            // The form names the cases' patients as the searches found them.
+            for (const c of recorded) c.patient = { ...c.patient, display: patientName(caseIndex.get('Patient', c.patient)?.name) || refText(c.patient) };
+            return <MeetingEditor {...(editing === 'new' ? {} : { meeting: editing })} recorded={recorded} flags={waiting} names={names} onDone={done} />;
+          }
           return (
             <>
-              <NewMeeting flags={flags} names={(t) => patientName(flagIndex.get('Patient', t.for)?.name)} onSaved={loaded.reload} />
+              <p>
+                <button type="button" class="primary" onClick={() => setEditing('new')}>
+                  Enregistrer une réunion de concertation
+                </button>{' '}
+                {waiting.length} situation(s) signalée(s) en attente de concertation.
+              </p>
               <h2>Réunions</h2>
               {meetings.length ? (
                 <PagedTable
@@ -51,19 +69,24 @@ export function Concertations() {
                   columns={[
                     { header: 'Date', cell: (a) => frenchDate(a.start) },
                     { header: 'Statut', cell: (a) => (a.status === 'fulfilled' ? 'Tenue' : a.status === 'booked' ? 'Prévue' : a.status) },
-                    { header: 'Objet', cell: (a) => a.description ?? '', secondary: true },
                     {
                       header: 'Dossiers',
                       cell: (a) => {
-                        const list = casesOf(a.id as string);
+                        const list = meetingCases(a, cases, flags);
                         return list.length ? (
                           <ul class="compact">
-                            {list.map((e) => (
+                            {list.map((c) => (
                               <li>
-                                <a href={patientHref(e.subject?.reference?.split('/')[1] ?? '')}>
-                                  {patientName(caseIndex.get('Patient', e.subject)?.name) || refText(e.subject)}
+                                <a href={patientHref(c.patient.reference?.split('/')[1] ?? '')}>
+                                  {patientName(caseIndex.get('Patient', c.patient)?.name) || refText(c.patient)}
                                 </a>
-                                {e.reasonCode?.[0]?.text && ` — ${e.reasonCode[0].text}`}
+                                {c.reason && ` — ${c.reason}`}
+                                {c.conclusion && (
+                                  <>
+                                    <br />
+                                    <span class="conclusion">Conclusion : {c.conclusion}</span>
+                                  </>
+                                )}
                               </li>
                             ))}
                           </ul>
@@ -72,7 +95,22 @@ export function Concertations() {
                         );
                       },
                     },
-                    { header: 'Participants', cell: (a) => `${a.participant?.length ?? 0}`, secondary: true },
+                    {
+                      header: 'Participants',
+                      cell: (a) => (a.participant ?? []).map((p) => refText(p.actor)).join(', ') || '—',
+                      secondary: true,
+                    },
+                    {
+                      header: 'Actions',
+                      cell: (a) =>
+                        a.status === 'booked' ? (
+                          <button type="button" onClick={() => setEditing(a)} aria-label={`Modifier la réunion du ${frenchDate(a.start)}`}>
+                            Modifier
+                          </button>
+                        ) : (
+                          ''
+                        ),
+                    },
                   ]}
                 />
               ) : (
@@ -83,106 +121,5 @@ export function Concertations() {
         }}
       </Show>
     </section>
-  );
-}
-
-/** Record a meeting with the situations to review: flagged ones are ticked, each with a note. */
-function NewMeeting({ flags, names, onSaved }: { flags: Task[]; names: (t: Task) => string; onSaved: () => void }) {
-  const me = useMe();
-  const [open, setOpen] = useState(false);
-  const [date, setDate] = useState(isoDay(me.today));
-  const [time, setTime] = useState('12:30');
-  const [picked, setPicked] = useState<Record<string, string>>({});
-  const save = useSave();
-  if (!open)
-    return (
-      <p>
-        <button type="button" class="primary" onClick={() => setOpen(true)}>
-          Enregistrer une réunion de concertation
-        </button>{' '}
-        {flags.length} situation(s) signalée(s) en attente de concertation.
-      </p>
-    );
-  const submit = (e: Event) => {
-    e.preventDefault();
-    // The time typed is Paris's, whatever the browser's zone.
-    const start = new Date(parisInstant(date, time));
-    const cases = flags
-      .filter((f) => f.id && picked[f.id] !== undefined)
-      .map((f) => ({ patient: { reference: f.for?.reference, display: f.for?.display }, note: picked[f.id as string] || (f.description ?? ''), flag: f }));
-    void save.run(
-      () =>
-        me.session.fhir.post(
-          '',
-          meetingTransaction({
-            start: start.toISOString(),
-            end: new Date(start.getTime() + 90 * 60_000).toISOString(),
-            description: `Concertation pluriprofessionnelle — ${me.organization?.name ?? 'pôle'}`,
-            attendees: [me.role],
-            ...(me.organization ? { organization: { reference: `Organization/${me.organization.id}`, display: me.organization.name } } : {}),
-            cases,
-          }),
-        ),
-      () => {
-        setOpen(false);
-        setPicked({});
-        onSaved();
-      },
-    );
-  };
-  return (
-    <form class="editor" onSubmit={submit} aria-labelledby="h-new-meeting">
-      <h2 id="h-new-meeting">Nouvelle réunion de concertation</h2>
-      {save.error?.conflict ? <ConflictNotice /> : save.error && <ErrorBox error={save.error} />}
-      <div class="grid">
-        <label>
-          Date
-          <input type="date" required value={date} onInput={(e) => setDate(e.currentTarget.value)} />
-        </label>
-        <label>
-          Heure
-          <input type="time" required value={time} onInput={(e) => setTime(e.currentTarget.value)} />
-        </label>
-      </div>
-      <fieldset>
-        <legend>Dossiers présentés</legend>
-        {!flags.length && <p class="muted">Aucune situation signalée en attente.</p>}
-        {flags.map((f) => {
-          const id = f.id as string;
-          const checked = picked[id] !== undefined;
-          return (
-            <div class="row">
-              <label class="check">
-                <input
-                  type="checkbox"
-                  checked={checked}
-                  onChange={(e) => {
-                    const next = { ...picked };
-                    if (e.currentTarget.checked) next[id] = '';
-                    else delete next[id];
-                    setPicked(next);
-                  }}
-                />{' '}
-                {names(f) || refText(f.for)} — {f.description}
-              </label>
-              {checked && (
-                <label>
-                  Conclusion pour {names(f)}
-                  <input value={picked[id]} onInput={(e) => setPicked({ ...picked, [id]: e.currentTarget.value })} />
-                </label>
-              )}
-            </div>
-          );
-        })}
-      </fieldset>
-      <p class="form-actions">
-        <button type="submit" class="primary" disabled={save.busy}>
-          Enregistrer la réunion
-        </button>{' '}
-        <button type="button" onClick={() => setOpen(false)}>
-          Annuler
-        </button>
-      </p>
-    </form>
   );
 }

@@ -64,7 +64,8 @@ export function Indicators() {
               </div>
             </dl>
             <div id="figure-list" aria-live="polite">
-              {opened && <FigureList figure={opened} />}
+              {/* A list per figure (keyed): another figure's rows are never shown under its caption while it loads. */}
+              {opened && <FigureList key={opened.list} figure={opened} />}
             </div>
             <h2>Soins non programmés (CPTS)</h2>
             <dl class="figures snp">

@@ -29,13 +29,16 @@ export function Worklist() {
       '',
       batchOf([
         `Task?owner=${encodeURIComponent(me.role.reference ?? '')}&status=${open}&_include=Task:patient&_count=200`,
+        // What I asked of others and is not done yet (a discharge nurse's follow-ups, issue 27).
+        `Task?requester=${encodeURIComponent(me.role.reference ?? '')}&status=${open}&_include=Task:patient&_count=200`,
         ...(owners ? [`Task?owner=${encodeURIComponent(owners)}&status=requested&_include=Task:patient&_include=Task:requester&_count=200`] : []),
       ]),
     );
-    const [mine, pole] = batchAnswers(reply);
+    const [mine, asked, pole] = batchAnswers(reply);
     if (!mine.ok) throw new FhirError(mine.status, frenchMessage(mine.status));
     return {
       mine: taskRows(mine.bundle, me.today),
+      asked: asked.ok ? taskRows(asked.bundle, me.today).filter((r) => r.task.owner?.reference !== me.role.reference) : [],
       pole: pole?.ok ? taskRows(pole.bundle, me.today) : [],
       poleError: pole && !pole.ok ? pole.status : undefined,
     };
@@ -47,7 +50,7 @@ export function Worklist() {
       {/* Outside what reloads: the feed stays open while the tables are fetched again. */}
       <LiveFeed onChange={(type) => type === 'Task' && loaded.reload()} />
       <Show loaded={loaded} what="de vos tâches">
-        {({ mine, pole, poleError }) => (
+        {({ mine, asked, pole, poleError }) => (
           <>
             <p class="summary">
               {mine.filter((r) => r.overdue).length} tâche(s) en retard sur {mine.length} ouverte(s) ; {pole.length} demande(s) non attribuée(s) au pôle.
@@ -56,6 +59,17 @@ export function Worklist() {
               <PagedTable caption="Mes tâches ouvertes" rows={mine} columns={columns(false, loaded.reload)} rowClass={(r) => (r.overdue ? 'overdue' : '')} />
             ) : (
               <Empty>Aucune tâche ouverte ne vous est adressée.</Empty>
+            )}
+            {asked.length > 0 && (
+              <>
+                <h2>Mes demandes en cours</h2>
+                <PagedTable
+                  caption="Demandes que j’ai faites, pas encore terminées"
+                  rows={asked}
+                  columns={columns(true, loaded.reload)}
+                  rowClass={(r) => (r.overdue ? 'overdue' : '')}
+                />
+              </>
             )}
             <h2>Demandes non attribuées du pôle</h2>
             {poleError ? (
