@@ -96,6 +96,34 @@ describe.each(DATABASES)('a pôle’s first week on the demo, on %s', (kind) => 
     expect((await as('lucie', `Patient/${other?.id}`)).status).toBe(403);
   });
 
+  it('lets a structure’s requests be taken on or passed on by its members only', async () => {
+    const patient = (await as('claire', 'Patient?_count=1')).body.entry[0].resource.id as string;
+    const request = (id: string, owner: string): Task => ({
+      resourceType: 'Task',
+      id,
+      status: 'requested',
+      intent: 'order',
+      for: { reference: `Patient/${patient}` },
+      requester: { reference: `PractitionerRole/${ROLE.gpMorvan}` },
+      owner: { reference: `Organization/${owner}` },
+    });
+    const put = (who: keyof typeof tokens, task: Task) => call('PUT', `${t.server.base}/Task/${task.id}`, tokens[who], task);
+    const dac = request('inbox-dac', 'dac-val-de-lys');
+    const msp = request('inbox-msp', 'msp-val-de-lys');
+    for (const task of [dac, msp]) expect((await put('operator', task)).status).toBe(201);
+    const takenBy = (task: Task, role: string): Task => ({ ...task, status: 'accepted', owner: { reference: `PractitionerRole/${role}` } });
+
+    // The DAC's request: not for the MSP's GP to take, nor to delete; its requester may still cancel it.
+    const refused = await put('claire', takenBy(dac, ROLE.gpMorvan));
+    expect(refused.status).toBe(403);
+    expect(refused.body.issue[0].diagnostics).toContain('Organization/dac-val-de-lys');
+    expect((await call('DELETE', `${t.server.base}/Task/${dac.id}`, tokens.claire)).status).toBe(403);
+    expect((await put('claire', { ...dac, status: 'cancelled' })).status).toBe(200);
+    // The MSP's: taken on by one of its own; the whole pôle's operator passes the DAC's on.
+    expect((await put('claire', takenBy(msp, ROLE.gpMorvan))).status).toBe(200);
+    expect((await put('operator', takenBy(dac, ROLE.coordinatorDac))).status).toBe(200);
+  });
+
   it('gives the pôle’s ACI figures of the year asked, whoever of the pôle asks, as counted from the demo', async () => {
     for (const year of [new Date().getFullYear(), new Date().getFullYear() - 1]) {
       const expected = expectedFigures(demo, year);

@@ -1,4 +1,4 @@
-import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, Task } from '@medplum/fhirtypes';
 import { fail, FhirError } from '../fhir/outcome.js';
 import { bodyOf, reader, type Context, type FhirRequest, type FhirResponse } from '../interactions/context.js';
 import { readResponse } from '../interactions/read.js';
@@ -9,6 +9,7 @@ import { parseSearch } from '../search/parse.js';
 import type { Queryable } from '../store/db.js';
 import { storeFor, STORAGES } from '../stores/by-type.js';
 import { checkLinkWrite } from './link-writes.js';
+import { checkTaskOwnerChange } from './task-writes.js';
 import { visibilityOf } from './principal.js';
 import { restrictionsFor, unrestricted, type Restriction } from './restrictions.js';
 import { NO_RULES } from './rules.js';
@@ -140,15 +141,18 @@ export async function guarded(ctx: Context, req: FhirRequest, route: Route, p: P
 /**
  * What a write of `type` is checked against on each version stored: a CareTeam's, Encounter's or Consent's
  * patient (under the équipe-de-soins rules), a structure resource's organisation (for a system
- * client acting for one: the version it replaces and the one it stores must both be its own).
+ * client acting for one: the version it replaces and the one it stores must both be its own), a
+ * Task addressed to a structure (taken on by its members only: task-writes.ts).
  */
 function writeCheck(fhirBase: string, type: string, visibility: Visibility | null, writer: StructureWriter): Context['checkWrite'] {
   // An Encounter links its patient to the structure of the stay (care-links.ts): linked as a CareTeam is.
   const links = visibility && (type === 'CareTeam' || type === 'Consent' || type === 'Encounter');
+  const inbox = visibility && type === 'Task' ? visibility : undefined;
   const owner = writer && writer !== 'all' ? writer.organization : undefined;
-  if (!links && !owner) return undefined;
+  if (!links && !inbox && !owner) return undefined;
   return async (tx, previous, next) => {
     if (links) await checkLinkWrite(tx, visibility, fhirBase, previous, next);
+    if (inbox) checkTaskOwnerChange(inbox, fhirBase, previous, next as Task | null);
     if (owner === undefined) return;
     const before = previous?.content ? JSON.parse(previous.content) : undefined;
     if ((before && !ownedBy(owner, before, fhirBase)) || (next && !ownedBy(owner, next, fhirBase))) {
