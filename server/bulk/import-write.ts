@@ -4,7 +4,7 @@ import { ID_RE } from '../fhir/ids.js';
 import { parseJson } from '../fhir/json.js';
 import { FhirError } from '../fhir/outcome.js';
 import { checkResourceBody } from '../interactions/write.js';
-import type { IndexRows } from '../search/kinds/index.js';
+import type { IndexRows } from '../store/index-tables.js';
 import { namedPatients } from '../search/compartments.js';
 import { extractIndex } from '../search/extract.js';
 import { searchParametersChanged, syncSearchParametersOnce } from '../search/loaded-params.js';
