@@ -11,12 +11,11 @@ import { badRequest } from '../fhir/outcome.js';
 import { namedPatients } from '../search/compartments.js';
 import { extractIndex } from '../search/extract.js';
 import { searchParametersChanged, syncSearchParametersOnce } from '../search/loaded-params.js';
+import { signalWrite } from '../store/change-signals.js';
 import type { Queryable } from '../store/db.js';
-import { terminologyWritten } from '../terminology/api.js';
 import { createVersions, writeVersion, type NewVersion, type StoredVersion } from '../store/resources.js';
 import { checkExpressionCost } from '../validation/expression-cost.js';
 import { checkIdentity } from '../validation/identity.js';
-import { conformanceWritten, isConformanceType } from '../validation/registry-sync.js';
 import { validateBase } from '../validation/validate.js';
 import type { Context, FhirResponse } from './context.js';
 import { stringifyExact } from '../fhir/exact-json.js';
@@ -99,9 +98,9 @@ export async function persist(
     await recordSubscription(tx, target.id, ctx.access, activated);
     await recordTopicSubscription(tx, target.id, stored as Subscription);
   }
+  // The caches that follow this type look again (store/change-signals.ts).
+  signalWrite(target.type);
   if (target.type === 'SearchParameter') searchParametersChanged(tx);
-  if (target.type === 'CodeSystem' || target.type === 'ValueSet') terminologyWritten();
-  if (isConformanceType(target.type)) conformanceWritten();
   return { stored: row, resource: stored };
 }
 
