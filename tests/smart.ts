@@ -264,6 +264,11 @@ export interface LoginOptions {
 
 /** A user's access token: the authorization by password, then the code exchanged at the token endpoint. */
 export async function userToken(origin: string, o: LoginOptions): Promise<string> {
+  return (await userLogin(origin, o)).access_token as string;
+}
+
+/** The same, the token endpoint's whole answer (scope, patient, …). */
+export async function userLogin(origin: string, o: LoginOptions): Promise<Record<string, any>> {
   const { callback, verifier } = await authorizeByPassword(origin, o);
   const code = callback.searchParams.get('code');
   if (!code) throw new Error(`authorize ${o.username}: ${callback}`);
@@ -275,7 +280,7 @@ export async function userToken(origin: string, o: LoginOptions): Promise<string
     client_id: o.clientId,
   });
   if (res.status !== 200) throw new Error(`token for ${o.username}: ${JSON.stringify(res.body)}`);
-  return res.body.access_token as string;
+  return res.body;
 }
 
 /** The whole authorization by password, as a user would click it; the app's callback URL at the end. */
