@@ -6,59 +6,13 @@
  *
  *   BASELINE_DIR=/work/main node --import tsx bench/feed-cost.ts
  */
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import pg from 'pg';
+import { serveOnFreshDatabase } from './harness/fresh-server.js';
 
-const ADMIN = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const BASELINE = process.env.BASELINE_DIR ?? '/work/main';
 const ROUNDS = Number(process.env.ROUNDS ?? 2);
 const CREATES = Number(process.env.CREATES ?? 1000);
 const TRANSACTIONS = Number(process.env.TRANSACTIONS ?? 50);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 8);
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-
-async function serve(dir: string) {
-  const name = `maillage_bench_feed_${Math.random().toString(36).slice(2, 8)}`;
-  const admin = new pg.Client({ connectionString: ADMIN });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(ADMIN);
-  url.pathname = `/${name}`;
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/maillage.ts', 'serve'], {
-    cwd: dir,
-    env: { ...process.env, AUTH: 'off', SEED: 'none', TERMINOLOGY: 'none', LOG_LEVEL: 'warn', PORT: String(port), DATABASE_URL: url.toString() },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 600; i++) {
-    if (
-      await fetch(`${base}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    base: `${base}/fhir`,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-      await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
-      await admin.end();
-    },
-  };
-}
 
 async function rate(total: number, one: (i: number) => Promise<void>): Promise<number> {
   let next = 0;
@@ -72,7 +26,7 @@ async function rate(total: number, one: (i: number) => Promise<void>): Promise<n
 }
 
 async function measure(dir: string) {
-  const s = await serve(dir);
+  const s = await serveOnFreshDatabase('maillage_bench_feed', { dir });
   const post = async (path: string, body: unknown) => {
     const res = await fetch(`${s.base}/${path}`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(body) });
     await res.arrayBuffer();

@@ -7,59 +7,14 @@
  *
  *   node --import tsx bench/topic-latency.ts
  */
-import { spawn } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
-import pg from 'pg';
+import { serveOnFreshDatabase } from './harness/fresh-server.js';
 
-const ADMIN = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SUBSCRIPTIONS = Number(process.env.SUBSCRIPTIONS ?? 1000);
 const RATE = Number(process.env.RATE ?? 200);
 const SECONDS = Number(process.env.SECONDS ?? 30);
 const BP = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-
-async function serve() {
-  const name = `maillage_bench_topics_${Math.random().toString(36).slice(2, 8)}`;
-  const admin = new pg.Client({ connectionString: ADMIN });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(ADMIN);
-  url.pathname = `/${name}`;
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/maillage.ts', 'serve'], {
-    env: { ...process.env, AUTH: 'off', SEED: 'none', TERMINOLOGY: 'none', FHIR_IGS: '', LOG_LEVEL: 'warn', PORT: String(port), DATABASE_URL: url.toString() },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 1200; i++) {
-    if (
-      await fetch(`${base}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    base: `${base}/fhir`,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-      await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
-      await admin.end();
-    },
-  };
-}
 
 const put = async (base: string, path: string, body: unknown) => {
   const res = await fetch(`${base}/${path}`, {
@@ -87,7 +42,7 @@ async function main() {
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   const hook = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`;
-  const server = await serve();
+  const server = await serveOnFreshDatabase('maillage_bench_topics', { env: { FHIR_IGS: '' } });
   try {
     for (let i = 0; i < SUBSCRIPTIONS; i += 50) {
       await Promise.all(

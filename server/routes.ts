@@ -1,9 +1,12 @@
 import { guarded } from './access/guard.js';
 import { bookOperation } from './agendas/book.js';
+import { agendaWriteHook } from './agendas/write-hook.js';
 import { breakGlass } from './access/break-glass.js';
 import { ACTOR_TYPES } from './access/visibility.js';
 import { BULK_CAPABILITIES } from './bulk/export-request.js';
 import { NDE_CAPABILITY } from './events/nde/vocabulary.js';
+import { ndeWriteHook } from './events/nde/write-hook.js';
+import { subscriptionWriteHook } from './events/subscription-write-hook.js';
 import { ID_RE } from './fhir/ids.js';
 import { badRequest, fail, notFound } from './fhir/outcome.js';
 import { traced } from './audit/traced.js';
@@ -20,6 +23,7 @@ import { reindexOperation } from './interactions/reindex.js';
 import { search } from './interactions/search.js';
 import { conditionalUpdate, update } from './interactions/update.js';
 import { vread } from './interactions/vread.js';
+import { setWriteHooks } from './interactions/write-hooks.js';
 import { aciIndicatorsOperation } from './operations/aci-indicators.js';
 import { recallLettersOperation } from './letters/recall-letters.js';
 import { loadPackageOperation } from './operations/load-package.js';
@@ -35,10 +39,17 @@ import { topicCatalog, topicEntry } from './events/topic-catalog.js';
 
 /*
  * The composition root of the FHIR API: the route table, assembled from the interactions and the
- * operations, and the one dispatch that runs every request (over HTTP, as a Bundle entry, or the
+ * operations, the write hooks, and the one dispatch that runs every request (over HTTP, as a Bundle entry, or the
  * server's own lookups) within the audit trail and the access rules. Nothing below imports it:
  * what needs the table or the dispatch (/metadata, Bundles) is handed them.
  */
+
+/**
+ * What every write does beyond storing the version, in this order: the NdE volet's declarations
+ * and completions first (they change what is stored, a Subscription included), then a
+ * Subscription's checks and state, then the agendas' slots and booking notices.
+ */
+setWriteHooks([ndeWriteHook, subscriptionWriteHook, agendaWriteHook]);
 
 /** Every FHIR interaction the server answers; /metadata is derived from this table. */
 export const ROUTES: Route[] = [

@@ -241,6 +241,31 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
+/**
+ * Two server processes on one PostgreSQL database of their own (empty, or a copy of `snapshot`),
+ * started at once with `env`, for the tests of one describe block; after them, the processes (and
+ * any a test added to `servers`) are stopped and the database dropped.
+ */
+export function useServerPair(snapshot: ServerSnapshot | undefined, env: Record<string, string> = {}) {
+  const servers: ServerProcess[] = [];
+  let database: PostgresDatabase | undefined;
+  beforeAll(async () => {
+    const db = await freshPostgresDatabase(snapshot);
+    database = db;
+    servers.push(...(await Promise.all([0, 1].map(() => spawnServer({ DATABASE_URL: db.url, ...env })))));
+  });
+  afterAll(async () => {
+    for (const s of servers) if (s.child.exitCode === null) s.child.kill('SIGTERM');
+    await Promise.all(servers.map((s) => s.exited));
+    await database?.drop();
+  });
+  return {
+    servers,
+    /** The database's URL, once the processes started. */
+    databaseUrl: () => (database as PostgresDatabase).url,
+  };
+}
+
 /** Runs `maillage serve` in its own process (from source, through tsx) and waits until it is ready. */
 export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
   const { spawn } = await import('node:child_process');

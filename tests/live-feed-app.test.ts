@@ -1,11 +1,10 @@
-import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { SMTPServer } from 'smtp-server';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../server/config.js';
 import { useServer } from './harness.js';
 import { call, operatorToken, OPERATOR } from './smart.js';
+import { useSmtp } from './smtp.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const AURELIE_ROLE = 'PractitionerRole/role-aurelie-legall-msp-val-de-lys';
@@ -15,24 +14,9 @@ const AURELIE_ROLE = 'PractitionerRole/role-aurelie-legall-msp-val-de-lys';
  * pôle, a real SMTP server; what others write through REST reaches the open app by its websocket.
  */
 describe('the coordination app hears the pôle live', () => {
-  const mails: { to: string[]; raw: string }[] = [];
-  let smtp: SMTPServer;
   const overrides: Partial<Config> = { auth: true, seed: 'demo', ...OPERATOR, mailFrom: 'notifications@maillage.test' };
+  const smtp = useSmtp(overrides);
   beforeAll(async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      onData(stream, session, callback) {
-        let raw = '';
-        stream.on('data', (c: Buffer) => (raw += c.toString('utf8')));
-        stream.on('end', () => {
-          mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-    overrides.smtpUrl = `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`;
     await build({ configFile: 'app/vite.config.ts', logLevel: 'warn' });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'fr-FR' });
@@ -42,10 +26,7 @@ describe('the coordination app hears the pôle live', () => {
   let page: Page;
   let token: string | undefined;
   let patientId: string;
-  afterAll(async () => {
-    await browser?.close();
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
-  });
+  afterAll(() => browser?.close());
   const rest = async (method: string, path: string, body?: unknown) => {
     token ??= await operatorToken(t.server.url);
     const res = await call(method, `${t.server.base}/${path}`, token, body);
@@ -141,10 +122,9 @@ describe('the coordination app hears the pôle live', () => {
       subject: { reference: `Patient/${patientId}` },
       reasonCode: [{ text: 'décompensation cardiaque' }],
     });
-    const start = Date.now();
-    while (!mails.length && Date.now() - start < 10_000) await new Promise((r) => setTimeout(r, 50));
-    expect(mails.map((m) => m.to)).toEqual([[email]]);
-    const text = mails[0].raw.replace(/=\r?\n/g, '');
+    await smtp.first(10_000);
+    expect(smtp.mails.map((m) => m.to)).toEqual([[email]]);
+    const { text } = smtp.mails[0];
     expect(text).toContain(`${t.server.base}/Encounter/live-stay-2`);
     expect(text).not.toMatch(/décompensation|cardiaque/);
 

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NOS } from '../server/terminology/fixtures.js';
-import { client, freshPostgresDatabase, spawnServer, type ServerProcess } from './harness.js';
+import { client, spawnServer, useServerPair } from './harness.js';
 
 const carePlan = (id: string, title: string) => ({
   resourceType: 'CarePlan',
@@ -13,21 +13,9 @@ const carePlan = (id: string, title: string) => ({
 });
 
 describe.runIf(process.env.TEST_DATABASE_URL)('two server processes on one PostgreSQL', () => {
-  let servers: ServerProcess[] = [];
-  let drop: () => Promise<void>;
-
-  beforeAll(async () => {
-    const database = await freshPostgresDatabase();
-    drop = database.drop;
-    // Both start at once on an empty database: the migration lock must let exactly one migrate, and
-    // the terminology's exactly one install it.
-    servers = await Promise.all([0, 1].map(() => spawnServer({ DATABASE_URL: database.url, TERMINOLOGY: 'nos' })));
-  });
-  afterAll(async () => {
-    for (const s of servers) s.child.kill('SIGTERM');
-    await Promise.all(servers.map((s) => s.exited));
-    await drop?.();
-  });
+  // Both start at once on an empty database: the migration lock must let exactly one migrate, and
+  // the terminology's exactly one install it.
+  const { servers } = useServerPair(undefined, { TERMINOLOGY: 'nos' });
 
   it('never serves stale data: a write through one is read at once through the other', async () => {
     const [a, b] = servers.map((s) => client(`${s.url}/fhir`));

@@ -123,17 +123,56 @@ export const practitionerRole = (who: string, org: string) => ({
   organization: { reference: `Organization/${org}` },
 });
 
+/** Writes `resource` with PUT as `token` (its type and id in the URL); throws unless it was written. */
+export async function putAs(origin: string, token: string, resource: Record<string, any>): Promise<void> {
+  const res = await call('PUT', `${origin}/fhir/${resource.resourceType}/${resource.id}`, token, resource);
+  if (res.status >= 300) throw new Error(`${resource.resourceType}/${resource.id}: ${JSON.stringify(res.body)}`);
+}
+
+/** A professional of the pôle without an account: Practitioner `pr-<who>` and their role in `org` (practitionerRole). */
+export async function placePractitioner(origin: string, token: string, who: string, org: string): Promise<void> {
+  for (const resource of [{ resourceType: 'Practitioner', id: `pr-${who}`, name: [{ family: who }] }, practitionerRole(who, org)]) {
+    await putAs(origin, token, resource);
+  }
+}
+
 /**
  * A professional of the pôle, as the access tests need one: Practitioner `pr-<who>`, their role in
  * `org` (practitionerRole) and a user account `who` with `password`, written with the operator's `token`.
  */
 export async function enrolPractitioner(origin: string, token: string, who: string, org: string, password: string): Promise<void> {
-  for (const resource of [{ resourceType: 'Practitioner', id: `pr-${who}`, name: [{ family: who }] }, practitionerRole(who, org)]) {
-    const res = await call('PUT', `${origin}/fhir/${resource.resourceType}/${resource.id}`, token, resource);
-    if (res.status >= 300) throw new Error(`${resource.resourceType}/${resource.id}: ${JSON.stringify(res.body)}`);
-  }
+  await placePractitioner(origin, token, who, org);
   const user = await call('POST', `${origin}/auth/admin/users`, token, { practitioner: `Practitioner/pr-${who}`, username: who, password });
   if (user.status !== 201) throw new Error(`enrol ${who}: ${JSON.stringify(user.body)}`);
+}
+
+/** A patient's cercle de soins (CareTeam `cds-<patient>`) with `role` as a member since 2020, until `end` if given. */
+export const cercleDeSoins = (patient: string, role: string, end?: string) => ({
+  resourceType: 'CareTeam',
+  id: `cds-${patient}`,
+  status: 'active',
+  subject: { reference: `Patient/${patient}` },
+  participant: [{ member: { reference: `PractitionerRole/${role}` }, period: { start: '2020-01-01', ...(end ? { end } : {}) } }],
+});
+
+/** A patient's opposition to sharing their data (a Consent; by default against everyone), as the équipe-de-soins rules read it. */
+export const opposition = (id: string, patient: string, provision: Record<string, unknown> = { type: 'deny' }) => ({
+  resourceType: 'Consent',
+  id,
+  status: 'active',
+  scope: { text: 'privacy' },
+  category: [{ text: 'opposition' }],
+  policyRule: { text: 'opposition' },
+  patient: { reference: `Patient/${patient}` },
+  provision,
+});
+
+/** Registers a backend client (client_credentials) with `scope`; returns an access token it was given. */
+export async function backendToken(origin: string, clientId: string, scope = 'system/*.cruds'): Promise<string> {
+  const app = await registerApp(origin, { client_id: clientId, grant_types: ['client_credentials'], scope });
+  const res = await postForm(`${origin}/auth/token`, { grant_type: 'client_credentials', client_id: clientId, client_secret: app.client_secret });
+  if (res.status !== 200) throw new Error(`${clientId} token: ${JSON.stringify(res.body)}`);
+  return res.body.access_token as string;
 }
 
 /** Writes a CLIENTS_FILE at `path` declaring the lab's gateway, a backend client of Observations with `secret`. */
@@ -225,6 +264,11 @@ export interface LoginOptions {
 
 /** A user's access token: the authorization by password, then the code exchanged at the token endpoint. */
 export async function userToken(origin: string, o: LoginOptions): Promise<string> {
+  return (await userLogin(origin, o)).access_token as string;
+}
+
+/** The same, the token endpoint's whole answer (scope, patient, …). */
+export async function userLogin(origin: string, o: LoginOptions): Promise<Record<string, any>> {
   const { callback, verifier } = await authorizeByPassword(origin, o);
   const code = callback.searchParams.get('code');
   if (!code) throw new Error(`authorize ${o.username}: ${callback}`);
@@ -236,7 +280,7 @@ export async function userToken(origin: string, o: LoginOptions): Promise<string
     client_id: o.clientId,
   });
   if (res.status !== 200) throw new Error(`token for ${o.username}: ${JSON.stringify(res.body)}`);
-  return res.body.access_token as string;
+  return res.body;
 }
 
 /** The whole authorization by password, as a user would click it; the app's callback URL at the end. */

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, freshPostgresDatabase, spawnServer, type ServerProcess } from './harness.js';
+import { client, spawnServer, useServerPair } from './harness.js';
 import { startReceiver } from './receiver.js';
 
 const encounter = (id: string) => ({
@@ -12,23 +12,17 @@ const encounter = (id: string) => ({
 });
 
 describe.runIf(process.env.TEST_DATABASE_URL)('subscriptions with two server processes on one PostgreSQL', () => {
-  let servers: ServerProcess[] = [];
-  let database: Awaited<ReturnType<typeof freshPostgresDatabase>>;
+  const { servers, databaseUrl } = useServerPair('loaded');
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   let sql: pg.Client;
   beforeAll(async () => {
-    database = await freshPostgresDatabase('loaded');
     receiver = await startReceiver();
-    servers = await Promise.all([0, 1].map(() => spawnServer({ DATABASE_URL: database.url })));
-    sql = new pg.Client({ connectionString: database.url });
+    sql = new pg.Client({ connectionString: databaseUrl() });
     await sql.connect();
   });
   afterAll(async () => {
     await sql?.end();
-    for (const s of servers) if (s.child.exitCode === null) s.child.kill('SIGTERM');
-    await Promise.all(servers.map((s) => s.exited));
     await receiver?.close();
-    await database?.drop();
   });
 
   const subscribe = async (path: string, subject: string) => {
@@ -71,7 +65,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('subscriptions with two server pro
     const heard = urls('crash').length;
     expect(heard).toBeLessThan(ids.length);
     receiver.state.delayMs = 0;
-    servers.push(await spawnServer({ DATABASE_URL: database.url }));
+    servers.push(await spawnServer({ DATABASE_URL: databaseUrl() }));
     const restart = Date.now();
     while (new Set(urls('crash')).size < ids.length && Date.now() - restart < 20_000) await new Promise((r) => setTimeout(r, 50));
     // At least once: a notification in flight at the kill may come twice, never out of order nor missing.

@@ -1,29 +1,23 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, freshPostgresDatabase, spawnServer, type ServerProcess } from './harness.js';
+import { client, useServerPair } from './harness.js';
 import { startReceiver } from './receiver.js';
 
 /** The advisory lock time-events.ts scans under. */
 const TIME_EVENTS_LOCK = 210_021;
 
 describe.runIf(process.env.TEST_DATABASE_URL)('time events with two server processes on one PostgreSQL', () => {
-  let servers: ServerProcess[] = [];
-  let database: Awaited<ReturnType<typeof freshPostgresDatabase>>;
+  const { servers, databaseUrl } = useServerPair('loaded', { TIME_EVENTS_SECONDS: '1' });
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   let sql: pg.Client;
   beforeAll(async () => {
-    database = await freshPostgresDatabase('loaded');
     receiver = await startReceiver();
-    servers = await Promise.all([0, 1].map(() => spawnServer({ DATABASE_URL: database.url, TIME_EVENTS_SECONDS: '1' })));
-    sql = new pg.Client({ connectionString: database.url });
+    sql = new pg.Client({ connectionString: databaseUrl() });
     await sql.connect();
   });
   afterAll(async () => {
     await sql?.end();
-    for (const s of servers) if (s.child.exitCode === null) s.child.kill('SIGTERM');
-    await Promise.all(servers.map((s) => s.exited));
     await receiver?.close();
-    await database?.drop();
   });
 
   it('raises each overdue Task once, by one process at a time, and the pair delivers it once, numbered without gaps', async () => {

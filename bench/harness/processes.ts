@@ -42,11 +42,12 @@ export async function startProcess(opts: {
   };
 }
 
-async function waitReady(child: ChildProcess, url: string, opts: { name: string; logFile: string }): Promise<void> {
+/** Waits until `url` answers 200 (two minutes at most); fails at once if the process exited. */
+export async function waitReady(child: ChildProcess, url: string, opts: { name: string; logFile?: string }): Promise<void> {
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) {
-      throw new Error(`${opts.name} exited with code ${child.exitCode}; see ${opts.logFile}:\n${tail(opts.logFile)}`);
+      throw new Error(`${opts.name} exited with code ${child.exitCode}${opts.logFile ? `; see ${opts.logFile}:\n${tail(opts.logFile)}` : ''}`);
     }
     try {
       if ((await fetch(url)).status === 200) return;
@@ -56,7 +57,7 @@ async function waitReady(child: ChildProcess, url: string, opts: { name: string;
     await new Promise((r) => setTimeout(r, 200));
   }
   child.kill('SIGKILL');
-  throw new Error(`${opts.name} was not ready at ${url} within 120 s; see ${opts.logFile}`);
+  throw new Error(`${opts.name} was not ready at ${url} within 120 s${opts.logFile ? `; see ${opts.logFile}` : ''}`);
 }
 
 function tail(file: string): string {

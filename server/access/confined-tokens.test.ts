@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DATABASES, useServer } from '../../tests/harness.js';
-import { APP_REDIRECT, authorizeByPassword, call, operatorToken, OPERATOR, postForm, registerApp, enrolPractitioner } from '../../tests/smart.js';
+import { APP_REDIRECT, call, operatorToken, OPERATOR, registerApp, enrolPractitioner, userLogin, backendToken } from '../../tests/smart.js';
 
 /**
  * What a token confined to a patient, to a filter, or to reading reaches, through the real
@@ -74,24 +74,9 @@ describe.each(DATABASES)('tokens confined to a patient, a filter or reading, on 
       scope,
     });
     const login = async (username: string, scope: string, patient?: string) => {
-      const { callback, verifier } = await authorizeByPassword(origin(), {
-        clientId: APP,
-        scope,
-        username,
-        password: PASSWORD,
-        role: `role-${username}`,
-        patient,
-      });
-      const res = await postForm(`${origin()}/auth/token`, {
-        grant_type: 'authorization_code',
-        code: callback.searchParams.get('code') as string,
-        code_verifier: verifier,
-        redirect_uri: APP_REDIRECT,
-        client_id: APP,
-      });
-      if (res.status !== 200) throw new Error(JSON.stringify(res.body));
-      if (patient) expect(res.body.patient).toBe(patient);
-      return res.body.access_token as string;
+      const body = await userLogin(origin(), { clientId: APP, scope, username, password: PASSWORD, role: `role-${username}`, patient });
+      if (patient) expect(body.patient).toBe(patient);
+      return body.access_token as string;
     };
     tokens.patientRead = await login('pharma', 'openid fhirUser launch/patient patient/Patient.r', 'p1');
     tokens.patient = await login('pharma', 'openid fhirUser launch/patient patient/*.rs patient/AuditEvent.rs', 'p1');
@@ -99,10 +84,7 @@ describe.each(DATABASES)('tokens confined to a patient, a filter or reading, on 
     tokens.filtered = await login('pharma', `openid fhirUser ${FILTERED}`);
     tokens.user = await login('pharma', 'openid fhirUser user/*.cruds');
     tokens.doc = await login('doc', 'openid fhirUser user/*.cruds');
-    await registerApp(origin(), { client_id: SYSTEM.id, grant_types: ['client_credentials'], scope: 'system/*.cruds' }).then(async (c) => {
-      const res = await postForm(`${origin()}/auth/token`, { grant_type: 'client_credentials', client_id: SYSTEM.id, client_secret: c.client_secret });
-      tokens.system = res.body.access_token;
-    });
+    tokens.system = await backendToken(origin(), SYSTEM.id);
   });
 
   const refused = (reply: { status: number; body: any }) => {

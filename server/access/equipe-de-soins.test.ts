@@ -11,6 +11,8 @@ import {
   enrolPractitioner,
   practitionerRole,
   userToken,
+  backendToken,
+  opposition,
 } from '../../tests/smart.js';
 
 /**
@@ -97,16 +99,7 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
     await put(team('p2', 'cabinet', [['other']]));
     await put(team('p3', 'msp', [['member'], ['other']]));
     await put(team('p4', 'msp', [['member', PCP], ['other']]));
-    const consent = (id: string, provision: unknown) => ({
-      resourceType: 'Consent',
-      id,
-      status: 'active',
-      scope: { text: 'privacy' },
-      category: [{ text: 'opposition' }],
-      policyRule: { text: 'opposition' },
-      patient: { reference: `Patient/${id.split('-')[1]}` },
-      provision,
-    });
+    const consent = (id: string, provision: Record<string, unknown>) => opposition(id, id.split('-')[1], provision);
     await put(
       consent('consent-p3', {
         type: 'permit',
@@ -131,10 +124,7 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
         role: `role-${actor}`,
       });
     }
-    await registerApp(origin(), { client_id: SYSTEM.id, grant_types: ['client_credentials'], scope: 'system/*.cruds' }).then(async (c) => {
-      const res = await postForm(`${origin()}/auth/token`, { grant_type: 'client_credentials', client_id: SYSTEM.id, client_secret: c.client_secret });
-      tokens.system = res.body.access_token;
-    });
+    tokens.system = await backendToken(origin(), SYSTEM.id);
   });
 
   const ids = (reply: any, mode = 'match') =>
@@ -237,22 +227,13 @@ describe.each(DATABASES)('équipe de soins on %s', (kind) => {
   });
 
   it('the coordinator records an opposition, which wins at once, and withdraws it', async () => {
-    const opposition = {
-      resourceType: 'Consent',
-      id: 'consent-p1',
-      status: 'active',
-      scope: { text: 'privacy' },
-      category: [{ text: 'opposition' }],
-      policyRule: { text: 'opposition' },
-      patient: { reference: 'Patient/p1' },
-      provision: { type: 'deny' },
-    };
-    expect((await as('coordinator', 'PUT', 'Consent/consent-p1', opposition)).status).toBe(201);
+    const opposed = opposition('consent-p1', 'p1');
+    expect((await as('coordinator', 'PUT', 'Consent/consent-p1', opposed)).status).toBe(201);
     expect((await as('coordinator', 'GET', 'Observation/obs-p1')).status).toBe(403);
     expect((await as('member', 'GET', 'Observation/obs-p1')).status).toBe(403);
     // The consent itself stays with the team, so that it can be withdrawn.
     expect((await as('coordinator', 'GET', 'Consent/consent-p1')).status).toBe(200);
-    expect((await as('coordinator', 'PUT', 'Consent/consent-p1', { ...opposition, status: 'inactive' })).status).toBe(200);
+    expect((await as('coordinator', 'PUT', 'Consent/consent-p1', { ...opposed, status: 'inactive' })).status).toBe(200);
     expect((await as('coordinator', 'GET', 'Observation/obs-p1')).status).toBe(200);
   });
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DATABASES, useServer } from '../../tests/harness.js';
-import { APP_REDIRECT, authorizeByPassword, call, operatorToken, OPERATOR, postForm, registerApp, enrolPractitioner } from '../../tests/smart.js';
+import { APP_REDIRECT, call, operatorToken, OPERATOR, registerApp, enrolPractitioner, userToken, opposition } from '../../tests/smart.js';
 
 /**
  * Each version of a history under the équipe-de-soins rules, on the patients it names, through
@@ -70,19 +70,12 @@ describe.each(DATABASES)('versions under the équipe-de-soins rules on %s', (kin
     await put({ resourceType: 'Patient', id: 'pc', name: [{ family: 'Famille-pc' }] });
     await put(team('pc', ['a']));
     await put(observation('obs-pc', 'pc', 'opposed'));
-    await put({
-      resourceType: 'Consent',
-      id: 'consent-pc',
-      status: 'active',
-      scope: { text: 'privacy' },
-      category: [{ text: 'opposition' }],
-      policyRule: { text: 'opposition' },
-      patient: { reference: 'Patient/pc' },
-      provision: {
+    await put(
+      opposition('consent-pc', 'pc', {
         type: 'permit',
         provision: [{ type: 'deny', actor: [{ role: { text: 'recipient' }, reference: { reference: 'PractitionerRole/role-a' } }] }],
-      },
-    });
+      }),
+    );
 
     const scope = 'openid fhirUser user/*.cruds';
     await registerApp(origin(), {
@@ -93,22 +86,7 @@ describe.each(DATABASES)('versions under the équipe-de-soins rules on %s', (kin
       scope,
     });
     const login = async (clientId: string, actor: Actor, scopes: string, patient?: string) => {
-      const { callback, verifier } = await authorizeByPassword(origin(), {
-        clientId,
-        scope: scopes,
-        username: actor,
-        password: PASSWORD,
-        role: `role-${actor}`,
-        patient,
-      });
-      const res = await postForm(`${origin()}/auth/token`, {
-        grant_type: 'authorization_code',
-        code: callback.searchParams.get('code') as string,
-        code_verifier: verifier,
-        redirect_uri: APP_REDIRECT,
-        client_id: clientId,
-      });
-      return res.body.access_token as string;
+      return userToken(origin(), { clientId, scope: scopes, username: actor, password: PASSWORD, role: `role-${actor}`, patient });
     };
     for (const actor of Object.keys(ORGS) as Actor[]) tokens[actor] = await login(APP, actor, scope);
     const patientScope = 'launch/patient patient/*.rs';

@@ -1,6 +1,6 @@
 import { fail } from '../fhir/outcome.js';
 import { compartmentPairs, compartmentParams } from '../search/compartments.js';
-import { cacheMark, feedHeard } from '../store/change-signals.js';
+import { Followed } from '../store/change-signals.js';
 import type { Database, Queryable } from '../store/db.js';
 import { SqlParams } from '../search/sql-params.js';
 
@@ -118,7 +118,7 @@ export const ACTOR_TYPES = ['PractitionerRole', 'Organization'] as const;
 /** How long actors are kept when no change feed is heard: how late a role moved in another process applies here. */
 const FRESH_MS = 1000;
 
-type ActorsCache = Map<string, { at: number; mark: number; actors: string[] }>;
+type ActorsCache = Map<string, { freshness: Followed; actors: string[] }>;
 const actorsCaches = new WeakMap<Database, ActorsCache>();
 
 function actorsCacheOf(db: Database): ActorsCache {
@@ -131,22 +131,23 @@ function actorsCacheOf(db: Database): ActorsCache {
  * The visibility with its principal's actors, and the record holders with their services, looked
  * up in `q` and kept per database while no PractitionerRole or Organization changed (the
  * change feed says so, and dispatch waits for every process to hear such a write: see routes.ts);
- * a second at most without a feed. A transaction (`q` is no Database) reads its own: what it
+ * a second at most without a feed (store/change-signals.ts). A transaction (`q` is no Database) reads its own: what it
  * wrote is not committed, and may never be.
  */
 export async function withActors(q: Queryable | Database, v: Visibility | null): Promise<Visibility | null> {
   if (!v || v.actors || 'nobody' in v.principal) return v;
   const shared = 'root' in q ? actorsCacheOf(q.root) : undefined;
   const lookUp = async (key: string, sql: (p: SqlParams) => string): Promise<string[]> => {
-    const mark = cacheMark(ACTOR_TYPES);
-    let hit = shared?.get(key);
-    if (!hit || (feedHeard() ? hit.mark !== mark : Date.now() - hit.at > FRESH_MS)) {
-      const p = new SqlParams();
-      const rows = await q.query<{ actor: string }>(sql(p), p.values);
-      hit = { at: Date.now(), mark, actors: [...new Set(rows.map((r) => r.actor))] };
-      shared?.set(key, hit);
-    }
-    return hit.actors;
+    const hit = shared?.get(key);
+    if (hit?.freshness.current()) return hit.actors;
+    const freshness = hit?.freshness ?? new Followed(ACTOR_TYPES, FRESH_MS);
+    const looked = freshness.look();
+    const p = new SqlParams();
+    const rows = await q.query<{ actor: string }>(sql(p), p.values);
+    const actors = [...new Set(rows.map((r) => r.actor))];
+    looked();
+    shared?.set(key, { freshness, actors });
+    return actors;
   };
   const principal = v.principal;
   const actors = await lookUp(JSON.stringify(principal), (p) => actorsSql(principal, p));

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DATABASES, useServer } from '../../tests/harness.js';
-import { APP_REDIRECT, authorizeByPassword, call, operatorToken, OPERATOR, postForm, registerApp, enrolPractitioner } from '../../tests/smart.js';
+import { APP_REDIRECT, call, operatorToken, OPERATOR, postForm, registerApp, enrolPractitioner, userLogin } from '../../tests/smart.js';
 
 /**
  * The write rules no reference spelling, no directory write and no Provenance gets around. The
@@ -59,22 +59,15 @@ describe.each(DATABASES)('write rules on %s', (kind) => {
     });
     for (const actor of Object.keys(ACTORS) as (keyof typeof ACTORS)[]) {
       // A user asking for `admin` gets it from this client, and still writes no directory resource.
-      const { callback, verifier } = await authorizeByPassword(origin(), {
+      const body = await userLogin(origin(), {
         clientId: APP,
         scope: 'openid fhirUser user/*.cruds admin',
         username: actor,
         password: PASSWORD,
         role: `role-${actor}`,
       });
-      const res = await postForm(`${origin()}/auth/token`, {
-        grant_type: 'authorization_code',
-        code: callback.searchParams.get('code') as string,
-        code_verifier: verifier,
-        redirect_uri: APP_REDIRECT,
-        client_id: APP,
-      });
-      if (!res.body.scope?.split(' ').includes('admin')) throw new Error(JSON.stringify(res.body));
-      tokens[actor] = res.body.access_token;
+      if (!body.scope?.split(' ').includes('admin')) throw new Error(JSON.stringify(body));
+      tokens[actor] = body.access_token;
     }
     const pharmacy = await registerApp(origin(), { client_id: PHARMACY_CLIENT, grant_types: ['client_credentials'], scope: 'system/*.cruds' });
     tokens.pharmacyClient = await clientToken(PHARMACY_CLIENT, pharmacy.client_secret, 'system/*.cruds');

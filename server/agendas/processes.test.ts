@@ -1,21 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, freshPostgresDatabase, spawnServer, type ServerProcess } from '../../tests/harness.js';
+import { describe, expect, it } from 'vitest';
+import { client, useServerPair } from '../../tests/harness.js';
 import { practitioner, schedule, slot } from './fixtures.js';
 
 describe.runIf(process.env.TEST_DATABASE_URL)('booking through two server processes on one PostgreSQL', () => {
-  let servers: ServerProcess[] = [];
-  let drop: () => Promise<void>;
-
-  beforeAll(async () => {
-    const database = await freshPostgresDatabase('loaded');
-    drop = database.drop;
-    servers = await Promise.all([0, 1].map(() => spawnServer({ DATABASE_URL: database.url })));
-  });
-  afterAll(async () => {
-    for (const s of servers) s.child.kill('SIGTERM');
-    await Promise.all(servers.map((s) => s.exited));
-    await drop?.();
-  });
+  const { servers } = useServerPair('loaded');
 
   it('of 20 concurrent bookings of one slot, split over both processes, exactly one succeeds', async () => {
     const [a, b] = servers.map((s) => client(`${s.url}/fhir`));

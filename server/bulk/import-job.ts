@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { AccessRecord } from '../audit/event.js';
 import { trailEntry, writeTrail } from '../audit/trail.js';
 import { outcome } from '../fhir/outcome.js';
-import { INDEX_TABLES } from '../search/kinds/index.js';
+import { INDEX_TABLES } from '../store/index-tables.js';
 import type { Database, Queryable } from '../store/db.js';
 import { Cancelled } from './export-run.js';
 import { importLines } from './import-lines.js';

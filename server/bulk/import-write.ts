@@ -4,16 +4,16 @@ import { ID_RE } from '../fhir/ids.js';
 import { parseJson } from '../fhir/json.js';
 import { FhirError } from '../fhir/outcome.js';
 import { checkResourceBody } from '../interactions/write.js';
-import type { IndexRows } from '../search/kinds/index.js';
 import { namedPatients } from '../search/compartments.js';
 import { extractIndex } from '../search/extract.js';
 import { searchParametersChanged, syncSearchParametersOnce } from '../search/loaded-params.js';
 import type { CareLink } from '../store/care-links.js';
+import { signalWrite } from '../store/change-signals.js';
 import type { Database, Queryable } from '../store/db.js';
 import { copyVersions } from '../store/copy-versions.js';
+import type { IndexRows } from '../store/index-tables.js';
 import { writeVersion, type NewVersion, type StoredVersion } from '../store/resources.js';
 import { storeFor } from '../stores/by-type.js';
-import { terminologyWritten } from '../terminology/api.js';
 import type { Registry } from '../validation/canonicals.js';
 import { checkProfiles, enforceConformance } from '../validation/conformance.js';
 import { policyOf, type ConformancePolicy } from '../validation/policy.js';
@@ -161,8 +161,8 @@ export async function writeBatch(
       const content = JSON.stringify({ ...resource, meta: { ...resource.meta, versionId: String(version), lastUpdated: lastUpdated.toISOString() } });
       await writeVersion(tx, previous, { ...p.version, version, lastUpdated, content }, p.index, p.links);
     }
+    for (const type of new Set(ok.map((p) => p.version.type))) signalWrite(type);
     if (ok.some((p) => p.version.type === 'SearchParameter')) searchParametersChanged(tx);
-    if (ok.some((p) => p.version.type === 'CodeSystem' || p.version.type === 'ValueSet')) terminologyWritten();
     await andThen(tx, ok);
   });
 }

@@ -1,11 +1,10 @@
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../config.js';
 import { DATABASES, useServer } from '../../tests/harness.js';
 import { startReceiver } from '../../tests/receiver.js';
-import { call, operatorToken, OPERATOR, postForm, registerApp } from '../../tests/smart.js';
+import { useSmtp } from '../../tests/smtp.js';
+import { backendToken, call, cercleDeSoins, OPERATOR, operatorToken, opposition, placePractitioner, postForm, putAs, registerApp } from '../../tests/smart.js';
 
 const encounter = (id: string, patient: string, status = 'finished') => ({
   resourceType: 'Encounter',
@@ -163,35 +162,15 @@ describe.each(DATABASES)('who hears what, on %s', (kind) => {
   let operator: string;
   let system: string;
   const fhir = (path: string) => `${t.server.url}/fhir/${path}`;
-  const put = async (token: string, r: Record<string, any>) => {
-    const res = await call('PUT', fhir(`${r.resourceType}/${r.id}`), token, r);
-    if (res.status >= 300) throw new Error(JSON.stringify(res.body));
-  };
+  const put = (token: string, r: Record<string, any>) => putAs(t.server.url, token, r);
   beforeAll(async () => {
     receiver = await startReceiver();
     operator = await operatorToken(t.server.url);
     await put(operator, { resourceType: 'Organization', id: 'cabinet', name: 'Cabinet' });
-    await put(operator, { resourceType: 'Practitioner', id: 'pr-gp', name: [{ family: 'Médecin' }] });
-    await put(operator, {
-      resourceType: 'PractitionerRole',
-      id: 'role-gp',
-      active: true,
-      practitioner: { reference: 'Practitioner/pr-gp' },
-      organization: { reference: 'Organization/cabinet' },
-    });
+    await placePractitioner(t.server.url, operator, 'gp', 'cabinet');
     for (const p of ['mine', 'other', 'mine2']) await put(operator, { resourceType: 'Patient', id: p, name: [{ family: p }] });
-    for (const p of ['mine', 'mine2']) {
-      await put(operator, {
-        resourceType: 'CareTeam',
-        id: `cds-${p}`,
-        status: 'active',
-        subject: { reference: `Patient/${p}` },
-        participant: [{ member: { reference: 'PractitionerRole/role-gp' }, period: { start: '2020-01-01' } }],
-      });
-    }
-    const app = await registerApp(t.server.url, { client_id: SYSTEM.id, grant_types: ['client_credentials'], scope: 'system/*.cruds' });
-    const res = await postForm(`${t.server.url}/auth/token`, { grant_type: 'client_credentials', client_id: SYSTEM.id, client_secret: app.client_secret });
-    system = res.body.access_token;
+    for (const p of ['mine', 'mine2']) await put(operator, cercleDeSoins(p, 'role-gp'));
+    system = await backendToken(t.server.url, SYSTEM.id);
   });
   afterAll(() => receiver?.close());
 
@@ -219,16 +198,7 @@ describe.each(DATABASES)('who hears what, on %s', (kind) => {
     expect(bundle.entry[0].resource).toBeUndefined();
 
     // The patient opposes sharing: the next discharge about her is not heard, a later one of another patient is.
-    await put(operator, {
-      resourceType: 'Consent',
-      id: 'opp-mine',
-      status: 'active',
-      scope: { text: 'privacy' },
-      category: [{ text: 'opposition' }],
-      policyRule: { text: 'opposition' },
-      patient: { reference: 'Patient/mine' },
-      provision: { type: 'deny' },
-    });
+    await put(operator, opposition('opp-mine', 'mine'));
     await put(operator, encounter('enc-mine-2', 'mine'));
     await put(operator, encounter('enc-mine2', 'mine2'));
     await receiver.waitFor(2);
@@ -289,27 +259,9 @@ describe.each(DATABASES)('who hears what, on %s', (kind) => {
 });
 
 describe.each(DATABASES)('email subscriptions through a real SMTP server, on %s', (kind) => {
-  const mails: { to: string[]; raw: string }[] = [];
-  let smtp: SMTPServer;
   const overrides: Partial<Config> = { mailFrom: 'notifications@maillage.test' };
-  beforeAll(async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      onData(stream, session, callback) {
-        let raw = '';
-        stream.on('data', (c: Buffer) => (raw += c.toString('utf8')));
-        stream.on('end', () => {
-          mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-    overrides.smtpUrl = `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`;
-  });
+  const smtp = useSmtp(overrides);
   const ctx = useServer(kind, overrides);
-  afterAll(() => new Promise<void>((resolve) => smtp.close(() => resolve())));
 
   it('mails the event and a link to the record, without clinical content', async () => {
     const { api } = ctx;
@@ -323,11 +275,10 @@ describe.each(DATABASES)('email subscriptions through a real SMTP server, on %s'
     expect(created.status).toBe(201);
     expect((await api.post('Subscription', { ...created.body, id: undefined, channel: { type: 'email', endpoint: 'coordination' } })).status).toBe(400);
     await api.put('Encounter/mail-1', { ...encounter('mail-1', 'durand'), reasonCode: [{ text: 'chute, fracture du col' }] });
-    const start = Date.now();
-    while (!mails.length && Date.now() - start < 8000) await new Promise((r) => setTimeout(r, 25));
-    expect(mails).toHaveLength(1);
-    expect(mails[0].to).toEqual(['coordination@msp.test']);
-    const text = mails[0].raw.replace(/=\r?\n/g, '');
+    await smtp.first();
+    expect(smtp.mails).toHaveLength(1);
+    expect(smtp.mails[0].to).toEqual(['coordination@msp.test']);
+    const { text } = smtp.mails[0];
     expect(text).toContain(`${ctx.server.base}/Encounter/mail-1`);
     expect(text).toMatch(/From: notifications@maillage.test/);
     expect(text).toContain('Encounter');

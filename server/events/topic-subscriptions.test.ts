@@ -2,7 +2,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASES, useServer } from '../../tests/harness.js';
 import { startReceiver, type Received } from '../../tests/receiver.js';
-import { call, operatorToken, OPERATOR, postForm, registerApp } from '../../tests/smart.js';
+import { backendToken, call, cercleDeSoins, OPERATOR, operatorToken, opposition, placePractitioner, putAs } from '../../tests/smart.js';
 
 const BP = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/';
 const TOPIC = 'https://fhir.maillage.fr/SubscriptionTopic/';
@@ -321,34 +321,16 @@ describe.each(DATABASES)('my patients’ discharges, for a vendor, on %s', (kind
   let operator: string;
   let system: string;
   const fhir = (path: string) => `${t.server.url}/fhir/${path}`;
-  const put = async (token: string, r: Record<string, any>) => {
-    const res = await call('PUT', fhir(`${r.resourceType}/${r.id}`), token, r);
-    if (res.status >= 300) throw new Error(JSON.stringify(res.body));
-  };
-  const careTeam = (p: string, end?: string) => ({
-    resourceType: 'CareTeam',
-    id: `cds-${p}`,
-    status: 'active',
-    subject: { reference: `Patient/${p}` },
-    participant: [{ member: { reference: 'PractitionerRole/role-gp' }, period: { start: '2020-01-01', ...(end ? { end } : {}) } }],
-  });
+  const put = (token: string, r: Record<string, any>) => putAs(t.server.url, token, r);
+  const careTeam = (p: string, end?: string) => cercleDeSoins(p, 'role-gp', end);
   beforeAll(async () => {
     receiver = await startReceiver();
     operator = await operatorToken(t.server.url);
     await put(operator, { resourceType: 'Organization', id: 'cabinet', name: 'Cabinet' });
-    await put(operator, { resourceType: 'Practitioner', id: 'pr-gp', name: [{ family: 'Médecin' }] });
-    await put(operator, {
-      resourceType: 'PractitionerRole',
-      id: 'role-gp',
-      active: true,
-      practitioner: { reference: 'Practitioner/pr-gp' },
-      organization: { reference: 'Organization/cabinet' },
-    });
+    await placePractitioner(t.server.url, operator, 'gp', 'cabinet');
     for (const p of ['mine', 'other', 'mine2', 'mine3']) await put(operator, { resourceType: 'Patient', id: p, name: [{ family: p }] });
     for (const p of ['mine', 'mine2', 'mine3']) await put(operator, careTeam(p));
-    const app = await registerApp(t.server.url, { client_id: SYSTEM.id, grant_types: ['client_credentials'], scope: 'system/*.cruds' });
-    const res = await postForm(`${t.server.url}/auth/token`, { grant_type: 'client_credentials', client_id: SYSTEM.id, client_secret: app.client_secret });
-    system = res.body.access_token;
+    system = await backendToken(t.server.url, SYSTEM.id);
   });
   afterAll(() => receiver?.close());
 
@@ -379,16 +361,7 @@ describe.each(DATABASES)('my patients’ discharges, for a vendor, on %s', (kind
     expect(first.entry[1].resource).toMatchObject({ resourceType: 'Encounter', id: 'sej-mine', status: 'finished' });
 
     // She opposes sharing: her next discharge is not heard, at once.
-    await put(operator, {
-      resourceType: 'Consent',
-      id: 'opp-mine-topics',
-      status: 'active',
-      scope: { text: 'privacy' },
-      category: [{ text: 'opposition' }],
-      policyRule: { text: 'opposition' },
-      patient: { reference: 'Patient/mine' },
-      provision: { type: 'deny' },
-    });
+    await put(operator, opposition('opp-mine-topics', 'mine'));
     await put(operator, stay('sej-mine-2', 'mine', 'finished'));
     // The GP leaves mine2's cercle de soins after one discharge: the next is not heard.
     await put(operator, stay('sej-mine2', 'mine2', 'finished'));

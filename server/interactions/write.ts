@@ -1,24 +1,18 @@
-import { randomUUID } from 'node:crypto';
-import type { Patient, Provenance, Resource, Subscription } from '@medplum/fhirtypes';
-import { checkSubscription, checkSubscriptionOwner, recordSubscription } from '../events/subscription-rules.js';
-import { ndeBeforeWrite } from '../events/nde/write-hook.js';
-import { recordTopicSubscription } from '../events/topic-rules.js';
+import type { Patient, Provenance, Resource } from '@medplum/fhirtypes';
 import { careLinks } from '../access/care-links.js';
-import { appointmentWritten, slotWritten } from '../agendas/booking.js';
-import { bookingNotice } from '../agendas/notify.js';
 import { recordId } from '../fhir/ids.js';
 import { badRequest } from '../fhir/outcome.js';
 import { namedPatients } from '../search/compartments.js';
 import { extractIndex } from '../search/extract.js';
 import { searchParametersChanged, syncSearchParametersOnce } from '../search/loaded-params.js';
+import { signalWrite } from '../store/change-signals.js';
 import type { Queryable } from '../store/db.js';
-import { terminologyWritten } from '../terminology/api.js';
 import { createVersions, writeVersion, type NewVersion, type StoredVersion } from '../store/resources.js';
 import { checkExpressionCost } from '../validation/expression-cost.js';
 import { checkIdentity } from '../validation/identity.js';
-import { conformanceWritten, isConformanceType } from '../validation/registry-sync.js';
 import { validateBase } from '../validation/validate.js';
 import type { Context, FhirResponse } from './context.js';
+import { writeHooks, type HookedWrite, type WriteContext } from './write-hooks.js';
 import { stringifyExact } from '../fhir/exact-json.js';
 
 /** Checks a request body is a resource of the expected type, valid against its base definition. */
@@ -38,44 +32,41 @@ export function checkResourceBody(type: string, body: unknown): Resource {
  * Writes the next version of a resource (or its tombstone when `resource` is null): server-managed
  * meta (versionId, lastUpdated), history, search index and care links, inside the caller's
  * transaction. A Patient's identity, the caller's right to write the version (ctx.checkWrite) and
- * the cost of a definition's expressions are checked here, whichever interaction (or package) writes it.
- * `previous` must have been read FOR UPDATE in that transaction.
+ * the cost of a definition's expressions are checked here, whichever interaction (or package) writes it,
+ * and the write hooks (write-hooks.ts) run. `previous` must have been read FOR UPDATE in that transaction.
  */
 export async function persist(
-  ctx: Pick<Context, 'fhirBase' | 'testIdentities' | 'checkWrite' | 'written' | 'access' | 'slotRefresh'>,
+  ctx: WriteContext,
   tx: Queryable,
   previous: StoredVersion | undefined,
   target: { type: string; id: string },
   given: Resource | null,
   method: NewVersion['method'],
 ): Promise<{ stored: StoredVersion; resource?: Resource }> {
-  // NdE: declarations filed under the record's Patient, subscriptions completed, stays' admissions and discharges declared.
-  const resource = await ndeBeforeWrite(tx, ctx.fhirBase, target, previous, given, (declaration) =>
-    persist({ fhirBase: ctx.fhirBase }, tx, undefined, { type: 'CommunicationRequest', id: randomUUID() }, declaration, 'POST'),
-  );
+  const w: HookedWrite = {
+    tx,
+    ctx,
+    target,
+    previous,
+    write: (other, resource, otherMethod, otherPrevious) => persist({ fhirBase: ctx.fhirBase }, tx, otherPrevious, other, resource, otherMethod),
+  };
+  const hooks = writeHooks();
+  // What each hook's prepare was given, for its `stored`.
+  const prepared: (Resource | null)[] = [];
+  let resource = given;
+  for (const hook of hooks) {
+    prepared.push(resource);
+    if (hook.prepare) resource = await hook.prepare(w, resource);
+  }
   const version = (previous?.version ?? 0) + 1;
   // lastUpdated strictly increases along a resource's versions, even within one millisecond.
   const lastUpdated = new Date(Math.max(Date.now(), previous ? previous.lastUpdated.getTime() + 1 : 0));
-  // A Subscription is checked (criteria, channel) and activated here, whichever interaction writes it.
-  const activated = resource?.resourceType === 'Subscription' && resource.status === 'requested';
-  const checked = resource?.resourceType === 'Subscription' ? checkSubscription(resource as Subscription) : resource;
-  const stored = checked ? withMeta(checked, target.id, version, lastUpdated) : undefined;
+  const stored = resource ? withMeta(resource, target.id, version, lastUpdated) : undefined;
   await ctx.checkWrite?.(tx, previous, stored ?? null);
-  if (target.type === 'Subscription' && previous && !previous.deleted) await checkSubscriptionOwner(tx, target.id, ctx.access);
   if (stored?.resourceType === 'Patient') checkIdentity(stored as Patient, !!ctx.testIdentities);
   // A definition the server will evaluate is refused if its regular expressions may backtrack without end.
   if (stored) checkExpressionCost(stored);
-  if (target.type === 'Slot') await slotWritten(tx, previous, resource);
-  // An Appointment takes and frees its Slots in the same transaction (never two on one slot).
-  if (target.type === 'Appointment') {
-    const before = previous?.content && !previous.deleted ? (JSON.parse(previous.content) as Resource) : undefined;
-    await appointmentWritten(tx, ctx, before, stored ?? null, (row, slot) =>
-      persist({ fhirBase: ctx.fhirBase }, tx, row, { type: 'Slot', id: row.id }, slot, 'PUT'),
-    );
-    // The patient's GP is told of a request for soins non programmés booked (their Subscriptions hear it).
-    const notice = await bookingNotice(tx, ctx.fhirBase, before, stored ?? null);
-    if (notice) await persist({ fhirBase: ctx.fhirBase }, tx, undefined, { type: 'Communication', id: randomUUID() }, notice, 'POST');
-  }
+  for (const hook of hooks) await hook.check?.(w, resource, stored ?? null);
   // Index with every SearchParameter in force, including those another process just loaded.
   if (stored) await syncSearchParametersOnce(tx);
   const index = stored ? extractIndex(stored, ctx.fhirBase) : null;
@@ -95,13 +86,10 @@ export async function persist(
     careLinks(stored ?? null, target.type, ctx.fhirBase),
   );
   ctx.written?.add(target.type);
-  if (stored?.resourceType === 'Subscription') {
-    await recordSubscription(tx, target.id, ctx.access, activated);
-    await recordTopicSubscription(tx, target.id, stored as Subscription);
-  }
+  for (const [i, hook] of hooks.entries()) await hook.stored?.(w, stored ?? null, prepared[i]);
+  // The caches that follow this type look again (store/change-signals.ts).
+  signalWrite(target.type);
   if (target.type === 'SearchParameter') searchParametersChanged(tx);
-  if (target.type === 'CodeSystem' || target.type === 'ValueSet') terminologyWritten();
-  if (isConformanceType(target.type)) conformanceWritten();
   return { stored: row, resource: stored };
 }
 

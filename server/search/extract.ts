@@ -1,12 +1,12 @@
 import { evalFhirPathTyped, toTypedValue, type FhirPathAtom, type TypedValue } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
+import { emptyIndexRows, type IndexRow, type IndexRows } from '../store/index-tables.js';
 import { compositeKind } from './kinds/composite.js';
 import { elementKind } from './kinds/elements.js';
-import { emptyIndexRows, type IndexRows } from './kinds/index.js';
-import type { Extraction, IndexRow } from './kinds/kind.js';
+import type { Extraction } from './kinds/kind.js';
 import { textKind } from './kinds/text.js';
-import type { SimplePath } from './simple-path.js';
 import { RESOURCE_COLUMN_PARAMS, searchParamsOf } from './parameters.js';
+import type { SimplePath } from './simple-path.js';
 
 /**
  * Evaluates every SearchParameter of the resource's type on it and returns the index rows, each

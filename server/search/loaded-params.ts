@@ -1,5 +1,5 @@
 import type { SearchParameter } from '@medplum/fhirtypes';
-import { cacheMark, feedHeard } from '../store/change-signals.js';
+import { Followed } from '../store/change-signals.js';
 import type { Queryable } from '../store/db.js';
 import { setLoadedSearchParameters } from './parameters.js';
 
@@ -49,31 +49,21 @@ async function readRows(q: Queryable, since: Date): Promise<void> {
   }
 }
 
-/** How stale the registry may be for a search when no change feed is heard: how late another process's SearchParameter applies here. */
-const FRESH_MS = 1000;
-/** After this process wrote a SearchParameter, searches check on every use for this long, so that it applies once committed. */
-const AFTER_WRITE_MS = 3000;
-const TYPES = ['SearchParameter'];
-let checkedAt = 0;
-let writtenAt = 0;
-/** The change feed's mark the registry was last synced at (undefined: sync at the next use). */
-let mark: number | undefined;
+/**
+ * When searches check: by the rule of store/change-signals.ts, at most once a second without a
+ * change feed (how late another process's SearchParameter applies here), and on every search for
+ * a while after this process wrote one, so that it applies once committed.
+ */
+const freshness = new Followed(['SearchParameter'], 1000, 3000);
 /** Transactions that wrote a SearchParameter: what they read of the registry is theirs, not committed. */
 const writing = new WeakSet<Queryable>();
 
-/**
- * The same, before a search. With a change feed heard, only when a SearchParameter was written
- * since (the feed says so once it is committed, before the write's response returns: see
- * events/feed.ts); without, at most once a second, but on every search for a while after a
- * SearchParameter was written here.
- */
+/** The same, before a search; a transaction that wrote a SearchParameter reads it again each time. */
 export async function syncSearchParametersForSearch(q: Queryable): Promise<void> {
-  const now = Date.now();
-  if (feedHeard() ? mark === cacheMark(TYPES) && !writing.has(q) : now - checkedAt < FRESH_MS && now - writtenAt > AFTER_WRITE_MS) return;
-  const at = cacheMark(TYPES);
+  if (freshness.current() && !writing.has(q)) return;
+  const looked = freshness.look();
   await syncSearchParameters(q);
-  checkedAt = now;
-  if (!writing.has(q)) mark = at;
+  if (!writing.has(q)) looked();
 }
 
 /** The same, before writes: once per transaction, and again after it wrote a SearchParameter. */
@@ -83,10 +73,11 @@ export async function syncSearchParametersOnce(tx: Queryable): Promise<void> {
   synced.add(tx);
 }
 
-/** A SearchParameter was written in `tx`: the next write in it reads the database again, and so does the next search anywhere. */
+/**
+ * A SearchParameter was written in `tx`: the next write in it reads the database again (the next
+ * search anywhere does too: the write path signals every write, store/change-signals.ts).
+ */
 export function searchParametersChanged(tx: Queryable): void {
   synced.delete(tx);
   writing.add(tx);
-  mark = undefined;
-  writtenAt = Date.now();
 }

@@ -1,11 +1,14 @@
 /**
- * What the in-memory caches that follow the database (loaded SearchParameters, terminology, the
- * validation registry) need to know of the change feed: a counter per resource type, raised each
- * time this process hears that a write of that type committed (events/feed.ts), and whether a feed
- * is heard at all. A cache remembers the mark it was built at: while a feed is heard and the mark
- * has not moved, nothing of its types changed and it need not look at the database. When no feed
- * is heard (a command run without a server, a listening connection lost), caches look at the
- * database as they did before the feed: at most once a second.
+ * The one freshness rule of the in-memory caches that follow the database (loaded
+ * SearchParameters, terminology, the validation registry, the principals' actors): many processes
+ * share a database, and nothing cached may be served once another wrote what it copies.
+ *
+ * The change feed (events/feed.ts) raises a counter per resource type each time this process hears
+ * that a write of that type committed. A cache (Followed) remembers the mark it looked at the
+ * database at: while a feed is heard and the mark has not moved, nothing of its types changed and
+ * it need not look. When no feed is heard (a command run without a server, a listening connection
+ * lost), a cache looks at most every `freshMs`, and on every use for `afterWriteMs` after this
+ * process wrote one of its types, so that the write applies here as soon as it is committed.
  */
 const counters = new Map<string, number>();
 /** Moved with every counter at once: when a feed starts being heard, what committed before was not. */
@@ -33,4 +36,48 @@ export function signalChange(type: string): void {
 export function feedHeardChanged(nowHeard: boolean): void {
   heard += nowHeard ? 1 : -1;
   generation++;
+}
+
+/** When this process last wrote each type (its transaction may not have committed yet). */
+const writtenAt = new Map<string, number>();
+
+/** This process wrote a resource of `type`: the caches that follow it look again at their next use. */
+export function signalWrite(type: string): void {
+  signalChange(type);
+  writtenAt.set(type, Date.now());
+}
+
+/** The freshness of one cached copy of resources of `types`: the cache asks it before serving, and tells it of each look. */
+export class Followed {
+  private mark: number | undefined;
+  private checkedAt = 0;
+
+  constructor(
+    private readonly types: readonly string[],
+    private readonly freshMs: number,
+    private readonly afterWriteMs = 0,
+  ) {}
+
+  /** Whether the copy may be served without looking at the database. */
+  current(): boolean {
+    if (feedHeard()) return this.mark === cacheMark(this.types);
+    const now = Date.now();
+    return now - this.checkedAt < this.freshMs && this.types.every((t) => now - (writtenAt.get(t) ?? 0) > this.afterWriteMs);
+  }
+
+  /** A look at the database starts; the function it returns records it, once what was read is held (a failed look is not recorded). */
+  look(): () => void {
+    const mark = cacheMark(this.types);
+    const at = Date.now();
+    return () => {
+      this.mark = mark;
+      this.checkedAt = at;
+    };
+  }
+
+  /** The copy is to be read again at its next use (written to the database apart from the write path). */
+  forget(): void {
+    this.mark = undefined;
+    this.checkedAt = 0;
+  }
 }

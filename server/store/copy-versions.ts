@@ -1,7 +1,7 @@
-import type { IndexRows } from '../search/kinds/index.js';
 import type { CareLink } from './care-links.js';
 import { copyRow } from './copy-text.js';
 import type { Queryable } from './db.js';
+import type { IndexRows } from './index-tables.js';
 import { interactionOf, type NewVersion } from './resources.js';
 import { copyIndex } from './search-index.js';
 

@@ -1,6 +1,6 @@
-import type { IndexRows } from '../search/kinds/index.js';
 import { careLinkCtes, type CareLink } from './care-links.js';
 import type { Queryable } from './db.js';
+import type { IndexRows } from './index-tables.js';
 import { batchIndexCtes, indexCtes } from './search-index.js';
 
 /** One version of a resource as stored: content is the JSON text, null for a delete. */

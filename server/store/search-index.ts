@@ -1,11 +1,10 @@
-import { INDEX_TABLES, type IndexRows } from '../search/kinds/index.js';
-import type { IndexRow, Table } from '../search/kinds/kind.js';
 import { copyValue } from './copy-text.js';
 import type { Queryable } from './db.js';
+import { INDEX_TABLES, type IndexRow, type IndexRows, type Table } from './index-tables.js';
 
 /*
- * Writes the index rows of resources into the index tables, each of the shape its kind declares
- * (search/kinds/), one INSERT per table whatever the number of rows.
+ * Writes the index rows of resources into the index tables (index-tables.ts), one INSERT per table
+ * whatever the number of rows.
  */
 
 /**

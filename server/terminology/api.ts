@@ -76,7 +76,6 @@ export async function codesWithText(q: Queryable, text: string): Promise<{ syste
   return all.filter((e) => words.every((w) => e.words.some((ew) => ew.startsWith(w))));
 }
 
-export { terminologyWritten } from './cache.js';
 export { validateCode, validateCodeInDefinition, validateCodeInSystem, type CodeValidation } from './check.js';
 export type { Subsumption } from './codesystem.js';
 export { expand, type ExpandOptions } from './expansion-page.js';

@@ -1,11 +1,10 @@
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../config.js';
 import { DATABASES, useServer } from '../../../tests/harness.js';
 import { startReceiver } from '../../../tests/receiver.js';
-import { call, operatorToken, OPERATOR, postForm, registerApp } from '../../../tests/smart.js';
+import { useSmtp } from '../../../tests/smtp.js';
+import { backendToken, call, cercleDeSoins, OPERATOR, operatorToken, opposition, placePractitioner, putAs } from '../../../tests/smart.js';
 import { EVENT_TYPE_SYSTEM, NDE_CAPABILITY, NDE_EXTENSION, NDE_PROFILE } from './vocabulary.js';
 
 const IPP = 'https://ch-lysmont.example/ipp';
@@ -213,27 +212,9 @@ describe.each(DATABASES)('ANS NdE, Maillage as gestionnaire d’abonnements, on 
 });
 
 describe.each(DATABASES)('NdE by email through a real SMTP server, on %s', (kind) => {
-  const mails: { to: string[]; raw: string }[] = [];
-  let smtp: SMTPServer;
   const overrides: Partial<Config> = { mailFrom: 'notifications@maillage.test' };
-  beforeAll(async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      onData(stream, session, callback) {
-        let raw = '';
-        stream.on('data', (c: Buffer) => (raw += c.toString('utf8')));
-        stream.on('end', () => {
-          mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-    overrides.smtpUrl = `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`;
-  });
+  const smtp = useSmtp(overrides);
   const ctx = useServer(kind, overrides);
-  afterAll(() => new Promise<void>((resolve) => smtp.close(() => resolve())));
 
   it('mails the subscriber of the IG’s example (email channel) at each discharge, naming the event only', async () => {
     const { api } = ctx;
@@ -245,11 +226,10 @@ describe.each(DATABASES)('NdE by email through a real SMTP server, on %s', (kind
       serviceProvider: undefined,
       reasonCode: [{ text: 'pneumopathie' }],
     });
-    const start = Date.now();
-    while (!mails.length && Date.now() - start < 8000) await new Promise((r) => setTimeout(r, 25));
-    expect(mails).toHaveLength(1);
-    expect(mails[0].to).toEqual(['pierre.durand@aphp.test']);
-    const text = mails[0].raw.replace(/=\r?\n/g, '');
+    await smtp.first();
+    expect(smtp.mails).toHaveLength(1);
+    expect(smtp.mails[0].to).toEqual(['pierre.durand@aphp.test']);
+    const { text } = smtp.mails[0];
     expect(text).toContain(`${ctx.server.base}/CommunicationRequest/`);
     expect(text).not.toMatch(/pneumopathie|robert/i);
   });
@@ -266,35 +246,17 @@ describe.each(DATABASES)('NdE and the équipe de soins, on %s', (kind) => {
   let operator: string;
   let system: string;
   const fhir = (path: string) => `${t.server.url}/fhir/${path}`;
-  const put = async (token: string, r: Record<string, any>) => {
-    const res = await call('PUT', fhir(`${r.resourceType}/${r.id}`), token, r);
-    if (res.status >= 300) throw new Error(JSON.stringify(res.body));
-  };
+  const put = (token: string, r: Record<string, any>) => putAs(t.server.url, token, r);
   beforeAll(async () => {
     receiver = await startReceiver();
     operator = await operatorToken(t.server.url);
     await put(operator, { resourceType: 'Organization', id: 'cabinet', name: 'Cabinet' });
     await put(operator, { resourceType: 'Organization', id: 'ch', name: 'CH' });
-    await put(operator, { resourceType: 'Practitioner', id: 'pr-gp', name: [{ family: 'Médecin' }] });
-    await put(operator, {
-      resourceType: 'PractitionerRole',
-      id: 'role-gp',
-      active: true,
-      practitioner: { reference: 'Practitioner/pr-gp' },
-      organization: { reference: 'Organization/cabinet' },
-    });
+    await placePractitioner(t.server.url, operator, 'gp', 'cabinet');
     await put(operator, patient('mine', '3001'));
     await put(operator, patient('stranger', '3002'));
-    await put(operator, {
-      resourceType: 'CareTeam',
-      id: 'cds-mine',
-      status: 'active',
-      subject: { reference: 'Patient/mine' },
-      participant: [{ member: { reference: 'PractitionerRole/role-gp' }, period: { start: '2020-01-01' } }],
-    });
-    const app = await registerApp(t.server.url, { client_id: SYSTEM.id, grant_types: ['client_credentials'], scope: 'system/*.cruds' });
-    const res = await postForm(`${t.server.url}/auth/token`, { grant_type: 'client_credentials', client_id: SYSTEM.id, client_secret: app.client_secret });
-    system = res.body.access_token;
+    await put(operator, cercleDeSoins('mine', 'role-gp'));
+    system = await backendToken(t.server.url, SYSTEM.id);
   });
   afterAll(() => receiver?.close());
 
@@ -309,16 +271,7 @@ describe.each(DATABASES)('NdE and the équipe de soins, on %s', (kind) => {
     await put(operator, stay('s-mine', 'mine', 'finished'));
     const [first] = await receiver.waitFor(1);
     expect(JSON.parse(first.body).encounter.reference).toBe(fhir('Encounter/s-mine'));
-    await put(operator, {
-      resourceType: 'Consent',
-      id: 'opp-mine',
-      status: 'active',
-      scope: { text: 'privacy' },
-      category: [{ text: 'opposition' }],
-      policyRule: { text: 'opposition' },
-      patient: { reference: 'Patient/mine' },
-      provision: { type: 'deny' },
-    });
+    await put(operator, opposition('opp-mine', 'mine'));
     await put(operator, stay('s-mine-2', 'mine', 'finished'));
     await new Promise((r) => setTimeout(r, 1500));
     expect(receiver.received).toHaveLength(1);

@@ -1,24 +1,11 @@
 import type { TypedValue } from '@medplum/core';
 import type { Period, Timing } from '@medplum/fhirtypes';
 import { badRequest } from '../../fhir/outcome.js';
+import { dateTable as table, type DateRow } from '../../store/index-tables.js';
 import { dateRange } from '../dates.js';
 import type { SqlParams } from '../sql-params.js';
-import { anyValue, hasRows, type ElementKind, type IndexRow, type Table } from './kind.js';
+import { anyValue, hasRows, type ElementKind } from './kind.js';
 import { splitPrefix, type Prefix } from './prefix.js';
-
-/** The range of instants a value covers: ISO instants, or '-infinity' / 'infinity' for open ends. */
-export interface DateRow extends IndexRow {
-  low: string;
-  high: string;
-}
-
-const table: Table<DateRow> = {
-  name: 'date',
-  columns: [
-    { name: 'low', type: 'timestamptz', value: (r) => r.low },
-    { name: 'high', type: 'timestamptz', value: (r) => r.high },
-  ],
-};
 
 /** Date parameters: ranges compared by prefix. */
 export const dateKind: ElementKind<DateRow> = {

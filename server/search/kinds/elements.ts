@@ -1,5 +1,6 @@
+import type { IndexRow } from '../../store/index-tables.js';
 import { dateKind } from './date.js';
-import type { ElementKind, IndexRow } from './kind.js';
+import type { ElementKind } from './kind.js';
 import { numberKind } from './number.js';
 import { quantityKind } from './quantity.js';
 import { referenceKind } from './reference.js';

@@ -1,18 +1,14 @@
 import { badRequest } from '../../fhir/outcome.js';
+import { referenceTable, type IndexRow } from '../../store/index-tables.js';
 import { FULL_TEXT_PARAMS, type SearchParam } from '../parameters.js';
 import { SqlParams, typeIs } from '../sql-params.js';
 import { unescape } from '../values.js';
 import { compositeKind } from './composite.js';
-import { dateKind, dateCondition, type DateRow } from './date.js';
+import { dateCondition } from './date.js';
 import { ELEMENT_KINDS, elementKind } from './elements.js';
-import { or, type Compiling, type Criterion, type ElementKind, type Indexed, type IndexRow, type Kind, type Match, type Table, type TypeKind } from './kind.js';
-import { numberKind, type NumberRow } from './number.js';
-import { quantityKind, type QuantityRow } from './quantity.js';
-import { referenceKind, referenceRowsSql, type ReferenceRow } from './reference.js';
-import { stringKind, type StringRow } from './string.js';
-import { textKind, type TextRow } from './text.js';
-import { tokenKind, type TokenRow } from './token.js';
-import { uriKind, type UriRow } from './uri.js';
+import { or, type Compiling, type Criterion, type ElementKind, type Indexed, type Kind, type Match, type TypeKind } from './kind.js';
+import { referenceRowsSql } from './reference.js';
+import { textKind } from './text.js';
 
 /** The kinds of search parameters by SearchParameter type (the full-text ones are told by their code). */
 const KINDS: Readonly<Record<string, TypeKind>> = { ...ELEMENT_KINDS, composite: compositeKind };
@@ -36,32 +32,6 @@ export function sortKind(param: SearchParam): ElementKind<IndexRow> {
   return kind;
 }
 
-/** The rows one resource version contributes to the search index tables, by table. */
-export interface IndexRows {
-  string: StringRow[];
-  token: TokenRow[];
-  date: DateRow[];
-  number: NumberRow[];
-  quantity: QuantityRow[];
-  uri: UriRow[];
-  reference: ReferenceRow[];
-  text: TextRow[];
-}
-
-/** The index tables, in the order a write's statement fills them. */
-export const INDEX_TABLES: Table<IndexRow>[] = [
-  stringKind.table,
-  tokenKind.table,
-  dateKind.table,
-  numberKind.table,
-  quantityKind.table,
-  uriKind.table,
-  referenceKind.table,
-  textKind.table,
-];
-
-export const emptyIndexRows = (): IndexRows => ({ string: [], token: [], date: [], number: [], quantity: [], uri: [], reference: [], text: [] });
-
 /**
  * The index rows of a parameter on resources of `types` (any, when empty): a reference's are
  * found where referenceRows says. Index rows only exist for live resources, so subqueries on them
@@ -70,7 +40,7 @@ export const emptyIndexRows = (): IndexRows => ({ string: [], token: [], date: [
 export const indexedRows =
   (types: string[], p: SqlParams): Indexed =>
   (table, x, param, joins = '') =>
-    `SELECT ${x}.rid FROM sp_${table} ${x}${joins} WHERE ${table === referenceKind.table.name ? referenceRowsSql(types, param, x, p) : `${types.length ? `${typeIs(`${x}.type`, types, p)} AND ` : ''}${x}.param = ${p.add(param)}`}`;
+    `SELECT ${x}.rid FROM sp_${table} ${x}${joins} WHERE ${table === referenceTable.name ? referenceRowsSql(types, param, x, p) : `${types.length ? `${typeIs(`${x}.type`, types, p)} AND ` : ''}${x}.param = ${p.add(param)}`}`;
 
 /**
  * A criterion as SQL: `:missing` (whether the kind has a value of the parameter), `_id` and

@@ -1,36 +1,14 @@
 import type { TypedValue } from '@medplum/core';
+import type { IndexRow, Table } from '../../store/index-tables.js';
 import type { SearchParam } from '../parameters.js';
 import type { SqlParams } from '../sql-params.js';
 
 /*
- * What every kind of search parameter is made of: its index table's shape, how a resource's
- * values become rows of it, and how a criterion on it becomes SQL. One file per kind beside this
+ * What every kind of search parameter is made of: its index table (its shape is the store's,
+ * store/index-tables.ts), how a resource's values become rows of it, and how a criterion on it
+ * becomes SQL. One file per kind beside this
  * one; kinds/index.ts is their table.
  */
-
-/** A row of an index table: the parameter it holds a value of, and for a composite's component, its element (`grp`). */
-export interface IndexRow {
-  param: string;
-  grp?: number;
-}
-
-/** One column of an index table, as rows are written to it (store/search-index.ts). */
-export interface Column<R> {
-  name: string;
-  /** Its SQL type: a statement binds the values of the column as one array of it. */
-  type: 'text' | 'numeric' | 'timestamptz';
-  value(row: R): unknown;
-  /** What is written from the unnested value `u` (default: as is). */
-  written?: (u: string) => string;
-  /** Written whole: no btree holds it (a long value is otherwise cut to what a btree entry holds). */
-  whole?: true;
-}
-
-/** An index table, `sp_<name> (rid, type, param, <columns>, grp)` (migrations 001 and 002). */
-export interface Table<R extends IndexRow> {
-  name: string;
-  columns: Column<R>[];
-}
 
 /** Where a kind puts the index rows of a value. */
 export interface Extraction {

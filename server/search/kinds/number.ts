@@ -1,23 +1,9 @@
 import { badRequest } from '../../fhir/outcome.js';
+import { numberTable as table, type NumberRow } from '../../store/index-tables.js';
 import type { SqlParams } from '../sql-params.js';
 import { unescape } from '../values.js';
-import { anyValue, hasRows, type ElementKind, type IndexRow, type Table } from './kind.js';
+import { anyValue, hasRows, type ElementKind } from './kind.js';
 import { splitPrefix, type Prefix } from './prefix.js';
-
-/** A decimal, as text: numeric in SQL, without the rounding of a double. */
-export interface NumberRow extends IndexRow {
-  value: string;
-}
-
-/** `low` and `high` are the value itself: the number conditions are over ranges, as a quantity's. */
-const table: Table<NumberRow> = {
-  name: 'number',
-  columns: [
-    { name: 'value', type: 'numeric', value: (r) => r.value },
-    { name: 'low', type: 'numeric', value: (r) => r.value },
-    { name: 'high', type: 'numeric', value: (r) => r.value },
-  ],
-};
 
 /** Number parameters: decimals compared by prefix, a value standing for the range of its precision. */
 export const numberKind: ElementKind<NumberRow> = {

@@ -1,31 +1,10 @@
 import type { TypedValue } from '@medplum/core';
 import type { Money, Quantity, Range } from '@medplum/fhirtypes';
+import { quantityTable as table, type QuantityRow } from '../../store/index-tables.js';
 import type { SqlParams } from '../sql-params.js';
 import { splitEscaped, unescape } from '../values.js';
-import { anyValue, hasRows, type ElementKind, type IndexRow, type Table } from './kind.js';
+import { anyValue, hasRows, type ElementKind } from './kind.js';
 import { numberCondition } from './number.js';
-
-/** A quantity's unit and value; `low` and `high` bound it ('-Infinity', 'Infinity' for a comparator's or a Range's open end). */
-export interface QuantityRow extends IndexRow {
-  system: string | null;
-  code: string | null;
-  unit: string | null;
-  value: string;
-  low: string;
-  high: string;
-}
-
-const table: Table<QuantityRow> = {
-  name: 'quantity',
-  columns: [
-    { name: 'system', type: 'text', value: (r) => r.system },
-    { name: 'code', type: 'text', value: (r) => r.code },
-    { name: 'unit', type: 'text', value: (r) => r.unit },
-    { name: 'value', type: 'numeric', value: (r) => r.value },
-    { name: 'low', type: 'numeric', value: (r) => r.low },
-    { name: 'high', type: 'numeric', value: (r) => r.high },
-  ],
-};
 
 const QUANTITY_TYPES = new Set(['Quantity', 'Age', 'Duration', 'Distance', 'Count', 'SimpleQuantity', 'MoneyQuantity']);
 

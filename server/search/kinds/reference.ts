@@ -2,27 +2,12 @@ import type { TypedValue } from '@medplum/core';
 import type { Reference } from '@medplum/fhirtypes';
 import { parseLocalReference } from '../../fhir/ids.js';
 import { badRequest } from '../../fhir/outcome.js';
+import { referenceTable as table, type ReferenceRow } from '../../store/index-tables.js';
 import { referenceRows } from '../parameters.js';
 import { typeIs, type SqlParams } from '../sql-params.js';
 import { unescape } from '../values.js';
-import { anyValue, or, type Compiling, type ElementKind, type Extraction, type IndexRow, type Table } from './kind.js';
+import { anyValue, or, type Compiling, type ElementKind, type Extraction } from './kind.js';
 import { tokenCondition, tokenKind } from './token.js';
-
-/** A reference to one of our resources (`targetType`, `targetId`), or any other by its `url`. */
-export interface ReferenceRow extends IndexRow {
-  targetType: string | null;
-  targetId: string | null;
-  url: string | null;
-}
-
-const table: Table<ReferenceRow> = {
-  name: 'reference',
-  columns: [
-    { name: 'target_type', type: 'text', value: (r) => r.targetType },
-    { name: 'target_id', type: 'text', value: (r) => r.targetId },
-    { name: 'url', type: 'text', value: (r) => r.url },
-  ],
-};
 
 /**
  * Reference parameters: `Type/id`, our absolute URL, a bare id (narrowed by a `:[type]` modifier),

@@ -1,23 +1,10 @@
 import type { TypedValue } from '@medplum/core';
 import type { Address, HumanName } from '@medplum/fhirtypes';
+import { stringTable as table, type StringRow } from '../../store/index-tables.js';
 import { normalizeString } from '../normalize.js';
 import type { SqlParams } from '../sql-params.js';
 import { unescape } from '../values.js';
-import { anyValue, hasRows, likeEscape, type ElementKind, type IndexRow, type Table } from './kind.js';
-
-/** `value` is normalized (normalize.ts): what searches compare; `exact` as written, for `:exact`. */
-export interface StringRow extends IndexRow {
-  value: string;
-  exact: string;
-}
-
-const table: Table<StringRow> = {
-  name: 'string',
-  columns: [
-    { name: 'value', type: 'text', value: (r) => r.value },
-    { name: 'exact', type: 'text', value: (r) => r.exact },
-  ],
-};
+import { anyValue, hasRows, likeEscape, type ElementKind } from './kind.js';
 
 const STRING_TYPES = new Set(['string', 'markdown', 'code', 'id', 'uri', 'url', 'canonical', 'oid', 'uuid']);
 

@@ -1,18 +1,9 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { decodeHTML } from 'entities';
+import { textTable as table, type Table, type TextRow } from '../../store/index-tables.js';
 import { normalizeString } from '../normalize.js';
 import { unescape } from '../values.js';
-import { hasRows, or, rowsWhere, type Compiling, type Extraction, type IndexRow, type Kind, type Table } from './kind.js';
-
-/** Accent-free text, stored as a 'french' text search document. */
-export interface TextRow extends IndexRow {
-  value: string;
-}
-
-const table: Table<TextRow> = {
-  name: 'text',
-  columns: [{ name: 'doc', type: 'text', value: (r) => r.value, written: (u) => `to_tsvector('french', ${u})`, whole: true }],
-};
+import { hasRows, or, rowsWhere, type Compiling, type Extraction, type Kind } from './kind.js';
 
 /**
  * The full-text parameters `_text` and `_content` (FULL_TEXT_PARAMS): a resource's words, searched

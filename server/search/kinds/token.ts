@@ -1,26 +1,11 @@
 import type { TypedValue } from '@medplum/core';
 import type { CodeableConcept, Coding, ContactPoint, Identifier } from '@medplum/fhirtypes';
 import { badRequest } from '../../fhir/outcome.js';
+import { tokenTable as table, type TokenRow } from '../../store/index-tables.js';
 import { normalizeString } from '../normalize.js';
 import type { SqlParams } from '../sql-params.js';
 import { splitBar, splitEscaped, unescape } from '../values.js';
-import { anyValue, hasRows, noneOf, or, rowsWhere, type Criterion, type ElementKind, type IndexRow, type Table } from './kind.js';
-
-/** `text`: a display or CodeableConcept.text, normalized, for `:text`. */
-export interface TokenRow extends IndexRow {
-  system: string | null;
-  code: string | null;
-  text: string | null;
-}
-
-const table: Table<TokenRow> = {
-  name: 'token',
-  columns: [
-    { name: 'system', type: 'text', value: (r) => r.system },
-    { name: 'code', type: 'text', value: (r) => r.code },
-    { name: 'text', type: 'text', value: (r) => r.text },
-  ],
-};
+import { anyValue, hasRows, noneOf, or, rowsWhere, type Criterion, type ElementKind } from './kind.js';
 
 /**
  * Token parameters: `[system]|code`, `:not`, `:of-type` (an identifier's type and value, in rows

@@ -1,12 +1,7 @@
+import { uriTable as table, type UriRow } from '../../store/index-tables.js';
 import type { SqlParams } from '../sql-params.js';
 import { unescape } from '../values.js';
-import { anyValue, hasRows, likeEscape, type ElementKind, type IndexRow, type Table } from './kind.js';
-
-export interface UriRow extends IndexRow {
-  value: string;
-}
-
-const table: Table<UriRow> = { name: 'uri', columns: [{ name: 'value', type: 'text', value: (r) => r.value }] };
+import { anyValue, hasRows, likeEscape, type ElementKind } from './kind.js';
 
 /** URI parameters: equal, or `:below` (starts with the value) and `:above` (the value starts with it). */
 export const uriKind: ElementKind<UriRow> = {

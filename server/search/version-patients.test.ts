@@ -1,12 +1,12 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { DATABASES, withDatabase } from '../../tests/harness.js';
-import { extractIndex } from '../search/extract.js';
-import { reindex } from '../search/reindex.js';
-import type { Queryable } from './db.js';
-import { migrate } from './migrate.js';
-import { migrations } from './migrations/index.js';
-import { writeIndex } from './search-index.js';
+import type { Queryable } from '../store/db.js';
+import { migrate } from '../store/migrate.js';
+import { migrations } from '../store/migrations/index.js';
+import { writeIndex } from '../store/search-index.js';
+import { extractIndex } from './extract.js';
+import { reindex } from './reindex.js';
 
 const BASE = 'http://x/fhir';
 
