@@ -298,6 +298,7 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
     if (ready) return { url, child, exited };
     await new Promise((r) => setTimeout(r, 100));
   }
-  child.kill();
+  // Killed outright: one stuck in its start may not get to its SIGTERM handler, and would outlive the run.
+  child.kill('SIGKILL');
   throw new Error('server did not become ready');
 }
