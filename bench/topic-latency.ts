@@ -3,9 +3,11 @@
  * notification's arrival at a rest-hook receiver. `maillage serve` on a fresh PostgreSQL database,
  * SUBSCRIPTIONS active topic-based subscriptions to discharges (each filtered to one patient, so
  * that each discharge is one notification), discharges written at RATE per second for SECONDS
- * over those patients. Prints p50/p95/p99, what arrived, and the load average.
+ * over those patients. Prints p50/p95/p99, what arrived, and the load average. SERVER_DIR runs the
+ * server of another checkout (e.g. a worktree of main) for a peer measured in the same session.
  *
  *   node --import tsx bench/topic-latency.ts
+ *   SERVER_DIR=/work/main node --import tsx bench/topic-latency.ts
  */
 import { spawn } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
@@ -17,6 +19,7 @@ const ADMIN = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5
 const SUBSCRIPTIONS = Number(process.env.SUBSCRIPTIONS ?? 1000);
 const RATE = Number(process.env.RATE ?? 200);
 const SECONDS = Number(process.env.SECONDS ?? 30);
+const SERVER_DIR = process.env.SERVER_DIR ?? process.cwd();
 const BP = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/';
 
 const freePort = () =>
@@ -38,6 +41,7 @@ async function serve() {
   const child = spawn(process.execPath, ['--import', 'tsx', 'cli/maillage.ts', 'serve'], {
     env: { ...process.env, AUTH: 'off', SEED: 'none', TERMINOLOGY: 'none', FHIR_IGS: '', LOG_LEVEL: 'warn', PORT: String(port), DATABASE_URL: url.toString() },
     stdio: ['ignore', 'ignore', 'inherit'],
+    cwd: SERVER_DIR,
   });
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 1200; i++) {

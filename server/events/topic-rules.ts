@@ -127,12 +127,26 @@ export async function recordTopicSubscription(tx: Queryable, id: string, stored:
   );
 }
 
-/** Whether the resource carries every filter's value. */
-export function filtersMatch(settings: TopicSettings, resource: Resource): boolean {
-  return settings.filters.every((f) => {
-    const values = settings.topic.filters[f.param].values(resource).filter((v): v is string => !!v);
-    return values.some((v) => referenceKey(v) === f.value || v.split('/').pop() === f.value);
-  });
+/**
+ * What a resource carries for each of its topic's filters, as filter values would name it (`Type/id`
+ * or the id alone, a code): computed once per change, whatever the number of subscriptions.
+ */
+export function filterKeys(topic: Topic, resource: Resource): Map<string, Set<string>> {
+  const keys = new Map<string, Set<string>>();
+  for (const [param, filter] of Object.entries(topic.filters)) {
+    const set = new Set<string>();
+    for (const v of filter.values(resource)) {
+      if (!v) continue;
+      set.add(referenceKey(v));
+      set.add(v.split('/').pop() as string);
+    }
+    keys.set(param, set);
+  }
+  return keys;
 }
+
+/** Whether the resource (its filterKeys) carries every filter's value. */
+export const filtersMatch = (settings: TopicSettings, keys: Map<string, Set<string>>): boolean =>
+  settings.filters.every((f) => keys.get(f.param)?.has(f.value));
 
 export const topicCanonicals = () => TOPICS.map((t) => t.url);
