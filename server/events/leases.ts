@@ -53,10 +53,11 @@ export async function takeLeases(db: Database, processId: string, count: number,
        UPDATE subscription_state s SET lease_owner = $1, lease_until = now() + make_interval(secs => $2)
         WHERE s.id IN (
           SELECT t.id FROM subscription_state t
-           WHERE t.next_attempt <= now()
+           -- From the events due (a partial index): not a look at every subscription.
+           WHERE t.id IN (SELECT e.subscription FROM subscription_event e WHERE e.delivered IS NULL)
+             AND t.next_attempt <= now()
              AND (t.lease_owner IS NULL OR t.lease_until < now()
                   OR NOT EXISTS (SELECT 1 FROM feed_process p WHERE p.id = t.lease_owner AND p.heartbeat > now() - interval '${HOLDER_SILENT}'))
-             AND EXISTS (SELECT 1 FROM subscription_event e WHERE e.subscription = t.id AND e.delivered IS NULL)
            ORDER BY t.next_attempt LIMIT $3 FOR UPDATE SKIP LOCKED)
         RETURNING s.id, s.owner, s.failures)
      SELECT l.id AS sub, l.owner, l.failures, e.number::text AS number, e.type, e.id, e.version, e.interaction, e.at, e.event_number::text AS event_number
