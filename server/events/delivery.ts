@@ -1,11 +1,11 @@
 import type { Bundle, Resource, Subscription } from '@medplum/fhirtypes';
-import type { Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 import { bodyOf, type Context, type FhirRequest } from '../interactions/context.js';
 import { persist } from '../interactions/write.js';
 import type { Dispatch } from '../route.js';
 import type { Database } from '../store/db.js';
 import { readCurrent } from '../store/resources.js';
+import { type Mail, sendEventEmail } from './email.js';
 import { resolvedRefusal } from './endpoint.js';
 import { sendNotificationOrder, takesNotificationOrders } from './nde/notification-order.js';
 import { type Lease, type QueuedEvent, releaseLease } from './leases.js';
@@ -37,7 +37,7 @@ export interface DeliveryDeps {
   /** Tells every process's websockets bound to a subscription (events/websocket.ts), through the feed. */
   signal: (payload: string) => Promise<void>;
   /** Where email notifications go (SMTP_URL), and from whom; absent: email channels fail. */
-  mail?: { transport: Transporter; from: string };
+  mail?: Mail;
 }
 
 export const MAX_FAILURES = 5;
@@ -103,7 +103,7 @@ async function deliverOne(deps: DeliveryDeps, lease: Lease, subscription: Subscr
     return 'withheld';
   }
   if (!found) return 'withheld';
-  if (subscription.channel.type === 'email') await sendEmail(deps, lease.id, subscription, event);
+  if (subscription.channel.type === 'email') await sendEventEmail(deps.mail, deps.base.fhirBase, lease.id, subscription.channel.endpoint as string, event);
   // R4's websocket channel says `ping [id]` to the sockets bound, wherever they are connected.
   else if (subscription.channel.type === 'websocket') await deps.signal(`ws:${lease.id}`);
   // NdE flux 4: the notification order, to the gestionnaire de notifications at the endpoint.
@@ -146,30 +146,6 @@ async function sendRestHook(deps: DeliveryDeps, subscription: Subscription, even
   const res = await fetch(url, { method, headers, body, redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS) });
   await res.body?.cancel();
   if (res.status < 200 || res.status >= 300) throw new Error(`${method} ${url} answered ${res.status}`);
-}
-
-const DONE: Record<string, string> = { create: 'créé', update: 'modifié', patch: 'modifié' };
-
-/**
- * An email for a secure relay (MSSanté style): it names the event and links to the record, and
- * carries no clinical content: whoever reads it follows the link and signs in.
- */
-async function sendEmail(deps: DeliveryDeps, id: string, subscription: Subscription, event: QueuedEvent): Promise<void> {
-  if (!deps.mail) throw new Error('no SMTP relay is configured (SMTP_URL)');
-  const link = `${deps.base.fhirBase}/${event.type}/${event.id}`;
-  await deps.mail.transport.sendMail({
-    from: deps.mail.from,
-    to: (subscription.channel.endpoint as string).slice('mailto:'.length),
-    subject: `Maillage : ${event.type} ${DONE[event.interaction] ?? event.interaction}`,
-    text: [
-      // Not the subscription's reason: its author may have named the patient there.
-      `Un évènement de votre abonnement ${id} : ${event.type} ${DONE[event.interaction] ?? event.interaction} (évènement n° ${event.number}).`,
-      `Consulter : ${link}`,
-      '',
-      "Ce message ne contient aucune donnée de santé : l'accès au dossier demande votre authentification.",
-    ].join('\n'),
-    headers: { 'X-Maillage-Subscription': id, 'X-Maillage-Event': String(event.number) },
-  });
 }
 
 /** One more failure in a row (`failures` of them): a later attempt, or the Subscription in error with the reason. */

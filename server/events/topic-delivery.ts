@@ -6,6 +6,7 @@ import type { Dispatch } from '../route.js';
 import type { Database } from '../store/db.js';
 import { ASYNC_COMMIT } from './async-commit.js';
 import { notificationBundle, type NotifiedEvent } from './backport-bundle.js';
+import { type Mail, sendEventEmail } from './email.js';
 import { resolvedRefusal } from './endpoint.js';
 import type { QueuedEvent } from './leases.js';
 import { channelHeaders, ownerAccess } from './subscription-rules.js';
@@ -18,7 +19,7 @@ import { topicSettings } from './topic-rules.js';
  * so the scopes, the équipe-de-soins rules (an opposition registered since included) and the audit
  * trail apply as to any read of theirs. Refused: nothing is sent, no number taken. Else the event
  * takes the subscription's next event number (kept: a retry sends the same), and the notification
- * Bundle goes out on the channel.
+ * Bundle goes out on the channel (an email only names the event).
  */
 export interface TopicDeliveryDeps {
   db: Database;
@@ -26,6 +27,7 @@ export interface TopicDeliveryDeps {
   base: Omit<Context, 'access' | 'log'>;
   log: Logger;
   signal: (payload: string) => Promise<void>;
+  mail?: Mail;
 }
 
 const TIMEOUT_SECONDS = 10;
@@ -67,6 +69,12 @@ export async function deliverTopicEvent(
     return 'withheld';
   }
   const number = event.eventNumber ?? (await eventNumber(deps.db, subscriptionId, event.number));
+  // An email names the event and links to it (email.ts), never the Bundle's content.
+  if (subscription.channel.type === 'email') {
+    const mailed = { number, type: event.type, id: event.id, interaction: event.interaction, topic: settings.topic.title };
+    await sendEventEmail(deps.mail, deps.base.fhirBase, subscriptionId, subscription.channel.endpoint as string, mailed);
+    return 'sent';
+  }
   const notified: NotifiedEvent = { number, at: event.at, type: event.type, id: event.id, interaction: event.interaction };
   if (event.interaction !== 'delete') notified.resource = resource;
   const bundle = notificationBundle(
