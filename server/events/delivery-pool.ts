@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { deliverLease, type DeliveryDeps } from './delivery.js';
-import { takeLeases } from './leases.js';
+import { releaseLease, takeLeases } from './leases.js';
 import type { SubscriptionCache } from './subscription-cache.js';
 
 /**
@@ -28,7 +28,10 @@ export function startDeliveryPool(deps: DeliveryDeps, subscriptions: Subscriptio
       const leases = await takeLeases(deps.db, deps.processId, room, BATCH);
       if (!leases.length) return;
       // After the lease: the copy holds every Subscription whose events were queued.
-      await subscriptions.refresh(deps.db);
+      await subscriptions.refresh(deps.db).catch(async (err: unknown) => {
+        await Promise.all(leases.map((l) => releaseLease(deps.db, deps.processId, l.id, [], false)));
+        throw err;
+      });
       for (const l of leases) {
         const task: Promise<void> = deliverLease(deps, l, subscriptions.get(l.id))
           .catch((err: unknown) => log.warn({ err, subscription: l.id }, 'subscriptions: a delivery failed; the next lease retries'))

@@ -36,7 +36,7 @@ interface Row {
   sub: string;
   owner: Omit<Access, 'scopes'> | null;
   failures: number;
-  number: string;
+  number: string | null;
   type: string;
   id: string;
   version: number;
@@ -61,8 +61,8 @@ export async function takeLeases(db: Database, processId: string, count: number,
            ORDER BY t.next_attempt LIMIT $3 FOR UPDATE SKIP LOCKED)
         RETURNING s.id, s.owner, s.failures)
      SELECT l.id AS sub, l.owner, l.failures, e.number::text AS number, e.type, e.id, e.version, e.interaction, e.at, e.event_number::text AS event_number
-       FROM async_commit, leased l CROSS JOIN LATERAL (
-         SELECT * FROM subscription_event e WHERE e.subscription = l.id AND e.delivered IS NULL ORDER BY e.number LIMIT $4) e
+       FROM async_commit, leased l LEFT JOIN LATERAL (
+         SELECT * FROM subscription_event e WHERE e.subscription = l.id AND e.delivered IS NULL ORDER BY e.number LIMIT $4) e ON true
       ORDER BY l.id, e.number`,
     [processId, LEASE_SECONDS, count, batch],
   );
@@ -70,6 +70,8 @@ export async function takeLeases(db: Database, processId: string, count: number,
   for (const r of rows) {
     let lease = leases.get(r.sub);
     if (!lease) leases.set(r.sub, (lease = { id: r.sub, owner: r.owner, failures: r.failures, events: [] }));
+    // Leased, with none left (delivered meanwhile): let go as it is.
+    if (r.number === null) continue;
     lease.events.push({
       number: Number(r.number),
       type: r.type,
