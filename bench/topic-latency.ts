@@ -3,9 +3,11 @@
  * notification's arrival at a rest-hook receiver. `maillage serve` on a fresh PostgreSQL database,
  * SUBSCRIPTIONS active topic-based subscriptions to discharges (each filtered to one patient, so
  * that each discharge is one notification), discharges written at RATE per second for SECONDS
- * over those patients. Prints p50/p95/p99, what arrived, and the load average.
+ * over those patients. Prints p50/p95/p99, what arrived, and the load average. SERVER_DIR runs the
+ * server of another checkout (e.g. a worktree of main) for a peer measured in the same session.
  *
  *   node --import tsx bench/topic-latency.ts
+ *   SERVER_DIR=/work/main node --import tsx bench/topic-latency.ts
  */
 import { createServer as createHttpServer } from 'node:http';
 import { loadavg } from 'node:os';
@@ -14,6 +16,7 @@ import { serveOnFreshDatabase } from './harness/fresh-server.js';
 const SUBSCRIPTIONS = Number(process.env.SUBSCRIPTIONS ?? 1000);
 const RATE = Number(process.env.RATE ?? 200);
 const SECONDS = Number(process.env.SECONDS ?? 30);
+const SERVER_DIR = process.env.SERVER_DIR ?? process.cwd();
 const BP = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/';
 
 const put = async (base: string, path: string, body: unknown) => {
@@ -42,7 +45,7 @@ async function main() {
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   const hook = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`;
-  const server = await serveOnFreshDatabase('maillage_bench_topics', { env: { FHIR_IGS: '' } });
+  const server = await serveOnFreshDatabase('maillage_bench_topics', { dir: SERVER_DIR, env: { FHIR_IGS: '' } });
   try {
     for (let i = 0; i < SUBSCRIPTIONS; i += 50) {
       await Promise.all(

@@ -52,6 +52,27 @@ describe.runIf(process.env.TEST_DATABASE_URL)('subscriptions with two server pro
     expect(urls('pair')).toEqual(ids);
   });
 
+  it('delivers many subscriptions at once between the two processes, each event once and in its order', async () => {
+    const subs = Array.from({ length: 12 }, (_, k) => `many-${k}`);
+    for (const k of subs) await subscribe(k, k);
+    const [a, b] = servers.map((s) => client(`${s.url}/fhir`));
+    const ids = (k: string) => Array.from({ length: 5 }, (_, e) => `${k}-${e}`);
+    // Each subscription's events one after the other; the subscriptions' side by side, through both processes.
+    for (let e = 0; e < 5; e++) {
+      await Promise.all(
+        subs.map(async (k, i) => {
+          const id = ids(k)[e];
+          const res = await ((i + e) % 2 ? b : a).put(`Encounter/${id}`, { ...encounter(id), subject: { reference: `Patient/${k}` } });
+          expect(res.status).toBe(201);
+        }),
+      );
+    }
+    const start = Date.now();
+    while (subs.some((k) => urls(k).length < 5) && Date.now() - start < 15_000) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 500));
+    for (const k of subs) expect(urls(k)).toEqual(ids(k));
+  });
+
   it('loses nothing and leaves no gap in the numbers when the delivering processes are killed (-9) mid-stream', async () => {
     const id = await subscribe('crash', 'crash');
     receiver.state.delayMs = 100;

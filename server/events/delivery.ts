@@ -1,23 +1,23 @@
 import type { Bundle, Resource, Subscription } from '@medplum/fhirtypes';
-import type { Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
-import type { Access } from '../auth/tokens.js';
 import { bodyOf, type Context, type FhirRequest } from '../interactions/context.js';
 import { persist } from '../interactions/write.js';
 import type { Dispatch } from '../route.js';
 import type { Database } from '../store/db.js';
 import { readCurrent } from '../store/resources.js';
+import { type Mail, sendEventEmail } from './email.js';
 import { resolvedRefusal } from './endpoint.js';
 import { sendNotificationOrder, takesNotificationOrders } from './nde/notification-order.js';
+import { type Lease, type QueuedEvent, releaseLease } from './leases.js';
+import type { CachedSubscription } from './subscription-cache.js';
 import { channelHeaders, ownerAccess, parseCriteria } from './subscription-rules.js';
 import { deliverTopicEvent } from './topic-delivery.js';
 import { isTopicCriteria } from './topic-rules.js';
 
 /**
- * Delivers each subscription's queued events (subscription_event) in their order, at least once.
- * One process at a time per subscription: it takes a lease on the subscription's state (others
- * skip it, and take it over only once the lease ran out or its holder stopped being heard on the
- * feed). A failure is retried after an exponential pause with jitter; after MAX_FAILURES in a row
+ * Delivers each subscription's queued events (subscription_event) in their order, at least once,
+ * under the lease of one process at a time (leases.ts; delivery-pool.ts keeps several in
+ * delivery at once). A failure is retried after an exponential pause with jitter; after MAX_FAILURES in a row
  * the Subscription goes to `error` with the reason, and its events wait until it is requested again.
  *
  * What is sent is judged at delivery, as the subscriber: the criteria restricted to the changed
@@ -37,14 +37,12 @@ export interface DeliveryDeps {
   /** Tells every process's websockets bound to a subscription (events/websocket.ts), through the feed. */
   signal: (payload: string) => Promise<void>;
   /** Where email notifications go (SMTP_URL), and from whom; absent: email channels fail. */
-  mail?: { transport: Transporter; from: string };
+  mail?: Mail;
 }
 
 export const MAX_FAILURES = 5;
 const BASE_DELAY_MS = 200;
 const MAX_DELAY_MS = 5 * 60_000;
-const LEASE_SECONDS = 60;
-const BATCH = 50;
 const TIMEOUT_MS = 10_000;
 
 /** The pause before the next attempt after `failures` failures in a row: exponential, with full jitter over its upper half. */
@@ -53,72 +51,35 @@ export function retryDelay(failures: number): number {
   return ceiling / 2 + Math.random() * (ceiling / 2);
 }
 
-interface Lease {
-  id: string;
-  owner: Omit<Access, 'scopes'> | null;
-  failures: number;
-}
-
-/** Takes one subscription with events due and delivers them; false when none was due. */
-export async function deliverSome(deps: DeliveryDeps): Promise<boolean> {
+/**
+ * Delivers a leased subscription's events in their order (`cached`: the Subscription as this
+ * process's copy has it, refreshed after the lease was taken), then lets the lease go with what
+ * was settled. The first failure stops the batch: the events after it wait for the next attempt.
+ */
+export async function deliverLease(deps: DeliveryDeps, lease: Lease, cached: CachedSubscription | undefined): Promise<void> {
   const { db } = deps;
-  const [lease] = await db.query<Lease>(
-    `UPDATE subscription_state s SET lease_owner = $1, lease_until = now() + make_interval(secs => $2)
-      WHERE s.id = (
-        SELECT t.id FROM subscription_state t
-         WHERE t.next_attempt <= now()
-           AND (t.lease_owner IS NULL OR t.lease_until < now()
-                OR NOT EXISTS (SELECT 1 FROM feed_process p WHERE p.id = t.lease_owner AND p.heartbeat > now() - interval '6 seconds'))
-           AND EXISTS (SELECT 1 FROM subscription_event e WHERE e.subscription = t.id AND e.delivered IS NULL)
-         ORDER BY t.next_attempt LIMIT 1 FOR UPDATE SKIP LOCKED)
-      RETURNING s.id, s.owner, s.failures`,
-    [deps.processId, LEASE_SECONDS],
-  );
-  if (!lease) return false;
+  const settled: { number: number; outcome: string }[] = [];
+  let failure: string | undefined;
   try {
-    await deliverLeased(deps, lease);
-  } finally {
-    await db.query(`UPDATE subscription_state SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2`, [lease.id, deps.processId]);
-  }
-  return true;
-}
-
-interface QueuedEvent {
-  number: number;
-  type: string;
-  id: string;
-  version: number;
-  interaction: string;
-  at: Date;
-}
-
-async function deliverLeased(deps: DeliveryDeps, lease: Lease): Promise<void> {
-  const { db } = deps;
-  const current = await readCurrent(db, 'Subscription', lease.id);
-  const subscription = current && !current.deleted ? (JSON.parse(current.content as string) as Subscription) : undefined;
-  if (subscription?.status !== 'active') {
-    // Deleted: its events go; off or in error: they wait (pushed back, not retried in a loop).
-    if (!subscription) await db.query(`DELETE FROM subscription_event WHERE subscription = $1`, [lease.id]);
-    else await db.query(`UPDATE subscription_state SET next_attempt = now() + interval '1 minute' WHERE id = $1`, [lease.id]);
-    return;
-  }
-  const events = await db.query<QueuedEvent>(
-    `SELECT number, type, id, version, interaction, at FROM subscription_event WHERE subscription = $1 AND delivered IS NULL ORDER BY number LIMIT ${BATCH}`,
-    [lease.id],
-  );
-  for (const event of events) {
-    let outcome: string;
-    try {
-      outcome = await deliverOne(deps, lease, subscription, event);
-    } catch (err) {
-      await failed(deps, lease, err instanceof Error ? err.message : String(err));
+    const subscription = cached?.subscription;
+    if (subscription?.status !== 'active') {
+      // Deleted: its events go; off or in error: they wait (pushed back, not retried in a loop).
+      if (!subscription) await db.query(`DELETE FROM subscription_event WHERE subscription = $1`, [lease.id]);
+      else await db.query(`UPDATE subscription_state SET next_attempt = now() + interval '1 minute' WHERE id = $1`, [lease.id]);
       return;
     }
-    await db.query(`UPDATE subscription_event SET delivered = now(), outcome = $3 WHERE subscription = $1 AND number = $2`, [lease.id, event.number, outcome]);
-    if (lease.failures) {
-      lease.failures = 0;
-      await db.query(`UPDATE subscription_state SET failures = 0, error = NULL WHERE id = $1`, [lease.id]);
+    for (const event of lease.events) {
+      try {
+        settled.push({ number: event.number, outcome: await deliverOne(deps, lease, subscription, event) });
+      } catch (err) {
+        failure = err instanceof Error ? err.message : String(err);
+        // Failures in a row: one delivered under this lease started the count again.
+        await failed(deps, lease.id, settled.length ? 1 : lease.failures + 1, failure);
+        return;
+      }
     }
+  } finally {
+    await releaseLease(db, deps.processId, lease.id, settled, !failure && settled.length > 0 && lease.failures > 0);
   }
 }
 
@@ -142,7 +103,7 @@ async function deliverOne(deps: DeliveryDeps, lease: Lease, subscription: Subscr
     return 'withheld';
   }
   if (!found) return 'withheld';
-  if (subscription.channel.type === 'email') await sendEmail(deps, lease.id, subscription, event);
+  if (subscription.channel.type === 'email') await sendEventEmail(deps.mail, deps.base.fhirBase, lease.id, subscription.channel.endpoint as string, event);
   // R4's websocket channel says `ping [id]` to the sockets bound, wherever they are connected.
   else if (subscription.channel.type === 'websocket') await deps.signal(`ws:${lease.id}`);
   // NdE flux 4: the notification order, to the gestionnaire de notifications at the endpoint.
@@ -187,46 +148,21 @@ async function sendRestHook(deps: DeliveryDeps, subscription: Subscription, even
   if (res.status < 200 || res.status >= 300) throw new Error(`${method} ${url} answered ${res.status}`);
 }
 
-const DONE: Record<string, string> = { create: 'créé', update: 'modifié', patch: 'modifié' };
-
-/**
- * An email for a secure relay (MSSanté style): it names the event and links to the record, and
- * carries no clinical content: whoever reads it follows the link and signs in.
- */
-async function sendEmail(deps: DeliveryDeps, id: string, subscription: Subscription, event: QueuedEvent): Promise<void> {
-  if (!deps.mail) throw new Error('no SMTP relay is configured (SMTP_URL)');
-  const link = `${deps.base.fhirBase}/${event.type}/${event.id}`;
-  await deps.mail.transport.sendMail({
-    from: deps.mail.from,
-    to: (subscription.channel.endpoint as string).slice('mailto:'.length),
-    subject: `Maillage : ${event.type} ${DONE[event.interaction] ?? event.interaction}`,
-    text: [
-      // Not the subscription's reason: its author may have named the patient there.
-      `Un évènement de votre abonnement ${id} : ${event.type} ${DONE[event.interaction] ?? event.interaction} (évènement n° ${event.number}).`,
-      `Consulter : ${link}`,
-      '',
-      "Ce message ne contient aucune donnée de santé : l'accès au dossier demande votre authentification.",
-    ].join('\n'),
-    headers: { 'X-Maillage-Subscription': id, 'X-Maillage-Event': String(event.number) },
-  });
-}
-
-/** One more failure in a row: a later attempt, or the Subscription in error with the reason. */
-async function failed(deps: DeliveryDeps, lease: Lease, reason: string): Promise<void> {
-  const failures = lease.failures + 1;
-  deps.log.warn({ subscription: lease.id, failures, reason }, 'subscription: delivery failed');
+/** One more failure in a row (`failures` of them): a later attempt, or the Subscription in error with the reason. */
+async function failed(deps: DeliveryDeps, id: string, failures: number, reason: string): Promise<void> {
+  deps.log.warn({ subscription: id, failures, reason }, 'subscription: delivery failed');
   await deps.db.transaction(async (tx) => {
     await tx.query(`UPDATE subscription_state SET failures = $2, error = $3, next_attempt = now() + make_interval(secs => $4) WHERE id = $1`, [
-      lease.id,
+      id,
       failures,
       reason,
       retryDelay(failures) / 1000,
     ]);
     if (failures < MAX_FAILURES) return;
-    const current = await readCurrent(tx, 'Subscription', lease.id, true);
+    const current = await readCurrent(tx, 'Subscription', id, true);
     if (!current || current.deleted) return;
     const latest = JSON.parse(current.content as string) as Subscription;
     if (latest.status !== 'active') return;
-    await persist({ fhirBase: deps.base.fhirBase }, tx, current, { type: 'Subscription', id: lease.id }, { ...latest, status: 'error', error: reason }, 'PUT');
+    await persist({ fhirBase: deps.base.fhirBase }, tx, current, { type: 'Subscription', id }, { ...latest, status: 'error', error: reason }, 'PUT');
   });
 }

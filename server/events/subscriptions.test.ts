@@ -284,4 +284,30 @@ describe.each(DATABASES)('email subscriptions through a real SMTP server, on %s'
     expect(text).toContain('Encounter');
     expect(text).not.toMatch(/chute|fracture|durand/i);
   });
+
+  it('mails a topic-based subscription its events, numbered, naming the topic only', async () => {
+    const { api } = ctx;
+    const topic = 'https://fhir.maillage.fr/SubscriptionTopic/discharge';
+    const BP = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/';
+    const filter = { extension: [{ url: `${BP}backport-filter-criteria`, valueString: 'patient=Patient/martin' }] };
+    const heartbeat = { extension: [{ url: `${BP}backport-heartbeat-period`, valueUnsignedInt: 60 }] };
+    const email = { type: 'email', endpoint: 'mailto:sorties@msp.test' };
+    const body = { resourceType: 'Subscription', status: 'requested', reason: 'sorties de M. Martin', criteria: topic, _criteria: filter, channel: email };
+    expect((await api.post('Subscription', { ...body, channel: { ...email, ...heartbeat } })).status).toBe(400);
+    const created = await api.post('Subscription', body);
+    expect(created.status).toBe(201);
+    // No handshake by mail: active at once.
+    expect(created.body.status).toBe('active');
+    const before = smtp.mails.length;
+    await api.put('Encounter/mail-2', { ...encounter('mail-2', 'martin'), reasonCode: [{ text: 'chute, fracture du col' }] });
+    await api.put('Encounter/mail-3', encounter('mail-3', 'martin'));
+    const start = Date.now();
+    while (smtp.mails.length < before + 2 && Date.now() - start < 8000) await new Promise((r) => setTimeout(r, 25));
+    const sent = smtp.mails.slice(before).map((m) => m.text);
+    expect(sent).toHaveLength(2);
+    expect(sent[0]).toContain(`${ctx.server.base}/Encounter/mail-2`);
+    expect(sent[0]).toMatch(/X-Maillage-Event: 1\b/);
+    expect(sent[1]).toMatch(/X-Maillage-Event: 2\b/);
+    for (const text of sent) expect(text).not.toMatch(/chute|fracture|martin/i);
+  });
 });

@@ -4,8 +4,11 @@ import type { Access } from '../auth/tokens.js';
 import type { Context, FhirRequest } from '../interactions/context.js';
 import type { Dispatch } from '../route.js';
 import type { Database } from '../store/db.js';
+import { ASYNC_COMMIT } from './async-commit.js';
 import { notificationBundle, type NotifiedEvent } from './backport-bundle.js';
+import { type Mail, sendEventEmail } from './email.js';
 import { resolvedRefusal } from './endpoint.js';
+import type { QueuedEvent } from './leases.js';
 import { channelHeaders, ownerAccess } from './subscription-rules.js';
 import { topicSettings } from './topic-rules.js';
 
@@ -16,7 +19,7 @@ import { topicSettings } from './topic-rules.js';
  * so the scopes, the équipe-de-soins rules (an opposition registered since included) and the audit
  * trail apply as to any read of theirs. Refused: nothing is sent, no number taken. Else the event
  * takes the subscription's next event number (kept: a retry sends the same), and the notification
- * Bundle goes out on the channel.
+ * Bundle goes out on the channel (an email only names the event).
  */
 export interface TopicDeliveryDeps {
   db: Database;
@@ -24,15 +27,7 @@ export interface TopicDeliveryDeps {
   base: Omit<Context, 'access' | 'log'>;
   log: Logger;
   signal: (payload: string) => Promise<void>;
-}
-
-export interface QueuedTopicEvent {
-  number: number;
-  type: string;
-  id: string;
-  version: number;
-  interaction: string;
-  at: Date;
+  mail?: Mail;
 }
 
 const TIMEOUT_SECONDS = 10;
@@ -65,7 +60,7 @@ export async function deliverTopicEvent(
   subscriptionId: string,
   owner: Omit<Access, 'scopes'> | null,
   subscription: Subscription,
-  event: QueuedTopicEvent,
+  event: QueuedEvent,
 ): Promise<'sent' | 'withheld'> {
   const settings = topicSettings(subscription);
   const resource = await readAs(deps, ownerAccess(owner), event.type, event.id, shownVersion(event));
@@ -73,7 +68,13 @@ export async function deliverTopicEvent(
     deps.log.info({ subscription: subscriptionId, event: event.number }, 'topic subscription: notification withheld');
     return 'withheld';
   }
-  const number = await eventNumber(deps.db, subscriptionId, event.number);
+  const number = event.eventNumber ?? (await eventNumber(deps.db, subscriptionId, event.number));
+  // An email names the event and links to it (email.ts), never the Bundle's content.
+  if (subscription.channel.type === 'email') {
+    const mailed = { number, type: event.type, id: event.id, interaction: event.interaction, topic: settings.topic.title };
+    await sendEventEmail(deps.mail, deps.base.fhirBase, subscriptionId, subscription.channel.endpoint as string, mailed);
+    return 'sent';
+  }
   const notified: NotifiedEvent = { number, at: event.at, type: event.type, id: event.id, interaction: event.interaction };
   if (event.interaction !== 'delete') notified.resource = resource;
   const bundle = notificationBundle(
@@ -86,21 +87,25 @@ export async function deliverTopicEvent(
   return 'sent';
 }
 
-/** The event's number among those notified to the subscription: taken once, at its first delivery. */
+/**
+ * The event's number among those notified to the subscription: taken once, at its first delivery,
+ * in one statement (the counter moved only when the event has none yet; else the one it has).
+ */
 async function eventNumber(db: Database, subscription: string, queued: number): Promise<number> {
-  return db.transaction(async (tx) => {
-    const [kept] = await tx.query<{ n: string | null }>(`SELECT event_number::text AS n FROM subscription_event WHERE subscription = $1 AND number = $2`, [
-      subscription,
-      queued,
-    ]);
-    if (kept?.n) return Number(kept.n);
-    const [{ n }] = await tx.query<{ n: string }>(
-      `UPDATE topic_subscription SET notified = notified + 1, last_sent = now() WHERE id = $1 RETURNING notified::text AS n`,
-      [subscription],
-    );
-    await tx.query(`UPDATE subscription_event SET event_number = $3 WHERE subscription = $1 AND number = $2`, [subscription, queued, n]);
-    return Number(n);
-  });
+  const [{ n }] = await db.query<{ n: string }>(
+    `WITH ${ASYNC_COMMIT},
+     bumped AS (
+       UPDATE topic_subscription SET notified = notified + 1, last_sent = now()
+         FROM async_commit
+        WHERE id = $1 AND EXISTS (SELECT 1 FROM subscription_event WHERE subscription = $1 AND number = $2 AND event_number IS NULL)
+        RETURNING notified),
+     numbered AS (
+       UPDATE subscription_event e SET event_number = bumped.notified FROM bumped
+        WHERE e.subscription = $1 AND e.number = $2 RETURNING e.event_number)
+     SELECT coalesce((SELECT event_number FROM numbered), (SELECT event_number FROM subscription_event WHERE subscription = $1 AND number = $2))::text AS n`,
+    [subscription, queued],
+  );
+  return Number(n);
 }
 
 /**

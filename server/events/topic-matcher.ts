@@ -1,32 +1,26 @@
-import type { Resource, Subscription } from '@medplum/fhirtypes';
+import type { Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../store/db.js';
 import { enqueue, type FeedChange } from './queue.js';
-import { filtersMatch, topicSettings, type TopicSettings } from './topic-rules.js';
-import { topicFires, type Interaction } from './topics.js';
+import type { CachedSubscription } from './subscription-cache.js';
+import { filterKeys, filtersMatch, type TopicSettings } from './topic-rules.js';
+import { topicFires, type Interaction, type Topic } from './topics.js';
 
 /**
  * The topic-based subscriptions' part of the matcher (matcher.ts, same transaction): each change
  * of the feed read there is compared, version before and after, with the topics of the active
- * topic-based Subscriptions, and queued for those whose topic fires and whose filters it meets
+ * topic-based Subscriptions (the matcher's copy), and queued for those whose topic fires and whose filters it meets
  * (the version after; the one deleted for a delete). Only what the subscriber may see of it is
  * decided later, at delivery.
  */
-export async function queueTopicEvents(tx: Queryable, changes: FeedChange[]): Promise<void> {
-  if (!changes.length) return;
-  const rows = await tx.query<{ id: string; content: string }>(
-    `SELECT r.id, r.content FROM topic_subscription t JOIN resource r ON r.type = 'Subscription' AND r.id = t.id AND NOT r.deleted`,
-  );
-  const subs: { id: string; settings: TopicSettings }[] = [];
-  for (const { id, content } of rows) {
-    const s = JSON.parse(content) as Subscription;
-    if (s.status !== 'active') continue;
-    try {
-      subs.push({ id, settings: topicSettings(s) });
-    } catch {
-      // Written when its topic existed: it hears nothing until it is written again.
-    }
+export async function queueTopicEvents(tx: Queryable, changes: FeedChange[], active: CachedSubscription[]): Promise<void> {
+  const byTopic = new Map<Topic, { id: string; settings: TopicSettings }[]>();
+  for (const { id, topic } of active) {
+    if (!topic) continue;
+    const subscribers = byTopic.get(topic.topic) ?? [];
+    subscribers.push({ id, settings: topic });
+    byTopic.set(topic.topic, subscribers);
   }
-  const types = new Set(subs.map((s) => s.settings.topic.resource));
+  const types = new Set([...byTopic.keys()].map((t) => t.resource));
   const relevant = changes.filter((c) => types.has(c.type));
   if (!relevant.length) return;
   const versions = await tx.query<{ type: string; id: string; version: number; content: string | null }>(
@@ -44,11 +38,12 @@ export async function queueTopicEvents(tx: Queryable, changes: FeedChange[]): Pr
     const after = change.interaction === 'delete' ? undefined : content.get(`${change.type}/${change.id}/${change.version}`);
     const shown = after ?? before;
     if (!shown) continue;
-    for (const sub of subs) {
-      const { topic } = sub.settings;
+    // Whether it fires, and what it carries for the filters: once per topic, not per subscription.
+    for (const [topic, subscribers] of byTopic) {
       if (topic.resource !== change.type) continue;
       if (!topicFires(topic, { interaction: change.interaction as Interaction, before, after })) continue;
-      if (filtersMatch(sub.settings, shown)) queued.push({ sub: sub.id, change });
+      const keys = filterKeys(topic, shown);
+      for (const sub of subscribers) if (filtersMatch(sub.settings, keys)) queued.push({ sub: sub.id, change });
     }
   }
   await enqueue(tx, queued);

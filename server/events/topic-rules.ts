@@ -13,8 +13,8 @@ import { TOPICS, topicByUrl, type Topic } from './topics.js';
 export const BACKPORT = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/';
 export const PAYLOAD_CONTENTS = ['empty', 'id-only', 'full-resource'] as const;
 export type PayloadContent = (typeof PAYLOAD_CONTENTS)[number];
-/** The channels a topic-based subscription may use: notifications are Bundles. */
-export const TOPIC_CHANNELS = ['rest-hook', 'websocket'];
+/** The channels a topic-based subscription may use: notifications are Bundles, or emails naming the event. */
+export const TOPIC_CHANNELS = ['rest-hook', 'websocket', 'email'];
 
 export interface TopicFilter {
   param: string;
@@ -93,7 +93,7 @@ export function topicSettings(s: Subscription): TopicSettings {
 /**
  * The checks of a topic-based Subscription besides its channel's (subscription-rules.ts), and the
  * status it is stored with: a rest-hook written `requested` stays so until its handshake answered
- * (topic-chores.ts); a websocket one is active at once (its handshake goes to each socket that binds).
+ * (topic-chores.ts); a websocket one is active at once (its handshake goes to each socket that binds), an email one too.
  */
 export function checkTopicSubscription(s: Subscription): Subscription {
   const settings = topicSettings(s);
@@ -106,6 +106,10 @@ export function checkTopicSubscription(s: Subscription): Subscription {
   // A websocket notification goes through the change feed's notifications, whose payload is small.
   if (s.channel.type === 'websocket' && settings.content === 'full-resource') {
     throw badRequest('A websocket topic subscription carries id-only or empty payloads: read the resources it names', ['channel.payload']);
+  }
+  // An email is no place for a notification without an event.
+  if (s.channel.type === 'email' && settings.heartbeatSeconds) {
+    throw badRequest('An email topic subscription has no heartbeat (backport-heartbeat-period)', ['channel.extension']);
   }
   if (s.status === 'requested' && s.channel.type !== 'rest-hook') return { ...s, status: 'active', error: undefined };
   return s.status === 'requested' ? { ...s, error: undefined } : s;
@@ -127,12 +131,26 @@ export async function recordTopicSubscription(tx: Queryable, id: string, stored:
   );
 }
 
-/** Whether the resource carries every filter's value. */
-export function filtersMatch(settings: TopicSettings, resource: Resource): boolean {
-  return settings.filters.every((f) => {
-    const values = settings.topic.filters[f.param].values(resource).filter((v): v is string => !!v);
-    return values.some((v) => referenceKey(v) === f.value || v.split('/').pop() === f.value);
-  });
+/**
+ * What a resource carries for each of its topic's filters, as filter values would name it (`Type/id`
+ * or the id alone, a code): computed once per change, whatever the number of subscriptions.
+ */
+export function filterKeys(topic: Topic, resource: Resource): Map<string, Set<string>> {
+  const keys = new Map<string, Set<string>>();
+  for (const [param, filter] of Object.entries(topic.filters)) {
+    const set = new Set<string>();
+    for (const v of filter.values(resource)) {
+      if (!v) continue;
+      set.add(referenceKey(v));
+      set.add(v.split('/').pop() as string);
+    }
+    keys.set(param, set);
+  }
+  return keys;
 }
+
+/** Whether the resource (its filterKeys) carries every filter's value. */
+export const filtersMatch = (settings: TopicSettings, keys: Map<string, Set<string>>): boolean =>
+  settings.filters.every((f) => keys.get(f.param)?.has(f.value));
 
 export const topicCanonicals = () => TOPICS.map((t) => t.url);

@@ -125,7 +125,7 @@ describe.each(DATABASES)('topic-based subscriptions (R4 Backport IG) on %s', (ki
     for (const [body, why] of [
       [{ ...base, criteria: 'http://example.org/SubscriptionTopic/nothing' }, /no topic/],
       [{ ...base, _criteria: { extension: [{ url: `${BP}backport-filter-criteria`, valueString: 'Encounter?code=x' }] } }, /filters by patient/],
-      [{ ...base, channel: { type: 'email', endpoint: 'mailto:a@b.test' } }, /rest-hook, websocket/],
+      [{ ...base, channel: { type: 'message', endpoint: 'https://example.org/m' } }, /rest-hook, websocket, email/],
       [
         { ...base, channel: { ...base.channel, _payload: { extension: [{ url: `${BP}backport-payload-content`, valueCode: 'everything' }] } } },
         /payload-content/,

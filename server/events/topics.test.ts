@@ -1,7 +1,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { dueAt } from './time-events.js';
-import { filtersMatch, topicSettings } from './topic-rules.js';
+import { filterKeys, filtersMatch, topicSettings } from './topic-rules.js';
 import { TOPICS, topicFires, type Interaction } from './topics.js';
 
 const topic = (code: string) => TOPICS.find((t) => t.code === code) as (typeof TOPICS)[number];
@@ -95,8 +95,8 @@ describe("the pôle's topics", () => {
     ]);
     expect(settings.content).toBe('id-only');
     const task = (owner: string) => ({ resourceType: 'Task', owner: { reference: owner }, for: { reference: 'Patient/p' } }) as Resource;
-    expect(filtersMatch(settings, task('PractitionerRole/a'))).toBe(true);
-    expect(filtersMatch(settings, task('PractitionerRole/b'))).toBe(false);
+    expect(filtersMatch(settings, filterKeys(settings.topic, task('PractitionerRole/a')))).toBe(true);
+    expect(filtersMatch(settings, filterKeys(settings.topic, task('PractitionerRole/b')))).toBe(false);
     for (const [bad, why] of [
       ['Encounter?patient=Patient/p', /about Task/],
       ['subject=Patient/p', /filters by owner, patient/],
