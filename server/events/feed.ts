@@ -8,7 +8,7 @@ import type { Database } from '../store/db.js';
  * write notifies `maillage_feed` with the types it wrote; hearing one moves the marks of the
  * caches that follow those types (store/change-signals.ts) and wakes the feed's other consumers
  * (the subscriptions). The table stays the durable source: a consumer that must not miss a change
- * reads it (feed-window.ts); the notification only says when to look.
+ * reads it (matcher.ts, past its cursor's horizon); the notification only says when to look.
  *
  * A barrier makes a write in force everywhere before its response returns: after the commit, the
  * writer notifies a token and waits until every listening process (feed_process, kept by a

@@ -2,7 +2,7 @@
  * The change feed: one row per committed write of a resource (create, update, patch, delete), in
  * the transaction of the write, with the patients the version concerns (a tombstone, those of the
  * version it deletes). `xid` orders what readers may take: a row is final once its transaction is
- * older than every transaction still running (events/feed-window.ts), which a sequence alone
+ * older than every transaction still running (events/matcher.ts), which a sequence alone
  * cannot say (a lower seq may commit after a higher one). Each statement that appends rows wakes
  * the listening processes with one notification per type written (PostgreSQL folds identical
  * payloads of one transaction into one, delivered at commit).
