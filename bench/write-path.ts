@@ -9,7 +9,7 @@
  *   node --import tsx bench/write-path.ts [--root <tree>] [--synthea N] [--examples N] [--rounds N]
  *   node --cpu-prof --import tsx bench/write-path.ts ...      # where the time goes
  *   node --import tsx bench/write-path.ts --slowest 20        # also the 20 resources that cost most, per stage
- *   node --import tsx bench/write-path.ts --rows <file.json>  # every example's index rows, to compare two trees
+ *   node --import tsx bench/write-path.ts --rows <file.json>  # every resource's index rows, to compare two trees
  *   node --import tsx bench/write-path.ts --check             # the quick walk never passes what @medplum/core's validator refuses
  *
  * `--root` takes the modules from another checkout of Maillage (another branch's worktree), for a
@@ -150,10 +150,13 @@ if (check) {
   console.log(JSON.stringify({ resources: all.length, medplumSilent: silent, quickClean: clean, wrong }, null, 1));
   if (wrong.length) process.exitCode = 1;
 } else if (rowsFile) {
-  // Every example's index rows (those validateBase refuses too: extraction does not depend on it).
-  const rows = Object.fromEntries(r4Examples().map(({ name, resource }) => [name, extractIndex(resource, FHIR_BASE)]));
+  // Every resource's index rows (those validateBase refuses too: extraction does not depend on it).
+  const rows = Object.fromEntries([
+    ...r4Examples().map(({ name, resource }) => [name, extractIndex(resource, FHIR_BASE)]),
+    ...syntheaResources().map((r, i) => [`synthea-${i}`, extractIndex(r, FHIR_BASE)]),
+  ]);
   writeFileSync(rowsFile, JSON.stringify(rows));
-  console.log(`${Object.keys(rows).length} examples' index rows written to ${rowsFile}`);
+  console.log(`${Object.keys(rows).length} resources' index rows written to ${rowsFile}`);
 } else {
   const load = loadAverage();
   const results = [];
