@@ -27,7 +27,7 @@ import type { Resource } from '@medplum/fhirtypes';
  * It follows the validator's checks in its own terms (its property getter, its FHIRPath engine
  * and cache-free parse of the same invariants, its regular expressions) and answers `false` at
  * the first thing the validator would report, or anything it does not follow (slicing, fixed
- * values and patterns, primitive extensions, nulls): the validator then runs, for its exact
+ * values and patterns, nulls): the validator then runs, for its exact
  * issues. Most writes are clean, and pay for this walk only.
  * To be checked against the validator when @medplum/core changes: `bench/write-path.ts --check`.
  */
@@ -158,8 +158,16 @@ class CleanWalk {
 
   private primitive(typed: TypedValue): void {
     const { type, value } = typed;
-    // A primitive with extensions is an object (a String with `extension`): left to the validator.
-    if (typeof value === 'object' || !(type in fhirTypeToJsType)) unclean();
+    // A primitive with extensions is an object (a String with `id`, `extension`): its value, then its extensions as an Element.
+    if (typeof value === 'object' && value !== null) {
+      const primitive = value.valueOf();
+      const keys = new Set(primitive === value ? [] : Object.keys(primitive));
+      const extensions = Object.entries(value).filter(([k]) => !keys.has(k));
+      if (primitive !== value) this.primitive({ type, value: primitive });
+      if (extensions.length) this.object({ type: 'Element', value: Object.fromEntries(extensions) }, getDataType('Element'));
+      return;
+    }
+    if (!(type in fhirTypeToJsType)) unclean();
     const expected = fhirTypeToJsType[type as keyof typeof fhirTypeToJsType];
     if (typeof value !== expected) unclean();
     if (typeof value === 'string') {
