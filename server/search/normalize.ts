@@ -1,4 +1,8 @@
+/** Text that NFD leaves as it is and that has no combining mark: most values. */
+const ASCII = /^[\x00-\x7f]*$/;
+
 /** The form string search values are compared in: lower case, accents removed, spaces collapsed. */
 export function normalizeString(value: string): string {
-  return value.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/\s+/g, ' ').trim();
+  const unaccented = ASCII.test(value) ? value : value.normalize('NFD').replace(/\p{M}/gu, '');
+  return unaccented.toLowerCase().replace(/\s+/g, ' ').trim();
 }

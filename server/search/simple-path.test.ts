@@ -28,9 +28,10 @@ describe('simple paths', () => {
   it('compile only what they can walk', () => {
     expect(compileSimplePath('Patient.name')).toBeDefined();
     expect(compileSimplePath('Observation.subject.where(resolve() is Patient) | Observation.focus')).toBeDefined();
-    expect(compileSimplePath('Observation.value.as(Quantity)')).toBeUndefined();
+    expect(compileSimplePath('Observation.value.as(Quantity)')).toBeDefined();
+    expect(compileSimplePath('(Observation.value as Quantity) | (Observation.component.value as Quantity)')).toBeDefined();
     expect(compileSimplePath("Patient.telecom.where(system='phone')")).toBeUndefined();
-    expect(compileSimplePath('(Observation.value as Quantity)')).toBeUndefined();
+    expect(compileSimplePath('(Observation.value as CodeableConcept).text')).toBeUndefined();
   });
 
   it('give the values the FHIRPath engine gives, for every parameter on every R4 example', () => {
