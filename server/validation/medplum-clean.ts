@@ -29,7 +29,8 @@ import type { Resource } from '@medplum/fhirtypes';
  * the first thing the validator would report, or anything it does not follow (slicing, fixed
  * values and patterns, nulls): the validator then runs, for its exact
  * issues. Most writes are clean, and pay for this walk only.
- * To be checked against the validator when @medplum/core changes: `bench/write-path.ts --check`.
+ * Guarded by tests/validator-shortcut.test.ts (examples and fuzzed resources: never a vouch the
+ * validator contradicts); when @medplum/core changes, also `bench/write-path.ts --check`.
  */
 
 /** The validator's own list (validation.ts `skippedConstraintKeys`). */
