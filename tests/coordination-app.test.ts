@@ -62,6 +62,23 @@ describe('the coordination app at /app/ in Chromium', () => {
 
   const fhir = async (path: string) => (await call('GET', `${t.server.base}/${path}`, token)).body;
 
+  /** In the concertation form: a patient added to the cases by family name (the first found). */
+  async function addCaseByName(family: string) {
+    await page.getByLabel(/^Ajouter un patient/).fill(family);
+    await page.getByRole('button', { name: 'Chercher le patient' }).click();
+    await page
+      .getByRole('button', { name: new RegExp(`^Ajouter ${family.toUpperCase()}`) })
+      .first()
+      .click();
+  }
+
+  /** In the concertation form: a participant found in the pôle's directory by `name`, the button `button`. */
+  async function addParticipant(name: string, button: RegExp) {
+    await page.getByLabel('Ajouter un participant (nom)').fill(name);
+    await page.getByRole('button', { name: 'Chercher dans l’annuaire' }).click();
+    await page.getByRole('button', { name: button }).click();
+  }
+
   it('standalone launch pôle-wide: the coordinator logs in and gets the worklist, overdue tasks first', async () => {
     await page.goto(`${t.server.url}/app/`);
     await page.getByRole('button', { name: 'Travailler sur tout le pôle' }).click();
@@ -127,16 +144,9 @@ describe('the coordination app at /app/ in Chromium', () => {
       .fill('Renforcer le passage infirmier ?');
     // One more patient, not flagged, found by name.
     const other = (await fhir('Patient?_count=1&_sort=family')).entry[0].resource;
-    await page.getByLabel(/^Ajouter un patient/).fill(other.name[0].family);
-    await page.getByRole('button', { name: 'Chercher le patient' }).click();
-    await page
-      .getByRole('button', { name: new RegExp(`^Ajouter ${other.name[0].family.toUpperCase()}`) })
-      .first()
-      .click();
+    await addCaseByName(other.name[0].family);
     // A colleague from the pôle's directory.
-    await page.getByLabel('Ajouter un participant (nom)').fill('Guérin');
-    await page.getByRole('button', { name: 'Chercher dans l’annuaire' }).click();
-    await page.getByRole('button', { name: /^Ajouter Élodie Guérin/ }).click();
+    await addParticipant('Guérin', /^Ajouter Élodie Guérin/);
     await page.screenshot({ path: `${SHOTS}/4b-nouvelle-concertation.png`, fullPage: true });
     await page.getByRole('button', { name: 'Enregistrer la réunion' }).click();
     await expect.poll(async () => (await page.textContent('main')) ?? '').toContain(`${waiting - 1} situation(s) signalée(s)`);
@@ -170,19 +180,12 @@ describe('the coordination app at /app/ in Chromium', () => {
     // The pharmacist does not come; the cardiologist does.
     const participants = page.locator('fieldset', { hasText: 'Participants' });
     await participants.getByRole('checkbox', { name: /Anne Lemoine/ }).uncheck();
-    await page.getByLabel('Ajouter un participant (nom)').fill('Salaün');
-    await page.getByRole('button', { name: 'Chercher dans l’annuaire' }).click();
-    await page.getByRole('button', { name: /^Ajouter Dr Patrick Salaün/ }).click();
+    await addParticipant('Salaün', /^Ajouter Dr Patrick Salaün/);
     // Two cases: a flagged situation, and a patient added by name.
     const cases = page.locator('fieldset', { hasText: 'Dossiers présentés' });
     await cases.locator('input[type=checkbox]').first().check();
     const other = (await fhir('Patient?_count=1&_sort=-family')).entry[0].resource;
-    await page.getByLabel(/^Ajouter un patient/).fill(other.name[0].family);
-    await page.getByRole('button', { name: 'Chercher le patient' }).click();
-    await page
-      .getByRole('button', { name: new RegExp(`^Ajouter ${other.name[0].family.toUpperCase()}`) })
-      .first()
-      .click();
+    await addCaseByName(other.name[0].family);
     // A suggestion from the added patients' cercles de soins is offered.
     await participants
       .getByText(/cercle de soins de/)
