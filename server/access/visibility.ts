@@ -300,8 +300,8 @@ export const isJudged = (type: string) => isPatientData(type) || OWNED_TYPES.inc
  * the same user (or an administrator's to see). One written by nobody (AUTH off, the server's own
  * work) is seen by those the rules do not concern only.
  */
-function ownerSql(v: Visibility, id: string, p: Params): string {
-  if (!v.subscriber) return 'true';
+export function ownerSql(v: Visibility | null, id: string, p: Params): string {
+  if (!v?.subscriber) return 'true';
   const { clientId, subject } = v.subscriber;
   return (
     `EXISTS (SELECT 1 FROM subscription_state ss WHERE ss.id = ${id} AND ss.owner->>'clientId' = ${p.add(clientId)}::text ` +

@@ -1,14 +1,18 @@
 import type { Bundle, Parameters, Subscription } from '@medplum/fhirtypes';
-import { badRequest, fail, notFound } from '../fhir/outcome.js';
+import { visibilityFor } from '../access/principal.js';
+import { NO_RULES } from '../access/rules.js';
+import { hiddenFromCaller, ownerSql } from '../access/visibility.js';
+import { badRequest, notFound } from '../fhir/outcome.js';
 import type { Context, FhirRequest, FhirResponse } from '../interactions/context.js';
 import type { Dispatch } from '../route.js';
+import { SqlParams } from '../search/sql-params.js';
 import { notificationBundle, subscriptionStatus, type NotifiedEvent } from './backport-bundle.js';
 import { PAYLOAD_CONTENTS, topicSettings, type PayloadContent } from './topic-rules.js';
 import { readAs, shownVersion } from './topic-delivery.js';
 
 /**
- * The backport's operations on topic-based Subscriptions, for the client and user that own them
- * (anyone without authorization):
+ * The backport's operations on topic-based Subscriptions, for those who may read them (their
+ * owner, administrators, the whole pôle's clients; anyone without authorization):
  * - `$status` (Subscription/$status, Subscription/[id]/$status): a searchset of their status;
  * - `$events` (Subscription/[id]/$events): the notified events again, by event number
  *   (eventsSinceNumber, eventsUntilNumber, inclusive), each read again as the caller now (what
@@ -23,19 +27,19 @@ interface Owned {
   error: string | null;
 }
 
+/** The topic-based Subscriptions the caller may see (`ids`, or all), by the rule their reads follow. */
 async function ownedSubscriptions(ctx: Context, ids?: string[]): Promise<Owned[]> {
-  const rows = await ctx.db.query<{ id: string; content: string; notified: string; error: string | null; owner: { clientId: string; subject: string } | null }>(
-    `SELECT r.id, r.content, t.notified::text AS notified, s.error, s.owner
+  const p = new SqlParams();
+  const visibility = ctx.access ? visibilityFor(ctx.access, ctx.rules ?? NO_RULES) : null;
+  const rows = await ctx.db.query<{ id: string; content: string; notified: string; error: string | null }>(
+    `SELECT r.id, r.content, t.notified::text AS notified, s.error
        FROM topic_subscription t JOIN subscription_state s ON s.id = t.id
        JOIN resource r ON r.type = 'Subscription' AND r.id = t.id AND NOT r.deleted
-      WHERE $1::text[] IS NULL OR t.id = ANY($1::text[])
+      WHERE (${p.add(ids ?? null)}::text[] IS NULL OR t.id = ANY(${p.add(ids ?? null)}::text[])) AND ${ownerSql(visibility, 't.id', p)}
       ORDER BY r.id`,
-    [ids ?? null],
+    p.values,
   );
-  const mine = (o: { clientId: string; subject: string } | null) => !ctx.access || (o?.clientId === ctx.access.clientId && o?.subject === ctx.access.subject);
-  return rows
-    .filter((r) => mine(r.owner))
-    .map((r) => ({ id: r.id, subscription: JSON.parse(r.content) as Subscription, notified: Number(r.notified), error: r.error }));
+  return rows.map((r) => ({ id: r.id, subscription: JSON.parse(r.content) as Subscription, notified: Number(r.notified), error: r.error }));
 }
 
 async function oneOwned(ctx: Context, id: string): Promise<Owned> {
@@ -45,7 +49,7 @@ async function oneOwned(ctx: Context, id: string): Promise<Owned> {
   if (!exists) throw notFound(`Subscription/${id} is not known`);
   const [topicBased] = await ctx.db.query(`SELECT 1 FROM topic_subscription WHERE id = $1`, [id]);
   if (!topicBased) throw badRequest(`Subscription/${id} is not topic-based: $status and $events are for topic-based subscriptions`);
-  throw fail(403, 'forbidden', `Subscription/${id} belongs to another client or user`);
+  throw hiddenFromCaller('Subscription', `Subscription/${id}`);
 }
 
 const statusOf = (ctx: Context, o: Owned) => ({

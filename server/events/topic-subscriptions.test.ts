@@ -385,7 +385,11 @@ describe.each(DATABASES)('my patients’ discharges, for a vendor, on %s', (kind
     expect(replay.status).toBe(200);
     // (and mine2's, out of the GP's équipe since).
     expect(statusOf(replay.body).events.map((e: { number: string }) => e.number)).toEqual(['3']);
-    // Someone else's subscription: its status is theirs.
-    expect((await call('GET', fhir(`Subscription/${id}/$status`), operator)).status).toBe(403);
+    // Someone else's subscription: its status and events are theirs (and an administrator's, who may read it).
+    const stranger = await backendToken(t.server.url, 'lgc-stranger-topics');
+    for (const op of ['$status', '$events']) expect((await call('GET', fhir(`Subscription/${id}/${op}`), stranger)).status, op).toBe(403);
+    expect((await call('GET', fhir('Subscription/$status'), stranger)).body.total).toBe(0);
+    expect((await call('GET', fhir(`Subscription/${id}/$status`), operator)).status).toBe(200);
+    expect((await call('GET', fhir('Subscription/$status'), operator)).body.total).toBe(1);
   });
 });
