@@ -1,5 +1,5 @@
 import type { Group, OperationOutcome, Resource } from '@medplum/fhirtypes';
-import { withActors, type Visibility } from '../access/visibility.js';
+import { versionAccessSql, withActors, type Visibility } from '../access/visibility.js';
 import type { AccessRecord } from '../audit/event.js';
 import { trailEntry, writeTrail } from '../audit/trail.js';
 import { parseExact, stringifyExact } from '../fhir/exact-json.js';
@@ -8,6 +8,7 @@ import { project } from '../fhir/projection.js';
 import { compartmentParams } from '../search/compartments.js';
 import { parseSearch } from '../search/parse.js';
 import { compiler, matchSql } from '../search/sql.js';
+import { SqlParams } from '../search/sql-params.js';
 import { STORAGES, storeFor } from '../stores/by-type.js';
 import type { Database } from '../store/db.js';
 import { groupPatients, type ExportParams } from './export-request.js';
@@ -56,6 +57,7 @@ export async function runExport(db: Database, job: Job<ExportParams>, fhirBase: 
   const counts: Record<string, number> = {};
   const patients = new Set<string>();
   const since = params.since ? new Date(params.since) : undefined;
+  const deleted = since ? new FileWriter(db, job.id, n++, 'deleted', 'Bundle') : undefined;
   for (const type of params.types) {
     const out = new FileWriter(db, job.id, n++, 'output', type);
     const filters = (params.typeFilters[type] ?? []).map((q) => parseSearch([type], new URLSearchParams(q), true, STORAGES).filters);
@@ -100,7 +102,9 @@ export async function runExport(db: Database, job: Job<ExportParams>, fhirBase: 
     }
     await out.flush();
     if (out.count) counts[type] = out.count;
+    if (deleted && since) await listDeleted(db, deleted, type, since, params.level === 'system' ? undefined : (members ?? null), visibility, patients);
   }
+  await deleted?.flush();
   if (provenances) {
     await provenances.out.flush();
     if (provenances.out.count) counts.Provenance = provenances.out.count;
@@ -127,6 +131,44 @@ export async function runExport(db: Database, job: Job<ExportParams>, fhirBase: 
     await writeTrail(db, [trailEntry(record)]);
   }
   return { counts, patients: patients.size };
+}
+
+/**
+ * The manifest's `deleted` file for a `_since` export: the resources of `type` deleted since then
+ * that the export would have included, as transaction Bundles of DELETE entries (one line per
+ * page). Each is judged on its tombstone, which keeps the patients of the version it deleted
+ * (migration 017), as a history read would be. `members`: the patients a Patient or Group
+ * export covers (null: every patient's). A deleted resource has no index rows: `_typeFilter`
+ * cannot be judged on it, so it is listed whatever the filter (a client deletes what it never
+ * had at no cost; it would keep what it should drop otherwise).
+ */
+async function listDeleted(
+  db: Database,
+  file: FileWriter,
+  type: string,
+  since: Date,
+  members: string[] | null | undefined,
+  visibility: Visibility | null,
+  patients: Set<string>,
+): Promise<void> {
+  for (let last = ''; ; ) {
+    const p = new SqlParams();
+    const where = [`r.type = ${p.add(type)}`, 'r.deleted', `r.last_updated > ${p.add(since)}`, `r.id > ${p.add(last)}`];
+    if (visibility) where.push(versionAccessSql(visibility, 'v', type, p, 'set'));
+    if (members) where.push(type === 'Patient' ? `r.id = ANY(${p.add(members)}::text[])` : `v.patients && ${p.add(members)}::text[]`);
+    else if (members === null) where.push('cardinality(v.patients) > 0');
+    const rows = await db.query<{ id: string; patients: string[] }>(
+      `SELECT r.id, v.patients FROM resource r JOIN resource_version v ON v.rid = r.rid AND v.version = r.version
+        WHERE ${where.join(' AND ')} ORDER BY r.id LIMIT ${PAGE}`,
+      p.values,
+    );
+    if (!rows.length) return;
+    const entry = rows.map((r) => ({ request: { method: 'DELETE', url: `${type}/${r.id}` } }));
+    await file.add(JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }));
+    for (const r of rows) for (const patient of r.patients) if (!members || members.includes(patient)) patients.add(patient);
+    if (rows.length < PAGE) return;
+    last = rows[rows.length - 1].id;
+  }
 }
 
 /** A resource with the top-level elements of `_elements` only (and the mandatory ones), tagged SUBSETTED. */

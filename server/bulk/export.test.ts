@@ -227,6 +227,45 @@ describe.each(DATABASES)('bulk $export on %s', (kind) => {
     expect(mine.files.Provenance.flatMap(targets).sort()).toEqual(['Observation/obs-p1', 'Observation/obs-p1', 'Observation/obs2-p1', 'Patient/p1']);
   });
 
+  it('lists what was deleted since _since (transaction Bundles of DELETEs), what the client could have had only', async () => {
+    const observation = (id: string, p: string) => ({
+      resourceType: 'Observation',
+      id,
+      status: 'final',
+      code: { text: 'gone' },
+      subject: { reference: `Patient/${p}` },
+    });
+    const putThenDelete = async (id: string, p: string) => {
+      expect((await call('PUT', fhir(`Observation/${id}`), operator, observation(id, p))).status).toBe(201);
+      expect((await call('DELETE', fhir(`Observation/${id}`), operator)).status).toBe(200);
+    };
+    await putThenDelete('gone-before', 'p1');
+    await new Promise((r) => setTimeout(r, 20));
+    const since = new Date().toISOString();
+    await new Promise((r) => setTimeout(r, 20));
+    await putThenDelete('gone-p1', 'p1');
+    await putThenDelete('gone-p2', 'p2');
+    expect((await call('PUT', fhir('Observation/kept-p1'), operator, observation('kept-p1', 'p1'))).status).toBe(201);
+    const deletedOf = async (path: string, token: string) => {
+      const done = await finished(await kickOff(path, token), token);
+      expect(done.status, JSON.stringify(done.body)).toBe(200);
+      const bundles = (await Promise.all(done.body.deleted.map((d: { url: string }) => download(d.url, token)))).flat().map((l) => JSON.parse(l));
+      expect(bundles.every((b) => b.resourceType === 'Bundle' && b.type === 'transaction')).toBe(true);
+      return { manifest: done.body, deleted: bundles.flatMap((b) => b.entry.map((e: any) => `${e.request.method} ${e.request.url}`)).sort() };
+    };
+    const all = await deletedOf(`$export?_type=Observation,Patient&_since=${encodeURIComponent(since)}`, operator);
+    expect(all.deleted).toEqual(['DELETE Observation/gone-p1', 'DELETE Observation/gone-p2']);
+    expect(all.manifest.output.map((o: any) => o.type)).toEqual(['Observation']);
+    expect(all.manifest.deleted).toEqual([expect.objectContaining({ type: 'Bundle', count: 1 })]);
+    // The MSP's client was never given p2's data: it does not learn of its deletion either.
+    expect((await deletedOf(`$export?_type=Observation&_since=${encodeURIComponent(since)}`, msp)).deleted).toEqual(['DELETE Observation/gone-p1']);
+    expect((await deletedOf(`Patient/$export?_since=${encodeURIComponent(since)}`, msp)).deleted).toEqual(['DELETE Observation/gone-p1']);
+    const group = await deletedOf(`Group/cohort/$export?_type=Observation&_since=${encodeURIComponent(since)}`, operator);
+    expect(group.deleted).toEqual(['DELETE Observation/gone-p1', 'DELETE Observation/gone-p2']);
+    // Without _since, no list of deletions.
+    expect((await exported('$export?_type=Patient', operator)).manifest.deleted).toBeUndefined();
+  });
+
   describe('into an empty server', () => {
     let empty: TestServer;
     beforeAll(async () => {

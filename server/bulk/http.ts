@@ -104,6 +104,10 @@ export function bulkRouter(deps: BulkDeps): express.Router {
         request: job.request,
         requiresAccessToken: deps.authEnabled,
         output: files.filter((f) => f.role === 'output').map((f) => ({ type: f.type, url: fileUrl(deps.fhirBase, job.id, f.n), count: f.count })),
+        // `_since` exports list what was deleted since (an empty list when nothing was).
+        ...(job.params.since
+          ? { deleted: files.filter((f) => f.role === 'deleted').map((f) => ({ type: f.type, url: fileUrl(deps.fhirBase, job.id, f.n), count: f.count })) }
+          : {}),
         error: files.filter((f) => f.role === 'error').map((f) => ({ type: f.type, url: fileUrl(deps.fhirBase, job.id, f.n), count: f.count })),
       });
       return;

@@ -90,7 +90,7 @@ export async function purgeExpired(q: Queryable): Promise<number> {
 
 export interface FileRow {
   n: number;
-  role: 'output' | 'error' | 'input';
+  role: 'output' | 'error' | 'input' | 'deleted';
   type: string;
   count: number;
 }

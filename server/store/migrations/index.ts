@@ -19,6 +19,7 @@ import * as changeFeed from './018-change-feed.js';
 import * as bulk from './019-bulk.js';
 import * as stayLinks from './020-stay-links.js';
 import * as topics from './021-topics.js';
+import * as bulkDeleted from './022-bulk-deleted.js';
 
 /** Every schema version, in order. A migration is never edited once released: add a new one. */
 export const migrations: { version: number; name: string; statements: string[] }[] = [
@@ -43,4 +44,5 @@ export const migrations: { version: number; name: string; statements: string[] }
   { version: 19, name: 'bulk', statements: bulk.statements },
   { version: 20, name: 'stay-links', statements: stayLinks.statements },
   { version: 21, name: 'topics', statements: topics.statements },
+  { version: 22, name: 'bulk-deleted', statements: bulkDeleted.statements },
 ];
