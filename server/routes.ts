@@ -1,9 +1,11 @@
 import { guarded } from './access/guard.js';
 import { bookOperation } from './agendas/book.js';
+import { withoutStaleSlots } from './agendas/stale.js';
 import { agendaWriteHook } from './agendas/write-hook.js';
 import { breakGlass } from './access/break-glass.js';
 import { ACTOR_TYPES } from './access/visibility.js';
 import { BULK_CAPABILITIES } from './bulk/export-request.js';
+import { subscriptionChannels } from './events/capability.js';
 import { NDE_CAPABILITY } from './events/nde/vocabulary.js';
 import { ndeWriteHook } from './events/nde/write-hook.js';
 import { subscriptionWriteHook } from './events/subscription-write-hook.js';
@@ -23,6 +25,7 @@ import { reindexOperation } from './interactions/reindex.js';
 import { search } from './interactions/search.js';
 import { conditionalUpdate, update } from './interactions/update.js';
 import { vread } from './interactions/vread.js';
+import { setSearchRewrites } from './interactions/search-hooks.js';
 import { setWriteHooks } from './interactions/write-hooks.js';
 import { aciIndicatorsOperation } from './operations/aci-indicators.js';
 import { recallLettersOperation } from './letters/recall-letters.js';
@@ -39,7 +42,7 @@ import { topicCatalog, topicEntry } from './events/topic-catalog.js';
 
 /*
  * The composition root of the FHIR API: the route table, assembled from the interactions and the
- * operations, the write hooks, and the one dispatch that runs every request (over HTTP, as a Bundle entry, or the
+ * operations, the write hooks and search rewrites, and the one dispatch that runs every request (over HTTP, as a Bundle entry, or the
  * server's own lookups) within the audit trail and the access rules. Nothing below imports it:
  * what needs the table or the dispatch (/metadata, Bundles) is handed them.
  */
@@ -51,12 +54,20 @@ import { topicCatalog, topicEntry } from './events/topic-catalog.js';
  */
 setWriteHooks([ndeWriteHook, subscriptionWriteHook, agendaWriteHook]);
 
+/** What every search runs first: a search for free slots no longer offers those begun or not refreshed. */
+setSearchRewrites([withoutStaleSlots]);
+
 /** Every FHIR interaction the server answers; /metadata is derived from this table. */
 export const ROUTES: Route[] = [
   {
     method: 'GET',
     pattern: ['metadata'],
-    handle: (ctx) => capabilities(ctx, ROUTES, { ...BULK_CAPABILITIES, instantiates: [...BULK_CAPABILITIES.instantiates, NDE_CAPABILITY] }),
+    handle: (ctx) =>
+      capabilities(ctx, ROUTES, {
+        ...BULK_CAPABILITIES,
+        instantiates: [...BULK_CAPABILITIES.instantiates, NDE_CAPABILITY],
+        types: { Subscription: subscriptionChannels },
+      }),
   },
   // Before [:type] and [:type, :id], which would take $reindex for a type or an id.
   { method: 'POST', pattern: ['$reindex'], permission: 'u', overAllData: true, handle: (ctx) => reindexOperation(ctx) },

@@ -1,3 +1,5 @@
+import type { SearchRewrite } from '../interactions/search-hooks.js';
+
 /**
  * What a search for free slots (`status=free`, the SAS platform's and the régulateur's) no longer
  * offers, whatever it asks for: a slot that has begun (`start=ge<now>` is added), and a slot its
@@ -9,7 +11,7 @@
  * searches (the practice's own, `status=busy`) see every slot. Both bounds are on columns every
  * Slot is indexed by, and are shown in the self link.
  */
-export function withoutStaleSlots(type: string | undefined, query: URLSearchParams, refresh: number | undefined): URLSearchParams {
+export const withoutStaleSlots: SearchRewrite = ({ slotRefresh: refresh }, type, query) => {
   if (type !== 'Slot') return query;
   const statuses = query.getAll('status');
   if (!statuses.length || !statuses.every((s) => s.split(',').every((v) => v === 'free' || v.endsWith('|free')))) return query;
@@ -18,7 +20,7 @@ export function withoutStaleSlots(type: string | undefined, query: URLSearchPara
   out.append('start', `ge${new Date(now).toISOString()}`);
   if (refresh) out.append('_lastUpdated', `ge${refreshedSince(refresh, now)}`);
   return out;
-}
+};
 
 /** The time from which a slot written counts as refreshed. */
 export const refreshedSince = (refresh: number, now = Date.now()) => new Date(now - refresh).toISOString();

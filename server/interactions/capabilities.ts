@@ -8,10 +8,6 @@ import type { Context, FhirResponse } from './context.js';
 import { PATCH_FORMATS } from './patch.js';
 import { operationOf, type Route } from '../route.js';
 
-import { CHANNELS } from '../events/subscription-rules.js';
-import { TOPICS } from '../events/topics.js';
-import { WS_PATH } from '../events/websocket.js';
-
 const started = new Date().toISOString();
 
 /** An operation served beside the route table (bulk data's), as /metadata lists it: at system level, or on `types`. */
@@ -21,16 +17,22 @@ export interface ServedOperation {
   types?: string[];
 }
 
+/** What another capability says of a resource type in /metadata (the channels and topics of Subscription), for this origin. */
+export type TypeDescription = (origin: string) => Pick<CapabilityStatementRestResource, 'extension' | 'documentation'>;
+
+/** What is served beside the route table: operations, the CapabilityStatements it instantiates, and what it says of types. */
+export interface Served {
+  operations: ServedOperation[];
+  instantiates: string[];
+  types?: Record<string, TypeDescription>;
+}
+
 /**
  * GET /metadata: built from the route table's interactions and the search registry, never by
  * hand; `served`, the operations answered beside the table, and the CapabilityStatements they
- * make this server an instance of (`instantiates`).
+ * make this server an instance of (`instantiates`), and what they say of a type (`types`).
  */
-export function capabilities(
-  ctx: Context,
-  routes: Route[],
-  served: { operations: ServedOperation[]; instantiates: string[] } = { operations: [], instantiates: [] },
-): FhirResponse {
+export function capabilities(ctx: Context, routes: Route[], served: Served = { operations: [], instantiates: [] }): FhirResponse {
   const codes = (system: boolean) =>
     [...new Set(routes.filter((r) => r.interaction && r.pattern.includes(':type') !== system).flatMap((r) => r.interaction ?? []))].map((code) => ({ code }));
   const operations = (type?: string) => {
@@ -59,7 +61,7 @@ export function capabilities(
       conditionalDelete: 'single',
       searchParam: [...searchParamsOf(type).values()].filter((sp) => store.searches(sp)).map((sp) => ({ name: sp.code, definition: sp.url, type: sp.type })),
       operation: operations(type),
-      ...(type === 'Subscription' ? subscriptionChannels(ctx.origin) : {}),
+      ...served.types?.[type]?.(ctx.origin),
     });
   }) satisfies CapabilityStatementRestResource[];
   const statement: CapabilityStatement = {
@@ -105,29 +107,4 @@ function operationDefinition(name: string, type?: string): string {
   if (name === '$validate') return 'http://hl7.org/fhir/OperationDefinition/Resource-validate';
   if (SPEC_OPERATIONS.has(name)) return `http://hl7.org/fhir/OperationDefinition/${type}-${name.slice(1)}`;
   return `https://fhir.maillage.fr/OperationDefinition/${name.slice(1)}`;
-}
-
-/** The channels a Subscription may use (events/subscription-rules.ts), one extension each, and where websockets bind. */
-function subscriptionChannels(origin: string): Pick<CapabilityStatementRestResource, 'extension' | 'documentation'> {
-  const ws = new URL(WS_PATH, origin);
-  ws.protocol = ws.protocol === 'https:' ? 'wss:' : 'ws:';
-  return {
-    extension: [
-      ...CHANNELS.map((code) => ({
-        url: 'https://fhir.maillage.fr/StructureDefinition/subscription-channel',
-        valueCoding: { system: 'http://hl7.org/fhir/subscription-channel-type', code },
-      })),
-      // The topics a topic-based Subscription (R4 Backport IG) may name as its criteria.
-      ...TOPICS.map((t) => ({
-        url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/capabilitystatement-subscriptiontopic-canonical',
-        valueCanonical: t.url,
-      })),
-    ],
-    documentation: [
-      `Channels: ${CHANNELS.join(', ')}. Websockets bind at ${ws} (bind [id] without authorization; bind-with-token after $get-ws-binding-token).`,
-      `Topic-based subscriptions (R4 Backport IG 1.1: criteria = a topic, filters in backport-filter-criteria; rest-hook or websocket; the topics as Basic resources at SubscriptionTopic): ${TOPICS.map(
-        (t) => `${t.url} — ${t.title} (${t.resource}; filters: ${Object.keys(t.filters).join(', ')})`,
-      ).join('; ')}.`,
-    ].join(' '),
-  };
 }

@@ -1,5 +1,4 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
-import { withoutStaleSlots } from '../agendas/stale.js';
 import { notFound, outcome } from '../fhir/outcome.js';
 import { project } from '../fhir/projection.js';
 import { syncSearchParametersForSearch } from '../search/loaded-params.js';
@@ -9,6 +8,7 @@ import { searchedStore, STORAGES } from '../stores/by-type.js';
 import { isResourceType } from '../validation/registry.js';
 import { visibilityOf } from '../access/principal.js';
 import { link } from './bundle-links.js';
+import { searchRewrites } from './search-hooks.js';
 import { reader, type Context, type FhirRequest, type FhirResponse } from './context.js';
 import { parseExact, stringifyExact } from '../fhir/exact-json.js';
 
@@ -24,7 +24,7 @@ export async function search(ctx: Context, req: FhirRequest, type?: string, comp
   if (req.method === 'POST' && typeof req.body === 'string') {
     for (const [k, v] of new URLSearchParams(req.body)) query.append(k, v);
   }
-  query = withoutStaleSlots(type, query, ctx.slotRefresh);
+  for (const rewrite of searchRewrites()) query = rewrite(ctx, type, query);
   const q = reader(ctx);
   await syncSearchParametersForSearch(q);
   const parsed = parseSearch(type ? [type] : [], query, req.prefer.handling === 'strict', STORAGES, compartment);
