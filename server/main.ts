@@ -7,6 +7,7 @@ import { keyEncryptionFor } from './auth/key-encryption.js';
 import { createAuthServer, type AuthServer } from './auth/service.js';
 import { UserService } from './auth/users.js';
 import { accessRulesOf, fhirBaseOf, type Config } from './config.js';
+import type { ServerContext } from './interactions/context.js';
 import { createApp } from './http/app.js';
 import { clientErrorHandler } from './http/errors.js';
 import { AuditLog } from './audit/log.js';
@@ -132,25 +133,27 @@ export async function startServer(
   // The server's own long work: an export's statements may run longer than a request's.
   const bulk = new BulkWorker(db.maintenance(), fhirBaseOf(config.origin), logger, config.bulk).start();
   const heardEverywhere = () => feed.barrier();
-  const app = createApp({ config, db, logger, auth, audit, bulk, heardEverywhere });
+  // What every FHIR request runs with, and the server's own work (notifications) with it.
+  const fhir: ServerContext = {
+    db,
+    origin: config.origin,
+    fhirBase: fhirBaseOf(config.origin),
+    authEnabled: config.auth,
+    rules: accessRulesOf(config),
+    testIdentities: config.testIdentities,
+    maxJsonDepth: config.maxJsonDepth,
+    slotRefresh: config.slotRefreshHours * 3_600_000 || undefined,
+    audit,
+    heardEverywhere,
+  };
+  const app = createApp({ config, db, logger, auth, bulk, fhir });
   // Notifications are searched as their subscriber, through the same dispatch as the API's requests.
   const subscriptions = startSubscriptions(
     db,
     feed,
     {
       dispatch,
-      base: {
-        db,
-        origin: config.origin,
-        fhirBase: fhirBaseOf(config.origin),
-        authEnabled: config.auth,
-        rules: accessRulesOf(config),
-        testIdentities: config.testIdentities,
-        maxJsonDepth: config.maxJsonDepth,
-        slotRefresh: config.slotRefreshHours * 3_600_000 || undefined,
-        audit,
-        heardEverywhere,
-      },
+      base: fhir,
       log: logger,
       ...(config.smtpUrl ? { mail: { transport: createTransport(config.smtpUrl), from: config.mailFrom } } : {}),
     },

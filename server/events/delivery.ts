@@ -1,6 +1,6 @@
 import type { Bundle, Resource, Subscription } from '@medplum/fhirtypes';
 import type { Logger } from 'pino';
-import { bodyOf, type Context, type FhirRequest } from '../interactions/context.js';
+import { bodyOf, type Context, type FhirRequest, type ServerContext } from '../interactions/context.js';
 import { persist } from '../interactions/write.js';
 import type { Dispatch } from '../route.js';
 import type { Database } from '../store/db.js';
@@ -30,7 +30,7 @@ export interface DeliveryDeps {
   db: Database;
   dispatch: Dispatch;
   /** The context of the server's requests (origin, base, rules, audit), without a caller. */
-  base: Omit<Context, 'access' | 'log'>;
+  base: ServerContext;
   log: Logger;
   /** This process's id on the feed (events/feed.ts): the lease holder's name. */
   processId: string;

@@ -1,7 +1,7 @@
 import type { Bundle, Resource, Subscription } from '@medplum/fhirtypes';
 import type { Logger } from 'pino';
 import type { Access } from '../auth/tokens.js';
-import type { Context, FhirRequest } from '../interactions/context.js';
+import type { Context, FhirRequest, ServerContext } from '../interactions/context.js';
 import type { Dispatch } from '../route.js';
 import type { Database } from '../store/db.js';
 import { ASYNC_COMMIT } from './async-commit.js';
@@ -24,7 +24,7 @@ import { topicSettings } from './topic-rules.js';
 export interface TopicDeliveryDeps {
   db: Database;
   dispatch: Dispatch;
-  base: Omit<Context, 'access' | 'log'>;
+  base: ServerContext;
   log: Logger;
   signal: (payload: string) => Promise<void>;
   mail?: Mail;

@@ -3,9 +3,9 @@ import express from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { AuthServer } from '../auth/service.js';
-import { accessRulesOf, fhirBaseOf, type Config } from '../config.js';
+import { accessRulesOf, type Config } from '../config.js';
 import { fail } from '../fhir/outcome.js';
-import type { AuditSink } from '../interactions/context.js';
+import type { ServerContext } from '../interactions/context.js';
 import type { Database } from '../store/db.js';
 import { LATEST_VERSION, schemaVersion } from '../store/migrate.js';
 import { adminRouter } from './auth-admin.js';
@@ -25,12 +25,10 @@ export interface AppDeps {
   logger: Logger;
   /** Absent when AUTH=off. */
   auth?: AuthServer;
-  /** Where accesses are traced; absent when AUTH=off. */
-  audit?: AuditSink;
   /** This process's runner of bulk jobs, if it runs them. */
   bulk?: BulkWorker;
-  /** Waits until every server process heard the writes committed so far (the change feed); absent: none. */
-  heardEverywhere?: () => Promise<void>;
+  /** What every FHIR request runs with (the same the server's own work runs with: server/main.ts). */
+  fhir: ServerContext;
 }
 
 /**
@@ -44,7 +42,8 @@ export function withoutValues(url: string): string {
   return `${url.slice(0, at)}?${names.map((n) => `${n}=…`).join('&')}`;
 }
 
-export function createApp({ config, db, logger, auth, audit, bulk, heardEverywhere }: AppDeps): express.Express {
+export function createApp({ config, db, logger, auth, bulk, fhir }: AppDeps): express.Express {
+  const { audit } = fhir;
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -113,18 +112,6 @@ export function createApp({ config, db, logger, auth, audit, bulk, heardEverywhe
     app.use('/fhir', (req, res, next) => (req.path === '/metadata' && req.method === 'GET' ? next() : requireToken(auth.tokens)(req, res, next)));
   }
   app.use('/app', coordinationAppRouter());
-  const fhir = {
-    db,
-    origin: config.origin,
-    fhirBase: fhirBaseOf(config.origin),
-    authEnabled: !!auth,
-    rules: accessRulesOf(config),
-    testIdentities: config.testIdentities,
-    maxJsonDepth: config.maxJsonDepth,
-    slotRefresh: config.slotRefreshHours * 3_600_000 || undefined,
-    audit,
-    heardEverywhere,
-  };
   app.use(
     '/fhir',
     bulkRouter({

@@ -8,11 +8,12 @@ import { hasAdminScope } from '../auth/scopes.js';
 import { OAuthError, type Access, type LaunchContext } from '../auth/tokens.js';
 import type { UserRow } from '../auth/users.js';
 import { parseLocalReference } from '../fhir/ids.js';
-import { exists, readAs, type LookupContext } from './fhir-lookup.js';
+import type { ServerContext } from '../interactions/context.js';
+import { exists, readAs } from './fhir-lookup.js';
 
 export interface AdminDeps {
   auth: AuthServer;
-  lookup: LookupContext;
+  lookup: ServerContext;
 }
 
 const json = express.json({ limit: '64kb' });

@@ -9,7 +9,8 @@ import { SESSION_MAX_AGE, type LoginState } from '../auth/sessions.js';
 import type { AuditSink } from '../interactions/context.js';
 import { traceLogin } from './auth.js';
 import { renderPage } from './auth-pages.js';
-import { exists, searchResources, type LookupContext } from './fhir-lookup.js';
+import type { ServerContext } from '../interactions/context.js';
+import { exists, searchResources } from './fhir-lookup.js';
 import { addressKey, failureLimit } from './rate-limits.js';
 
 const COOKIE = 'maillage_login';
@@ -17,7 +18,7 @@ const COOKIE = 'maillage_login';
 export interface AuthorizeDeps {
   auth: AuthServer;
   passwordLogin: boolean;
-  lookup: LookupContext;
+  lookup: ServerContext;
   /** Failed password logins allowed per address and username in 15 minutes. */
   loginAttempts: number;
   /** Failed password logins allowed per address, whatever the username, in 15 minutes. */

@@ -2,20 +2,17 @@ import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { Logger } from 'pino';
 import type { Access } from '../auth/tokens.js';
 import { FhirError } from '../fhir/outcome.js';
-import { bodyOf, type Context } from '../interactions/context.js';
+import { bodyOf, type ServerContext } from '../interactions/context.js';
 import { dispatch } from '../routes.js';
 
-/** What the authorization pages need to look resources up: the FHIR layer, as the server itself. */
-export type LookupContext = Omit<Context, 'log' | 'access'>;
-
 /** The resources (matches and includes) of a search, run with no token restriction, or as `access` allows. */
-export async function searchResources(ctx: LookupContext, log: Logger, type: string, query: Record<string, string>, access?: Access): Promise<Resource[]> {
+export async function searchResources(ctx: ServerContext, log: Logger, type: string, query: Record<string, string>, access?: Access): Promise<Resource[]> {
   const res = await dispatch({ ...ctx, log, access }, { method: 'GET', path: [type], query: new URLSearchParams(query), prefer: {} });
   return ((bodyOf(res) as Bundle).entry ?? []).filter((e) => e.search?.mode !== 'outcome').flatMap((e) => (e.resource ? [e.resource] : []));
 }
 
 /** Whether `type/id` exists and is not deleted (and, with `access`, may be seen). */
-export async function exists(ctx: LookupContext, log: Logger, type: string, id: string, access?: Access): Promise<boolean> {
+export async function exists(ctx: ServerContext, log: Logger, type: string, id: string, access?: Access): Promise<boolean> {
   return (await searchResources(ctx, log, type, { _id: id, _count: '1', _total: 'none' }, access)).length > 0;
 }
 
@@ -23,7 +20,7 @@ export async function exists(ctx: LookupContext, log: Logger, type: string, id: 
  * `type/id` read as `access` may, by the rules of a FHIR read: 200 and the resource, 403 when the
  * scopes or the équipe-de-soins rules keep it out of reach, 404 or 410 when it is not there.
  */
-export async function readAs(ctx: LookupContext, log: Logger, type: string, id: string, access: Access): Promise<{ status: number; resource?: Resource }> {
+export async function readAs(ctx: ServerContext, log: Logger, type: string, id: string, access: Access): Promise<{ status: number; resource?: Resource }> {
   try {
     const res = await dispatch({ ...ctx, log, access }, { method: 'GET', path: [type, id], query: new URLSearchParams(), prefer: {} });
     return { status: res.status, resource: bodyOf(res) as Resource };

@@ -1,6 +1,6 @@
 import express, { type Request, type Response } from 'express';
 import { badRequest, fail } from '../fhir/outcome.js';
-import type { Context, FhirRequest } from '../interactions/context.js';
+import type { FhirRequest, ServerContext } from '../interactions/context.js';
 import { applyPrefer, parsePrefer } from '../interactions/prefer.js';
 import { dispatch } from '../routes.js';
 import { mediaType, negotiate, parseBody } from './content.js';
@@ -41,7 +41,7 @@ function toFhirRequest(req: Request, query: URLSearchParams, maxJsonDepth: numbe
 }
 
 /** The /fhir endpoint: content negotiation, then the interaction router. */
-export function fhirRouter(ctx: Omit<Context, 'log' | 'access'>, maxBodySize: string): express.Router {
+export function fhirRouter(ctx: ServerContext, maxBodySize: string): express.Router {
   const router = express.Router();
   router.use(express.raw({ type: () => true, limit: maxBodySize }));
   router.use(async (req: Request, res: Response) => {

@@ -48,6 +48,9 @@ export interface Context {
   written?: Set<string>;
 }
 
+/** What every request of this server runs with before its caller is known (and the server's own work with). */
+export type ServerContext = Omit<Context, 'log' | 'access'>;
+
 /** Takes the records of accesses that wrote nothing, to store them soon after (see audit/log.ts). */
 export interface AuditSink {
   queue(record: AccessRecord): void;
