@@ -86,6 +86,8 @@ export interface BulkSettings {
   pollMs: number;
   /** Whether this process runs jobs (BULK_WORKER); every process answers statuses and serves files. */
   run: boolean;
+  /** Jobs one client may have queued or running at once (BULK_JOBS_PER_CLIENT). */
+  jobsPerClient: number;
 }
 
 export interface OidcProviderConfig {
@@ -218,6 +220,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retentionSeconds: wholeNumber(env, 'BULK_RETENTION_SECONDS', 86_400),
       pollMs: wholeNumber(env, 'BULK_POLL_MS', 2_000),
       run: env.BULK_WORKER !== 'off',
+      jobsPerClient: wholeNumber(env, 'BULK_JOBS_PER_CLIENT', 3),
     },
     fhirIgs: parseIgs(env.FHIR_IGS ?? DEFAULT_FHIR_IGS),
   };

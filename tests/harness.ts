@@ -162,6 +162,9 @@ export function testConfig(port: number, overrides: Partial<Config> = {}): Confi
 /** What a server with FHIR_IGS's default holds: FR Core, the Annuaire, the Cercle de soins and the NOS terminology. */
 export const FRENCH: Partial<Config> = { fhirIgs: loadConfig({}).fhirIgs, terminology: 'nos' };
 
+/** Bulk jobs taken at once (polled every 50 ms), and kept an hour. */
+export const FAST_BULK: Pick<Config, 'bulk'> = { bulk: { ...loadConfig({}).bulk, retentionSeconds: 3600, pollMs: 50, run: true } };
+
 /**
  * Starts a real server on a free port over a fresh database of the given kind, a copy of the
  * snapshot of what a first start with its settings writes (unless `overrides` name a database).

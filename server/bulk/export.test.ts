@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DATABASES, startTestServer, useServer, type TestServer } from '../../tests/harness.js';
+import { DATABASES, FAST_BULK, startTestServer, useServer, type TestServer } from '../../tests/harness.js';
 import { call, operatorToken, OPERATOR, postForm, registerApp } from '../../tests/smart.js';
 
 /**
@@ -8,7 +8,6 @@ import { call, operatorToken, OPERATOR, postForm, registerApp } from '../../test
  * empty server give the same resources, byte for byte.
  */
 const MSP_CLIENT = 'lgc-msp';
-const FAST = { bulk: { retentionSeconds: 3600, pollMs: 50, run: true } };
 
 const resources = [
   { resourceType: 'Organization', id: 'msp', name: 'MSP' },
@@ -59,7 +58,7 @@ describe.each(DATABASES)('bulk $export on %s', (kind) => {
     auth: true,
     ...OPERATOR,
     accessRules: { recordHolders: ['msp'], clientOrganizations: { [MSP_CLIENT]: 'msp' }, breakGlassMinutes: 60 },
-    ...FAST,
+    ...FAST_BULK,
   });
   const fhir = (path: string) => `${t.server.url}/fhir/${path}`;
   let operator: string;
@@ -266,10 +265,45 @@ describe.each(DATABASES)('bulk $export on %s', (kind) => {
     expect((await exported('$export?_type=Patient', operator)).manifest.deleted).toBeUndefined();
   });
 
+  describe('with a client at its limit of jobs', () => {
+    let idle: TestServer;
+    beforeAll(async () => {
+      // No runner: the jobs stay queued.
+      idle = await startTestServer(kind, { auth: true, ...OPERATOR, bulk: { ...FAST_BULK.bulk, run: false, jobsPerClient: 2 } });
+      return () => idle.stop();
+    });
+
+    it('refuses a third job in progress with 429 and Retry-After, until one is cancelled; other clients are not held up', async () => {
+      const token = await operatorToken(idle.url);
+      const kick = (path: string, tok: string, body?: string) =>
+        call(body ? 'POST' : 'GET', `${idle.url}/fhir/${path}`, tok, body, {
+          prefer: 'respond-async',
+          ...(body ? { 'content-type': 'application/fhir+ndjson' } : {}),
+        });
+      const first = await kick('$export', token);
+      expect(first.status).toBe(202);
+      expect((await kick('Patient/$export', token)).status).toBe(202);
+      for (const refused of [await kick('$export', token), await kick('$import', token, '{"resourceType":"Patient","id":"x"}\n')]) {
+        expect(refused.status).toBe(429);
+        expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+        expect(refused.body.issue[0]).toMatchObject({ code: 'throttled' });
+      }
+      const other = await registerApp(idle.url, { client_id: 'lgc-other-bulk', grant_types: ['client_credentials'], scope: 'system/*.rs' });
+      const otherToken = (
+        await postForm(`${idle.url}/auth/token`, { grant_type: 'client_credentials', client_id: 'lgc-other-bulk', client_secret: other.client_secret })
+      ).body.access_token;
+      expect((await kick('$export', otherToken)).status).toBe(202);
+      expect((await fetch(first.headers.get('content-location') as string, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } })).status).toBe(
+        202,
+      );
+      expect((await kick('$export', token)).status).toBe(202);
+    });
+  });
+
   describe('into an empty server', () => {
     let empty: TestServer;
     beforeAll(async () => {
-      empty = await startTestServer(kind, { auth: true, ...OPERATOR, ...FAST });
+      empty = await startTestServer(kind, { auth: true, ...OPERATOR, ...FAST_BULK });
       return () => empty.stop();
     });
 

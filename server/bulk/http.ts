@@ -2,18 +2,18 @@ import express, { type Request, type Response } from 'express';
 import type { AccessRules } from '../access/rules.js';
 import type { Access } from '../auth/tokens.js';
 import { withActors } from '../access/visibility.js';
-import { badRequest, notFound, outcome } from '../fhir/outcome.js';
+import { badRequest, fail, notFound, outcome } from '../fhir/outcome.js';
 import { ID_RE } from '../fhir/ids.js';
 import { parseJson } from '../fhir/json.js';
 import { parsePrefer } from '../interactions/prefer.js';
-import type { Database } from '../store/db.js';
+import type { Database, Queryable } from '../store/db.js';
 import { sendOutcome } from '../http/errors.js';
 import { mediaType } from '../http/content.js';
 import { checkScope, exportParams, kickOffParams, type ExportParams } from './export-request.js';
 import type { ExportResult } from './export-run.js';
 import { ERROR_FILE, type ImportState } from './import-job.js';
 import { checkImporter, importInputs, type ImportInput, type ImportParams } from './import-request.js';
-import { createJob, deleteJob, fileChunks, FileWriter, listFiles, readJob, type Job, type JobKind } from './jobs.js';
+import { createJob, deleteJob, fileChunks, FileWriter, listFiles, mayStartJob, readJob, type Job, type JobKind } from './jobs.js';
 import type { BulkWorker } from './worker.js';
 
 export interface BulkDeps {
@@ -28,6 +28,8 @@ export interface BulkDeps {
   worker?: BulkWorker;
   /** Seconds a client is told to wait between polls. */
   retryAfter: number;
+  /** Jobs a client may have queued or running at once (BULK_JOBS_PER_CLIENT); one more is refused with 429. */
+  jobsPerClient: number;
 }
 
 const NDJSON_TYPES = new Set(['application/fhir+ndjson', 'application/ndjson', 'application/x-ndjson']);
@@ -55,6 +57,14 @@ export function bulkRouter(deps: BulkDeps): express.Router {
     res.setHeader('Content-Location', statusUrl(deps.fhirBase, kind, id));
     sendOutcome(res, 202, outcome('information', 'informational', `The ${kind} is queued: poll ${statusUrl(deps.fhirBase, kind, id)}`));
   };
+  /** Creates the job in `tx` if the client may start one more; else 429, with when to try again. */
+  const admitted = async (tx: Queryable, res: Response, kind: JobKind, request: string, params: unknown, owner: string | undefined) => {
+    if (!(await mayStartJob(tx, owner, deps.jobsPerClient))) {
+      res.setHeader('Retry-After', String(deps.retryAfter));
+      throw fail(429, 'throttled', `${deps.jobsPerClient} bulk data jobs of this client are already queued or running: wait for one to finish, or cancel one`);
+    }
+    return createJob(tx, kind, request, params, owner);
+  };
   const needAsync = (req: Request) => {
     if (!/respond-async/.test(req.get('prefer') ?? '')) throw badRequest('A bulk data kick-off needs the header Prefer: respond-async');
   };
@@ -74,7 +84,7 @@ export function bulkRouter(deps: BulkDeps): express.Router {
     const params = exportParams(level, kickOffParams(query, parsed), parsePrefer(req.get('prefer')), access, deps.rules, deps.fhirBase, group);
     await checkScope(deps.db, params, await withActors(deps.db, params.visibility), deps.fhirBase);
     if (req.ip) params.address = req.ip;
-    queued(res, 'export', await createJob(deps.db, 'export', requestUrl(req), params, access?.clientId));
+    queued(res, 'export', await deps.db.transaction((tx) => admitted(tx, res, 'export', requestUrl(req), params, access?.clientId)));
   };
 
   const readBody = (req: Request, res: Response) => new Promise<void>((resolve, reject) => body(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
@@ -182,7 +192,7 @@ export function bulkRouter(deps: BulkDeps): express.Router {
     };
     // Queued only once its upload is stored: a job is never taken half uploaded.
     const id = await deps.db.transaction(async (tx) => {
-      const job = await createJob(tx, 'import', requestUrl(req), params, access?.clientId);
+      const job = await admitted(tx, res, 'import', requestUrl(req), params, access?.clientId);
       if (upload) {
         const file = new FileWriter(tx, job, 1, 'input', 'ndjson');
         const text = raw.toString('utf8');

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Bunzip from 'seek-bzip';
 import { describe, expect, it } from 'vitest';
-import { DATABASES, useServer } from '../../tests/harness.js';
+import { DATABASES, FAST_BULK, useServer } from '../../tests/harness.js';
 import type { Database } from '../store/db.js';
 import { THREADS_AFTER } from './prepare-pool.js';
 
@@ -89,9 +89,8 @@ const SEARCHES = [
 const idsOf = (bundle: any) => (bundle.entry ?? []).map((e: any) => `${e.search?.mode}:${e.resource.resourceType}/${e.resource.id}`);
 
 describe.each(DATABASES)('bulk import against transactions on %s', (kind) => {
-  const bulk = { bulk: { retentionSeconds: 3600, pollMs: 50, run: true } };
-  const viaTransaction = useServer(kind, bulk);
-  const viaImport = useServer(kind, bulk);
+  const viaTransaction = useServer(kind, FAST_BULK);
+  const viaImport = useServer(kind, FAST_BULK);
 
   it('writes what a transaction writes, row for row; a bad line is reported with its number and nothing of it written', async () => {
     const resources = syntheaResources();

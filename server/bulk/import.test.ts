@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DATABASES, openTestDatabase, useServer } from '../../tests/harness.js';
+import { DATABASES, FAST_BULK, openTestDatabase, useServer } from '../../tests/harness.js';
 import type { Database } from '../store/db.js';
 import { loadBaseDefinitions } from '../validation/registry.js';
 import { BATCH_SIZE, importLines } from './import-lines.js';
@@ -99,7 +99,7 @@ describe.each(DATABASES)('bulk import on %s', (kind) => {
 });
 
 describe.each(DATABASES)('$import by URL on %s', (kind) => {
-  const t = useServer(kind, { bulk: { retentionSeconds: 3600, pollMs: 50, run: true } });
+  const t = useServer(kind, FAST_BULK);
   let files: Server;
   let filesUrl: string;
   beforeAll(async () => {

@@ -42,6 +42,20 @@ export async function createJob(q: Queryable, kind: JobKind, request: string, pa
   return id;
 }
 
+/**
+ * Whether `owner` (a client; null: anyone, AUTH off) may start another job: at most `limit` of
+ * theirs queued or running at once, so that one client cannot fill the queue ahead of everyone.
+ * Called in the transaction that creates the job, which it serialises per client.
+ */
+export async function mayStartJob(tx: Queryable, owner: string | undefined, limit: number): Promise<boolean> {
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtext('bulk-job:' || $1))`, [owner ?? '']);
+  const [row] = await tx.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM bulk_job WHERE status IN ('queued', 'running') AND owner IS NOT DISTINCT FROM $1`,
+    [owner ?? null],
+  );
+  return row.n < limit;
+}
+
 export async function readJob<P, R>(q: Queryable, id: string, kind: JobKind): Promise<Job<P, R> | undefined> {
   const rows = await q.query<Job<P, R>>(`SELECT ${COLUMNS} FROM bulk_job WHERE id = $1 AND kind = $2 AND ${LIVE}`, [id, kind]);
   return rows[0];

@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshPostgresDatabase, spawnServer, startTestServer, type PostgresDatabase, type ServerProcess, type TestServer } from '../../tests/harness.js';
+import {
+  FAST_BULK,
+  freshPostgresDatabase,
+  spawnServer,
+  startTestServer,
+  type PostgresDatabase,
+  type ServerProcess,
+  type TestServer,
+} from '../../tests/harness.js';
 
 /**
  * Several processes on one PostgreSQL database: a process that runs no bulk job (BULK_WORKER=off)
@@ -13,7 +21,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('bulk jobs across processes on p
 
   beforeAll(async () => {
     database = await freshPostgresDatabase('migrated');
-    runner = await startTestServer('postgres', { databaseUrl: database.url, bulk: { retentionSeconds: 3600, pollMs: 50, run: true } });
+    runner = await startTestServer('postgres', { databaseUrl: database.url, ...FAST_BULK });
     front = await spawnServer({ DATABASE_URL: database.url, BULK_WORKER: 'off' });
   }, 60_000);
   afterAll(async () => {

@@ -124,6 +124,7 @@ export function createApp({ config, db, logger, auth, bulk, fhir }: AppDeps): ex
       maxBodySize: config.maxBodySize,
       worker: bulk,
       retryAfter: Math.max(1, Math.ceil(config.bulk.pollMs / 1000)),
+      jobsPerClient: config.bulk.jobsPerClient,
     }),
   );
   app.use('/fhir', fhirRouter(fhir, config.maxBodySize));
