@@ -53,7 +53,14 @@ export async function runExport(db: Database, job: Job<ExportParams>, fhirBase: 
       members = params.patients ? ids.filter((id) => params.patients?.includes(id)) : ids;
     }
   }
-  const provenances = params.provenance ? new AssociatedProvenances(db, job.id, n++, fhirBase, visibility, params.provenance) : undefined;
+  /** `_elements` for a type's resources: those named for it and those named without a type. */
+  const elementsOf = (type: string) => {
+    const names = params.elements && [...(params.elements['*'] ?? []), ...(params.elements[type] ?? [])];
+    return names?.length ? names : undefined;
+  };
+  const provenances = params.provenance
+    ? new AssociatedProvenances(db, job.id, n++, fhirBase, visibility, params.provenance, elementsOf('Provenance'))
+    : undefined;
   const counts: Record<string, number> = {};
   const patients = new Set<string>();
   const since = params.since ? new Date(params.since) : undefined;
@@ -87,9 +94,9 @@ export async function runExport(db: Database, job: Job<ExportParams>, fhirBase: 
         `SELECT r.id, r.content, ${pats} AS pats FROM resource r WHERE ${where.join(' AND ')} ORDER BY r.id LIMIT ${PAGE}`,
         c.p.values,
       );
-      const elements = params.elements && [...(params.elements['*'] ?? []), ...(params.elements[type] ?? [])];
+      const elements = elementsOf(type);
       for (const row of rows) {
-        await out.add(elements?.length ? subset(row.content, elements) : row.content);
+        await out.add(elements ? subset(row.content, elements) : row.content);
         for (const p of row.pats) patients.add(p);
       }
       await provenances?.of(
@@ -180,7 +187,7 @@ function subset(content: string, elements: string[]): string {
 /**
  * The Provenance file of `includeAssociatedData`: for each page of resources exported, the
  * Provenances that name them as targets (`latest`: the most recent one of each resource), those
- * the rules let the client see, each once.
+ * the rules let the client see, each once, with the `_elements` asked for Provenance.
  */
 class AssociatedProvenances {
   readonly out: FileWriter;
@@ -193,6 +200,7 @@ class AssociatedProvenances {
     private readonly fhirBase: string,
     private readonly visibility: Visibility | null,
     private readonly which: 'latest' | 'relevant',
+    private readonly elements: string[] | undefined,
   ) {
     this.out = new FileWriter(db, job, n, 'output', 'Provenance');
   }
@@ -212,7 +220,7 @@ class AssociatedProvenances {
     for (const row of rows) {
       if (this.written.has(row.id)) continue;
       this.written.add(row.id);
-      await this.out.add(row.content);
+      await this.out.add(this.elements ? subset(row.content, this.elements) : row.content);
     }
   }
 }

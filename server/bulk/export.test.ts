@@ -222,6 +222,9 @@ describe.each(DATABASES)('bulk $export on %s', (kind) => {
     expect(latest.files.Provenance.map((l) => JSON.parse(l).target[0].reference)).toContain('Observation/obs-p1/_history/2');
     const all = await exported('$export?_type=Observation&includeAssociatedData=LatestProvenanceResources,RelevantProvenanceResources', operator);
     expect(all.files.Provenance.flatMap(targets).filter((t) => t === 'Observation/obs-p1').length).toBe(2);
+    // _elements applies to them as to any resource exported.
+    const cut = await exported('$export?_type=Observation&includeAssociatedData=LatestProvenanceResources&_elements=Provenance.target', operator);
+    expect(new Set(cut.files.Provenance.map((l) => Object.keys(JSON.parse(l)).sort().join()))).toEqual(new Set(['agent,id,meta,recorded,resourceType,target']));
     const mine = await exported('Patient/$export?includeAssociatedData=RelevantProvenanceResources', msp);
     expect(mine.files.Provenance.flatMap(targets).sort()).toEqual(['Observation/obs-p1', 'Observation/obs-p1', 'Observation/obs2-p1', 'Patient/p1']);
   });
