@@ -36,6 +36,13 @@ describe.each(DATABASES)('authorization code flow on %s', (kind) => {
   it('runs a standalone launch: login, role, patient picker, code, tokens with context and an id_token', async () => {
     const { callback, verifier, state } = await login('openid fhirUser launch/patient patient/*.rs offline_access', { nonce: 'n-123' });
     expect(callback.origin + callback.pathname).toBe(APP_REDIRECT);
+    // The patients the picker showed the user are in the audit trail, as any search of theirs (read through the API, which flushes it).
+    expect((await call('GET', `${origin()}/fhir/AuditEvent?_count=1`, await operatorToken(origin()))).status).toBe(200);
+    const shown = await t.server.db.query<{ patients: string[] }>(
+      `SELECT patients FROM audit_trail WHERE client = $1 AND record->>'query' LIKE '%_count=20%'`,
+      [app],
+    );
+    expect(shown.flatMap((r) => r.patients)).toContain(p.patient);
     expect(callback.searchParams.get('state')).toBe(state);
     const res = await exchange(callback.searchParams.get('code') as string, verifier);
     expect(res.status).toBe(200);

@@ -3,7 +3,7 @@ import express from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { AuthServer } from '../auth/service.js';
-import { accessRulesOf, type Config } from '../config.js';
+import type { Config } from '../config.js';
 import { fail } from '../fhir/outcome.js';
 import type { ServerContext } from '../interactions/context.js';
 import type { Database } from '../store/db.js';
@@ -90,15 +90,15 @@ export function createApp({ config, db, logger, auth, bulk, fhir }: AppDeps): ex
   });
 
   if (auth) {
-    const lookup = { db, origin: auth.origin, fhirBase: auth.fhirBase, authEnabled: true, rules: accessRulesOf(config) };
     app.use(corsPolicy(auth.clients));
     app.use('/auth', authRouter(auth, config.clientAuthRateLimit, audit));
-    app.use('/auth', adminRouter({ auth, lookup }));
+    // The authorization pages look resources up through the FHIR layer, as a request would: what they show a user is traced.
+    app.use('/auth', adminRouter({ auth, lookup: fhir }));
     app.use(
       '/auth',
       authorizeRouter({
         auth,
-        lookup,
+        lookup: fhir,
         passwordLogin: config.passwordLogin,
         loginAttempts: config.loginRateLimit,
         addressLoginAttempts: config.loginAddressRateLimit,

@@ -9,7 +9,7 @@ import { OAuthError, type Access, type LaunchContext } from '../auth/tokens.js';
 import type { UserRow } from '../auth/users.js';
 import { parseLocalReference } from '../fhir/ids.js';
 import type { ServerContext } from '../interactions/context.js';
-import { exists, readAs } from './fhir-lookup.js';
+import { exists, forRequest, readAs } from './fhir-lookup.js';
 
 export interface AdminDeps {
   auth: AuthServer;
@@ -61,7 +61,7 @@ export function adminRouter(d: AdminDeps): express.Router {
 
   // What a launch names, the caller must be able to read, by the same rules as a FHIR read.
   const readable = async (req: Request, access: Access, type: string, id: string): Promise<Resource> => {
-    const { status, resource } = await readAs(d.lookup, req.log, type, id, access);
+    const { status, resource } = await readAs(forRequest(d.lookup, req), req.log, type, id, access);
     if (status === 403) throw new OAuthError(403, 'access_denied', `${type}/${id} is outside your équipe de soins or your token's scopes`);
     if (status !== 200 || !resource) throw badRequest(`${type}/${id} does not exist`);
     return resource;

@@ -10,7 +10,7 @@ import type { AuditSink } from '../interactions/context.js';
 import { traceLogin } from './auth.js';
 import { renderPage } from './auth-pages.js';
 import type { ServerContext } from '../interactions/context.js';
-import { exists, searchResources } from './fhir-lookup.js';
+import { exists, forRequest, searchResources } from './fhir-lookup.js';
 import { addressKey, failureLimit } from './rate-limits.js';
 
 const COOKIE = 'maillage_login';
@@ -104,26 +104,26 @@ export function authorizeRouter(d: AuthorizeDeps): express.Router {
       }
     },
     professional: async (idnps) => {
-      const practitioners = await searchResources(d.lookup, req.log, 'Practitioner', { identifier: `${IDNPS_SYSTEM}|${idnps}` });
+      const practitioners = await searchResources(forRequest(d.lookup, req), req.log, 'Practitioner', { identifier: `${IDNPS_SYSTEM}|${idnps}` });
       const user = practitioners.length === 1 ? await d.auth.users.byPractitioner(practitioners[0].id as string) : undefined;
       if (!user) req.log.warn({ idnps, practitioners: practitioners.length }, 'no Maillage user for this professional');
       return user;
     },
     roles: async (practitionerId) =>
       roleChoices(
-        await searchResources(d.lookup, req.log, 'PractitionerRole', {
+        await searchResources(forRequest(d.lookup, req), req.log, 'PractitionerRole', {
           practitioner: `Practitioner/${practitionerId}`,
           _include: 'PractitionerRole:organization',
           _count: '100',
         }),
       ),
     patients: async ({ name, access }) =>
-      patientChoices(await searchResources(d.lookup, req.log, 'Patient', { ...(name ? { name } : {}), _count: '20', _total: 'none' }, access)),
-    patientExists: ({ id, access }) => exists(d.lookup, req.log, 'Patient', id, access),
+      patientChoices(await searchResources(forRequest(d.lookup, req), req.log, 'Patient', { ...(name ? { name } : {}), _count: '20', _total: 'none' }, access)),
+    patientExists: ({ id, access }) => exists(forRequest(d.lookup, req), req.log, 'Patient', id, access),
     encounters: async ({ patient, id, access }) =>
       encounterChoices(
         await searchResources(
-          d.lookup,
+          forRequest(d.lookup, req),
           req.log,
           'Encounter',
           { patient: `Patient/${patient}`, ...(id ? { _id: id } : { _sort: '-date', _count: '20' }), _total: 'none' },

@@ -5,6 +5,9 @@ import { FhirError } from '../fhir/outcome.js';
 import { bodyOf, type ServerContext } from '../interactions/context.js';
 import { dispatch } from '../routes.js';
 
+/** The lookups of one HTTP request: its address goes into the audit trail with the accesses they make as a user. */
+export const forRequest = (ctx: ServerContext, req: { ip?: string }): ServerContext => (req.ip ? { ...ctx, address: req.ip } : ctx);
+
 /** The resources (matches and includes) of a search, run with no token restriction, or as `access` allows. */
 export async function searchResources(ctx: ServerContext, log: Logger, type: string, query: Record<string, string>, access?: Access): Promise<Resource[]> {
   const res = await dispatch({ ...ctx, log, access }, { method: 'GET', path: [type], query: new URLSearchParams(query), prefer: {} });
