@@ -24,6 +24,8 @@ export interface RequestLimits {
   count: number;
   /** Entries of a batch or transaction Bundle. */
   bundleEntries: number;
+  /** Subscriptions one client and user may have: each is matched against every write. */
+  subscriptionsPerOwner: number;
 }
 
 /** The settings' names, to tell a refused caller (and an operator) which bound they met. */
@@ -37,6 +39,7 @@ export const LIMIT_SETTINGS: Record<keyof RequestLimits, string> = {
   sortKeys: 'SEARCH_MAX_SORT_KEYS',
   count: 'SEARCH_MAX_COUNT',
   bundleEntries: 'BUNDLE_MAX_ENTRIES',
+  subscriptionsPerOwner: 'SUBSCRIPTIONS_PER_OWNER',
 };
 
 export const DEFAULT_LIMITS: RequestLimits = {
@@ -49,6 +52,7 @@ export const DEFAULT_LIMITS: RequestLimits = {
   sortKeys: 5,
   count: 1000,
   bundleEntries: 10_000,
+  subscriptionsPerOwner: 1000,
 };
 
 /** The limits in force: set once at start from the configuration (the default until then). */

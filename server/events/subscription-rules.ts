@@ -2,6 +2,7 @@ import type { Subscription } from '@medplum/fhirtypes';
 import { hasAdminScope, parseResourceScopes } from '../auth/scopes.js';
 import type { Access } from '../auth/tokens.js';
 import { badRequest, fail } from '../fhir/outcome.js';
+import { beyondLimit, limits } from '../limits.js';
 import { parseSearch } from '../search/parse.js';
 import type { Queryable } from '../store/db.js';
 import { STORAGES } from '../stores/by-type.js';
@@ -68,6 +69,24 @@ export async function checkSubscriptionOwner(tx: Queryable, id: string, access: 
   if (row && (row.owner?.clientId !== access.clientId || row.owner?.subject !== access.subject)) {
     throw fail(403, 'forbidden', `Subscription/${id} belongs to another client or user: only they change or delete it`);
   }
+}
+
+/**
+ * A new Subscription is refused when its owner (client and user) already has as many as
+ * SUBSCRIPTIONS_PER_OWNER: each is matched against every write of its type, so that one client
+ * could otherwise slow every write and every other subscriber's notifications. Administrators and
+ * the server's own work are not counted.
+ */
+export async function checkSubscriptionCount(tx: Queryable, access: Access | undefined): Promise<void> {
+  if (!access || hasAdminScope(access.scope)) return;
+  // Two creates at once count one after the other.
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtext('subscriptions:' || $1 || ' ' || $2))`, [access.clientId, access.subject]);
+  const [row] = await tx.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM subscription_state s JOIN resource r ON r.type = 'Subscription' AND r.id = s.id AND NOT r.deleted
+      WHERE s.owner->>'clientId' = $1 AND s.owner->>'subject' = $2`,
+    [access.clientId, access.subject],
+  );
+  if (row.n >= limits().subscriptionsPerOwner) throw beyondLimit('subscriptionsPerOwner', 'Subscriptions of one client and user');
 }
 
 /** Records who owns the Subscription (the first to write it) and, when it was (re)activated, a fresh delivery state. */

@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../config.js';
+import { DEFAULT_LIMITS } from '../limits.js';
 import { DATABASES, useServer } from '../../tests/harness.js';
 import { startReceiver } from '../../tests/receiver.js';
 import { useSmtp } from '../../tests/smtp.js';
@@ -157,6 +158,7 @@ describe.each(DATABASES)('who hears what, on %s', (kind) => {
     auth: true,
     ...OPERATOR,
     accessRules: { recordHolders: [], clientOrganizations: { [SYSTEM.id]: SYSTEM.org }, breakGlassMinutes: 0 },
+    limits: { ...DEFAULT_LIMITS, subscriptionsPerOwner: 5 },
   });
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   let operator: string;
@@ -255,6 +257,28 @@ describe.each(DATABASES)('who hears what, on %s', (kind) => {
     expect((await call('GET', fhir(`Subscription/${id}`), system)).body.channel.endpoint).toBe(`${receiver.url}/owned`);
     expect((await call('PUT', fhir(`Subscription/${id}`), system, { ...created.body, reason: 'still mine' })).status).toBe(200);
     expect((await call('DELETE', fhir(`Subscription/${id}`), operator)).status).toBe(200);
+  });
+  it('refuses a client and user more than SUBSCRIPTIONS_PER_OWNER subscriptions (each is matched against every write)', async () => {
+    const quota = await backendToken(t.server.url, 'lgc-quota');
+    const entries = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({ request: { method: 'POST', url: 'Subscription' }, resource: subscription(`${receiver.url}/quota-${i}`) }));
+    const mine = async () => (await call('GET', fhir('Subscription?_count=0&_total=accurate'), quota)).body.total;
+    const over = await call('POST', fhir(''), quota, { resourceType: 'Bundle', type: 'transaction', entry: entries(6) });
+    expect(over.status).toBe(400);
+    expect(over.body.issue[0].code).toBe('too-costly');
+    expect(over.body.issue[0].diagnostics).toContain('SUBSCRIPTIONS_PER_OWNER');
+    expect(await mine()).toBe(0);
+    const batch = await call('POST', fhir(''), quota, { resourceType: 'Bundle', type: 'batch', entry: entries(5) });
+    expect(batch.body.entry.every((e: any) => e.response.status.startsWith('201'))).toBe(true);
+    const one = subscription(`${receiver.url}/quota-one`);
+    expect((await call('POST', fhir('Subscription'), quota, one)).status).toBe(400);
+    // Another client, and an administrator, are not held up by it; one deleted makes room.
+    expect((await call('POST', fhir('Subscription'), system, one)).status).toBe(201);
+    expect((await call('POST', fhir('Subscription'), operator, one)).status).toBe(201);
+    const first = /Subscription\/([^/]+)/.exec(batch.body.entry[0].response.location)?.[1];
+    expect((await call('DELETE', fhir(`Subscription/${first}`), quota)).status).toBe(200);
+    expect((await call('POST', fhir('Subscription'), quota, one)).status).toBe(201);
+    expect(await mine()).toBe(5);
   });
 });
 
