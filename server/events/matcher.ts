@@ -29,8 +29,18 @@ export async function matchChanges(db: Database, subscriptions: SubscriptionCach
       `WITH ${ASYNC_COMMIT} SELECT horizon::text FROM feed_cursor, async_commit WHERE name = 'subscriptions' FOR UPDATE OF feed_cursor SKIP LOCKED`,
     );
     if (!cursor) return 0;
-    const rows = await tx.query<{ x: string; seq: number | null; xid: string; type: string; id: string; version: number; interaction: string; at: Date }>(
-      `SELECT pg_snapshot_xmin(s.snap)::text AS x, c.seq, c.xid::text AS xid, c.type, c.id, c.version, c.interaction, c.at
+    const rows = await tx.query<{
+      x: string;
+      seq: number | null;
+      xid: string;
+      type: string;
+      id: string;
+      version: number;
+      interaction: string;
+      at: Date;
+      patients: string[];
+    }>(
+      `SELECT pg_snapshot_xmin(s.snap)::text AS x, c.seq, c.xid::text AS xid, c.type, c.id, c.version, c.interaction, c.at, c.patients
          FROM (SELECT pg_current_snapshot() AS snap) s
          LEFT JOIN change_feed c ON c.xid >= $1::xid8 AND pg_visible_in_snapshot(c.xid, s.snap)
           AND NOT EXISTS (SELECT 1 FROM feed_cursor_seen d WHERE d.name = 'subscriptions' AND d.xid = c.xid)
@@ -46,7 +56,14 @@ export async function matchChanges(db: Database, subscriptions: SubscriptionCach
       const active = [...subscriptions.active()];
       await queueTopicEvents(tx, read, active);
       const queued: { sub: string; change: FeedChange }[] = [];
-      for (const change of changes) for (const s of active) if (s.type === change.type) queued.push({ sub: s.id, change });
+      for (const change of changes) {
+        for (const s of active) {
+          if (s.type !== change.type) continue;
+          // Confined to patients the change does not concern: it cannot match.
+          if (s.patients && !change.patients.some((p) => s.patients?.has(p))) continue;
+          queued.push({ sub: s.id, change });
+        }
+      }
       await enqueue(tx, queued);
     }
     const horizon = rows[0].x;

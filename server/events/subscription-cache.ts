@@ -1,4 +1,6 @@
 import type { Subscription } from '@medplum/fhirtypes';
+import { compartmentParams } from '../search/compartments.js';
+import { searchParamsOf } from '../search/parameters.js';
 import type { Queryable } from '../store/db.js';
 import { parseCriteria } from './subscription-rules.js';
 import { isTopicCriteria, topicSettings, type TopicSettings } from './topic-rules.js';
@@ -19,6 +21,12 @@ export interface CachedSubscription {
   subscription: Subscription;
   /** The type its criteria searches (a search-based one). */
   type?: string;
+  /**
+   * The patients its criteria confine it to (`patient=` or `subject=Patient/…` on a parameter of
+   * its type's Patient compartment), when they do: a change that concerns none of them cannot
+   * match, and is not queued for it (an NdE subscription names one patient).
+   */
+  patients?: Set<string>;
   /** Its topic's settings (a topic-based one); undefined too when its topic is gone. */
   topic?: TopicSettings;
   /** When it ends (milliseconds), if it does. */
@@ -81,11 +89,37 @@ export class SubscriptionCache {
 
 function parse(id: string, subscription: Subscription): CachedSubscription {
   const cached: CachedSubscription = { id, subscription, ...(subscription.end ? { end: Date.parse(subscription.end) } : {}) };
-  if (!isTopicCriteria(subscription.criteria)) return { ...cached, type: parseCriteria(subscription.criteria).type };
+  if (!isTopicCriteria(subscription.criteria)) {
+    const { type, query } = parseCriteria(subscription.criteria);
+    const patients = criteriaPatients(type, query);
+    return { ...cached, type, ...(patients ? { patients } : {}) };
+  }
   try {
     return { ...cached, topic: topicSettings(subscription) };
   } catch {
     // Written when its topic existed: it hears nothing until it is written again.
     return cached;
   }
+}
+
+/**
+ * The patients a search's criteria confine it to: the values of its first `patient` or `subject`
+ * parameter (no modifier) whose elements are all among those that put a resource of its type in
+ * the Patient compartment (change_feed.patients are read from them; Device.patient is not one),
+ * each a Patient id or a relative `Patient/[id]`. Undefined when there is none, or a value is
+ * anything else (an absolute URL, another type): no confinement is assumed.
+ */
+function criteriaPatients(type: string, query: URLSearchParams): Set<string> | undefined {
+  const params = searchParamsOf(type);
+  const paths = (name: string) => (params.get(name)?.expression ?? '').split('|').map((x) => x.trim().replace(/\.where\(\(?resolve\(\) is \w+\)?\)$/, ''));
+  const compartment = new Set((compartmentParams('Patient', type) ?? []).flatMap(paths));
+  for (const name of ['patient', 'subject']) {
+    if (!query.has(name) || !params.has(name) || !paths(name).every((path) => compartment.has(path))) continue;
+    const ids = query
+      .getAll(name)[0]
+      .split(',')
+      .map((v) => (name === 'patient' && !v.includes('/') ? v : /^Patient\/(.+)$/.exec(v)?.[1]));
+    if (ids.every((id): id is string => !!id && /^[A-Za-z0-9\-.]{1,64}$/.test(id))) return new Set(ids);
+  }
+  return undefined;
 }

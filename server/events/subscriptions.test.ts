@@ -65,6 +65,25 @@ describe.each(DATABASES)('R4 rest-hook subscriptions on %s', (kind) => {
     await api.delete(`Subscription/${created.body.id}`);
   });
 
+  it('queues a change for a subscription confined to patients only when the change concerns one of them', async () => {
+    const { api } = ctx;
+    const created = await api.post('Subscription', subscription(`${receiver.url}/confined`, { criteria: 'Encounter?status=finished&patient=pa,pc' }));
+    expect(created.status).toBe(201);
+    const start = receiver.received.length;
+    for (const [id, p] of [
+      ['pb1', 'pb'],
+      ['pa1', 'pa'],
+      ['pc1', 'pc'],
+    ])
+      expect((await api.put(`Encounter/${id}`, encounter(id, p))).status).toBe(201);
+    const got = (await receiver.waitFor(start + 2)).slice(start);
+    expect(got.map((r) => r.url)).toEqual(['/confined/Encounter/pa1', '/confined/Encounter/pc1']);
+    // The other patient's discharge was not even queued for it: a write costs it nothing.
+    const queued = await ctx.server.db.query<{ id: string }>(`SELECT id FROM subscription_event WHERE subscription = $1 ORDER BY number`, [created.body.id]);
+    expect(queued.map((r) => r.id)).not.toContain('pb1');
+    await api.delete(`Subscription/${created.body.id}`);
+  });
+
   it('retries a receiver that fails, then delivers everything in order; one that keeps failing puts the subscription in error', async () => {
     const { api } = ctx;
     const created = await api.post('Subscription', subscription(`${receiver.url}/retry`, { criteria: 'Encounter?status=finished&subject=Patient/r' }));
