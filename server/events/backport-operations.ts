@@ -31,11 +31,12 @@ interface Owned {
 async function ownedSubscriptions(ctx: Context, ids?: string[]): Promise<Owned[]> {
   const p = new SqlParams();
   const visibility = ctx.access ? visibilityFor(ctx.access, ctx.rules ?? NO_RULES) : null;
+  const wanted = p.add(ids ?? null);
   const rows = await ctx.db.query<{ id: string; content: string; notified: string; error: string | null }>(
     `SELECT r.id, r.content, t.notified::text AS notified, s.error
        FROM topic_subscription t JOIN subscription_state s ON s.id = t.id
        JOIN resource r ON r.type = 'Subscription' AND r.id = t.id AND NOT r.deleted
-      WHERE (${p.add(ids ?? null)}::text[] IS NULL OR t.id = ANY(${p.add(ids ?? null)}::text[])) AND ${ownerSql(visibility, 't.id', p)}
+      WHERE (${wanted}::text[] IS NULL OR t.id = ANY(${wanted}::text[])) AND ${ownerSql(visibility, 't.id', p)}
       ORDER BY r.id`,
     p.values,
   );
