@@ -158,6 +158,7 @@ async function listDeleted(
   visibility: Visibility | null,
   patients: Set<string>,
 ): Promise<void> {
+  const covered = members && new Set(members);
   for (let last = ''; ; ) {
     const p = new SqlParams();
     const where = [`r.type = ${p.add(type)}`, 'r.deleted', `r.last_updated > ${p.add(since)}`, `r.id > ${p.add(last)}`];
@@ -172,7 +173,7 @@ async function listDeleted(
     if (!rows.length) return;
     const entry = rows.map((r) => ({ request: { method: 'DELETE', url: `${type}/${r.id}` } }));
     await file.add(JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }));
-    for (const r of rows) for (const patient of r.patients) if (!members || members.includes(patient)) patients.add(patient);
+    for (const r of rows) for (const patient of r.patients) if (!covered || covered.has(patient)) patients.add(patient);
     if (rows.length < PAGE) return;
     last = rows[rows.length - 1].id;
   }

@@ -83,56 +83,59 @@ export function authorizeRouter(d: AuthorizeDeps): express.Router {
   };
 
   /** The answers to the flow's needs for one request, in its login session `sid` (none for /authorize). */
-  const answers = (req: Request, sid: string | undefined): Answers => ({
-    client: (clientId) => d.auth.clients.find(clientId),
-    launch: ({ handle, clientId }) => d.auth.launches.use(handle, clientId),
-    password: ({ username, password }) => d.auth.users.passwordLogin(username, password),
-    oidcStart: async () => {
-      try {
-        return await provider().start();
-      } catch (err) {
-        req.log.error({ err }, 'OpenID Connect provider unreachable');
-        return undefined;
-      }
-    },
-    oidcFinish: async ({ callbackUrl, checks }) => {
-      try {
-        return await provider().finish(new URL(callbackUrl, d.auth.origin), checks);
-      } catch (err) {
-        req.log.warn({ err }, 'OpenID Connect login refused');
-        return undefined;
-      }
-    },
-    professional: async (idnps) => {
-      const practitioners = await searchResources(forRequest(d.lookup, req), req.log, 'Practitioner', { identifier: `${IDNPS_SYSTEM}|${idnps}` });
-      const user = practitioners.length === 1 ? await d.auth.users.byPractitioner(practitioners[0].id as string) : undefined;
-      if (!user) req.log.warn({ idnps, practitioners: practitioners.length }, 'no Maillage user for this professional');
-      return user;
-    },
-    roles: async (practitionerId) =>
-      roleChoices(
-        await searchResources(forRequest(d.lookup, req), req.log, 'PractitionerRole', {
-          practitioner: `Practitioner/${practitionerId}`,
-          _include: 'PractitionerRole:organization',
-          _count: '100',
-        }),
-      ),
-    patients: async ({ name, access }) =>
-      patientChoices(await searchResources(forRequest(d.lookup, req), req.log, 'Patient', { ...(name ? { name } : {}), _count: '20', _total: 'none' }, access)),
-    patientExists: ({ id, access }) => exists(forRequest(d.lookup, req), req.log, 'Patient', id, access),
-    encounters: async ({ patient, id, access }) =>
-      encounterChoices(
-        await searchResources(
-          forRequest(d.lookup, req),
-          req.log,
-          'Encounter',
-          { patient: `Patient/${patient}`, ...(id ? { _id: id } : { _sort: '-date', _count: '20' }), _total: 'none' },
-          access,
+  const answers = (req: Request, sid: string | undefined): Answers => {
+    const lookup = forRequest(d.lookup, req);
+    return {
+      client: (clientId) => d.auth.clients.find(clientId),
+      launch: ({ handle, clientId }) => d.auth.launches.use(handle, clientId),
+      password: ({ username, password }) => d.auth.users.passwordLogin(username, password),
+      oidcStart: async () => {
+        try {
+          return await provider().start();
+        } catch (err) {
+          req.log.error({ err }, 'OpenID Connect provider unreachable');
+          return undefined;
+        }
+      },
+      oidcFinish: async ({ callbackUrl, checks }) => {
+        try {
+          return await provider().finish(new URL(callbackUrl, d.auth.origin), checks);
+        } catch (err) {
+          req.log.warn({ err }, 'OpenID Connect login refused');
+          return undefined;
+        }
+      },
+      professional: async (idnps) => {
+        const practitioners = await searchResources(lookup, req.log, 'Practitioner', { identifier: `${IDNPS_SYSTEM}|${idnps}` });
+        const user = practitioners.length === 1 ? await d.auth.users.byPractitioner(practitioners[0].id as string) : undefined;
+        if (!user) req.log.warn({ idnps, practitioners: practitioners.length }, 'no Maillage user for this professional');
+        return user;
+      },
+      roles: async (practitionerId) =>
+        roleChoices(
+          await searchResources(lookup, req.log, 'PractitionerRole', {
+            practitioner: `Practitioner/${practitionerId}`,
+            _include: 'PractitionerRole:organization',
+            _count: '100',
+          }),
         ),
-      ),
-    save: (state) => d.auth.sessions.save(sessionId(sid), state),
-    code: (grant) => d.auth.grants.issueCode(grant),
-  });
+      patients: async ({ name, access }) =>
+        patientChoices(await searchResources(lookup, req.log, 'Patient', { ...(name ? { name } : {}), _count: '20', _total: 'none' }, access)),
+      patientExists: ({ id, access }) => exists(lookup, req.log, 'Patient', id, access),
+      encounters: async ({ patient, id, access }) =>
+        encounterChoices(
+          await searchResources(
+            lookup,
+            req.log,
+            'Encounter',
+            { patient: `Patient/${patient}`, ...(id ? { _id: id } : { _sort: '-date', _count: '20' }), _total: 'none' },
+            access,
+          ),
+        ),
+      save: (state) => d.auth.sessions.save(sessionId(sid), state),
+      code: (grant) => d.auth.grants.issueCode(grant),
+    };
+  };
 
   /** Runs a step of the flow to its outcome: the session kept, the login traced, the answer sent. */
   async function run(req: Request, res: Response, step: Step, sid?: string): Promise<void> {

@@ -7,7 +7,7 @@ import type { Context } from './context.js';
  */
 
 /** A search's query as another capability narrows it (itself when that capability has nothing to add). */
-export type SearchRewrite = (ctx: Pick<Context, 'slotRefresh'>, type: string | undefined, query: URLSearchParams) => URLSearchParams;
+export type SearchRewrite = (ctx: Context, type: string | undefined, query: URLSearchParams) => URLSearchParams;
 
 let rewrites: readonly SearchRewrite[] = [];
 
